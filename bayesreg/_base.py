@@ -1,0 +1,101 @@
+"""The predictive contract, written once.
+
+A bayesreg regressor implements ``fit`` and ``predict_dist(X)``; this mixin
+derives every other predictive method from that one answer, so they agree
+with each other by construction.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils import check_array
+
+from .distributions import PredictiveDistribution, _check_coverage
+
+_STD_KINDS = ("total", "epistemic", "aleatoric")
+
+
+class BayesianRegressorMixin(RegressorMixin):
+    """Derive the predictive contract from ``predict_dist``.
+
+    Subclasses define ``predict_dist(X) -> PredictiveDistribution`` (which
+    checks fitting and validates ``X``). They may override ``_predict_mean``
+    where the mean is much cheaper than the full distribution.
+    """
+
+    def predict_dist(self, X) -> PredictiveDistribution:  # pragma: no cover
+        raise NotImplementedError
+
+    def _predict_mean(self, X) -> np.ndarray:
+        return self.predict_dist(X).mean
+
+    def predict(self, X, return_std: bool = False):
+        """Predictive mean, and optionally the predictive std.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the total predictive standard deviation.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,)
+        std : ndarray of shape (n_samples,)
+            Only when ``return_std=True``.
+        """
+        if not return_std:
+            return self._predict_mean(X)
+        dist = self.predict_dist(X)
+        return dist.mean, dist.std
+
+    def predict_std(self, X, kind: str = "total") -> np.ndarray:
+        """Predictive standard deviation, shape (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        kind : {"total", "epistemic", "aleatoric"}, default="total"
+            ``"total"``: a new observation; ``"epistemic"``: the regression
+            function alone; ``"aleatoric"``: the observation noise alone.
+            ``total**2 == epistemic**2 + aleatoric**2``.
+        """
+        if kind not in _STD_KINDS:
+            raise ValueError(f"kind must be one of {_STD_KINDS}, got {kind!r}.")
+        dist = self.predict_dist(X)
+        if kind == "total":
+            return dist.std
+        return dist.epistemic_std if kind == "epistemic" else dist.aleatoric_std
+
+    def predict_interval(self, X, coverage: float = 0.95) -> np.ndarray:
+        """Central predictive interval, array of shape (n_samples, 2).
+
+        Column 0 is the lower bound, column 1 the upper bound; a new
+        observation falls inside with probability ``coverage``.
+        """
+        coverage = _check_coverage(coverage)
+        return self.predict_dist(X).interval(coverage)
+
+    def log_predictive_density(self, X, y) -> np.ndarray:
+        """Pointwise log p(y_i | x_i, training data), shape (n_samples,)."""
+        dist = self.predict_dist(X)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.ndim != 1 or y.shape[0] != dist.n:
+            raise ValueError(
+                f"y must have shape ({dist.n},) to match X, got {y.shape}."
+            )
+        return dist.logpdf(y)
+
+    def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
+        """Draws from the posterior predictive, shape (n_samples_X, n_samples).
+
+        Each column is one draw of independent new observations at the rows
+        of ``X``. ``random_state`` (int, RandomState or Generator) makes the
+        draws reproducible; NumPy's global state is never used when it is set.
+        """
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        return self.predict_dist(X).sample(int(n_samples), random_state)
