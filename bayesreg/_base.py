@@ -97,5 +97,7 @@ class BayesianRegressorMixin(RegressorMixin):
         draws reproducible; NumPy's global state is never used when it is set.
         """
         if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+            raise ValueError(
+                f"n_samples must be a positive integer, got {n_samples!r}."
+            )
         return self.predict_dist(X).sample(int(n_samples), random_state)

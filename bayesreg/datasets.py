@@ -106,4 +106,6 @@ def load_uci(name: str, data_dir: str | os.PathLike | None = None) -> Bunch:
         )
         for k in range(n_splits)
     ]
-    return Bunch(data=data[:, features], target=data[:, target], splits=splits, name=name)
+    return Bunch(
+        data=data[:, features], target=data[:, target], splits=splits, name=name
+    )

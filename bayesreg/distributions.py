@@ -126,11 +126,11 @@ class PredictiveDistribution(ABC):
         """Return y as (n, k) and whether it was one-dimensional."""
         y = np.asarray(y, dtype=float)
         was_1d = y.ndim <= 1
-        y2 = np.broadcast_to(y.reshape(-1, 1), (self.n, 1)) if was_1d else y
         if was_1d and y.size not in (1, self.n):
             raise ValueError(
                 f"y has {y.size} values but the distribution describes {self.n} points."
             )
+        y2 = np.broadcast_to(y.reshape(-1, 1), (self.n, 1)) if was_1d else y
         if not was_1d and (y.ndim != 2 or y.shape[0] != self.n):
             raise ValueError(
                 f"y must have shape ({self.n},) or ({self.n}, k), got {y.shape}."
@@ -140,7 +140,9 @@ class PredictiveDistribution(ABC):
     @staticmethod
     def _n_samples(n_samples) -> int:
         if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+            raise ValueError(
+                f"n_samples must be a positive integer, got {n_samples!r}."
+            )
         return int(n_samples)
 
     def __repr__(self) -> str:
@@ -306,7 +308,9 @@ class NormalMixture(PredictiveDistribution):
         if locs.ndim != 2 or locs.shape[1] < 1:
             raise ValueError(f"locs must have shape (n, S), got {locs.shape}.")
         scales = np.asarray(scales, dtype=float)
-        scales = np.broadcast_to(scales if scales.ndim == 2 else scales[None, :], locs.shape)
+        scales = np.broadcast_to(
+            scales if scales.ndim == 2 else scales[None, :], locs.shape
+        )
         if not (np.all(np.isfinite(locs)) and np.all(np.isfinite(scales))):
             raise ValueError("locs and scales must be finite.")
         if np.any(scales <= 0):

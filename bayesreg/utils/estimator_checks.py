@@ -1,0 +1,306 @@
+"""A conformance check for the predictive contract of a Bayesian regressor.
+
+scikit-learn's ``check_estimator`` verifies that an estimator is a well-behaved
+estimator; it knows nothing of predictive distributions. This module checks the
+part it cannot: that every predictive method of a regressor tells the same
+story as its ``predict_dist``, that its randomness is reproducible and private,
+and that it refuses bad input with a clear error.
+
+Use it in a test suite next to sklearn's checks::
+
+    from bayesreg.utils.estimator_checks import check_predictive_contract
+
+    def test_contract():
+        check_predictive_contract(MyRegressor())
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.base import clone
+
+from ..distributions import PredictiveDistribution
+
+__all__ = ["check_predictive_contract", "predictive_contract_checks"]
+
+_COVERAGES = (0.5, 0.8, 0.95)
+_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def _make_data(random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(random_state)
+    X = rng.normal(size=(80, 3))
+    y = X @ np.array([1.0, -0.5, 0.25]) + 0.3 + 0.5 * rng.normal(size=80)
+    return X, y
+
+
+def _global_states() -> tuple:
+    """NumPy's global RandomState and, if already imported, torch's."""
+    np_state = np.random.get_state()  # noqa: NPY002 (the global state is the point)
+    torch = sys.modules.get("torch")
+    torch_state = torch.random.get_rng_state().clone() if torch is not None else None
+    return np_state, torch_state
+
+
+def _assert_states_equal(before: tuple, after: tuple, what: str) -> None:
+    (np_b, torch_b), (np_a, torch_a) = before, after
+    same_np = np_b[0] == np_a[0] and all(
+        np.array_equal(b, a) for b, a in zip(np_b[1:], np_a[1:], strict=True)
+    )
+    assert same_np, f"{what} changed NumPy's global random state."
+    if torch_b is not None and torch_a is not None:
+        assert bool((torch_b == torch_a).all()), (
+            f"{what} changed torch's global random state."
+        )
+
+
+def _assert_raises_value_error(func: Callable, what: str) -> None:
+    try:
+        func()
+    except ValueError as exc:
+        assert str(exc).strip(), f"{what}: ValueError without a message."
+    else:
+        raise AssertionError(f"{what} did not raise a ValueError.")
+
+
+def _check_distribution(est, X, y) -> None:
+    dist = est.predict_dist(X)
+    n = X.shape[0]
+    assert isinstance(dist, PredictiveDistribution), (
+        f"predict_dist returned {type(dist).__name__}, not a PredictiveDistribution."
+    )
+    for name in ("mean", "std", "epistemic_std", "aleatoric_std"):
+        value = getattr(dist, name)
+        assert value.shape == (n,), f"dist.{name} has shape {value.shape}, not ({n},)."
+        assert np.all(np.isfinite(value)), f"dist.{name} is not finite."
+
+
+def _check_point_predictions(est, X, y) -> None:
+    dist = est.predict_dist(X)
+    mean = est.predict(X)
+    np.testing.assert_allclose(
+        mean,
+        dist.mean,
+        rtol=1e-10,
+        atol=1e-12,
+        err_msg="predict(X) differs from predict_dist(X).mean",
+    )
+    mean2, std = est.predict(X, return_std=True)
+    np.testing.assert_allclose(mean2, dist.mean, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        std,
+        dist.std,
+        rtol=1e-10,
+        atol=1e-12,
+        err_msg="predict(return_std=True) differs from dist.std",
+    )
+    again = est.predict_dist(X)
+    assert np.array_equal(again.mean, dist.mean) and np.array_equal(
+        again.std, dist.std
+    ), "two calls of predict_dist on the same X differ."
+
+
+def _check_std_decomposition(est, X, y) -> None:
+    total = est.predict_std(X)
+    epi = est.predict_std(X, kind="epistemic")
+    ale = est.predict_std(X, kind="aleatoric")
+    assert np.all(ale > 0), "aleatoric std is not positive although the data are noisy."
+    assert np.all(total > 0), "predictive std is not positive where noise > 0."
+    assert np.all(epi >= 0), "epistemic std is negative."
+    np.testing.assert_allclose(
+        total**2,
+        epi**2 + ale**2,
+        rtol=1e-8,
+        err_msg="total^2 != epistemic^2 + aleatoric^2",
+    )
+
+
+def _check_intervals(est, X, y) -> None:
+    dist = est.predict_dist(X)
+    median = dist.median()
+    widths = []
+    for coverage in _COVERAGES:
+        bounds = est.predict_interval(X, coverage=coverage)
+        assert bounds.shape == (X.shape[0], 2), "predict_interval must return (n, 2)."
+        np.testing.assert_allclose(bounds, dist.interval(coverage), rtol=1e-10)
+        lo, hi = bounds[:, 0], bounds[:, 1]
+        assert np.all(lo <= median) and np.all(median <= hi), (
+            f"the {coverage:.0%} interval does not contain the median."
+        )
+        mass = dist.cdf(hi) - dist.cdf(lo)
+        np.testing.assert_allclose(
+            mass, coverage, atol=1e-6, err_msg="interval does not hold its coverage"
+        )
+        widths.append(hi - lo)
+    for narrow, wide in itertools.pairwise(widths):
+        assert np.all(wide > narrow), "intervals do not widen with coverage."
+
+
+def _check_samples(est, X, y, n_mc: int = 4000) -> None:
+    dist = est.predict_dist(X)
+    before = _global_states()
+    draws = est.sample_y(X, n_samples=n_mc, random_state=0)
+    _assert_states_equal(before, _global_states(), "sample_y(random_state=0)")
+    assert draws.shape == (X.shape[0], n_mc), (
+        f"sample_y returned shape {draws.shape}, not ({X.shape[0]}, {n_mc})."
+    )
+    assert np.array_equal(draws, est.sample_y(X, n_samples=n_mc, random_state=0)), (
+        "the same random_state gave different draws."
+    )
+    assert not np.array_equal(draws, est.sample_y(X, n_samples=n_mc, random_state=1)), (
+        "different random_states gave identical draws."
+    )
+    # Monte Carlo agreement: 5 standard errors per point.
+    se = dist.std / np.sqrt(n_mc)
+    bad = np.abs(draws.mean(axis=1) - dist.mean) > 5 * se + 1e-12
+    assert not np.any(bad), "sample_y means disagree with predict_dist beyond MC error."
+    for q in _QUANTILES:
+        frac = np.mean(draws <= dist.ppf(q)[:, None], axis=1)
+        tol = 5 * np.sqrt(q * (1 - q) / n_mc) + 1.0 / n_mc
+        assert np.all(np.abs(frac - q) <= tol), (
+            f"fraction of sample_y draws below the {q} quantile disagrees with "
+            "predict_dist beyond Monte Carlo error."
+        )
+
+
+def _check_log_density(est, X, y) -> None:
+    lpd = est.log_predictive_density(X, y)
+    assert lpd.shape == (X.shape[0],), "log_predictive_density must return (n,)."
+    assert np.all(np.isfinite(lpd)), "log_predictive_density is not finite."
+    np.testing.assert_allclose(
+        lpd,
+        est.predict_dist(X).logpdf(y),
+        rtol=1e-10,
+        err_msg="log_predictive_density != dist.logpdf(y)",
+    )
+
+
+def _check_bad_input(est, X, y) -> None:
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    X_inf = X.copy()
+    X_inf[0, 0] = np.inf
+    _assert_raises_value_error(
+        lambda: est.predict_dist(X_nan), "predict_dist(X with NaN)"
+    )
+    _assert_raises_value_error(lambda: est.predict(X_inf), "predict(X with inf)")
+    _assert_raises_value_error(
+        lambda: est.predict(X[:, :-1]), "predict with the wrong number of features"
+    )
+    _assert_raises_value_error(
+        lambda: est.predict(np.empty((0, X.shape[1]))), "predict on an empty X"
+    )
+    _assert_raises_value_error(
+        lambda: est.predict_std(X, kind="bogus"), "predict_std(kind='bogus')"
+    )
+    for coverage in (0.0, 1.0, 1.5, -0.1):
+        _assert_raises_value_error(
+            lambda c=coverage: est.predict_interval(X, coverage=c),
+            f"predict_interval(coverage={coverage})",
+        )
+    _assert_raises_value_error(
+        lambda: est.log_predictive_density(X, y[:-1]),
+        "log_predictive_density with a y of the wrong length",
+    )
+    _assert_raises_value_error(lambda: est.sample_y(X, n_samples=0), "sample_y(0)")
+    fresh = clone(est)
+    y_nan = y.copy()
+    y_nan[0] = np.nan
+    _assert_raises_value_error(lambda: fresh.fit(X, y_nan), "fit(y with NaN)")
+    _assert_raises_value_error(lambda: fresh.fit(X_inf, y), "fit(X with inf)")
+    _assert_raises_value_error(
+        lambda: fresh.fit(np.array([["a"] * X.shape[1]] * len(y)), y),
+        "fit(X of strings)",
+    )
+    _assert_raises_value_error(
+        lambda: fresh.fit(np.empty((0, X.shape[1])), np.empty(0)), "fit(empty X)"
+    )
+
+
+_FITTED_CHECKS: tuple[Callable, ...] = (
+    _check_distribution,
+    _check_point_predictions,
+    _check_std_decomposition,
+    _check_intervals,
+    _check_samples,
+    _check_log_density,
+    _check_bad_input,
+)
+
+
+def predictive_contract_checks() -> list[str]:
+    """Names of the checks run by :func:`check_predictive_contract`."""
+    return ["global_random_state", "reproducible_fit"] + [
+        f.__name__.removeprefix("_check_") for f in _FITTED_CHECKS
+    ]
+
+
+def check_predictive_contract(
+    estimator, X=None, y=None, *, random_state: int = 0
+) -> None:
+    """Check that a regressor keeps bayesreg's predictive contract.
+
+    The estimator is cloned and fitted on (X, y) (a small noisy linear
+    problem by default). Then, on held-in points:
+
+    - fitting leaves NumPy's (and, if loaded, torch's) global random state
+      untouched, and refitting with the same parameters gives bit-identical
+      predictions;
+    - ``predict_dist`` returns a :class:`~bayesreg.distributions.
+      PredictiveDistribution` with finite moments of the right shape, and
+      ``predict`` / ``predict(return_std=True)`` agree with it;
+    - std > 0 where noise > 0, and total^2 = epistemic^2 + aleatoric^2;
+    - intervals contain the median, hold their coverage and widen with it;
+    - ``sample_y`` draws agree with ``predict_dist`` within Monte Carlo error
+      (means and quantiles), the same ``random_state`` gives identical draws
+      and drawing leaves the global random state untouched;
+    - ``log_predictive_density`` equals ``predict_dist(X).logpdf(y)``;
+    - NaN, inf, strings, empty arrays, a wrong feature count, an unknown
+      ``kind``, a coverage outside (0, 1) and a y of the wrong length raise a
+      ``ValueError`` with a message.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        An unfitted regressor implementing ``predict_dist``.
+    X, y : array-like, default=None
+        Training data; a noisy linear problem with 3 features by default.
+    random_state : int, default=0
+        Seed for the default data.
+
+    Raises
+    ------
+    AssertionError
+        Naming the first violated part of the contract.
+
+    Examples
+    --------
+    >>> from bayesreg import RidgeMAP
+    >>> from bayesreg.utils.estimator_checks import check_predictive_contract
+    >>> check_predictive_contract(RidgeMAP())
+    """
+    if X is None or y is None:
+        X, y = _make_data(random_state)
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+
+    if estimator.get_params().get("random_state", 0) is None:
+        # Reproducibility is promised for a fixed seed, not for None.
+        estimator = clone(estimator).set_params(random_state=0)
+    est = clone(estimator)
+    before = _global_states()
+    est.fit(X, y)
+    _assert_states_equal(before, _global_states(), "fit")
+
+    again = clone(estimator).fit(X, y)
+    X_eval = X[:25]
+    assert np.array_equal(est.predict(X_eval), again.predict(X_eval)), (
+        "two fits with the same data and parameters gave different predictions "
+        "(is random_state honoured?)."
+    )
+    for check in _FITTED_CHECKS:
+        check(est, X_eval, y[:25])

@@ -1,0 +1,80 @@
+"""RidgeMAP against sklearn's Ridge and closed forms."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from bayesreg import RidgeMAP
+
+
+def _data(seed, n=120, d=6, offset=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) + offset
+    y = X @ rng.normal(size=d) + 2.0 + 0.3 * rng.normal(size=n)
+    return X, y, rng
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("offset", [0.0, 50.0])
+def test_equals_sklearn_ridge(seed, fit_intercept, weighted, offset):
+    X, y, rng = _data(seed, offset=offset)
+    w = rng.uniform(0.1, 3.0, size=len(y)) if weighted else None
+    ours = RidgeMAP(alpha=2.5, fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
+    ref = Ridge(alpha=2.5, fit_intercept=fit_intercept, solver="cholesky", tol=1e-12)
+    ref.fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-12)
+
+
+def test_noise_std_uses_effective_degrees_of_freedom():
+    X, y, _ = _data(1, n=40, d=5)
+    alpha = 3.0
+    reg = RidgeMAP(alpha=alpha).fit(X, y)
+    Xc = X - X.mean(axis=0)
+    hat = Xc @ np.linalg.solve(Xc.T @ Xc + alpha * np.eye(5), Xc.T)
+    dof = np.trace(hat) + 1.0  # plus the intercept
+    rss = np.sum((y - reg.predict(X)) ** 2)
+    np.testing.assert_allclose(reg.dof_, dof, rtol=1e-10)
+    np.testing.assert_allclose(reg.noise_std_, np.sqrt(rss / (40 - dof)), rtol=1e-8)
+
+
+def test_plug_in_predictive_has_no_epistemic_uncertainty():
+    X, y, _ = _data(2)
+    reg = RidgeMAP().fit(X, y)
+    far = X[:5] * 100
+    np.testing.assert_array_equal(reg.predict_std(far, kind="epistemic"), 0.0)
+    np.testing.assert_allclose(reg.predict_std(far), reg.noise_std_)
+    np.testing.assert_allclose(reg.predict_std(X[:5]), reg.predict_std(far))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-10])
+def test_rank_deficient_problems(alpha):
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(10, 3))
+    X = np.column_stack([base, base[:, 0]])  # exactly collinear column
+    y = base @ [1.0, 2.0, -1.0]
+    reg = RidgeMAP(alpha=alpha).fit(X, y)
+    assert np.all(np.isfinite(reg.coef_))
+    np.testing.assert_allclose(reg.predict(X), y, atol=1e-6)
+    wide = rng.normal(size=(5, 20))  # n < d
+    reg = RidgeMAP(alpha=alpha, fit_intercept=False).fit(wide, wide[:, 0])
+    np.testing.assert_allclose(reg.predict(wide), wide[:, 0], atol=1e-6)
+    if alpha == 0:  # minimum-norm least squares
+        np.testing.assert_allclose(
+            reg.coef_, np.linalg.lstsq(wide, wide[:, 0], rcond=None)[0], atol=1e-8
+        )
+
+
+@pytest.mark.parametrize("alpha", [-1.0, "big", None])
+def test_bad_alpha(alpha):
+    X, y, _ = _data(0)
+    with pytest.raises(ValueError, match="alpha"):
+        RidgeMAP(alpha=alpha).fit(X, y)
+
+
+def test_bad_sample_weight():
+    X, y, _ = _data(0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        RidgeMAP().fit(X, y, sample_weight=np.ones(3))
