@@ -1,0 +1,313 @@
+"""UCI regression benchmark: the protocol of the Bayesian neural network papers.
+
+For every train/test split of each data set (Hernandez-Lobato & Adams 2015;
+Gal & Ghahramani 2016): standardise X and y with the training split's mean
+and std (a zero std becomes 1), fit, and report the test RMSE and the test
+log-likelihood (mean log predictive density per point) on the ORIGINAL y
+scale, as mean +- standard error over the splits, plus the fit time per
+split. Models:
+
+- ``bnn``: :class:`bayesreg.PyroBNNRegressor` with its defaults and one hidden
+  layer of 50 units (the protocol's architecture);
+- ``bayesridge``: :class:`sklearn.linear_model.BayesianRidge`;
+- ``gp``: :class:`sklearn.gaussian_process.GaussianProcessRegressor` with an
+  ARD RBF + white-noise kernel on the standardised data.
+
+The published VI, PBP and MC-dropout columns are those printed in Gal &
+Ghahramani (2016), Table 1 (copied from the data folder's README).
+
+Run from the repository root::
+
+    python benchmarks/uci.py                      # everything, all splits
+    python benchmarks/uci.py --datasets yacht --n-splits 3 --models bnn
+    python benchmarks/uci.py --write-results      # also update RESULTS.md
+
+Because y is standardised by an affine map, the log density on the original
+scale is the standardised one minus ``log(std(y_train))``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bayesreg.datasets import load_uci  # noqa: E402
+
+DATASETS = ("bostonHousing", "concrete", "energy", "wine-quality-red", "yacht")
+MODELS = ("bnn", "bayesridge", "gp")
+LABELS = {"bnn": "bayesreg BNN", "bayesridge": "BayesianRidge", "gp": "GP (ARD)"}
+
+# Gal & Ghahramani (2016), Table 1: (mean, standard error) for RMSE and LL.
+PUBLISHED = {
+    "bostonHousing": {
+        "VI": ((4.32, 0.29), (-2.90, 0.07)),
+        "PBP": ((3.01, 0.18), (-2.57, 0.09)),
+        "MC-dropout": ((2.97, 0.19), (-2.46, 0.06)),
+    },
+    "concrete": {
+        "VI": ((7.19, 0.12), (-3.39, 0.02)),
+        "PBP": ((5.67, 0.09), (-3.16, 0.02)),
+        "MC-dropout": ((5.23, 0.12), (-3.04, 0.02)),
+    },
+    "energy": {
+        "VI": ((2.65, 0.08), (-2.39, 0.03)),
+        "PBP": ((1.80, 0.05), (-2.04, 0.02)),
+        "MC-dropout": ((1.66, 0.04), (-1.99, 0.02)),
+    },
+    "wine-quality-red": {
+        "VI": ((0.65, 0.01), (-0.98, 0.01)),
+        "PBP": ((0.64, 0.01), (-0.97, 0.01)),
+        "MC-dropout": ((0.62, 0.01), (-0.93, 0.01)),
+    },
+    "yacht": {
+        "VI": ((6.89, 0.67), (-3.43, 0.16)),
+        "PBP": ((1.02, 0.05), (-1.63, 0.02)),
+        "MC-dropout": ((1.11, 0.09), (-1.55, 0.03)),
+    },
+}
+
+BEGIN = "<!-- uci-benchmark:begin (written by benchmarks/uci.py) -->"
+END = "<!-- uci-benchmark:end -->"
+
+
+# --------------------------------------------------------------------- models
+def make_model(name: str, n_features: int, seed: int, bnn_params: dict):
+    if name == "bnn":
+        from bayesreg import PyroBNNRegressor
+
+        params = {"hidden_layer_sizes": (50,), "random_state": seed}
+        params.update(bnn_params)
+        return PyroBNNRegressor(**params)
+    if name == "bayesridge":
+        from sklearn.linear_model import BayesianRidge
+
+        return BayesianRidge()
+    if name == "gp":
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+        kernel = ConstantKernel(1.0) * RBF(np.ones(n_features)) + WhiteKernel(0.1)
+        return GaussianProcessRegressor(kernel, normalize_y=False, random_state=seed)
+    raise ValueError(f"unknown model {name!r}; choose from {MODELS}.")
+
+
+def predictive_logpdf(model, X, y) -> tuple[np.ndarray, np.ndarray]:
+    """Predictive mean and pointwise log density on the standardised scale."""
+    if hasattr(model, "log_predictive_density"):
+        return model.predict(X), model.log_predictive_density(X, y)
+    mean, std = model.predict(X, return_std=True)
+    return mean, stats.norm.logpdf(y, mean, std)
+
+
+def standardise(train: np.ndarray, *arrays: np.ndarray):
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    std = np.where(std == 0, 1.0, std)
+    return (mean, std), [(a - mean) / std for a in (train, *arrays)]
+
+
+def run_split(name, X, y, train, test, model_name, seed, bnn_params):
+    _, (Xtr, Xte) = standardise(X[train], X[test])
+    (ym, ys), (ytr, yte) = standardise(y[train], y[test])
+    model = make_model(model_name, X.shape[1], seed, bnn_params)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GP optimiser bound warnings
+        model.fit(Xtr, ytr)
+    fit_time = time.perf_counter() - t0
+    mean, logpdf = predictive_logpdf(model, Xte, yte)
+    rmse = float(np.sqrt(np.mean((mean * ys + ym - y[test]) ** 2)))
+    ll = float(np.mean(logpdf) - np.log(ys))
+    return rmse, ll, fit_time
+
+
+def mean_se(values) -> tuple[float, float]:
+    v = np.asarray(values, dtype=float)
+    se = v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else float("nan")
+    return float(v.mean()), float(se)
+
+
+# ------------------------------------------------------------------- reports
+def fmt(m_se, digits=2) -> str:
+    m, se = m_se
+    return f"{m:.{digits}f} ± {se:.{digits}f}" if np.isfinite(se) else f"{m:.{digits}f}"
+
+
+def tables(results: dict, models: list[str]) -> str:
+    ours = [LABELS[m] for m in models]
+    pub = ["VI", "PBP", "MC-dropout"]
+    out = []
+    for title, k in (
+        ("Test RMSE (lower is better)", 0),
+        ("Test log-likelihood (higher is better)", 1),
+    ):
+        out.append(f"**{title}**\n")
+        out.append(
+            "| data set | N | "
+            + " | ".join(ours + [f"{p} (published)" for p in pub])
+            + " |"
+        )
+        out.append("|---" * (2 + len(ours) + len(pub)) + "|")
+        for ds, res in results.items():
+            cells = [fmt(res[m][k]) for m in models]
+            cells += [fmt(PUBLISHED[ds][p][k]) for p in pub]
+            out.append(f"| {ds} | {res['n']} | " + " | ".join(cells) + " |")
+        out.append("")
+    out.append("**Fit time per split, seconds (mean ± s.e.)**\n")
+    out.append("| data set | " + " | ".join(ours) + " |")
+    out.append("|---" * (1 + len(ours)) + "|")
+    for ds, res in results.items():
+        out.append(f"| {ds} | " + " | ".join(fmt(res[m][2], 1) for m in models) + " |")
+    out.append("")
+    if "bnn" in models:
+        out.append("**Goals of issue 5 for the BNN**\n")
+        out.append(
+            "| data set | LL > VI | LL > PBP | RMSE <= PBP + s.e. | time <= 60 s |"
+        )
+        out.append("|---|---|---|---|---|")
+        for ds, res in results.items():
+            (rmse, _), (ll, _), (t, _) = res["bnn"]
+            (prmse, pse), (pll, _) = PUBLISHED[ds]["PBP"]
+            vll = PUBLISHED[ds]["VI"][1][0]
+            marks = [
+                ll > vll,
+                ll > pll,
+                rmse <= prmse + pse,
+                t <= 60,
+            ]
+            out.append(
+                f"| {ds} | "
+                + " | ".join("yes" if ok else "**no**" for ok in marks)
+                + " |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"`nproc` = {os.cpu_count()}, {cpu}"
+
+
+def load() -> str:
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def write_results(path: Path, text: str) -> None:
+    block = f"{BEGIN}\n{text}\n{END}"
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        new = head + block + tail
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(new)
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "data_dir", nargs="?", default=str(ROOT / ".." / "shared" / "data" / "uci")
+    )
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--n-splits", type=int, default=None, help="default: all (20)")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument(
+        "--bnn-params", default="{}", help="JSON dict of PyroBNNRegressor overrides"
+    )
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--results", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    args = parser.parse_args(argv)
+
+    import torch  # the BNN's thread count; the sklearn models use BLAS threads
+
+    torch.set_num_threads(args.threads)
+    models = [m for m in args.models.split(",") if m]
+    for m in models:
+        if m not in MODELS:
+            parser.error(f"unknown model {m!r}; choose from {MODELS}")
+    bnn_params = json.loads(args.bnn_params)
+    load_before = load()
+    t_start = time.perf_counter()
+    results: dict = {}
+    for ds in args.datasets.split(","):
+        bunch = load_uci(ds, args.data_dir)
+        splits = bunch.splits[: args.n_splits] if args.n_splits else bunch.splits
+        res: dict = {"n": bunch.data.shape[0]}
+        for m in models:
+            rows = [
+                run_split(ds, bunch.data, bunch.target, tr, te, m, k, bnn_params)
+                for k, (tr, te) in enumerate(splits)
+            ]
+            rows = np.array(rows)
+            res[m] = [mean_se(rows[:, j]) for j in range(3)]
+            print(
+                f"{ds:18s} {m:10s} splits={len(splits):2d} "
+                f"rmse {fmt(res[m][0], 3)}  ll {fmt(res[m][1], 3)}  "
+                f"fit {fmt(res[m][2], 1)} s",
+                flush=True,
+            )
+        results[ds] = res
+    total = time.perf_counter() - t_start
+    n_splits = args.n_splits or "all 20"
+    cmd = "python benchmarks/uci.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    header = (
+        "## UCI regression benchmark (PyroBNNRegressor vs baselines)\n\n"
+        f"Command: `{cmd.strip()}` (splits: {n_splits}; commit {git_commit()}; "
+        f"torch threads: {args.threads}; BNN overrides: {bnn_params or 'none'}).\n"
+        f"Machine: {machine()}; load average (1, 5, 15 min) {load_before} at the "
+        f"start, {load()} at the end (the cores are shared, so fit times are upper "
+        f"bounds); total wall time {total / 60:.1f} min.\n\n"
+        "Protocol: X and y standardised on each training split; RMSE and mean "
+        "test log-likelihood on the original y scale; mean ± standard error over "
+        "splits. GP: ARD RBF + WhiteKernel, sklearn's default optimiser without "
+        "restarts. Published columns: Gal & Ghahramani (2016), Table 1.\n"
+    )
+    text = header + "\n" + tables(results, models)
+    print("\n" + text)
+    if args.write_results:
+        write_results(Path(args.results), text)
+        print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()
