@@ -1,0 +1,996 @@
+"""scikit-learn style Display objects for predictive distributions.
+
+Each display follows sklearn's visualisation API: build it with
+``from_estimator(...)`` or ``from_predictions(...)``, or construct it from
+precomputed values and call ``.plot(ax=...)``. After plotting, ``ax_`` and
+``figure_`` hold the matplotlib axes and figure and the drawn artists are
+attributes (``line_``, ``bands_``, ``bars_``...), so figures can be restyled
+and tested.
+
+matplotlib is imported only inside the plotting methods: ``import
+bayesreg.plotting`` does not import it.
+
+* :class:`PredictiveBandDisplay`: the predictive mean and central bands over
+  a one-dimensional input, with the data and functions drawn from the
+  posterior (or from the prior of an unfitted estimator);
+* :class:`ReliabilityDisplay`: observed against nominal coverage;
+* :class:`PITDisplay`: histogram of probability integral transform values;
+* :class:`LossCurveDisplay`: the loss (negative ELBO) curve of an SVI fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+
+from .distributions import NormalMixture, _check_coverage
+from .metrics import (
+    _as_dist,
+    _check_levels,
+    _check_y_true,
+    _resolve,
+    calibration_curve,
+    calibration_error,
+    pit,
+    predict_dist,
+)
+from .utils._random import check_generator
+
+__all__ = [
+    "LossCurveDisplay",
+    "PITDisplay",
+    "PredictiveBandDisplay",
+    "ReliabilityDisplay",
+]
+
+
+def _get_ax(ax):
+    """The given axes, or new ones on a new figure (imports pyplot lazily)."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
+    return ax, ax.figure
+
+
+def _name(estimator) -> str:
+    if isinstance(estimator, Pipeline):
+        return _name(estimator[-1])
+    inner = getattr(estimator, "best_estimator_", None)
+    if inner is not None:
+        return _name(inner)
+    return type(estimator).__name__
+
+
+def _check_coverages(coverage) -> tuple[float, ...]:
+    values = [coverage] if isinstance(coverage, Real) else list(coverage)
+    if not values:
+        raise ValueError("coverage must be a number or a non-empty sequence.")
+    # Widest first, so narrower bands are drawn on top.
+    return tuple(sorted((_check_coverage(c) for c in values), reverse=True))
+
+
+def _check_x_1d(X, name: str = "X") -> np.ndarray:
+    x = np.asarray(X, dtype=float)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(
+            f"{name} must be one-dimensional or have a single column; got shape "
+            f"{np.shape(X)}. The predictive band is drawn over one input."
+        )
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be non-empty and finite.")
+    return x
+
+
+def _percent(c: float) -> str:
+    return f"{100 * c:g}%"
+
+
+# --------------------------------------------------------------------------
+# predictive band
+# --------------------------------------------------------------------------
+class PredictiveBandDisplay:
+    """Predictive mean and central intervals over a one-dimensional input.
+
+    The seed notebook's figures: the data, the predictive mean, shaded
+    central predictive intervals, and optionally regression functions drawn
+    from the posterior (or from the prior of an unfitted estimator).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_grid,)
+        Input values at which the predictive was evaluated, increasing.
+    mean : ndarray of shape (n_grid,)
+        Predictive mean (or centre line) at ``x``.
+    intervals : dict of float to ndarray of shape (n_grid, 2)
+        Central interval bounds for each coverage level.
+    x_data, y_data : ndarray of shape (n,), default=None
+        Observations to scatter.
+    function_draws : ndarray of shape (n_grid, n_draws), default=None
+        Regression functions evaluated at ``x``, one per column.
+    draws_from : {"posterior", "prior"}, default="posterior"
+        Label of the draws (and of the band, for ``"prior"``).
+    estimator_name : str, default=None
+        Name used in the legend.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The mean.
+    bands_ : list of matplotlib PolyCollection
+        One per coverage, widest first.
+    data_ : matplotlib PathCollection or None
+        The scattered observations.
+    draws_ : list of matplotlib Line2D
+        The function draws (empty without draws).
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    bayesreg.predict_dist : the predictive distribution behind the band.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn.linear_model import BayesianRidge
+    >>> from bayesreg.plotting import PredictiveBandDisplay
+    >>> X = np.linspace(0, 1, 20)[:, None]
+    >>> y = 2 * X[:, 0] + 0.1 * np.cos(30 * X[:, 0])
+    >>> disp = PredictiveBandDisplay.from_estimator(
+    ...     BayesianRidge().fit(X, y), X, y, coverage=(0.5, 0.95)
+    ... )
+    >>> len(disp.bands_), len(disp.line_.get_xdata())
+    (2, 200)
+    """
+
+    def __init__(
+        self,
+        *,
+        x,
+        mean,
+        intervals: dict,
+        x_data=None,
+        y_data=None,
+        function_draws=None,
+        draws_from: str = "posterior",
+        estimator_name: str | None = None,
+    ):
+        self.x = x
+        self.mean = mean
+        self.intervals = intervals
+        self.x_data = x_data
+        self.y_data = y_data
+        self.function_draws = function_draws
+        self.draws_from = draws_from
+        self.estimator_name = estimator_name
+
+    def plot(
+        self,
+        ax=None,
+        *,
+        name: str | None = None,
+        line_kw: dict | None = None,
+        band_kw: dict | None = None,
+        data_kw: dict | None = None,
+        draws_kw: dict | None = None,
+        legend: bool = True,
+    ) -> PredictiveBandDisplay:
+        """Draw the band, the mean, the draws and the data.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        name : str, default=None
+            Legend name; defaults to ``estimator_name``.
+        line_kw, band_kw, data_kw, draws_kw : dict, default=None
+            Keyword arguments for ``ax.plot`` (mean), ``ax.fill_between``
+            (bands), ``ax.scatter`` (data) and ``ax.plot`` (draws).
+        legend : bool, default=True
+            Add a legend.
+
+        Returns
+        -------
+        self : PredictiveBandDisplay
+        """
+        ax, fig = _get_ax(ax)
+        name = self.estimator_name if name is None else name
+        x = np.asarray(self.x)
+        mean = np.asarray(self.mean)
+        color = (line_kw or {}).get("color", "C0")
+        coverages = sorted(self.intervals, reverse=True)
+        what = "prior" if self.draws_from == "prior" else "predictive"
+
+        self.bands_ = []
+        for i, c in enumerate(coverages):
+            bounds = np.asarray(self.intervals[c])
+            kw = {
+                "color": color,
+                "alpha": 0.15 + 0.2 * i / max(len(coverages), 1),
+                "linewidth": 0,
+                "label": f"{_percent(c)} {what} interval",
+            }
+            kw.update(band_kw or {})
+            self.bands_.append(ax.fill_between(x, bounds[:, 0], bounds[:, 1], **kw))
+
+        self.draws_ = []
+        if self.function_draws is not None:
+            draws = np.asarray(self.function_draws)
+            kw = {"color": "C1", "alpha": 0.35, "linewidth": 0.8}
+            kw.update(draws_kw or {})
+            self.draws_ = ax.plot(x, draws, **kw)
+            if self.draws_:
+                self.draws_[0].set_label(f"functions from the {self.draws_from}")
+
+        kw = {"color": color, "linewidth": 2.0}
+        kw["label"] = f"{name} mean" if name else f"{what} mean"
+        kw.update(line_kw or {})
+        (self.line_,) = ax.plot(x, mean, **kw)
+
+        self.data_ = None
+        if self.x_data is not None and self.y_data is not None:
+            kw = {"color": "k", "s": 12, "zorder": 3, "label": "data"}
+            kw.update(data_kw or {})
+            self.data_ = ax.scatter(self.x_data, self.y_data, **kw)
+
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        if legend:
+            ax.legend(loc="best", fontsize="small")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y=None,
+        *,
+        x_grid=None,
+        grid_resolution: int = 200,
+        extend: float = 0.0,
+        coverage: float | Sequence[float] = 0.95,
+        n_draws: int = 0,
+        n_prior_samples: int = 2000,
+        random_state=None,
+        ax=None,
+        name: str | None = None,
+        **plot_kw,
+    ) -> PredictiveBandDisplay:
+        """Plot the predictive band of an estimator over the range of ``X``.
+
+        A fitted estimator (a bayesreg estimator, a Pipeline ending in one, a
+        fitted search, or an sklearn regressor whose ``predict`` accepts
+        ``return_std``) gives its exact central intervals through
+        :func:`bayesreg.predict_dist`. An *unfitted* estimator that can draw
+        from its prior (``ConjugateLinearRegression``) gives the prior
+        predictive band, estimated from ``n_prior_samples`` draws of
+        ``sample_y``, and its draws are prior functions.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+        X : array-like of shape (n, 1) or (n,)
+            Inputs, used for the plotting range and scattered with ``y``.
+        y : array-like of shape (n,), default=None
+            Observations to scatter; None draws no data.
+        x_grid : array-like of shape (n_grid,) or (n_grid, 1), default=None
+            Where to evaluate the predictive; default an even grid over the
+            range of ``X``.
+        grid_resolution : int, default=200
+            Number of grid points when ``x_grid`` is None.
+        extend : float, default=0.0
+            Widen the default grid by this fraction of the range of ``X`` on
+            each side, to show how uncertainty grows away from the data.
+        coverage : float or sequence of float, default=0.95
+            Coverage of each central band, in (0, 1).
+        n_draws : int, default=0
+            Number of regression functions to draw. They come from the
+            estimator's ``sample_functions`` (ConjugateLinearRegression), the
+            posterior draws of a NormalMixture predictive (the Pyro
+            estimators), or ``sample_y`` of a GaussianProcessRegressor.
+        n_prior_samples : int, default=2000
+            Prior predictive draws used for the band of an unfitted estimator.
+        random_state : None, int or Generator, default=None
+            Seed for the draws.
+        ax : matplotlib Axes, default=None
+        name : str, default=None
+            Legend name; default the estimator's class name.
+        **plot_kw
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        PredictiveBandDisplay
+        """
+        x_data = _check_x_1d(X)
+        if x_grid is None:
+            if not isinstance(grid_resolution, Integral) or grid_resolution < 2:
+                raise ValueError("grid_resolution must be an integer >= 2.")
+            lo, hi = float(x_data.min()), float(x_data.max())
+            pad = float(extend) * (hi - lo)
+            grid = np.linspace(lo - pad, hi + pad, int(grid_resolution))
+        else:
+            grid = np.sort(_check_x_1d(x_grid, "x_grid"))
+        if not isinstance(n_draws, Integral) or n_draws < 0:
+            raise ValueError(
+                f"n_draws must be a non-negative integer, got {n_draws!r}."
+            )
+        coverages = _check_coverages(coverage)
+        rng = check_generator(random_state)
+        y_data = None if y is None else _check_y_true(y, x_data.shape[0])
+        G = grid[:, None]
+
+        draws_from = "posterior"
+        try:
+            dist = predict_dist(estimator, G)
+        except NotFittedError:
+            dist = None
+        if dist is not None:
+            mean = dist.mean
+            intervals = {c: dist.interval(c) for c in coverages}
+            draws = _function_draws(estimator, G, dist, n_draws, rng)
+        else:
+            mean, intervals, draws = _prior_band(
+                estimator, G, coverages, n_draws, n_prior_samples, rng
+            )
+            draws_from = "prior"
+        display = cls(
+            x=grid,
+            mean=mean,
+            intervals=intervals,
+            x_data=x_data if y_data is not None else None,
+            y_data=y_data,
+            function_draws=draws,
+            draws_from=draws_from,
+            estimator_name=_name(estimator) if name is None else name,
+        )
+        return display.plot(ax=ax, **plot_kw)
+
+    @classmethod
+    def from_predictions(
+        cls,
+        x,
+        y_pred,
+        y_std=None,
+        *,
+        coverage: float | Sequence[float] = 0.95,
+        x_data=None,
+        y_data=None,
+        function_draws=None,
+        ax=None,
+        name: str | None = None,
+        **plot_kw,
+    ) -> PredictiveBandDisplay:
+        """Plot a predictive band from precomputed predictions.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_grid,)
+            Inputs of the predictions (sorted here for drawing).
+        y_pred : PredictiveDistribution or array-like of shape (n_grid,)
+            Distributions, or Gaussian means with ``y_std``.
+        y_std : array-like of shape (n_grid,), default=None
+        coverage : float or sequence of float, default=0.95
+        x_data, y_data : array-like of shape (n,), default=None
+            Observations to scatter.
+        function_draws : array-like of shape (n_grid, n_draws), default=None
+            Functions evaluated at ``x``.
+        ax : matplotlib Axes, default=None
+        name : str, default=None
+        **plot_kw
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        PredictiveBandDisplay
+        """
+        x = _check_x_1d(x, "x")
+        dist = _as_dist(y_pred, y_std)
+        if dist.n != x.shape[0]:
+            raise ValueError(
+                f"x has {x.shape[0]} values but y_pred describes {dist.n} points."
+            )
+        order = np.argsort(x, kind="stable")
+        coverages = _check_coverages(coverage)
+        draws = None
+        if function_draws is not None:
+            draws = np.asarray(function_draws, dtype=float)
+            if draws.ndim == 1:
+                draws = draws[:, None]
+            if draws.ndim != 2 or draws.shape[0] != x.shape[0]:
+                raise ValueError(
+                    f"function_draws must have shape ({x.shape[0]}, n_draws), "
+                    f"got {np.shape(function_draws)}."
+                )
+            draws = draws[order]
+        if (x_data is None) != (y_data is None):
+            raise ValueError("pass both x_data and y_data, or neither.")
+        if x_data is not None:
+            x_data = _check_x_1d(x_data, "x_data")
+            y_data = _check_y_true(y_data, x_data.shape[0])
+        display = cls(
+            x=x[order],
+            mean=dist.mean[order],
+            intervals={c: dist.interval(c)[order] for c in coverages},
+            x_data=x_data,
+            y_data=y_data,
+            function_draws=draws,
+            estimator_name=name,
+        )
+        return display.plot(ax=ax, **plot_kw)
+
+
+def _function_draws(estimator, G, dist, n_draws, rng) -> np.ndarray | None:
+    """Regression functions at the grid rows G, shape (n_grid, n_draws)."""
+    if n_draws == 0:
+        return None
+    final, Xt, (a, s) = _resolve(estimator, G)
+    if callable(getattr(final, "sample_functions", None)):
+        f = final.sample_functions(Xt, n_samples=n_draws, random_state=rng)
+    elif isinstance(dist, NormalMixture):
+        # The mixture's components are posterior draws of the function,
+        # evaluated jointly over the grid: its locs are the draws.
+        if n_draws > dist.n_components:
+            raise ValueError(
+                f"n_draws={n_draws} exceeds the {dist.n_components} posterior "
+                "draws behind the predictive."
+            )
+        idx = rng.choice(dist.n_components, size=n_draws, replace=False)
+        return dist.locs[:, np.sort(idx)]
+    elif not callable(getattr(final, "predict_dist", None)) and callable(
+        getattr(final, "sample_y", None)
+    ):
+        # sklearn's GaussianProcessRegressor: sample_y draws joint functions.
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        f = final.sample_y(Xt, n_samples=n_draws, random_state=seed)
+    else:
+        raise ValueError(
+            f"{type(final).__name__} cannot draw regression functions; use n_draws=0."
+        )
+    f = np.asarray(f, dtype=float).reshape(G.shape[0], n_draws)
+    return a + s * f
+
+
+def _prior_band(estimator, G, coverages, n_draws, n_prior_samples, rng):
+    """Band and draws of an unfitted estimator's prior, from its samplers."""
+    final, Xt, (a, s) = _resolve(estimator, G)
+    if not callable(getattr(final, "sample_y", None)):
+        raise NotFittedError(
+            f"{type(final).__name__} is not fitted and cannot draw from a prior."
+        )
+    if not isinstance(n_prior_samples, Integral) or n_prior_samples < 10:
+        raise ValueError("n_prior_samples must be an integer >= 10.")
+    samples = a + s * np.asarray(
+        final.sample_y(Xt, n_samples=int(n_prior_samples), random_state=rng)
+    )
+    mean = samples.mean(axis=1)
+    intervals = {
+        c: np.quantile(samples, [0.5 - c / 2, 0.5 + c / 2], axis=1).T for c in coverages
+    }
+    draws = None
+    if n_draws:
+        if not callable(getattr(final, "sample_functions", None)):
+            raise ValueError(
+                f"{type(final).__name__} cannot draw prior functions; use n_draws=0."
+            )
+        draws = a + s * final.sample_functions(Xt, n_samples=n_draws, random_state=rng)
+    return mean, intervals, draws
+
+
+# --------------------------------------------------------------------------
+# reliability diagram
+# --------------------------------------------------------------------------
+class ReliabilityDisplay:
+    """Reliability diagram: observed against nominal coverage.
+
+    A calibrated predictive follows the diagonal; a curve below it means
+    intervals that are too narrow (over-confidence), above it too wide.
+
+    Parameters
+    ----------
+    nominal : ndarray of shape (k,)
+        Nominal levels.
+    observed : ndarray of shape (k,)
+        Observed frequencies at those levels.
+    kind : {"interval", "quantile"}, default="interval"
+        What the levels are; see :func:`bayesreg.metrics.calibration_curve`.
+    calibration_error : float, default=None
+        Shown in the legend when given.
+    estimator_name : str, default=None
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The calibration curve.
+    reference_line_ : matplotlib Line2D or None
+        The diagonal (None when not drawn by this call).
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    bayesreg.metrics.calibration_curve, bayesreg.metrics.calibration_error
+
+    References
+    ----------
+    .. [1] V. Kuleshov, N. Fenner and S. Ermon, "Accurate uncertainties for
+       deep learning using calibrated regression", ICML 2018.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from bayesreg.plotting import ReliabilityDisplay
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=500)
+    >>> disp = ReliabilityDisplay.from_predictions(y, np.zeros(500), np.ones(500))
+    >>> disp.line_.get_xdata().shape
+    (19,)
+    """
+
+    def __init__(
+        self,
+        *,
+        nominal,
+        observed,
+        kind: str = "interval",
+        calibration_error: float | None = None,
+        estimator_name: str | None = None,
+    ):
+        self.nominal = nominal
+        self.observed = observed
+        self.kind = kind
+        self.calibration_error = calibration_error
+        self.estimator_name = estimator_name
+
+    def plot(
+        self,
+        ax=None,
+        *,
+        name: str | None = None,
+        ref_line: bool = True,
+        line_kw: dict | None = None,
+    ) -> ReliabilityDisplay:
+        """Draw the curve (and the diagonal, once per axes).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Pass the axes of an earlier display to compare estimators.
+        name : str, default=None
+        ref_line : bool, default=True
+            Draw the diagonal unless these axes already have it.
+        line_kw : dict, default=None
+            Keyword arguments for ``ax.plot``.
+
+        Returns
+        -------
+        self : ReliabilityDisplay
+        """
+        ax, fig = _get_ax(ax)
+        name = self.estimator_name if name is None else name
+        ref_label = "perfectly calibrated"
+        self.reference_line_ = None
+        if ref_line and ref_label not in [ln.get_label() for ln in ax.get_lines()]:
+            (self.reference_line_,) = ax.plot(
+                [0, 1], [0, 1], "k:", linewidth=1, label=ref_label
+            )
+        label = name or "predictive"
+        if self.calibration_error is not None:
+            label = f"{label} (error {self.calibration_error:.3f})"
+        kw = {"marker": "o", "markersize": 4, "label": label}
+        kw.update(line_kw or {})
+        (self.line_,) = ax.plot(self.nominal, self.observed, **kw)
+        if self.kind == "quantile":
+            ax.set_xlabel("quantile level")
+            ax.set_ylabel("observed fraction below the quantile")
+        else:
+            ax.set_xlabel("nominal coverage of the central interval")
+            ax.set_ylabel("observed coverage")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.legend(loc="upper left", fontsize="small")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        levels=None,
+        kind: str = "interval",
+        ax=None,
+        name: str | None = None,
+        **plot_kw,
+    ) -> ReliabilityDisplay:
+        """Reliability diagram of a fitted estimator on held-out ``(X, y)``.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Anything :func:`bayesreg.predict_dist` accepts.
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        levels : array-like, default=None
+            Nominal levels; default ``0.05, 0.10, ..., 0.95``.
+        kind : {"interval", "quantile"}, default="interval"
+        ax : matplotlib Axes, default=None
+        name : str, default=None
+        **plot_kw
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        ReliabilityDisplay
+        """
+        return cls.from_predictions(
+            y,
+            predict_dist(estimator, X),
+            levels=levels,
+            kind=kind,
+            ax=ax,
+            name=_name(estimator) if name is None else name,
+            **plot_kw,
+        )
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_pred,
+        y_std=None,
+        *,
+        levels=None,
+        kind: str = "interval",
+        ax=None,
+        name: str | None = None,
+        **plot_kw,
+    ) -> ReliabilityDisplay:
+        """Reliability diagram from predictive distributions or means and stds.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n,)
+        y_pred : PredictiveDistribution or array-like of shape (n,)
+        y_std : array-like of shape (n,), default=None
+        levels, kind, ax, name, **plot_kw
+            See :meth:`from_estimator`.
+
+        Returns
+        -------
+        ReliabilityDisplay
+        """
+        levels = _check_levels(levels)
+        dist = _as_dist(y_pred, y_std)
+        nominal, observed = calibration_curve(y_true, dist, levels=levels, kind=kind)
+        err = calibration_error(y_true, dist, levels=levels, kind=kind)
+        display = cls(
+            nominal=nominal,
+            observed=observed,
+            kind=kind,
+            calibration_error=err,
+            estimator_name=name,
+        )
+        return display.plot(ax=ax, **plot_kw)
+
+
+# --------------------------------------------------------------------------
+# PIT histogram
+# --------------------------------------------------------------------------
+class PITDisplay:
+    """Histogram of probability integral transform values.
+
+    For a calibrated predictive the PIT values ``F_i(y_i)`` are uniform: the
+    histogram is flat at density one. A U shape means over-confidence, a
+    hump under-confidence, a slope a biased mean.
+
+    Parameters
+    ----------
+    pit_values : ndarray of shape (n,)
+        Values in [0, 1].
+    estimator_name : str, default=None
+
+    Attributes
+    ----------
+    bars_ : matplotlib BarContainer
+        The bars; their heights are densities (they integrate to one).
+    reference_line_ : matplotlib Line2D or None
+        The uniform density.
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    References
+    ----------
+    .. [1] T. Gneiting, F. Balabdaoui and A. E. Raftery, "Probabilistic
+       forecasts, calibration and sharpness", JRSS B 69 (2), 2007.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from bayesreg.plotting import PITDisplay
+    >>> y = np.random.default_rng(0).normal(size=400)
+    >>> disp = PITDisplay.from_predictions(y, np.zeros(400), np.ones(400), n_bins=8)
+    >>> len(disp.bars_)
+    8
+    """
+
+    def __init__(self, *, pit_values, estimator_name: str | None = None):
+        self.pit_values = pit_values
+        self.estimator_name = estimator_name
+
+    def plot(
+        self,
+        ax=None,
+        *,
+        n_bins: int = 10,
+        name: str | None = None,
+        ref_line: bool = True,
+        hist_kw: dict | None = None,
+    ) -> PITDisplay:
+        """Draw the histogram.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+        n_bins : int, default=10
+            Number of equal-width bins on [0, 1].
+        name : str, default=None
+        ref_line : bool, default=True
+            Draw the uniform density.
+        hist_kw : dict, default=None
+            Keyword arguments for ``ax.hist``.
+
+        Returns
+        -------
+        self : PITDisplay
+        """
+        if not isinstance(n_bins, Integral) or n_bins < 1:
+            raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
+        ax, fig = _get_ax(ax)
+        name = self.estimator_name if name is None else name
+        kw = {
+            "alpha": 0.7,
+            "edgecolor": "white",
+            "label": name or "PIT",
+        }
+        kw.update(hist_kw or {})
+        _, _, self.bars_ = ax.hist(
+            np.asarray(self.pit_values),
+            bins=np.linspace(0.0, 1.0, int(n_bins) + 1),
+            density=True,
+            **kw,
+        )
+        self.reference_line_ = None
+        if ref_line:
+            (self.reference_line_,) = ax.plot(
+                [0, 1], [1, 1], "k:", linewidth=1, label="uniform (calibrated)"
+            )
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("PIT value F(y)")
+        ax.set_ylabel("density")
+        ax.legend(loc="best", fontsize="small")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, X, y, *, ax=None, name: str | None = None, **plot_kw
+    ) -> PITDisplay:
+        """PIT histogram of a fitted estimator on held-out ``(X, y)``.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Anything :func:`bayesreg.predict_dist` accepts.
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        ax : matplotlib Axes, default=None
+        name : str, default=None
+        **plot_kw
+            Passed to :meth:`plot` (``n_bins``, ``hist_kw``...).
+
+        Returns
+        -------
+        PITDisplay
+        """
+        return cls.from_predictions(
+            y,
+            predict_dist(estimator, X),
+            ax=ax,
+            name=_name(estimator) if name is None else name,
+            **plot_kw,
+        )
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_pred,
+        y_std=None,
+        *,
+        ax=None,
+        name: str | None = None,
+        **plot_kw,
+    ) -> PITDisplay:
+        """PIT histogram from predictive distributions or means and stds.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n,)
+        y_pred : PredictiveDistribution or array-like of shape (n,)
+        y_std : array-like of shape (n,), default=None
+        ax, name, **plot_kw
+            See :meth:`from_estimator`.
+
+        Returns
+        -------
+        PITDisplay
+        """
+        display = cls(pit_values=pit(y_true, y_pred, y_std), estimator_name=name)
+        return display.plot(ax=ax, **plot_kw)
+
+
+# --------------------------------------------------------------------------
+# loss curve
+# --------------------------------------------------------------------------
+def _final_estimator(estimator):
+    while True:
+        if isinstance(estimator, Pipeline):
+            estimator = estimator[-1]
+        elif getattr(estimator, "best_estimator_", None) is not None:
+            estimator = estimator.best_estimator_
+        elif getattr(estimator, "regressor_", None) is not None:
+            estimator = estimator.regressor_
+        else:
+            return estimator
+
+
+class LossCurveDisplay:
+    """The training loss of an iterative fit, e.g. the negative ELBO of SVI.
+
+    Parameters
+    ----------
+    loss_curve : array-like of shape (n_iter,)
+        Loss after each iteration (the ``loss_curve_`` attribute of the Pyro
+        estimators).
+    estimator_name : str, default=None
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The raw loss.
+    smoothed_line_ : matplotlib Line2D or None
+        Its moving average, when ``smooth`` was given.
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from bayesreg.plotting import LossCurveDisplay
+    >>> loss = 100 * np.exp(-np.arange(300) / 50) + 5
+    >>> disp = LossCurveDisplay(loss_curve=loss).plot(smooth=20)
+    >>> len(disp.line_.get_ydata()), len(disp.smoothed_line_.get_ydata())
+    (300, 281)
+    """
+
+    def __init__(self, *, loss_curve, estimator_name: str | None = None):
+        self.loss_curve = loss_curve
+        self.estimator_name = estimator_name
+
+    def plot(
+        self,
+        ax=None,
+        *,
+        name: str | None = None,
+        smooth: int | None = None,
+        log_scale: bool = False,
+        line_kw: dict | None = None,
+    ) -> LossCurveDisplay:
+        """Draw the loss against the iteration number.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+        name : str, default=None
+        smooth : int, default=None
+            Also draw the moving average over this many iterations (the
+            stochastic ELBO is noisy).
+        log_scale : bool, default=False
+            Logarithmic y axis; only for positive losses.
+        line_kw : dict, default=None
+            Keyword arguments for the raw curve's ``ax.plot``.
+
+        Returns
+        -------
+        self : LossCurveDisplay
+        """
+        loss = np.asarray(self.loss_curve, dtype=float).reshape(-1)
+        if loss.size == 0:
+            raise ValueError("loss_curve is empty.")
+        if smooth is not None and (
+            not isinstance(smooth, Integral) or not 1 <= smooth <= loss.size
+        ):
+            raise ValueError(
+                f"smooth must be an integer between 1 and {loss.size}, got {smooth!r}."
+            )
+        ax, fig = _get_ax(ax)
+        name = self.estimator_name if name is None else name
+        steps = np.arange(1, loss.size + 1)
+        kw = {"color": "C0", "alpha": 0.5 if smooth else 1.0, "linewidth": 1.0}
+        kw["label"] = name or "loss"
+        kw.update(line_kw or {})
+        (self.line_,) = ax.plot(steps, loss, **kw)
+        self.smoothed_line_ = None
+        if smooth:
+            avg = np.convolve(loss, np.ones(smooth) / smooth, mode="valid")
+            (self.smoothed_line_,) = ax.plot(
+                steps[smooth - 1 :],
+                avg,
+                color=self.line_.get_color(),
+                linewidth=2.0,
+                label=f"moving average ({smooth})",
+            )
+        if log_scale:
+            if np.any(loss <= 0):
+                raise ValueError("log_scale needs a positive loss.")
+            ax.set_yscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("loss (negative ELBO)")
+        ax.legend(loc="best", fontsize="small")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, *, ax=None, name: str | None = None, **plot_kw
+    ) -> LossCurveDisplay:
+        """Plot the ``loss_curve_`` of a fitted estimator.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            A fitted estimator with ``loss_curve_`` (PyroBayesianLinear,
+            PyroBNNRegressor, MLPRegressor...), or a Pipeline / fitted search
+            ending in one.
+        ax : matplotlib Axes, default=None
+        name : str, default=None
+        **plot_kw
+            Passed to :meth:`plot` (``smooth``, ``log_scale``...).
+
+        Returns
+        -------
+        LossCurveDisplay
+        """
+        final = _final_estimator(estimator)
+        loss = getattr(final, "loss_curve_", None)
+        if loss is None:
+            raise ValueError(
+                f"{type(final).__name__} has no loss_curve_; is it fitted, and "
+                "is it fitted iteratively?"
+            )
+        display = cls(
+            loss_curve=np.asarray(loss, dtype=float),
+            estimator_name=type(final).__name__ if name is None else name,
+        )
+        return display.plot(ax=ax, **plot_kw)
