@@ -244,6 +244,18 @@ def whiten_stats(
     return WhitenedStats(gram, rhs, float(max(rss0, 0.0)), stats.n, n_eff)
 
 
+def _eigh_cholesky(ev: np.ndarray, Q: np.ndarray, beta: float) -> np.ndarray:
+    """Cholesky factor of I + beta Q diag(ev) Q^T from the eigendecomposition.
+
+    B = Q diag(1 + beta ev) Q^T = R^T R with R the triangular factor of a QR
+    decomposition of diag(sqrt(1 + beta ev)) Q^T; exact for ev >= 0.
+    """
+    root = np.sqrt(1.0 + beta * np.clip(ev, 0.0, None))
+    R = linalg.qr(root[:, None] * Q.T, mode="r", check_finite=False)[0]
+    R *= np.sign(np.diag(R))[:, None]  # a Cholesky factor has a positive diagonal
+    return np.ascontiguousarray(R.T)
+
+
 def _whitened_cholesky(gram: np.ndarray, beta: float) -> np.ndarray:
     """Lower Cholesky factor L of B = I + beta * gram, for gram PSD.
 
@@ -266,10 +278,7 @@ def _whitened_cholesky(gram: np.ndarray, beta: float) -> np.ndarray:
     except linalg.LinAlgError:
         pass
     ev, Q = linalg.eigh(gram, check_finite=False)
-    root = np.sqrt(1.0 + beta * np.clip(ev, 0.0, None))
-    R = linalg.qr(root[:, None] * Q.T, mode="r", check_finite=False)[0]
-    R *= np.sign(np.diag(R))[:, None]  # a Cholesky factor has a positive diagonal
-    return np.ascontiguousarray(R.T)
+    return _eigh_cholesky(ev, Q, beta)
 
 
 class LinearPosterior(NamedTuple):
@@ -317,6 +326,7 @@ def gaussian_posterior(
     prior_mean: np.ndarray,
     prior_std: np.ndarray,
     noise_var: float,
+    eigh: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LinearPosterior:
     """Exact posterior and log evidence with known noise variance s^2.
 
@@ -331,11 +341,23 @@ def gaussian_posterior(
     where beta RSS + |u|^2 = beta (rss0 - r.u_N). With a centred ``stats``
     the flat intercept prior (p(b) = 1) is integrated out, which leaves the
     factor sqrt(2 pi s^2 / n): hence n_eff = n - 1 and the -1/2 log n.
+
+    ``eigh``, the eigendecomposition (ev, Q) of the whitened Gram matrix
+    D xtx D when it is already known (evidence maximisation), gives the
+    factor of B without another factorisation, with the same treatment of
+    rounding-level eigenvalues as the optimisation.
     """
     ws = whiten_stats(stats, prior_mean, prior_std)
     beta = 1.0 / noise_var
-    L = _whitened_cholesky(ws.gram, beta)
-    u = beta * linalg.cho_solve((L, True), ws.rhs, check_finite=False)
+    if eigh is None:
+        L = _whitened_cholesky(ws.gram, beta)
+        u = beta * linalg.cho_solve((L, True), ws.rhs, check_finite=False)
+    else:
+        ev, Q = eigh
+        L = _eigh_cholesky(ev, Q, beta)
+        z = Q.T @ ws.rhs
+        z[ev == 0] = 0.0  # r lies in the range of G; the rest is rounding
+        u = Q @ (beta * z / (1.0 + beta * ev))
     fit_term = max(beta * (ws.rss0 - ws.rhs @ u), 0.0)
     log_ev = (
         -0.5 * ws.n_eff * np.log(2.0 * np.pi * noise_var)
@@ -370,26 +392,32 @@ def nig_posterior(
     Prior: s^2 ~ InvGamma(a0, b0), w | s^2 ~ N(m0, s^2 D^2) (so ``prior_std``
     is in units of the noise std). Posterior (Murphy 2012, eqs. 7.70-7.73, in
     whitened coordinates): B = I + G, u_N = B^-1 r,
-    a_N = a0 + n_eff / 2, b_N = b0 + (rss0 - r.u_N) / 2, and
+    a_N = a0 + n / 2, b_N = b0 + (rss0 - r.u_N) / 2, and
 
-        log Z = -n_eff/2 log(2 pi) - 1/2 log|B| + a0 log b0 - a_N log b_N
-                + lgamma(a_N) - lgamma(a0) - [intercept] 1/2 log n.
+        log Z = -n/2 log(2 pi) - 1/2 log|B| + a0 log b0 - a_N log b_N
+                + lgamma(a_N) - lgamma(a0) + [intercept] 1/2 log(2 pi / n).
+
+    With a centred ``stats`` the intercept b has the conjugate prior's flat
+    limit, p(b | s^2) = N(0, s^2 tau^2) with tau -> oo (``prior_std`` -> oo
+    in noise units), and the evidence is taken plus log(tau sqrt(2 pi)): the
+    b-integral then contributes sqrt(2 pi / n) and no power of s, so a_N
+    counts all n observations.
     """
     from scipy.special import gammaln
 
     ws = whiten_stats(stats, prior_mean, prior_std)
     L = _whitened_cholesky(ws.gram, 1.0)
     u = linalg.cho_solve((L, True), ws.rhs, check_finite=False)
-    a_n = shape + 0.5 * ws.n_eff
+    a_n = shape + 0.5 * ws.n
     b_n = scale + 0.5 * max(ws.rss0 - ws.rhs @ u, 0.0)
     log_ev = (
-        -0.5 * ws.n_eff * np.log(2.0 * np.pi)
+        -0.5 * ws.n * np.log(2.0 * np.pi)
         - 0.5 * _logdet_chol(L)
         + shape * np.log(scale)
         - a_n * np.log(b_n)
         + gammaln(a_n)
         - gammaln(shape)
-        - (0.5 * np.log(ws.n) if stats.centered else 0.0)
+        + (0.5 * np.log(2.0 * np.pi / ws.n) if stats.centered else 0.0)
     )
     s2 = b_n / a_n
     return LinearPosterior(
@@ -441,12 +469,17 @@ def prior_as_posterior(
 
 
 class EvidenceOptimum(NamedTuple):
-    """Result of evidence maximisation: prior scale c (prior_std * c), s^2."""
+    """Result of evidence maximisation: prior scale c (prior_std * c), s^2.
+
+    ``eigh`` is the eigendecomposition (ev, Q) of the whitened Gram matrix
+    at the optimum, c^2 D xtx D, ready for :func:`gaussian_posterior`.
+    """
 
     prior_scale: float
     noise_var: float
     n_iter: int
     converged: bool
+    eigh: tuple[np.ndarray, np.ndarray]
 
 
 def maximize_evidence(
@@ -475,14 +508,20 @@ def maximize_evidence(
     """
     ws = whiten_stats(stats, prior_mean, prior_std)
     ev, Q = linalg.eigh(ws.gram, check_finite=False)
-    ev = np.clip(ev, 0.0, None)
+    # Eigenvalues within rounding of the largest are zero (rank deficiency).
+    d = ev.shape[0]
+    null = ev <= d * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
+    ev[null] = 0.0
     z = Q.T @ ws.rhs
+    z[null] = 0.0  # r lies in the range of G; the rest is rounding
     n_eff = max(ws.n_eff, 1.0)
     y_var = ws.rss0 / n_eff
-    # Floors keep the iteration finite when the data are fitted exactly
-    # (n <= d) or carry no signal: s^2 >= 1e-12 var(y), |v|^2 > tiny.
-    rss_floor = 1e-12 * max(ws.rss0, np.finfo(float).tiny)
+    # When the data can be interpolated (n <= rank) the evidence keeps rising
+    # as s^2 -> 0: bound s^2 below by 1e-10 var(y), a noise level at which
+    # the fit is exact to plotting accuracy, so the fixed point (in alpha,
+    # at the bound for beta) stays well defined. |v|^2 > 0 likewise.
     tiny = np.finfo(float).tiny
+    beta_max = 1e10 / (y_var if y_var > 0 else 1.0)
     if noise_var_init is None:
         noise_var_init = y_var if y_var > 0 else 1.0
     alpha, beta = 1.0, 1.0 / noise_var_init
@@ -495,17 +534,23 @@ def maximize_evidence(
         gamma = float(np.sum(beta * ev / denom))
         v2 = float(v @ v)
         rss = ws.rss0 - 2.0 * v @ z + np.sum(ev * v * v)
-        rss = max(float(rss), rss_floor)
-        alpha_new = max(gamma, tiny) / max(v2, tiny)
-        beta_new = max(n_eff - gamma, 1e-12 * n_eff) / rss
+        rss = max(float(rss), tiny)
+        # A prior 1e10 times more precise than the data in every direction is
+        # the prior alone: bound alpha there (the evidence rises towards
+        # alpha -> inf when X carries no signal about y).
+        alpha_max = 1e10 * max(beta * ev.max(initial=0.0), 1.0)
+        alpha_new = min(max(gamma, tiny) / max(v2, tiny), alpha_max)
+        dof_left = max(n_eff - gamma, tiny)
+        beta_new = beta_max if dof_left >= beta_max * rss else dof_left / rss
         change = max(abs(alpha_new - alpha) / alpha, abs(beta_new - beta) / beta)
         alpha, beta = alpha_new, beta_new
         if change < tol:
             converged = True
             break
     return EvidenceOptimum(
-        float(1.0 / np.sqrt(alpha)), float(1.0 / beta), n_iter, converged
-    )
+        float(1.0 / np.sqrt(alpha)), float(1.0 / beta), n_iter, converged,
+        (ev / alpha, Q),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------

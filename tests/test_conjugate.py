@@ -1,0 +1,528 @@
+"""ConjugateLinearRegression against naive dense references and sklearn."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+from scipy import stats
+from sklearn.base import clone
+from sklearn.linear_model import BayesianRidge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import PolynomialFeatures
+
+from bayesreg import BasisExpansion, ConjugateLinearRegression
+from bayesreg.distributions import Normal, StudentT
+
+# ----------------------------------------------------------------------------
+# Naive dense references: textbook formulas with explicit inverses and n x n
+# covariance matrices, fine for a handful of points.
+# ----------------------------------------------------------------------------
+
+
+def naive_gaussian(Phi, y, m0, S0, s2, w=None):
+    """Bishop eqs. 3.50-3.51 and the evidence as a multivariate normal."""
+    w = np.ones(len(y)) if w is None else w
+    S0_inv = np.linalg.inv(S0)
+    Sn = np.linalg.inv(S0_inv + Phi.T @ (w[:, None] * Phi) / s2)
+    mn = Sn @ (S0_inv @ m0 + Phi.T @ (w * y) / s2)
+    return mn, Sn
+
+
+def naive_gaussian_evidence(Phi, y, m0, S0, s2):
+    cov = s2 * np.eye(len(y)) + Phi @ S0 @ Phi.T
+    return stats.multivariate_normal(Phi @ m0, cov).logpdf(y)
+
+
+def naive_nig(Phi, y, m0, V0, a0, b0):
+    V0_inv = np.linalg.inv(V0)
+    Vn = np.linalg.inv(V0_inv + Phi.T @ Phi)
+    mn = Vn @ (V0_inv @ m0 + Phi.T @ y)
+    an = a0 + len(y) / 2
+    bn = b0 + 0.5 * (y @ y + m0 @ V0_inv @ m0 - mn @ np.linalg.inv(Vn) @ mn)
+    return mn, Vn, an, bn
+
+
+def naive_nig_evidence(Phi, y, m0, V0, a0, b0):
+    shape = (b0 / a0) * (np.eye(len(y)) + Phi @ V0 @ Phi.T)
+    return stats.multivariate_t(Phi @ m0, shape, df=2 * a0).logpdf(y)
+
+
+def _data(seed=0, n=12, d=3, noise=0.5, offset=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) + offset
+    y = X @ rng.normal(size=d) + 1.5 + noise * rng.normal(size=n)
+    return X, y
+
+
+# ----------------------------------------------------------------------------
+# The seed notebook's worked example
+# ----------------------------------------------------------------------------
+
+
+def test_seed_worked_example_one_point_at_a_time():
+    # Prior N([0, 0], diag(25, 25)) on (b, w) with design [1, x], unit noise;
+    # the notebook's update Sigma_N = s^2 (Phi^T Phi + s^2 Sigma_0^-1)^-1,
+    # m_N = Sigma_N Sigma_0^-1 m_0 + Sigma_N Phi^T y / s^2, applied per point.
+    m, S, s2 = np.zeros(2), np.diag([25.0, 25.0]), 1.0
+    reg = ConjugateLinearRegression(prior_std=5.0, noise_std=1.0, fit_intercept=False)
+    for x, t in [(2.0, 0.0), (-2.0, -2.0)]:
+        Phi, y = np.array([[1.0, x]]), np.array([t])
+        S_new = s2 * np.linalg.inv(Phi.T @ Phi + s2 * np.linalg.inv(S))
+        m = S_new @ np.linalg.solve(S, m) + S_new @ Phi.T @ y / s2
+        S = S_new
+        reg.partial_fit(Phi, y)
+        assert_allclose(reg.coef_, m, rtol=1e-10, atol=1e-12)
+        assert_allclose(reg.coef_cov_, S, rtol=1e-10, atol=1e-12)
+    # And the predictive of the notebook's last figure: s^2 + x^T Sigma_N x.
+    grid = np.column_stack([np.ones(7), np.linspace(-5, 5, 7)])
+    mean, std = reg.predict(grid, return_std=True)
+    assert_allclose(mean, grid @ m, rtol=1e-10)
+    assert_allclose(std**2, s2 + np.einsum("ij,jk,ik->i", grid, S, grid), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------
+# Agreement with the dense references
+# ----------------------------------------------------------------------------
+
+
+def test_known_noise_matches_dense_reference():
+    X, y = _data(1)
+    m0 = np.array([0.3, -0.2, 0.1])
+    prior_std = np.array([0.5, 2.0, 1.0])
+    reg = ConjugateLinearRegression(
+        prior_std=prior_std, prior_mean=m0, noise_std=0.7, fit_intercept=False
+    ).fit(X, y)
+    mn, Sn = naive_gaussian(X, y, m0, np.diag(prior_std**2), 0.49)
+    assert_allclose(reg.coef_, mn, rtol=1e-10)
+    assert_allclose(reg.coef_cov_, Sn, rtol=1e-10, atol=1e-14)
+    ref = naive_gaussian_evidence(X, y, m0, np.diag(prior_std**2), 0.49)
+    assert_allclose(reg.log_marginal_likelihood_, ref, rtol=1e-10)
+    Xt = _data(2, n=5)[0]
+    dist = reg.predict_dist(Xt)
+    assert isinstance(dist, Normal)
+    var_f = np.einsum("ij,jk,ik->i", Xt, Sn, Xt)
+    assert_allclose(dist.mean, Xt @ mn, rtol=1e-10)
+    assert_allclose(dist.std**2, 0.49 + var_f, rtol=1e-10)
+    assert_allclose(dist.epistemic_std**2, var_f, rtol=1e-10)
+
+
+def test_sample_weight_is_repetition():
+    X, y = _data(3)
+    w = np.arange(len(y)) % 3  # zeros included
+    kw = dict(noise_std=0.8, fit_intercept=False)
+    a = ConjugateLinearRegression(**kw).fit(X, y, sample_weight=w)
+    b = ConjugateLinearRegression(**kw).fit(np.repeat(X, w, 0), np.repeat(y, w))
+    assert_allclose(a.coef_, b.coef_, rtol=1e-10)
+    assert_allclose(a.coef_cov_, b.coef_cov_, rtol=1e-10)
+    assert_allclose(a.log_marginal_likelihood_, b.log_marginal_likelihood_, rtol=1e-10)
+    mn, _ = naive_gaussian(X, y, np.zeros(3), np.eye(3), 0.64, w.astype(float))
+    assert_allclose(a.coef_, mn, rtol=1e-10)
+
+
+def test_unknown_noise_matches_dense_reference():
+    X, y = _data(4)
+    m0, prior_std, a0, b0 = (
+        np.array([0.1, 0.0, -0.3]),
+        np.array([1.0, 3.0, 0.5]),
+        2.0,
+        0.7,
+    )
+    reg = ConjugateLinearRegression(
+        prior_std=prior_std, prior_mean=m0, noise_std=None,
+        noise_prior_shape=a0, noise_prior_scale=b0, fit_intercept=False,
+    ).fit(X, y)  # fmt: skip
+    V0 = np.diag(prior_std**2)
+    mn, Vn, an, bn = naive_nig(X, y, m0, V0, a0, b0)
+    assert_allclose(reg.coef_, mn, rtol=1e-10)
+    assert_allclose(reg.noise_shape_, an, rtol=1e-12)
+    assert_allclose(reg.noise_scale_, bn, rtol=1e-10)
+    assert_allclose(reg.coef_cov_, bn / (an - 1) * Vn, rtol=1e-10, atol=1e-14)
+    assert_allclose(reg.noise_std_, np.sqrt(bn / (an - 1)), rtol=1e-10)
+    ref = naive_nig_evidence(X, y, m0, V0, a0, b0)
+    assert_allclose(reg.log_marginal_likelihood_, ref, rtol=1e-10)
+    Xt = _data(5, n=4)[0]
+    dist = reg.predict_dist(Xt)
+    assert isinstance(dist, StudentT)
+    q = np.einsum("ij,jk,ik->i", Xt, Vn, Xt)
+    ref_t = stats.t(2 * an, Xt @ mn, np.sqrt(bn / an * (1 + q)))
+    assert_allclose(dist.df, 2 * an)
+    assert_allclose(dist.std, ref_t.std(), rtol=1e-10)
+    assert_allclose(dist.epistemic_std**2, bn / (an - 1) * q, rtol=1e-10)
+    yt = np.linspace(-1, 1, 4)
+    assert_allclose(reg.log_predictive_density(Xt, yt), ref_t.logpdf(yt), rtol=1e-10)
+
+
+@pytest.mark.parametrize("noise_std", [0.6, None])
+def test_flat_intercept_is_limit_of_wide_bias_prior(noise_std):
+    # fit_intercept=True equals an explicit bias column whose prior std tau
+    # grows (in noise units with unknown noise), with the evidence shifted
+    # by log(tau sqrt(2 pi)) as documented.
+    X, y = _data(6, offset=3.0)
+    tau = 1e5
+    flat = ConjugateLinearRegression(noise_std=noise_std, prior_std=[1.0, 2.0, 0.5])
+    flat.fit(X, y)
+    wide = ConjugateLinearRegression(
+        noise_std=noise_std, prior_std=[tau, 1.0, 2.0, 0.5], fit_intercept=False
+    ).fit(np.column_stack([np.ones(len(y)), X]), y)
+    assert_allclose(flat.coef_, wide.coef_[1:], rtol=1e-7)
+    assert_allclose(flat.intercept_, wide.coef_[0], rtol=1e-7)
+    assert_allclose(flat.coef_cov_, wide.coef_cov_[1:, 1:], rtol=1e-7)
+    Xt = _data(7, n=6, offset=-2.0)[0]
+    for kind in ("total", "epistemic"):
+        assert_allclose(
+            flat.predict_std(Xt, kind=kind),
+            wide.predict_std(np.column_stack([np.ones(6), Xt]), kind=kind),
+            rtol=1e-7,
+        )
+    shift = np.log(tau * np.sqrt(2 * np.pi))
+    assert_allclose(
+        flat.log_marginal_likelihood_, wide.log_marginal_likelihood_ + shift, rtol=1e-7
+    )
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"noise_std": None}, {"fit_hyperparameters": True}]
+)
+def test_uncertainty_smallest_near_the_data(params):
+    # scikit-learn issue 33757: BayesianRidge's predictive std ignored the
+    # centring and was smallest at the origin. Here it is smallest at the
+    # data mean.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(10, 12, 40)
+    y = 2.0 * x - 5.0 + 0.3 * rng.normal(size=40)
+    reg = ConjugateLinearRegression(**params).fit(x[:, None], y)
+    grid = np.linspace(-5, 25, 301)[:, None]
+    std = reg.predict_std(grid, kind="epistemic")
+    assert reg.predict_std([[11.0]]) < reg.predict_std([[0.0]])
+    assert abs(grid[np.argmin(std), 0] - x.mean()) < 0.1
+
+
+# ----------------------------------------------------------------------------
+# Empirical Bayes against sklearn's BayesianRidge
+# ----------------------------------------------------------------------------
+
+
+def test_fit_hyperparameters_matches_bayesian_ridge():
+    # Near-flat gamma hyperpriors make BayesianRidge maximise the same
+    # evidence. Both are fitted on centred data with fit_intercept=False:
+    # with an intercept, BayesianRidge counts n (not n - 1) observations
+    # for the noise and its predictive std omits the intercept's variance
+    # (sklearn issue 33757), so only the centred problem is like for like.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5)) + 1.0
+    y = X @ rng.normal(size=5) + 0.5 * rng.normal(size=200) + 4.0
+    Xc, yc = X - X.mean(0), y - y.mean()
+    tiny = 1e-12
+    br = BayesianRidge(
+        alpha_1=tiny, alpha_2=tiny, lambda_1=tiny, lambda_2=tiny,
+        tol=1e-12, max_iter=10_000, fit_intercept=False,
+    ).fit(Xc, yc)  # fmt: skip
+    reg = ConjugateLinearRegression(fit_hyperparameters=True, fit_intercept=False)
+    reg.fit(Xc, yc)
+    assert_allclose(reg.coef_, br.coef_, rtol=1e-4)
+    assert_allclose(reg.noise_std_, 1 / np.sqrt(br.alpha_), rtol=1e-4)
+    assert_allclose(reg.prior_std_, 1 / np.sqrt(br.lambda_), rtol=1e-4)
+    Xt = rng.normal(size=(20, 5)) * 3
+    _, br_std = br.predict(Xt, return_std=True)
+    assert_allclose(reg.predict_std(Xt), br_std, rtol=1e-4)
+    assert reg.n_iter_ < 300
+
+
+def test_fit_hyperparameters_uses_n_minus_one_with_intercept():
+    # With an intercept the fixed point is that of the centred problem
+    # with one observation fewer: the evidence is maximised at the result.
+    X, y = _data(8, n=40)
+    reg = ConjugateLinearRegression(fit_hyperparameters=True).fit(X, y)
+    best = reg.log_marginal_likelihood_
+    for f_prior, f_noise in [(1.01, 1), (0.99, 1), (1, 1.01), (1, 0.99)]:
+        other = ConjugateLinearRegression(
+            prior_std=reg.prior_std_ * f_prior, noise_std=reg.noise_std_ * f_noise
+        ).fit(X, y)
+        assert other.log_marginal_likelihood_ < best
+    # per-feature prior_std keeps its shape, one common factor is fitted
+    reg2 = ConjugateLinearRegression(
+        fit_hyperparameters=True, prior_std=[1.0, 2.0, 4.0]
+    ).fit(X, y)
+    assert_allclose(reg2.prior_std_ / reg2.prior_std_[0], [1.0, 2.0, 4.0])
+
+
+# ----------------------------------------------------------------------------
+# Online updates
+# ----------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    cuts=st.lists(st.integers(1, 29), max_size=8),
+    fit_intercept=st.booleans(),
+    weighted=st.booleans(),
+    noise=st.sampled_from([0.5, None]),
+)
+def test_partial_fit_any_chunking_equals_batch(
+    seed, cuts, fit_intercept, weighted, noise
+):
+    rng = np.random.default_rng(seed)
+    n = 30
+    X = rng.normal(size=(n, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 100.0]
+    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=n)
+    w = rng.uniform(0.1, 3.0, n) if weighted else None
+    est = ConjugateLinearRegression(noise_std=noise, fit_intercept=fit_intercept)
+    batch = clone(est).fit(X, y, sample_weight=w)
+    online = clone(est)
+    bounds = [0, *sorted(set(cuts)), n]
+    for a, b in itertools.pairwise(bounds):
+        online.partial_fit(X[a:b], y[a:b], sample_weight=None if w is None else w[a:b])
+    assert_allclose(online.coef_, batch.coef_, rtol=1e-10)
+    assert_allclose(online.intercept_, batch.intercept_, rtol=1e-10, atol=1e-10)
+    assert_allclose(online.coef_cov_, batch.coef_cov_, rtol=1e-10, atol=1e-16)
+    assert_allclose(
+        online.log_marginal_likelihood_, batch.log_marginal_likelihood_, rtol=1e-10
+    )
+    Xt = X[:5] * 2
+    assert_allclose(online.predict_std(Xt), batch.predict_std(Xt), rtol=1e-10)
+
+
+def test_partial_fit_row_by_row_with_intercept():
+    X, y = _data(9, n=50, offset=100.0)
+    batch = ConjugateLinearRegression().fit(X, y)
+    online = ConjugateLinearRegression()
+    for i in range(len(y)):
+        online.partial_fit(X[i : i + 1], y[i : i + 1])
+    assert_allclose(online.coef_, batch.coef_, rtol=1e-10)
+    assert_allclose(online.intercept_, batch.intercept_, rtol=1e-10)
+    assert_allclose(online.predict_std(X), batch.predict_std(X), rtol=1e-10)
+
+
+def test_partial_fit_after_fit_continues_and_fit_resets():
+    X, y = _data(10, n=20)
+    reg = ConjugateLinearRegression().fit(X[:10], y[:10]).partial_fit(X[10:], y[10:])
+    assert_allclose(reg.coef_, ConjugateLinearRegression().fit(X, y).coef_, rtol=1e-10)
+    reg.fit(X[:10], y[:10])
+    assert_allclose(
+        reg.coef_, ConjugateLinearRegression().fit(X[:10], y[:10]).coef_, rtol=1e-12
+    )
+    with pytest.raises(ValueError, match="features"):
+        reg.partial_fit(X[:, :2], y)
+
+
+# ----------------------------------------------------------------------------
+# Calibration of the unknown-noise predictive
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unknown_noise_intervals_cover(seed):
+    # Data simulated from the model (s^2 from the prior, w | s^2 from the
+    # prior), fitted with the same prior on enough points that the posterior
+    # is concentrated: 90% intervals cover 90% of new points within binomial
+    # error (4 standard errors).
+    rng = np.random.default_rng(seed)
+    a0, b0, d, n, n_test = 3.0, 2.0, 4, 2000, 4000
+    s2 = b0 / rng.gamma(a0)
+    w = rng.normal(size=d) * np.sqrt(s2) * 2.0
+    X = rng.normal(size=(n + n_test, d))
+    y = X @ w + np.sqrt(s2) * rng.normal(size=n + n_test)
+    reg = ConjugateLinearRegression(
+        noise_std=None, prior_std=2.0, noise_prior_shape=a0, noise_prior_scale=b0,
+        fit_intercept=False,
+    ).fit(X[:n], y[:n])  # fmt: skip
+    lo, hi = reg.predict_interval(X[n:], coverage=0.9).T
+    cover = np.mean((y[n:] >= lo) & (y[n:] <= hi))
+    assert abs(cover - 0.9) < 4 * np.sqrt(0.9 * 0.1 / n_test)
+
+
+def test_unknown_noise_coverage_averaged_over_the_prior():
+    # Averaged over data sets drawn from the prior, coverage is exactly 90%.
+    rng = np.random.default_rng(123)
+    a0, b0, d, n, reps = 3.0, 2.0, 3, 8, 400
+    hits = 0
+    for _ in range(reps):
+        s2 = b0 / rng.gamma(a0)
+        w = rng.normal(size=d) * np.sqrt(s2)
+        X = rng.normal(size=(n + 5, d))
+        y = X @ w + np.sqrt(s2) * rng.normal(size=n + 5)
+        reg = ConjugateLinearRegression(
+            noise_std=None, noise_prior_shape=a0, noise_prior_scale=b0,
+            fit_intercept=False,
+        ).fit(X[:n], y[:n])  # fmt: skip
+        lo, hi = reg.predict_interval(X[n:], coverage=0.9).T
+        hits += np.sum((y[n:] >= lo) & (y[n:] <= hi))
+    total = reps * 5
+    assert abs(hits / total - 0.9) < 4 * np.sqrt(0.09 / total)
+
+
+# ----------------------------------------------------------------------------
+# Ill-conditioned designs
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"noise_std": 0.1},
+        {"noise_std": None, "prior_std": 10.0},
+        {"fit_hyperparameters": True},
+    ],
+)
+def test_degree_15_polynomial_on_wide_range(params):
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(0, 1000, 200))[:, None]
+    f = lambda x: np.sin(x[:, 0] / 150.0)  # noqa: E731
+    y = f(x) + 0.1 * rng.normal(size=200)
+    model = make_pipeline(
+        BasisExpansion(degree=15), ConjugateLinearRegression(**params)
+    ).fit(x, y)
+    xt = np.linspace(0, 1000, 50)[:, None]
+    mean, std = model.predict(xt, return_std=True)
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
+    assert np.sqrt(np.mean((mean - f(xt)) ** 2)) < 0.05  # noise std 0.1
+    assert np.all(std < 0.2)
+    # Raw powers x^k up to 1e45: the Gram matrix is numerically singular.
+    # No LinAlgError, finite output.
+    raw = make_pipeline(
+        PolynomialFeatures(15, include_bias=False), ConjugateLinearRegression(**params)
+    ).fit(x, y)
+    mean, std = raw.predict(xt, return_std=True)
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
+    assert np.all(std > 0)
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"noise_std": None}, {"fit_hyperparameters": True}]
+)
+def test_collinear_columns_and_n_less_than_d(params):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 3))
+    Xd = np.column_stack([X, X[:, 0], 2 * X[:, 1] - X[:, 2]])  # exactly collinear
+    y = X @ [1.0, 2.0, -1.0] + 0.1 * rng.normal(size=30)
+    reg = ConjugateLinearRegression(**params).fit(Xd, y)
+    assert np.all(np.isfinite(reg.coef_))
+    assert np.sqrt(np.mean((reg.predict(Xd) - y) ** 2)) < 0.5
+    # the duplicated column shares the weight equally (symmetric prior)
+    assert_allclose(reg.coef_[0], reg.coef_[3], rtol=1e-8)
+    cov = reg.coef_cov_
+    assert_allclose(cov, cov.T)
+    assert np.linalg.eigvalsh(cov).min() > 0
+    # n < d
+    Xw = rng.normal(size=(5, 20))
+    reg = ConjugateLinearRegression(**params).fit(Xw, Xw[:, 0])
+    std = reg.predict_std(rng.normal(size=(10, 20)))
+    assert np.all(np.isfinite(std)) and np.all(std > 0)
+
+
+# ----------------------------------------------------------------------------
+# Draws
+# ----------------------------------------------------------------------------
+
+
+def test_sample_y_unfitted_draws_from_the_prior_predictive():
+    reg = ConjugateLinearRegression(prior_std=5.0, noise_std=1.0, fit_intercept=False)
+    Phi = np.column_stack([np.ones(3), [-5.0, 0.0, 5.0]])
+    draws = reg.sample_y(Phi, n_samples=20_000, random_state=0)
+    assert draws.shape == (3, 20_000)
+    assert not hasattr(reg, "coef_")
+    # prior predictive covariance: s^2 I + Phi S0 Phi^T (joint draws)
+    cov = np.eye(3) + 25.0 * Phi @ Phi.T
+    assert_allclose(np.cov(draws), cov, rtol=0.05, atol=0.5)
+    f = reg.sample_functions(Phi, n_samples=20_000, random_state=0)
+    assert_allclose(np.cov(f), 25.0 * Phi @ Phi.T, rtol=0.05, atol=0.5)
+    assert_allclose(
+        reg.sample_y(Phi, 3, random_state=1), reg.sample_y(Phi, 3, random_state=1)
+    )
+    # with fit_intercept=True prior draws have intercept 0
+    f = ConjugateLinearRegression().sample_functions(
+        np.zeros((2, 2)), 5, random_state=0
+    )
+    assert_allclose(f, 0.0)
+    # unknown noise: marginally Student-t with 2 a0 degrees of freedom
+    reg = ConjugateLinearRegression(
+        noise_std=None,
+        noise_prior_shape=3.0,
+        noise_prior_scale=3.0,
+        fit_intercept=False,
+    )
+    draws = reg.sample_y([[1.0]], n_samples=20_000, random_state=0)[0]
+    ref = stats.t(6.0, 0.0, np.sqrt(2.0))
+    assert stats.kstest(draws, ref.cdf).pvalue > 1e-3
+    with pytest.raises(ValueError, match="prior_std"):
+        ConjugateLinearRegression(prior_std=[1.0, 2.0]).sample_y(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("params", [{}, {"noise_std": None}])
+def test_posterior_draws_match_posterior_moments(params):
+    X, y = _data(11, n=15, offset=2.0)
+    reg = ConjugateLinearRegression(noise_prior_shape=3.0, **params).fit(X, y)
+    coef, intercept = reg.sample_coef(40_000, random_state=0, return_intercept=True)
+    assert coef.shape == (40_000, 3) and intercept.shape == (40_000,)
+    assert_allclose(coef.mean(0), reg.coef_, atol=0.02)
+    assert_allclose(np.cov(coef.T), reg.coef_cov_, rtol=0.08, atol=2e-3)
+    assert_allclose(intercept.mean(), reg.intercept_, atol=0.05)
+    Xt = _data(12, n=4)[0]
+    ys = reg.sample_y(Xt, 40_000, random_state=1)
+    dist = reg.predict_dist(Xt)
+    assert_allclose(ys.mean(1), dist.mean, atol=0.05)
+    assert_allclose(ys.std(1), dist.std, rtol=0.05)
+    fs = reg.sample_functions(Xt, 40_000, random_state=1)
+    assert_allclose(fs.std(1), dist.epistemic_std, rtol=0.05)
+    with pytest.raises(ValueError, match="n_samples"):
+        reg.sample_y(Xt, 0)
+
+
+# ----------------------------------------------------------------------------
+# Chunking and validation
+# ----------------------------------------------------------------------------
+
+
+def test_predictive_is_computed_in_blocks(monkeypatch):
+    from bayesreg import _gaussian
+
+    X, y = _data(13, n=40)
+    reg = ConjugateLinearRegression(noise_std=None).fit(X, y)
+    Xt = _data(14, n=101)[0]
+    whole = reg.predict_dist(Xt)
+    monkeypatch.setattr(_gaussian, "_BLOCK_BYTES", 8 * 3 * 7)  # 7 rows per block
+    assert _gaussian._block_rows(3) == 7
+    blocked = reg.predict_dist(Xt)
+    assert_allclose(blocked.std, whole.std, rtol=1e-12)
+    assert_allclose(blocked.mean, whole.mean, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"prior_std": -1.0}, "prior_std"),
+        ({"prior_std": 0.0}, "prior_std"),
+        ({"prior_std": [1.0, 2.0]}, "prior_std"),
+        ({"prior_std": [1.0, -2.0, 1.0]}, "prior_std must be positive"),
+        ({"prior_std": [1.0, np.nan, 1.0]}, "prior_std must be finite"),
+        ({"prior_mean": [1.0, 2.0]}, "prior_mean"),
+        ({"noise_std": 0.0}, "noise_std"),
+        ({"noise_std": -2.0}, "noise_std"),
+        ({"noise_std": "auto"}, "noise_std"),
+        ({"noise_prior_shape": 0.0, "noise_std": None}, "noise_prior_shape"),
+        ({"noise_prior_scale": -1.0, "noise_std": None}, "noise_prior_scale"),
+        ({"max_iter": 0}, "max_iter"),
+    ],
+)
+def test_bad_parameters_raise_value_error(params, match):
+    X, y = _data(15)
+    with pytest.raises(ValueError, match=match):
+        ConjugateLinearRegression(**params).fit(X, y)
+
+
+def test_bad_input_raises_value_error():
+    X, y = _data(16)
+    reg = ConjugateLinearRegression()
+    with pytest.raises(ValueError, match="NaN"):
+        reg.fit(np.where(X > 1, np.nan, X), y)
+    with pytest.raises(ValueError, match="non-zero"):
+        reg.fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="Negative values"):
+        reg.fit(X, y, sample_weight=-np.ones(len(y)))
+    reg.fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        reg.predict_dist(X[:, :2])
