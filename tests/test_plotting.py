@@ -321,3 +321,42 @@ def test_loss_curve_from_estimator_and_smoothing():
         LossCurveDisplay(loss_curve=[1.0, 2.0]).plot(smooth=5)
     with pytest.raises(ValueError, match="positive"):
         LossCurveDisplay(loss_curve=[1.0, -2.0]).plot(log_scale=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("bayesreg.pyro.linear") is None,
+    reason="PyroBayesianLinear not built yet",
+)
+def test_displays_and_scorers_with_a_real_svi_fit(seed_data):
+    pytest.importorskip("pyro")
+    from bayesreg.metrics import neg_crps_scorer, neg_nlpd_scorer
+    from bayesreg.pyro.linear import PyroBayesianLinear
+
+    X, y = seed_data
+    pipe = Pipeline(
+        [
+            ("basis", BasisExpansion(degree=6)),
+            (
+                "reg",
+                PyroBayesianLinear(
+                    max_iter=40, num_particles=1, n_posterior_samples=20, random_state=0
+                ),
+            ),
+        ]
+    )
+    with pytest.warns(Warning):  # too few iterations to converge, on purpose
+        pipe.fit(X, y)
+    curve = LossCurveDisplay.from_estimator(pipe, smooth=5)
+    np.testing.assert_allclose(curve.line_.get_ydata(), pipe[-1].loss_curve_)
+    assert curve.estimator_name == "PyroBayesianLinear"
+
+    band = PredictiveBandDisplay.from_estimator(
+        pipe, X, y, n_draws=5, random_state=0, grid_resolution=30
+    )
+    # The draws are components of the NormalMixture predictive.
+    dist = predict_dist(pipe, band.line_.get_xdata()[:, None])
+    for ln in band.draws_:
+        assert np.any(np.all(np.isclose(dist.locs, ln.get_ydata()[:, None]), axis=0))
+    assert np.isfinite(neg_crps_scorer(pipe, X, y))
+    assert np.isfinite(neg_nlpd_scorer(pipe, X, y))
