@@ -657,3 +657,28 @@ def test_scorers_work_with_parallel_workers(linear_data):
     parallel = cross_validate(BayesianRidge(), X, y, cv=3, scoring=scoring, n_jobs=2)
     for key in ("test_nlpd", "test_cover"):
         np.testing.assert_allclose(parallel[key], serial[key])
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("bayesreg.model_selection") is None or not HAS_CONJUGATE,
+    reason="EvidenceSearch or ConjugateLinearRegression not built yet",
+)
+def test_predict_dist_and_scorers_through_evidence_search():
+    from bayesreg.conjugate import ConjugateLinearRegression
+    from bayesreg.model_selection import EvidenceSearch
+
+    X, y = make_seed_problem(60, noise_std=0.1, random_state=0)
+    pipe = Pipeline(
+        [
+            ("basis", BasisExpansion()),
+            ("reg", ConjugateLinearRegression(fit_hyperparameters=True)),
+        ]
+    )
+    search = EvidenceSearch(pipe, {"basis__degree": [2, 8]}).fit(X, y)
+    dist = predict_dist(search, X[:5])
+    # EvidenceSearch predicts with its best pipeline, and so does predict_dist.
+    np.testing.assert_allclose(dist.std, search.predict_dist(X[:5]).std)
+    np.testing.assert_allclose(dist.mean, search.predict(X[:5]))
+    assert neg_nlpd_scorer(search, X, y) == pytest.approx(
+        -mean_nlpd(y, search.predict_dist(X))
+    )
