@@ -71,17 +71,19 @@ def gram_stats(
         )
     if sample_weight is None:
         n = float(n_samples)
-        x_sum = X.sum(axis=0)
-        x_mean = x_sum / n
         y_mean = float(y.sum() / n)
+        yc = y - y_mean
+        # Two passes over X in all: X^T [1, yc] gives the column sums and the
+        # centred X^T y together (one GEMM), X^T X is one SYRK.
+        sums = X.T @ np.column_stack([np.ones(n_samples), yc])
         raw = X.T @ X
+        x_sum, xty = sums[:, 0], sums[:, 1]
+        x_mean = x_sum / n
         xtx = raw - np.outer(x_sum, x_mean)
         diag_raw = np.diag(raw)
         # Rank-one centring loses log10(raw/centred) digits of each variance.
         lost = np.diag(xtx) <= 1e-4 * np.where(diag_raw > 0, diag_raw, 1.0)
         if not np.any(lost & (diag_raw > 0)):
-            yc = y - y_mean
-            xty = X.T @ yc
             return GramStats(n, x_mean, y_mean, xtx, xty, float(yc @ yc), True)
         sqrt_w = None
     else:

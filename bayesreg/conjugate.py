@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
+    _assert_all_finite,
     _check_sample_weight,
     check_is_fitted,
     validate_data,
@@ -239,7 +240,9 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         -------
         self : ConjugateLinearRegression
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=False
+        )
         self._update(self._stats_of(X, y, sample_weight))
         return self
 
@@ -262,7 +265,10 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         self : ConjugateLinearRegression
         """
         first = not hasattr(self, "_stats")
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, reset=first)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, y_numeric=True, reset=first,
+            ensure_all_finite=False,
+        )  # fmt: skip
         stats = self._stats_of(X, y, sample_weight)
         if not first:
             stats = _gaussian.merge_stats(self._stats, stats)
@@ -270,12 +276,27 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         return self
 
     def _stats_of(self, X, y, sample_weight) -> _gaussian.GramStats:
+        """Statistics of (X, y), checking X for NaN and inf on the way.
+
+        A NaN or inf in X makes the diagonal of X^T X non-finite, so the
+        finiteness check costs nothing instead of a pass over X; sklearn's
+        own check then names the problem.
+        """
+        _assert_all_finite(y, input_name="y")
         if sample_weight is not None:
             # Rejects negative weights and weights that are all zero.
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-        return _gaussian.gram_stats(X, y, sample_weight, center=self.fit_intercept)
+        with np.errstate(all="ignore"):  # non-finite X is reported below
+            stats = _gaussian.gram_stats(X, y, sample_weight, center=self.fit_intercept)
+        if not (np.all(np.isfinite(np.diag(stats.xtx))) and np.isfinite(stats.yty)):
+            _assert_all_finite(X, input_name="X")
+            raise ValueError(
+                "X or y has values so large that their squares overflow float64; "
+                "rescale them."
+            )
+        return stats
 
     def _update(self, stats: _gaussian.GramStats) -> None:
         """Posterior from the accumulated statistics; store the attributes."""
