@@ -519,6 +519,12 @@ def test_bad_input_raises_value_error():
     reg = ConjugateLinearRegression()
     with pytest.raises(ValueError, match="NaN"):
         reg.fit(np.where(X > 1, np.nan, X), y)
+    with pytest.raises(ValueError, match="infinity"):
+        reg.partial_fit(np.where(X > 1, np.inf, X), y)
+    with pytest.raises(ValueError, match="NaN"):
+        reg.fit(X, np.where(y > 1, np.nan, y))
+    with pytest.raises(ValueError, match="overflow"):
+        reg.fit(X * 1e200, y)
     with pytest.raises(ValueError, match="non-zero"):
         reg.fit(X, y, sample_weight=np.zeros(len(y)))
     with pytest.raises(ValueError, match="Negative values"):
