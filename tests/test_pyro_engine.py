@@ -1,0 +1,143 @@
+"""The Pyro engine: isolation, random state, minibatch scaling, faults, draws."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pyro = pytest.importorskip("pyro")
+
+import pyro.distributions as dist  # noqa: E402
+
+from bayesreg.pyro import _engine  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _mean_model(x, idx):
+    """x_i ~ Normal(mu, 1), mu ~ Normal(0, 10): posterior N(mean * n/(n+0.01), ...)."""
+    mu = pyro.sample("mu", dist.Normal(x.new_zeros(()), 10.0))
+    with pyro.plate("data", x.shape[0], subsample=idx):
+        pyro.sample("obs", dist.Normal(mu, 1.0), obs=x[idx])
+
+
+def _data(n=400, seed=0):
+    return np.random.default_rng(seed).normal(3.0, 1.0, size=n)
+
+
+def test_isolated_pyro_restores_store_rng_and_threads():
+    pyro.clear_param_store()
+    p = pyro.param("outer", torch.ones(2))
+    rng_state = torch.get_rng_state()
+    threads = torch.get_num_threads()
+    with _engine.isolated_pyro(seed=1, num_threads=1) as state:
+        assert list(pyro.get_param_store().keys()) == []
+        assert torch.get_num_threads() == 1
+        pyro.param("inner", torch.zeros(3))
+        a = torch.rand(3)
+    with _engine.isolated_pyro(seed=1):
+        b = torch.rand(3)
+    assert torch.equal(a, b)
+    assert "inner" in state["params"]
+    assert list(pyro.get_param_store().keys()) == ["outer"]
+    assert pyro.param("outer").unconstrained() is p.unconstrained()
+    assert torch.equal(torch.get_rng_state(), rng_state)
+    assert torch.get_num_threads() == threads
+    pyro.clear_param_store()
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
+def test_svi_recovers_conjugate_posterior_with_minibatches(batch_size):
+    x = _data()
+    n = x.size
+    post_var = 1.0 / (n + 0.01)
+    post_mean = post_var * x.sum()
+    res = _engine.fit_svi(
+        _mean_model,
+        (x,),
+        seed=0,
+        guide="diagonal",
+        learning_rate_init=0.05,
+        max_iter=150,
+        batch_size=batch_size,
+        n_lr_decays=2,
+        num_particles=8,
+        init_scale=0.05,
+        dtype=torch.float64,
+        num_threads=1,
+    )
+    # subsample plate scaling: the full-data posterior, not a batch posterior
+    assert abs(res.posterior.loc[0] - post_mean) < 0.3 * np.sqrt(post_var)
+    assert abs(res.posterior.scale[0] / np.sqrt(post_var) - 1) < 0.3
+    assert len(res.loss_curve) == res.n_iter
+
+
+def test_svi_jit_equals_a_fixed_seed_run_and_reports_divergence():
+    x = _data(n=50)
+    kw = dict(seed=3, max_iter=20, dtype=torch.float64, num_threads=1)
+    a = _engine.fit_svi(_mean_model, (x,), jit=True, **kw)
+    b = _engine.fit_svi(_mean_model, (x,), jit=True, **kw)
+    np.testing.assert_array_equal(a.posterior.loc, b.posterior.loc)
+    with pytest.raises(FloatingPointError, match="learning_rate_init"):
+        _engine.fit_svi(_mean_model, (x * 1e200,), **kw)
+
+
+def test_gaussian_posterior_draws_and_layout():
+    sites = (
+        _engine._Site("a", (2,), (2,), torch.distributions.constraints.real),
+        _engine._Site("s", (), (), torch.distributions.constraints.positive),
+    )
+    loc = np.array([1.0, -1.0, 0.0])
+    tril = np.array([[1.0, 0, 0], [0.5, 1.0, 0], [0, 0, 0.1]])
+    post = _engine.GaussianPosterior(sites, loc, scale_tril=tril)
+    draws = post.sample(20000, np.random.default_rng(0))
+    assert draws["a"].shape == (20000, 2) and draws["s"].shape == (20000,)
+    assert np.all(draws["s"] > 0)
+    np.testing.assert_allclose(
+        np.cov(draws["a"].T), post.covariance()[:2, :2], atol=0.05
+    )
+    low = _engine.GaussianPosterior(
+        sites, loc, cov_factor=np.ones((3, 1)), cov_diag=np.ones(3)
+    )
+    z = low.sample_unconstrained(20000, np.random.default_rng(1))
+    np.testing.assert_allclose(np.cov(z.T), low.covariance(), atol=0.1)
+
+
+def test_nuts_samples_and_diagnostics():
+    x = _data(n=100)
+    res = _engine.run_nuts(
+        _mean_model,
+        (x,),
+        seed=0,
+        num_warmup=60,
+        num_samples=100,
+        num_chains=2,
+        num_threads=1,
+    )
+    assert res.samples["mu"].shape == (2, 100)
+    assert res.pooled()["mu"].shape == (200,)
+    assert res.diagnostics["max_r_hat"] < 1.05
+    assert abs(res.samples["mu"].mean() - x.mean()) < 0.05
+    with pytest.warns(Warning, match="R-hat|effective"):
+        _engine.run_nuts(
+            _mean_model, (x,), seed=0, num_warmup=1, num_samples=4, num_chains=2
+        )
+
+
+def test_batched_forward_matches_unbatched():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(23, 3))
+    params = {"w": rng.normal(size=(7, 3)), "b": rng.normal(size=7)}
+
+    def forward(x, p):
+        return p["w"] @ x.T + p["b"][:, None]
+
+    out = _engine.batched_forward(forward, X, params, batch_size=5, dtype=torch.float64)
+    np.testing.assert_allclose(out, X @ params["w"].T + params["b"])
+
+
+def test_resolve_device():
+    assert _engine.resolve_device("cpu").type == "cpu"
+    assert _engine.resolve_device("auto").type in ("cpu", "cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            _engine.resolve_device("cuda")
