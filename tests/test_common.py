@@ -15,7 +15,7 @@ def _pyro_estimators():
     if importlib.util.find_spec("bayesreg.pyro.linear") is not None:
         from bayesreg import PyroBayesianLinear
 
-        found.append(PyroBayesianLinear(max_iter=30, random_state=0))
+        found.append(PyroBayesianLinear(max_iter=30, num_particles=4, random_state=0))
     return found
 
 
