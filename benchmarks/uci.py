@@ -215,12 +215,13 @@ def load() -> str:
         return "n/a"
 
 
-def write_results(path: Path, text: str) -> None:
-    block = f"{BEGIN}\n{text}\n{END}"
+def write_results(path: Path, text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the block between ``begin`` and ``end`` (or append it)."""
+    block = f"{begin}\n{text}\n{end}"
     old = path.read_text() if path.exists() else "# Benchmark results\n"
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        tail = rest.split(end, 1)[1]
         new = head + block + tail
     else:
         new = old.rstrip("\n") + "\n\n" + block + "\n"
@@ -252,6 +253,13 @@ def main(argv=None) -> None:
         "--bnn-params", default="{}", help="JSON dict of PyroBNNRegressor overrides"
     )
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="save per-split results of each (data set, model) here and reuse "
+        "them on later runs (e.g. run the slow GP once); BNN runs with "
+        "--bnn-params are never cached",
+    )
     parser.add_argument("--write-results", action="store_true")
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     args = parser.parse_args(argv)
@@ -272,10 +280,21 @@ def main(argv=None) -> None:
         splits = bunch.splits[: args.n_splits] if args.n_splits else bunch.splits
         res: dict = {"n": bunch.data.shape[0]}
         for m in models:
-            rows = [
-                run_split(ds, bunch.data, bunch.target, tr, te, m, k, bnn_params)
-                for k, (tr, te) in enumerate(splits)
-            ]
+            cache = (
+                Path(args.cache_dir) / f"{ds}__{m}__{len(splits)}.json"
+                if args.cache_dir and not (m == "bnn" and bnn_params)
+                else None
+            )
+            if cache is not None and cache.exists():
+                rows = json.loads(cache.read_text())
+            else:
+                rows = [
+                    run_split(ds, bunch.data, bunch.target, tr, te, m, k, bnn_params)
+                    for k, (tr, te) in enumerate(splits)
+                ]
+                if cache is not None:
+                    cache.parent.mkdir(parents=True, exist_ok=True)
+                    cache.write_text(json.dumps(rows))
             rows = np.array(rows)
             res[m] = [mean_se(rows[:, j]) for j in range(3)]
             print(

@@ -1,0 +1,215 @@
+"""Tests of PyroBNNRegressor: uncertainty, quality, persistence, isolation."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pyro
+import pytest
+import torch
+from scipy import stats
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import BayesianRidge
+from sklearn.model_selection import train_test_split
+
+from bayesreg import PyroBNNRegressor
+from bayesreg.datasets import make_seed_problem
+from bayesreg.pyro.bnn import _layer_shapes, _mlp, _prior_scales, _unpack
+
+
+def _fast(**kw):
+    """A configuration that fits in well under a second."""
+    params = dict(hidden_layer_sizes=(16,), max_iter=40, jit=False, random_state=0)
+    params.update(kw)
+    return PyroBNNRegressor(**params)
+
+
+@pytest.fixture(scope="module")
+def seed_data():
+    return make_seed_problem(60, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+# ------------------------------------------------------------------ numerics
+def test_mlp_batched_matches_per_draw_loop():
+    """The batched forward over S draws equals a naive loop over draws."""
+    rng = np.random.default_rng(0)
+    shapes = _layer_shapes(3, (5, 4))
+    D = sum(fi * fo + fo for fi, fo in shapes)
+    w = torch.as_tensor(rng.standard_normal((7, D)))
+    x = torch.as_tensor(rng.standard_normal((11, 3)))
+    batched = _mlp(x, w, shapes, torch.tanh)
+    assert batched.shape == (7, 11)
+    for s in range(7):
+        coefs, intercepts = _unpack(w[s].numpy(), shapes)
+        h = x.numpy()
+        for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+            h = h @ W + b
+            if layer < len(shapes) - 1:
+                h = np.tanh(h)
+        np.testing.assert_allclose(batched[s].numpy(), h[:, 0], rtol=1e-12)
+        np.testing.assert_allclose(_mlp(x, w[s], shapes, torch.tanh).numpy(), h[:, 0])
+
+
+def test_fan_in_prior_scales_weights_not_biases():
+    shapes = _layer_shapes(4, (9,))
+    s = _prior_scales(shapes, 2.0, "fan_in")
+    np.testing.assert_allclose(s[:36], 2.0 / 2.0)  # 4 inputs: 2 / sqrt(4)
+    np.testing.assert_allclose(s[36:45], 2.0)  # hidden biases
+    np.testing.assert_allclose(s[45:54], 2.0 / 3.0)  # 9 hidden units
+    np.testing.assert_allclose(s[54:], 2.0)
+    np.testing.assert_allclose(_prior_scales(shapes, 2.0, "normal"), 2.0)
+
+
+# -------------------------------------------------------------- uncertainty
+def test_epistemic_std_grows_away_from_the_data(seed_data):
+    """On the seed problem (x in [0, 1]) the network is unsure at x = 1.5."""
+    X, y = seed_data
+    bnn = PyroBNNRegressor(
+        hidden_layer_sizes=(20,), max_iter=200, batch_size=None, random_state=0
+    ).fit(X, y)
+    epi = bnn.predict_std(np.array([[0.5], [1.5]]), kind="epistemic")
+    assert epi[1] > 2 * epi[0]  # measured: 4x (seeds 0-3: 4x-8x)
+    assert bnn.noise_std_ < 0.4  # short fit: noise not yet down to 0.1
+
+
+def test_diabetes_beats_constant_and_approaches_bayesian_ridge():
+    """A short fit on load_diabetes: NLPD far below a constant predictor and
+    within 0.05 nats per point of BayesianRidge (measured: about 0.01 worse).
+    """
+    X, y = load_diabetes(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
+    bnn = PyroBNNRegressor(hidden_layer_sizes=(20,), max_iter=150, random_state=0)
+    nlpd_bnn = -bnn.fit(Xtr, ytr).log_predictive_density(Xte, yte).mean()
+    nlpd_const = -stats.norm.logpdf(yte, ytr.mean(), ytr.std()).mean()
+    mean, std = BayesianRidge().fit(Xtr, ytr).predict(Xte, return_std=True)
+    nlpd_ridge = -stats.norm.logpdf(yte, mean, std).mean()
+    assert nlpd_bnn < nlpd_const - 0.2
+    assert nlpd_bnn < nlpd_ridge + 0.05
+
+
+# --------------------------------------------------- persistence, isolation
+def test_pickle_round_trip_gives_identical_predictions(seed_data):
+    X, y = seed_data
+    bnn = _fast().fit(X, y)
+    loaded = pickle.loads(pickle.dumps(bnn))
+    a, b = bnn.predict_dist(X), loaded.predict_dist(X)
+    assert np.array_equal(a.mean, b.mean) and np.array_equal(a.std, b.std)
+    assert np.array_equal(
+        bnn.log_predictive_density(X, y), loaded.log_predictive_density(X, y)
+    )
+
+
+def test_two_networks_do_not_share_parameters(seed_data):
+    """Fitting B leaves A's predictions and Pyro's global param store alone."""
+    X, y = seed_data
+    pyro.clear_param_store()
+    pyro.param("user_param", torch.ones(3))
+    a = _fast(random_state=1).fit(X, y)
+    before = a.predict_dist(X)
+    b = _fast(random_state=2, hidden_layer_sizes=(8,)).fit(X[::-1] ** 2, -y)
+    after = a.predict_dist(X)
+    assert np.array_equal(before.mean, after.mean)
+    assert np.array_equal(before.std, after.std)
+    assert not np.allclose(b.predict(X), a.predict(X))
+    assert list(pyro.get_param_store().keys()) == ["user_param"]
+    assert torch.equal(pyro.param("user_param"), torch.ones(3))
+    pyro.clear_param_store()
+
+
+def test_same_seed_is_bit_identical_and_global_rng_untouched(seed_data):
+    X, y = seed_data
+    np_state = np.random.get_state()  # noqa: NPY002
+    torch_state = torch.random.get_rng_state().clone()
+    m1 = _fast(random_state=3).fit(X, y).predict(X, return_std=True)
+    m2 = _fast(random_state=3).fit(X, y).predict(X, return_std=True)
+    assert np.array_equal(m1[0], m2[0]) and np.array_equal(m1[1], m2[1])
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state[1])  # noqa: NPY002
+    m3 = _fast(random_state=4).fit(X, y).predict(X)
+    assert not np.array_equal(m1[0], m3)
+
+
+def test_jit_and_eager_fit_the_same_model(seed_data):
+    """The JIT is an implementation detail: both reach a similar fit."""
+    X, y = seed_data
+    eager = _fast(max_iter=100, batch_size=None).fit(X, y)
+    jitted = clone(eager).set_params(jit=True).fit(X, y)
+    assert np.isclose(eager.loss_curve_[-1], jitted.loss_curve_[-1], atol=0.3)
+
+
+# ------------------------------------------------------------------ options
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"guide": "lowrank", "rank": 2},
+        {"activation": "tanh", "prior": "fan_in", "hidden_layer_sizes": (8, 8)},
+        {"activation": "sigmoid", "batch_size": 16},
+    ],
+    ids=["lowrank", "tanh-fan_in-deep", "sigmoid-minibatch"],
+)
+def test_options_fit_and_predict(seed_data, params):
+    X, y = seed_data
+    bnn = _fast(**params).fit(X, y)
+    dist = bnn.predict_dist(X)
+    assert np.all(np.isfinite(dist.mean)) and np.all(dist.epistemic_std > 0)
+    assert len(bnn.loss_curve_) == bnn.n_iter_
+    assert [c.shape for c in bnn.coefs_] == [
+        (fi, fo) for fi, fo in _layer_shapes(1, bnn.hidden_layer_sizes)
+    ]
+
+
+def test_nuts_small_network(seed_data):
+    """NUTS runs on a tiny network and keeps chains x samples draws."""
+    X, y = seed_data
+    bnn = PyroBNNRegressor(
+        hidden_layer_sizes=(3,),
+        inference="nuts",
+        num_warmup=4,
+        num_samples=5,
+        num_chains=1,
+        jit=False,
+        random_state=0,
+    ).fit(X[::3], y[::3])
+    assert bnn.weight_samples_.shape == (5, 3 + 3 + 3 + 1)
+    assert bnn.noise_std_samples_.shape == (5,)
+    assert "max_r_hat" in bnn.diagnostics_
+    assert np.all(np.isfinite(bnn.predict_std(X)))
+
+
+@pytest.mark.slow
+def test_nuts_default_settings_fit_the_seed_problem(seed_data):
+    X, y = seed_data
+    bnn = PyroBNNRegressor(
+        hidden_layer_sizes=(10,), activation="tanh", inference="nuts", random_state=0
+    ).fit(X, y)
+    rmse = np.sqrt(np.mean((bnn.predict(X) - y) ** 2))
+    assert rmse < 0.2
+    epi = bnn.predict_std(np.array([[0.5], [1.5]]), kind="epistemic")
+    assert epi[1] > epi[0]
+
+
+def test_diverging_fit_names_the_learning_rate(seed_data):
+    X, y = seed_data
+    bnn = _fast(learning_rate_init=1e30, max_iter=5)
+    with pytest.raises(FloatingPointError, match="learning_rate_init"):
+        bnn.fit(X, y)
+    assert not hasattr(bnn, "weight_samples_")
+
+
+def test_bad_parameters_are_named(seed_data):
+    X, y = seed_data
+    with pytest.raises(ValueError, match="activation"):
+        _fast(activation="softmax").fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        _fast(hidden_layer_sizes=(4, 0)).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        _fast().fit(X, y).predict(np.ones((2, 3)))
