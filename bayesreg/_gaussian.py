@@ -25,6 +25,31 @@ def _block_rows(n_features: int) -> int:
     return max(1, _BLOCK_BYTES // (8 * max(n_features, 1)))
 
 
+# Rows per block of the fused Gram pass: ~2 MB, so that a block read for the
+# SYRK is still in cache for the two GEMVs that follow it.
+_FUSED_BYTES = 2 * 2**20
+
+
+def _fused_gram(X: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(X^T X, V X) for V of shape (k, n) with k small, in one pass over X.
+
+    Separately, each V-row product is a memory-bound GEMV that reads all of X
+    again; fused per block of rows they cost almost nothing on top of the
+    compute-bound SYRK.
+    """
+    n, d = X.shape
+    step = max(256, _FUSED_BYTES // (8 * max(d, 1)))
+    if n <= step:
+        return X.T @ X, V @ X
+    xtx = np.zeros((d, d))
+    vx = np.zeros((V.shape[0], d))
+    for start in range(0, n, step):
+        Xb = X[start : start + step]
+        xtx += Xb.T @ Xb
+        vx += V[:, start : start + step] @ Xb
+    return xtx, vx
+
+
 class GramStats(NamedTuple):
     """Weighted sufficient statistics of (X, y), centred or not.
 
@@ -60,24 +85,19 @@ def gram_stats(
     """
     n_samples, n_features = X.shape
     if sample_weight is None and not center:
+        xtx, xty = _fused_gram(X, y[None, :])
         return GramStats(
-            float(n_samples),
-            np.zeros(n_features),
-            0.0,
-            X.T @ X,
-            X.T @ y,
-            float(y @ y),
-            False,
-        )
+            float(n_samples), np.zeros(n_features), 0.0, xtx, xty[0],
+            float(y @ y), False,
+        )  # fmt: skip
     if sample_weight is None:
         n = float(n_samples)
         y_mean = float(y.sum() / n)
         yc = y - y_mean
-        # Two passes over X in all: X^T [1, yc] gives the column sums and the
-        # centred X^T y together (one GEMM), X^T X is one SYRK.
-        sums = X.T @ np.column_stack([np.ones(n_samples), yc])
-        raw = X.T @ X
-        x_sum, xty = sums[:, 0], sums[:, 1]
+        # One pass over X: the column sums and the centred X^T y ride along
+        # with the SYRK of X^T X.
+        raw, sums = _fused_gram(X, np.stack([np.ones(n_samples), yc]))
+        x_sum, xty = sums[0], sums[1]
         x_mean = x_sum / n
         xtx = raw - np.outer(x_sum, x_mean)
         diag_raw = np.diag(raw)

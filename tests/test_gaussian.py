@@ -163,3 +163,17 @@ def test_posterior_draws_have_the_posterior_moments():
     assert_allclose(np.cov(draws.coef.T), g.coef_covariance(post), rtol=0.05, atol=1e-3)
     a = post.df / 2
     assert_allclose(draws.noise_var.mean(), a * post.noise_var / (a - 1), rtol=0.03)
+
+
+def test_fused_gram_pass_in_blocks(monkeypatch):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1000, 4)) + 2.0
+    y = X @ [1.0, 2.0, 0.0, -1.0] + rng.normal(size=1000)
+    whole = [g.gram_stats(X, y, center=c) for c in (True, False)]
+    monkeypatch.setattr(g, "_FUSED_BYTES", 8 * 4 * 10)  # 256-row blocks
+    for c, ref in zip((True, False), whole, strict=True):
+        blocked = g.gram_stats(X, y, center=c)
+        Xc, yc = (X - X.mean(0), y - y.mean()) if c else (X, y)
+        assert_allclose(blocked.xtx, Xc.T @ Xc, rtol=1e-10)
+        assert_allclose(blocked.xty, Xc.T @ yc, rtol=1e-10)
+        assert_allclose(blocked.xtx, ref.xtx, rtol=1e-12)
