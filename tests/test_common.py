@@ -16,6 +16,19 @@ def _pyro_estimators():
         from bayesreg import PyroBayesianLinear
 
         found.append(PyroBayesianLinear(max_iter=30, num_particles=4, random_state=0))
+    if importlib.util.find_spec("bayesreg.pyro.bnn") is not None:
+        from bayesreg import PyroBNNRegressor
+
+        found.append(
+            PyroBNNRegressor(
+                hidden_layer_sizes=(8,),
+                max_iter=10,
+                learning_rate_init=0.05,
+                n_posterior_samples=20,
+                jit=False,
+                random_state=0,
+            )
+        )
     return found
 
 
