@@ -225,6 +225,9 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         Posterior draws of the noise std, on the original y scale.
     noise_std_ : float
         Posterior mean of the noise std, on the original y scale.
+    posterior_ : GaussianPosterior
+        SVI only: the fitted guide (a Gaussian over the packed unconstrained
+        latents, as NumPy arrays).
     loss_curve_ : list of float
         SVI: mean negative ELBO per training row of each epoch.
     n_iter_ : int
@@ -376,12 +379,10 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         device = resolve_device(self.device)
 
         # Standardise; a constant column or target keeps scale 1.
-        self._x_mean = X.mean(axis=0)
-        self._x_scale = _safe_scale(X.std(axis=0))
-        self._y_mean = float(y.mean())
-        self._y_scale = float(_safe_scale(np.atleast_1d(y.std()))[0])
-        Xs = (X - self._x_mean) / self._x_scale
-        ys = (y - self._y_mean) / self._y_scale
+        x_mean, x_scale = X.mean(axis=0), _safe_scale(X.std(axis=0))
+        y_mean, y_scale = float(y.mean()), float(_safe_scale(np.atleast_1d(y.std()))[0])
+        Xs = (X - x_mean) / x_scale
+        ys = (y - y_mean) / y_scale
 
         shapes = _layer_shapes(X.shape[1], hidden)
         model = _BNNModel(
@@ -429,6 +430,9 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
             draws = result.pooled()
             self.diagnostics_ = result.diagnostics
             self.n_iter_ = self.num_warmup + self.num_samples
+        # Fitted state is written only now, so a failed fit changes nothing.
+        self._x_mean, self._x_scale = x_mean, x_scale
+        self._y_mean, self._y_scale = y_mean, y_scale
         self._shapes = shapes
         self.weight_samples_ = np.asarray(draws["weights"], dtype=np.float64)
         self.noise_std_samples_ = (
@@ -461,7 +465,12 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         Xs = (X - self._x_mean) / self._x_scale
         act = _ACTIVATIONS[self.activation]
         shapes = self._shapes
-        device = resolve_device(self.device)
+        # A model fitted on CUDA predicts on the CPU where CUDA is absent.
+        device = resolve_device(
+            "cpu"
+            if self.device == "cuda" and not torch.cuda.is_available()
+            else self.device
+        )
         locs = batched_forward(
             lambda x, p: _mlp(x, p["weights"], shapes, act),
             Xs,
