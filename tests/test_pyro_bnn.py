@@ -1,6 +1,7 @@
 """Tests of PyroBNNRegressor: uncertainty, quality, persistence, isolation."""
 
 import pickle
+import threading
 import warnings
 
 import numpy as np
@@ -129,6 +130,19 @@ def test_two_networks_do_not_share_parameters(seed_data):
     pyro.clear_param_store()
 
 
+def test_fits_in_threads_equal_sequential_fits(seed_data):
+    X, y = seed_data
+    ests = [_fast(random_state=5), _fast(random_state=6, activation="tanh")]
+    sequential = [clone(e).fit(X, y).predict(X) for e in ests]
+    threads = [threading.Thread(target=e.fit, args=(X, y)) for e in ests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e, expected in zip(ests, sequential, strict=True):
+        assert np.array_equal(e.predict(X), expected)
+
+
 def test_same_seed_is_bit_identical_and_global_rng_untouched(seed_data):
     X, y = seed_data
     np_state = np.random.get_state()  # noqa: NPY002
@@ -166,6 +180,7 @@ def test_options_fit_and_predict(seed_data, params):
     dist = bnn.predict_dist(X)
     assert np.all(np.isfinite(dist.mean)) and np.all(dist.epistemic_std > 0)
     assert len(bnn.loss_curve_) == bnn.n_iter_
+    assert bnn.loss_curve_[-1] < bnn.loss_curve_[0]
     assert [c.shape for c in bnn.coefs_] == [
         (fi, fo) for fi, fo in _layer_shapes(1, bnn.hidden_layer_sizes)
     ]
