@@ -224,6 +224,19 @@ def test_diverging_fit_names_the_learning_rate(seed_data):
     assert not hasattr(bnn, "weight_samples_")
 
 
+def test_cuda_fit_or_a_clear_error(seed_data):
+    """On CUDA: fit there, pickle, predict; without CUDA: an error naming it."""
+    X, y = seed_data
+    bnn = _fast(device="cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="cuda"):
+            bnn.fit(X, y)
+        return
+    loaded = pickle.loads(pickle.dumps(bnn.fit(X, y)))
+    np.testing.assert_allclose(loaded.predict(X), bnn.predict(X))
+    assert np.all(np.isfinite(loaded.predict_std(X)))
+
+
 def test_bad_parameters_are_named(seed_data):
     X, y = seed_data
     with pytest.raises(ValueError, match="activation"):
