@@ -205,15 +205,27 @@ def test_nuts_small_network(seed_data):
 
 
 @pytest.mark.slow
-def test_nuts_default_settings_fit_the_seed_problem(seed_data):
+def test_nuts_fits_the_seed_problem(seed_data):
+    """Full-batch NUTS on a small network: a close fit, wide away from data.
+
+    Measured (about 200 s on the shared 2-core machine): RMSE 0.077, epistemic
+    std 0.03 at x = 0.5 and 0.40 at x = 1.5. The default 2 x (500 + 500)
+    iterations on this network took more than 10 minutes.
+    """
     X, y = seed_data
     bnn = PyroBNNRegressor(
-        hidden_layer_sizes=(10,), activation="tanh", inference="nuts", random_state=0
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        inference="nuts",
+        num_warmup=100,
+        num_samples=100,
+        num_chains=1,
+        random_state=0,
     ).fit(X, y)
     rmse = np.sqrt(np.mean((bnn.predict(X) - y) ** 2))
-    assert rmse < 0.2
+    assert rmse < 0.15
     epi = bnn.predict_std(np.array([[0.5], [1.5]]), kind="epistemic")
-    assert epi[1] > epi[0]
+    assert epi[1] > 2 * epi[0]
 
 
 def test_diverging_fit_names_the_learning_rate(seed_data):
