@@ -127,5 +127,6 @@ ax1.set_ylim(-1.5, 1.5)
 ax1.legend(loc="lower left")
 ax1.set_title("95% predictive intervals")
 
-if len(sys.argv) > 1:
-    fig.savefig(sys.argv[1], dpi=100)
+out = sys.argv[1] if len(sys.argv) > 1 else "evidence_selection.png"
+fig.savefig(out, dpi=100)
+print(f"Figure written to {out}")
