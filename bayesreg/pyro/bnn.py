@@ -17,7 +17,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._base import BayesianRegressorMixin
 from ..distributions import NormalMixture
 from ..utils._random import check_generator
-from ._engine import batched_forward, fit_svi, resolve_device, run_nuts, seed_from
+from ._engine import (
+    batched_forward,
+    fit_svi,
+    resolve_device,
+    run_nuts,
+    seed_from,
+    standard_scale,
+)
 
 __all__ = ["PyroBNNRegressor"]
 
@@ -375,12 +382,16 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         """
         hidden = self._hidden_sizes()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        self._fit(X, y, hidden)
+        return self
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...]) -> None:
         rng = check_generator(self.random_state)
         device = resolve_device(self.device)
 
-        # Standardise; a constant column or target keeps scale 1.
-        x_mean, x_scale = X.mean(axis=0), _safe_scale(X.std(axis=0))
-        y_mean, y_scale = float(y.mean()), float(_safe_scale(np.atleast_1d(y.std()))[0])
+        # Standardise; a (near-)constant column or target keeps scale 1.
+        x_mean, x_scale = standard_scale(X)
+        y_mean, y_scale = (float(a[0]) for a in standard_scale(y))
         Xs = (X - x_mean) / x_scale
         ys = (y - y_mean) / y_scale
 
@@ -445,7 +456,6 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
             else self.weight_samples_.mean(axis=0)
         )
         self.coefs_, self.intercepts_ = _unpack(mean_w, shapes)
-        return self
 
     # -------------------------------------------------------------- predict
     def predict_dist(self, X) -> NormalMixture:
@@ -495,10 +505,6 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _safe_scale(scale: np.ndarray) -> np.ndarray:
-    return np.where(scale > 0, scale, 1.0)
 
 
 def _unpack(w: np.ndarray, shapes) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -16,16 +16,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._base import BayesianRegressorMixin
 from ..distributions import NormalMixture
 from ..utils._random import check_generator
-from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
+from ._engine import (
+    GUIDES,
+    fit_svi,
+    resolve_device,
+    run_nuts,
+    seed_from,
+    standard_scale,
+)
 
 __all__ = ["PyroBayesianLinear"]
-
-
-def _scale(v: np.ndarray, center: np.ndarray) -> np.ndarray:
-    """Column standard deviations, with (near-)constant columns mapped to 1."""
-    s = np.atleast_1d(np.std(v, axis=0))
-    tiny = s <= 1e-12 * (1.0 + np.abs(np.atleast_1d(center)))
-    return np.where(tiny, 1.0, s)
 
 
 class _LinearModel:
@@ -352,14 +352,16 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         device = resolve_device(self.device)
 
         # Scaled coordinates: Xs = (X - x_mean) / x_scale, ys = (y - y_mean) / y_scale.
+        x_mean_data, x_sd = standard_scale(X)
+        y_mean_data, y_sd = (float(a[0]) for a in standard_scale(y))
         center = self.standardize and self.fit_intercept
-        x_mean = X.mean(axis=0) if center else np.zeros(d)
-        y_mean = float(y.mean()) if center else 0.0
-        x_scale = _scale(X, X.mean(axis=0)) if self.standardize else np.ones(d)
-        y_scale = float(_scale(y, y.mean())[0]) if self.standardize else 1.0
+        x_mean = x_mean_data if center else np.zeros(d)
+        y_mean = y_mean_data if center else 0.0
+        x_scale = x_sd if self.standardize else np.ones(d)
+        y_scale = y_sd if self.standardize else 1.0
         Xs = (X - x_mean) / x_scale
         ys = (y - y_mean) / y_scale
-        noise_prior = float(_scale(y, y.mean())[0])
+        noise_prior = y_sd
         scaling = (x_mean, x_scale, y_mean, y_scale)
 
         model = _LinearModel(
