@@ -11,7 +11,7 @@ import torch
 from scipy import stats
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import BayesianRidge
 from sklearn.model_selection import train_test_split
 
@@ -234,6 +234,13 @@ def test_diverging_fit_names_the_learning_rate(seed_data):
     with pytest.raises(FloatingPointError, match="learning_rate_init"):
         bnn.fit(X, y)
     assert not hasattr(bnn, "weight_samples_")
+    # A fitted network whose refit diverges is left unfitted, not stale.
+    bnn = _fast(max_iter=5).fit(X, y)
+    bnn.set_params(learning_rate_init=1e30)
+    with pytest.raises(FloatingPointError, match="learning_rate_init"):
+        bnn.fit(X, y)
+    with pytest.raises(NotFittedError):
+        bnn.predict(X)
 
 
 def test_cuda_fit_or_a_clear_error(seed_data):

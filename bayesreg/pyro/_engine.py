@@ -126,6 +126,22 @@ def standard_scale(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(std <= 1e-12 * (1.0 + np.abs(mean)), 1.0, std)
 
 
+@contextmanager
+def unfitted_on_error(estimator) -> Iterator[None]:
+    """Leave ``estimator`` unfitted if the block raises.
+
+    Every public fitted attribute (name ending in ``_``, including those
+    ``validate_data`` set) is removed, so a failed fit or refit never leaves
+    a half-updated or stale model behind and ``check_is_fitted`` fails.
+    """
+    try:
+        yield
+    except BaseException:
+        for name in [k for k in vars(estimator) if k.endswith("_")]:
+            delattr(estimator, name)
+        raise
+
+
 def seed_from(rng: np.random.Generator) -> int:
     """A 63-bit torch seed drawn from a NumPy generator."""
     return int(rng.integers(0, 2**63 - 1))

@@ -24,6 +24,7 @@ from ._engine import (
     run_nuts,
     seed_from,
     standard_scale,
+    unfitted_on_error,
 )
 
 __all__ = ["PyroBNNRegressor"]
@@ -382,7 +383,8 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         """
         hidden = self._hidden_sizes()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        self._fit(X, y, hidden)
+        with unfitted_on_error(self):
+            self._fit(X, y, hidden)
         return self
 
     def _fit(self, X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...]) -> None:
@@ -441,7 +443,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
             draws = result.pooled()
             self.diagnostics_ = result.diagnostics
             self.n_iter_ = self.num_warmup + self.num_samples
-        # Fitted state is written only now, so a failed fit changes nothing.
+        # Fitted state is written only after inference succeeded.
         self._x_mean, self._x_scale = x_mean, x_scale
         self._y_mean, self._y_scale = y_mean, y_scale
         self._shapes = shapes

@@ -23,6 +23,7 @@ from ._engine import (
     run_nuts,
     seed_from,
     standard_scale,
+    unfitted_on_error,
 )
 
 __all__ = ["PyroBayesianLinear"]
@@ -335,14 +336,8 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
             ``learning_rate_init``); the estimator is then left unfitted.
         """
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        try:
+        with unfitted_on_error(self):
             self._fit(X, y)
-        except BaseException:
-            # A failed fit leaves no fitted attribute behind (not even the
-            # ones validate_data set), so check_is_fitted keeps failing.
-            for name in [k for k in vars(self) if k.endswith("_")]:
-                delattr(self, name)
-            raise
         return self
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
