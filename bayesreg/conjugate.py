@@ -9,8 +9,6 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
-    _assert_all_finite,
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -19,6 +17,7 @@ from . import _gaussian
 from ._base import BayesianRegressorMixin
 from .distributions import Normal, PredictiveDistribution, StudentT
 from .utils._random import check_generator
+from .utils._validation import checked_gram_stats
 
 __all__ = ["ConjugateLinearRegression"]
 
@@ -276,27 +275,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         return self
 
     def _stats_of(self, X, y, sample_weight) -> _gaussian.GramStats:
-        """Statistics of (X, y), checking X for NaN and inf on the way.
-
-        A NaN or inf in X makes the diagonal of X^T X non-finite, so the
-        finiteness check costs nothing instead of a pass over X; sklearn's
-        own check then names the problem.
-        """
-        _assert_all_finite(y, input_name="y")
-        if sample_weight is not None:
-            # Rejects negative weights and weights that are all zero.
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        with np.errstate(all="ignore"):  # non-finite X is reported below
-            stats = _gaussian.gram_stats(X, y, sample_weight, center=self.fit_intercept)
-        if not (np.all(np.isfinite(np.diag(stats.xtx))) and np.isfinite(stats.yty)):
-            _assert_all_finite(X, input_name="X")
-            raise ValueError(
-                "X or y has values so large that their squares overflow float64; "
-                "rescale them."
-            )
-        return stats
+        return checked_gram_stats(X, y, sample_weight, center=self.fit_intercept)[0]
 
     def _update(self, stats: _gaussian.GramStats) -> None:
         """Posterior from the accumulated statistics; store the attributes."""

@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -16,6 +15,7 @@ from sklearn.utils.validation import (
 from . import _gaussian
 from ._base import BayesianRegressorMixin
 from .distributions import Normal
+from .utils._validation import checked_gram_stats
 
 
 class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
@@ -111,10 +111,12 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         -------
         self : RidgeMAP
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        stats = _gaussian.gram_stats(X, y, sample_weight, center=self.fit_intercept)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=False
+        )
+        stats, sample_weight = checked_gram_stats(
+            X, y, sample_weight, center=self.fit_intercept
+        )
         sol = _gaussian.solve_ridge(stats.xtx, stats.xty, float(self.alpha))
         self.coef_ = sol.coef
         self.intercept_ = (

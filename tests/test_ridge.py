@@ -78,3 +78,7 @@ def test_bad_sample_weight():
     X, y, _ = _data(0)
     with pytest.raises(ValueError, match="sample_weight"):
         RidgeMAP().fit(X, y, sample_weight=np.ones(3))
+    negative = np.ones(len(y))
+    negative[0] = -1.0
+    with pytest.raises(ValueError, match=r"[Nn]egative"):
+        RidgeMAP().fit(X, y, sample_weight=negative)
