@@ -7,13 +7,11 @@ with each other by construction.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_array
 
-from .distributions import PredictiveDistribution, _check_coverage
+from .distributions import PredictiveDistribution, _check_coverage, _check_n_samples
 
 _STD_KINDS = ("total", "epistemic", "aleatoric")
 
@@ -96,8 +94,5 @@ class BayesianRegressorMixin(RegressorMixin):
         of ``X``. ``random_state`` (int, RandomState or Generator) makes the
         draws reproducible; NumPy's global state is never used when it is set.
         """
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(
-                f"n_samples must be a positive integer, got {n_samples!r}."
-            )
-        return self.predict_dist(X).sample(int(n_samples), random_state)
+        n_samples = _check_n_samples(n_samples)
+        return self.predict_dist(X).sample(n_samples, random_state)

@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
 
 from . import _gaussian
 from ._base import BayesianRegressorMixin
-from .distributions import Normal, PredictiveDistribution, StudentT
+from .distributions import Normal, PredictiveDistribution, StudentT, _check_n_samples
 from .utils._random import check_generator
 from .utils._validation import checked_gram_stats
 
@@ -469,9 +469,5 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
     @staticmethod
     def _draws(post, n_samples, random_state) -> _gaussian.PosteriorDraws:
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(
-                f"n_samples must be a positive integer, got {n_samples!r}."
-            )
         rng = check_generator(random_state)
-        return _gaussian.sample_posterior(post, int(n_samples), rng)
+        return _gaussian.sample_posterior(post, _check_n_samples(n_samples), rng)

@@ -13,7 +13,7 @@ observation noise), with ``std**2 == epistemic_std**2 + aleatoric_std**2``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy import special, stats
@@ -29,6 +29,12 @@ def _check_coverage(coverage) -> float:
             f"coverage must be a number strictly between 0 and 1, got {coverage!r}."
         )
     return float(coverage)
+
+
+def _check_n_samples(n_samples) -> int:
+    if not isinstance(n_samples, Integral) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+    return int(n_samples)
 
 
 def _check_quantile_levels(q) -> np.ndarray:
@@ -137,14 +143,6 @@ class PredictiveDistribution(ABC):
             )
         return y2, was_1d
 
-    @staticmethod
-    def _n_samples(n_samples) -> int:
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(
-                f"n_samples must be a positive integer, got {n_samples!r}."
-            )
-        return int(n_samples)
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n={self.n})"
 
@@ -199,7 +197,7 @@ class _ScipyLocScale(PredictiveDistribution):
         return out[:, 0] if was_1d else out
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        n_samples = self._n_samples(n_samples)
+        n_samples = _check_n_samples(n_samples)
         rng = check_generator(random_state)
         return self._frozen(n_samples).rvs(size=(self.n, n_samples), random_state=rng)
 
@@ -384,7 +382,7 @@ class NormalMixture(PredictiveDistribution):
         return out[:, 0] if (was_1d or scalar) else out
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        n_samples = self._n_samples(n_samples)
+        n_samples = _check_n_samples(n_samples)
         rng = check_generator(random_state)
         comp = rng.integers(self.n_components, size=(self.n, n_samples))
         rows = np.arange(self.n)[:, None]

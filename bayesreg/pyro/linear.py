@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import BayesianRegressorMixin
-from ..distributions import NormalMixture
+from ..distributions import NormalMixture, _check_n_samples
 from ..utils._random import check_generator
 from ._engine import (
     GUIDES,
@@ -533,14 +533,11 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
             ``"noise_std"`` (n_samples,).
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(
-                f"n_samples must be a positive integer, got {n_samples!r}."
-            )
+        n_samples = _check_n_samples(n_samples)
         rng = check_generator(random_state)
         if self.inference == "nuts":
             mc = self._mcmc_draws
-            pick = rng.integers(0, len(mc["coef"]), size=int(n_samples))
+            pick = rng.integers(0, len(mc["coef"]), size=n_samples)
             return {k: v[pick] for k, v in mc.items()}
-        draws = self._posterior.sample(int(n_samples), rng)
+        draws = self._posterior.sample(n_samples, rng)
         return self._to_original(draws, self._scaling)
