@@ -5,11 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-all lint format bench clean
+.PHONY: demo test test-all docs lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,plots,dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,plots,docs,dask,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,6 +21,11 @@ test: $(STAMP)
 # Include the slow SVI / NUTS tests.
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow"
+
+# HTML docs with the example gallery; any Sphinx warning fails the build.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check bayesreg tests examples benchmarks
@@ -34,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_linear.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis docs/_build docs/generated docs/auto_examples
