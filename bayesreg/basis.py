@@ -63,7 +63,7 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``. Defined only when ``X`` has
         feature names that are all strings.
 
@@ -71,23 +71,23 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
         Number of output columns: ``n_features_in_ * m + include_bias`` with
         ``m = 2 * degree`` for ``"sinusoidal"`` and ``m = degree`` otherwise.
 
-    center_ : ndarray of shape (n_features_in_,)
+    center_ : ndarray of shape (`n_features_in_`,)
         Midpoint ``(min + max) / 2`` of each training column.
 
-    halfwidth_ : ndarray of shape (n_features_in_,)
+    halfwidth_ : ndarray of shape (`n_features_in_`,)
         Half the training range ``(max - min) / 2`` of each column, or 1 for a
         constant column. The mapped input is
         ``z = (x - center_) / halfwidth_``.
 
-    base_frequency_ : ndarray of shape (n_features_in_,)
+    base_frequency_ : ndarray of shape (`n_features_in_`,)
         Base frequency ``f0`` used for each column. Only set when
         ``kind="sinusoidal"``.
 
-    centers_ : ndarray of shape (n_features_in_, degree)
+    centers_ : ndarray of shape (`n_features_in_`, degree)
         Centres of the Gaussian bumps of each column. Only set when
         ``kind="rbf"``.
 
-    widths_ : ndarray of shape (n_features_in_,)
+    widths_ : ndarray of shape (`n_features_in_`,)
         Width (standard deviation) of the Gaussian bumps of each column. Only
         set when ``kind="rbf"``.
 
@@ -219,12 +219,12 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, `n_features_in_`)
             Data to expand.
 
         Returns
         -------
-        Phi : ndarray of shape (n_samples, n_output_features_)
+        Phi : ndarray of shape (n_samples, `n_output_features_`)
             The expanded features, column by column (see Notes of the class).
             float32 input gives float32 output, anything else float64.
         """
@@ -260,7 +260,7 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        feature_names_out : ndarray of str objects, shape (n_output_features_,)
+        feature_names_out : ndarray of str objects, shape (`n_output_features_`,)
             ``"x0", "x0^2", ...`` (polynomial), ``"x0_T1", "x0_T2", ...``
             (chebyshev), ``"x0_cos1", "x0_sin1", ...`` (sinusoidal),
             ``"x0_rbf0", "x0_rbf1", ...`` (rbf), preceded by ``"1"`` when

@@ -1187,7 +1187,7 @@ neg_nlpd_scorer = PredictiveScorer("neg_nlpd")
 neg_crps_scorer = PredictiveScorer("neg_crps")
 #: minus the mean interval score of the central 95% interval
 neg_interval_score_scorer = PredictiveScorer("neg_interval_score", coverage=0.95)
-#: minus |observed - nominal| coverage of the central 95% interval
+#: minus ``|observed - nominal|`` coverage of the central 95% interval
 neg_coverage_error_scorer = PredictiveScorer("neg_coverage_error", coverage=0.95)
 #: minus the mean width of the central 95% interval
 neg_mean_interval_width_scorer = PredictiveScorer(

@@ -219,7 +219,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
     Attributes
     ----------
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when X has string column names.
     coefs_ : list of ndarray
         Posterior mean of each layer's weight matrix, shape (fan_in, fan_out),

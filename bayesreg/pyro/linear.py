@@ -194,7 +194,7 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         ``"num_divergences"``, ``"acceptance_rate"`` per chain.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
