@@ -14,6 +14,40 @@ def check_generator(random_state) -> np.random.Generator:
     seeds a fresh generator from the global ``RandomState`` (so results follow
     ``np.random.seed`` as in scikit-learn); an int or a ``Generator`` never
     touches NumPy's global state.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        ``None`` (or the ``numpy.random`` module): a generator seeded from
+        NumPy's global ``RandomState``; an int: a new generator with that
+        seed; a ``RandomState``: a generator seeded from it (which advances
+        it); a ``Generator``: returned as it is.
+
+    Returns
+    -------
+    numpy.random.Generator
+        The generator to draw from.
+
+    Raises
+    ------
+    ValueError
+        For any other type.
+
+    See Also
+    --------
+    sklearn.utils.check_random_state : the same for ``RandomState``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.utils import check_generator
+    >>> a = check_generator(0).standard_normal(3)
+    >>> b = check_generator(0).standard_normal(3)
+    >>> bool(np.array_equal(a, b))
+    True
+    >>> rng = np.random.default_rng(1)
+    >>> check_generator(rng) is rng
+    True
     """
     if isinstance(random_state, np.random.Generator):
         return random_state

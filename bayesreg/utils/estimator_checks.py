@@ -233,7 +233,28 @@ _FITTED_CHECKS: tuple[Callable, ...] = (
 
 
 def predictive_contract_checks() -> list[str]:
-    """Names of the checks run by :func:`check_predictive_contract`."""
+    """Names of the checks run by :func:`check_predictive_contract`.
+
+    The checks run in this order; the first one an estimator fails stops
+    :func:`check_predictive_contract` with an ``AssertionError``.
+
+    Returns
+    -------
+    list of str
+        One name per check.
+
+    See Also
+    --------
+    check_predictive_contract : run them on an estimator.
+
+    Examples
+    --------
+    >>> from bayesreg.utils.estimator_checks import predictive_contract_checks
+    >>> predictive_contract_checks()  # doctest: +NORMALIZE_WHITESPACE
+    ['global_random_state', 'reproducible_fit', 'distribution',
+     'point_predictions', 'std_decomposition', 'intervals', 'samples',
+     'log_density', 'bad_input']
+    """
     return ["global_random_state", "reproducible_fit"] + [
         f.__name__.removeprefix("_check_") for f in _FITTED_CHECKS
     ]
