@@ -464,7 +464,22 @@ def crps(y_true, y_pred, y_std=None) -> np.ndarray:
 def mean_crps(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
     """Mean continuous ranked probability score (lower is better).
 
-    The (weighted) average of :func:`crps`; see there for the parameters.
+    The (weighted) average of :func:`crps`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed targets.
+    y_pred : PredictiveDistribution or array-like of shape (n,)
+        Distributions, or Gaussian means when ``y_std`` is given.
+    y_std : array-like of shape (n,), default=None
+        Gaussian predictive standard deviations.
+    sample_weight : array-like of shape (n,), default=None
+        Weights of the points in the average.
+
+    Returns
+    -------
+    float
 
     References
     ----------
@@ -525,7 +540,22 @@ def mean_interval_width(
 ) -> float:
     """Mean width of the central predictive intervals (smaller is sharper).
 
-    Parameters are those of :func:`interval_coverage`, without ``y_true``.
+    Parameters
+    ----------
+    y_pred : PredictiveDistribution, array-like of shape (n,) or (n, 2)
+        Distributions, Gaussian means (with ``y_std``), or the interval
+        bounds themselves (lower, upper columns).
+    y_std : array-like of shape (n,), default=None
+        Gaussian predictive standard deviations.
+    coverage : float, default=0.95
+        Nominal probability of the central interval, in (0, 1). Ignored when
+        ``y_pred`` holds the bounds.
+    sample_weight : array-like of shape (n,), default=None
+        Weights of the points in the average.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -1137,7 +1167,25 @@ class PredictiveScorer:
         self.kwargs = kwargs
 
     def __call__(self, estimator, X, y, sample_weight=None) -> float:
-        """Score ``estimator`` on ``(X, y)``; greater is better."""
+        """Score ``estimator`` on ``(X, y)``; greater is better.
+
+        Parameters
+        ----------
+        estimator : estimator object
+            A fitted regressor, Pipeline or search object; see
+            :func:`predict_dist`.
+        X : array-like of shape (n_samples, n_features)
+            Input points.
+        y : array-like of shape (n_samples,)
+            Observed targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the points in the average.
+
+        Returns
+        -------
+        float
+            The score, with the sign of sklearn's ``neg_*`` convention.
+        """
         func, sign, _ = _REGISTRY[self.metric]
         return sign * float(func(estimator, X, y, sample_weight, **self.kwargs))
 

@@ -237,6 +237,15 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
     def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draws from the best candidate's posterior predictive.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Input points.
+        n_samples : int, default=1
+            Number of draws.
+        random_state : None, int, RandomState or Generator, default=None
+            Seeds the draws; an int gives reproducible draws.
+
         Returns
         -------
         y_samples : ndarray of shape (n_samples_X, n_samples)
@@ -247,6 +256,15 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
 
     def sample_functions(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Regression functions drawn from the best candidate's posterior.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Input points.
+        n_samples : int, default=1
+            Number of draws.
+        random_state : None, int, RandomState or Generator, default=None
+            Seeds the draws; an int gives reproducible draws.
 
         Returns
         -------
