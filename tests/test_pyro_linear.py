@@ -239,6 +239,27 @@ def test_cuda_fit_predicts_like_numpy_state():
     assert isinstance(est.posterior_samples_["coef"], np.ndarray)
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("inference", ["svi", "nuts"])
+def test_cuda_fit_matches_exact_posterior(inference):
+    """On the GPU, both inference methods still recover the closed form."""
+    X, y = _problem()
+    mean, cov, _ = _reference(X, y)
+    est = PyroBayesianLinear(
+        inference=inference,
+        noise_std=NOISE,
+        prior_std=PRIOR,
+        fit_intercept=False,
+        num_warmup=150,
+        num_samples=400,
+        num_chains=1,
+        device="cuda",
+        random_state=0,
+    ).fit(X, y)
+    _assert_close_to_exact(est, mean, cov, mean_tol=0.2, std_rtol=0.15)
+
+
 # ------------------------------------------------------------- persistence
 @pytest.mark.parametrize("inference", ["svi", "nuts"])
 def test_pickle_and_joblib_round_trip(tmp_path, inference):
