@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import numpy as np
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -14,3 +16,16 @@ def test_readme_example_runs():
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["dist"].n == 100
     assert namespace["grid"].best_params_["basisexpansion__degree"] in (3, 6, 9)
+
+
+def test_readme_quickstart_is_ten_lines_and_consistent():
+    quickstart = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)[0]
+    assert len([line for line in quickstart.splitlines() if line.strip()]) <= 10
+    namespace: dict = {}
+    exec(compile(quickstart, str(README), "exec"), namespace)
+    dist, mean, std = namespace["dist"], namespace["mean"], namespace["std"]
+    np.testing.assert_allclose(dist.mean, mean, rtol=1e-12)
+    np.testing.assert_allclose(
+        std**2, namespace["epistemic"] ** 2 + namespace["noise"] ** 2
+    )
+    assert np.all(namespace["lower"] < mean) and np.all(mean < namespace["upper"])
