@@ -2,7 +2,9 @@
 
 A bayesreg regressor implements ``fit`` and ``predict_dist(X)``; this mixin
 derives every other predictive method from that one answer, so they agree
-with each other by construction.
+with each other by construction. When ``predict_dist`` is lazy (a dask ``X``,
+see :mod:`bayesreg.distributions`) so is every method derived here: each
+returns dask arrays and computes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_array
 
-from .distributions import PredictiveDistribution, _check_coverage, _check_n_samples
+from . import _dask
+from .distributions import (
+    PredictiveDistribution,
+    _all_finite,
+    _check_coverage,
+    _check_n_samples,
+    _require,
+)
 
 _STD_KINDS = ("total", "epistemic", "aleatoric")
 
@@ -80,7 +89,11 @@ class BayesianRegressorMixin(RegressorMixin):
     def log_predictive_density(self, X, y) -> np.ndarray:
         """Pointwise log p(y_i | x_i, training data), shape (n_samples,)."""
         dist = self.predict_dist(X)
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if getattr(dist, "lazy", False) and _dask.is_dask_collection(y):
+            # Checked as its blocks compute, like the distribution itself.
+            y = _require("Input y contains NaN or infinity.", _all_finite, y)
+        else:
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         if y.ndim != 1 or y.shape[0] != dist.n:
             raise ValueError(
                 f"y must have shape ({dist.n},) to match X, got {y.shape}."

@@ -8,16 +8,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from . import _gaussian
+from . import _dask, _gaussian
 from ._base import BayesianRegressorMixin
 from .distributions import Normal, PredictiveDistribution, StudentT, _check_n_samples
 from .utils._random import check_generator
-from .utils._validation import checked_gram_stats
+from .utils._validation import validated_gram_stats, validated_X
 
 __all__ = ["ConjugateLinearRegression"]
 
@@ -36,8 +33,10 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
       as :class:`sklearn.linear_model.BayesianRidge`).
 
     Everything is computed from the sufficient statistics of the data (one
-    pass over ``X``), so :meth:`partial_fit` updates the posterior online and
-    any split of the data into chunks gives the batch posterior.
+    pass over ``X``), so :meth:`partial_fit` updates the posterior online,
+    any split of the data into chunks gives the batch posterior, and
+    :meth:`merge` combines estimators fitted on disjoint shards of the data.
+    ``X`` may be a dask array larger than memory (see Notes).
 
     Parameters
     ----------
@@ -101,6 +100,14 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     n_iter_ : int
         Fixed-point iterations run with ``fit_hyperparameters``; 1 otherwise
         (the closed-form update).
+    sufficient_stats_ : GramStats
+        The data seen so far, reduced to a named tuple ``(n, x_mean, y_mean,
+        xtx, xty, yty, centered)``: the sum of the weights, the weighted
+        means of X and y (zero when ``fit_intercept=False``), and the
+        weighted sums of squares and cross-products ``X^T W X``, ``X^T W y``,
+        ``y^T W y`` of the data centred on those means. The posterior
+        depends on the data only through them; :meth:`partial_fit` combines
+        them exactly.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -151,6 +158,19 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     ``prior_std`` and the noise std, with the fixed point of MacKay (1992)
     run on one eigendecomposition of the d x d Gram matrix (O(d) per
     iteration); the posterior is then computed at the optimum.
+
+    Out-of-core data: ``X``, ``y`` and ``sample_weight`` may be dask arrays
+    (:mod:`dask.array`). :meth:`fit` and :meth:`partial_fit` then compute
+    the statistics of each block of rows where the block lives and merge
+    them up a tree; one ``compute`` (on the active scheduler, e.g. a
+    ``dask.distributed`` client) brings back O(d^2) numbers, and X is never
+    gathered on the client. The fit equals the NumPy fit on the same data.
+    The shape, dtype and number of features are checked at once; NaN and
+    inf are found by that same reduction. Predictions on a dask array stay
+    lazy: :meth:`predict`, :meth:`predict_std`, :meth:`predict_interval`,
+    :meth:`sample_functions` and :meth:`sample_y` return dask arrays
+    computed block by block, and :meth:`predict_dist` a distribution whose
+    parameters are dask arrays (see :mod:`bayesreg.distributions`).
 
     Numerics: one pass over X for the Gram matrix (O(n d^2)), then a
     Cholesky factor of the whitened posterior precision I + D X^T W X D / s^2
@@ -230,19 +250,20 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
+        X : array-like or dask array of shape (n_samples, n_features)
+        y : array-like or dask array of shape (n_samples,)
+        sample_weight : array-like or dask array of shape (n_samples,), \
+                default=None
             Non-negative weights; a weight of k counts a row k times.
 
         Returns
         -------
         self : ConjugateLinearRegression
         """
-        X, y = validate_data(
-            self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=False
+        stats, _ = validated_gram_stats(
+            self, X, y, sample_weight, center=self.fit_intercept, reset=True
         )
-        self._update(self._stats_of(X, y, sample_weight))
+        self._update(stats)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -255,27 +276,23 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
+        X : array-like or dask array of shape (n_samples, n_features)
+        y : array-like or dask array of shape (n_samples,)
+        sample_weight : array-like or dask array of shape (n_samples,), \
+                default=None
 
         Returns
         -------
         self : ConjugateLinearRegression
         """
-        first = not hasattr(self, "_stats")
-        X, y = validate_data(
-            self, X, y, dtype=np.float64, y_numeric=True, reset=first,
-            ensure_all_finite=False,
-        )  # fmt: skip
-        stats = self._stats_of(X, y, sample_weight)
+        first = not hasattr(self, "sufficient_stats_")
+        stats, _ = validated_gram_stats(
+            self, X, y, sample_weight, center=self.fit_intercept, reset=first
+        )
         if not first:
-            stats = _gaussian.merge_stats(self._stats, stats)
+            stats = _gaussian.merge_stats(self.sufficient_stats_, stats)
         self._update(stats)
         return self
-
-    def _stats_of(self, X, y, sample_weight) -> _gaussian.GramStats:
-        return checked_gram_stats(X, y, sample_weight, center=self.fit_intercept)[0]
 
     def _update(self, stats: _gaussian.GramStats) -> None:
         """Posterior from the accumulated statistics; store the attributes."""
@@ -302,7 +319,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
                 stats, prior_mean, prior_std, float(self.noise_std) ** 2
             )
             self.n_iter_ = 1
-        self._stats = stats
+        self.sufficient_stats_ = stats
         self._posterior = post
         self.coef_ = post.coef
         self.intercept_ = post.intercept_mean
@@ -341,7 +358,9 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     # ------------------------------------------------------------ predict
     def _predict_mean(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validated_X(self, X)
+        if _dask.is_dask_collection(X):
+            return _dask.linear_predict(X, self.coef_, self.intercept_)
         return X @ self.coef_ + self.intercept_
 
     def predict_dist(self, X) -> PredictiveDistribution:
@@ -354,19 +373,24 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask array of shape (n_samples, n_features)
+            For a dask array nothing is computed: the distribution's
+            parameters are dask arrays, one task per block of rows.
 
         Returns
         -------
         dist : Normal or StudentT of length n_samples
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validated_X(self, X)
         return self._dist(self._posterior, X)
 
     @staticmethod
     def _dist(post: _gaussian.LinearPosterior, X: np.ndarray) -> PredictiveDistribution:
-        mean, var_f = _gaussian.predictive_moments(post, X)
+        if _dask.is_dask_collection(X):
+            mean, var_f = _dask.predictive_moments(post, X)
+        else:
+            mean, var_f = _gaussian.predictive_moments(post, X)
         if not np.isfinite(post.df):
             # N(mean, s^2 + var_f): var_f is the epistemic part.
             std = np.sqrt(var_f + post.noise_var)
@@ -385,10 +409,12 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         """The posterior if fitted, else the prior (GaussianProcessRegressor's
         convention), with validated X."""
         if hasattr(self, "_posterior"):
-            X = validate_data(self, X, dtype=np.float64, reset=False)
-            return self._posterior, X
+            return self._posterior, validated_X(self, X)
         self._validate_params()
-        X = check_array(X, dtype=np.float64)
+        if _dask.is_dask_collection(X):
+            X = _dask.validate_predict_X(self, X, reset=None)
+        else:
+            X = check_array(X, dtype=np.float64)
         prior_mean, prior_std = self._prior_arrays(X.shape[1])
         noise_var = None if self.noise_std is None else float(self.noise_std) ** 2
         post = _gaussian.prior_as_posterior(
@@ -431,9 +457,13 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         Returns
         -------
         f : ndarray of shape (n_samples_X, n_samples)
+            A dask array (computed by blocks of rows) for a dask ``X``; the
+            draws are the same as for the NumPy ``X``.
         """
         post, X = self._posterior_or_prior(X)
         draws = self._draws(post, n_samples, random_state)
+        if _dask.is_dask_collection(X):
+            return _dask.linear_functions(X, draws.coef, draws.intercept)
         return X @ draws.coef.T + draws.intercept
 
     def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
@@ -459,10 +489,17 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         Returns
         -------
         y_samples : ndarray of shape (n_samples_X, n_samples)
+            A dask array for a dask ``X``: the functions are those of the
+            NumPy draws, the noise is drawn block by block from seeds taken
+            from ``random_state`` (reproducible for the same chunking).
         """
         post, X = self._posterior_or_prior(X)
         rng = check_generator(random_state)
         draws = self._draws(post, n_samples, rng)
+        if _dask.is_dask_collection(X):
+            return _dask.linear_functions(
+                X, draws.coef, draws.intercept, np.sqrt(draws.noise_var), rng
+            )
         f = X @ draws.coef.T + draws.intercept
         f += np.sqrt(draws.noise_var) * rng.standard_normal(f.shape)
         return f

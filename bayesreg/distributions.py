@@ -8,16 +8,39 @@ method here, so estimators only have to say *which* distribution they predict.
 Each distribution also carries the split of its variance into an *epistemic*
 part (uncertainty about the regression function) and an *aleatoric* part (the
 observation noise), with ``std**2 == epistemic_std**2 + aleatoric_std**2``.
+
+Lazy (dask) parameters
+----------------------
+:class:`Normal` and :class:`StudentT` accept dask arrays as parameters (an
+estimator's ``predict_dist`` on a dask ``X`` makes them so; their
+``lazy`` attribute is then True). Nothing is computed until the user asks:
+
+- the parameters (``loc``, ``scale``, ``df``) and every result -- ``mean``,
+  ``std``, ``var``, ``epistemic_std``, ``aleatoric_std``, ``interval``,
+  ``median``, ``logpdf``, ``pdf``, ``cdf``, ``ppf`` and ``sample`` -- are
+  dask arrays with the row chunks of ``loc``, evaluated block by block by
+  the NumPy distribution of that block;
+- arguments (``y``, quantile levels) may be NumPy or dask arrays;
+- the checks of the parameter values (finite, ``scale >= 0``, ``df > 0``,
+  ``epistemic_std <= scale``) run as each block is computed and raise
+  the same ``ValueError`` then; shapes are checked at once;
+- ``sample`` draws each block from its own seed, taken from
+  ``random_state``: reproducible for the same chunking, but not the same
+  numbers as the NumPy draws.
+
+:class:`NormalMixture` has no lazy form: dask inputs are computed.
 """
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 from scipy import special, stats
 
+from . import _dask
 from .utils._random import check_generator
 
 __all__ = ["Normal", "NormalMixture", "PredictiveDistribution", "StudentT"]
@@ -44,17 +67,68 @@ def _check_quantile_levels(q) -> np.ndarray:
     return q
 
 
-def _as_1d(name: str, value, n: int | None = None) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(value, dtype=float))
+# Checks of parameter values, as picklable functions of the arrays so that
+# dask blocks can run them too (see _require).
+def _all_finite(a: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(a)))
+
+
+def _nonnegative(a: np.ndarray) -> bool:
+    return bool(np.all(a >= 0))
+
+
+def _positive(a: np.ndarray) -> bool:
+    return bool(np.all(a > 0))
+
+
+def _within_scale(epistemic: np.ndarray, scale: np.ndarray) -> bool:
+    return bool(np.all(epistemic <= scale * (1 + 1e-12)))
+
+
+def _require(message: str, predicate, *arrays):
+    """``arrays[0]``, provided ``predicate(*arrays)`` holds.
+
+    Raises ``ValueError(message)`` otherwise: at once for NumPy arrays; for
+    dask arrays the check becomes part of the graph and raises when the
+    offending block is computed.
+    """
+    if _dask.is_dask_collection(arrays[0]):
+        return _dask.assert_blocks(message, predicate, *arrays)
+    if not predicate(*arrays):
+        raise ValueError(message)
+    return arrays[0]
+
+
+def _as_1d(name: str, value, like=None):
+    """``value`` as a float vector; with ``like``, of its length.
+
+    A single entry is broadcast to the length of ``like``. The result is a
+    dask array (with the row chunks of ``like``) when ``like`` is one, or,
+    without ``like``, when ``value`` is one.
+    """
+    lazy = _dask.is_dask_collection(value if like is None else like)
+    if lazy:
+        arr = _dask.as_vector(value, name)
+    else:
+        arr = np.atleast_1d(np.asarray(value, dtype=float))
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}.")
-    if n is not None and arr.shape[0] not in (1, n):
-        raise ValueError(f"{name} has {arr.shape[0]} entries, expected {n}.")
-    if n is not None and arr.shape[0] == 1 and n != 1:
-        arr = np.broadcast_to(arr, (n,)).copy()
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return arr
+    if like is not None:
+        n = like.shape[0]
+        if arr.shape[0] not in (1, n):
+            raise ValueError(f"{name} has {arr.shape[0]} entries, expected {n}.")
+        if lazy:
+            arr = _dask.align_rows(arr, like)
+        elif arr.shape[0] == 1 and n != 1:
+            arr = np.broadcast_to(arr, (n,)).copy()
+    return _require(f"{name} contains NaN or infinite values.", _all_finite, arr)
+
+
+def _on_block(cls, method: str, n_params: int, *blocks, **kwargs):
+    """``method`` of the NumPy ``cls`` made of one block of each parameter,
+    applied to the remaining blocks: how a lazy distribution evaluates."""
+    dist = cls(**dict(zip(cls._param_names, blocks[:n_params], strict=True)))
+    return getattr(dist, method)(*blocks[n_params:], **kwargs)
 
 
 class PredictiveDistribution(ABC):
@@ -123,14 +197,21 @@ class PredictiveDistribution(ABC):
         """Central interval holding ``coverage`` probability, shape (n, 2)."""
         coverage = _check_coverage(coverage)
         tail = 0.5 * (1.0 - coverage)
-        return np.column_stack([self.ppf(tail), self.ppf(1.0 - tail)])
+        # np.stack (not column_stack) dispatches to dask for lazy bounds.
+        return np.stack([self.ppf(tail), self.ppf(1.0 - tail)], axis=1)
 
     def __len__(self) -> int:
         return self.n
 
     def _check_y(self, y) -> tuple[np.ndarray, bool]:
-        """Return y as (n, k) and whether it was one-dimensional."""
-        y = np.asarray(y, dtype=float)
+        """Return y as (n, k) and whether it was one-dimensional.
+
+        A dask ``y`` stays lazy for a lazy distribution (shapes are known).
+        """
+        if getattr(self, "lazy", False) and _dask.is_dask_collection(y):
+            y = _dask.as_vector(y, "y")
+        else:
+            y = np.asarray(y, dtype=float)
         was_1d = y.ndim <= 1
         if was_1d and y.size not in (1, self.n):
             raise ValueError(
@@ -148,18 +229,43 @@ class PredictiveDistribution(ABC):
 
 
 class _ScipyLocScale(PredictiveDistribution):
-    """A location-scale family evaluated through ``scipy.stats``."""
+    """A location-scale family evaluated through ``scipy.stats``.
+
+    With dask parameters (``lazy``) every method maps the NumPy version of
+    itself over the row blocks of the parameters.
+    """
+
+    #: constructor arguments, in the order of ``_params()``
+    _param_names: tuple[str, ...] = ("loc", "scale", "epistemic_std")
 
     def __init__(self, loc, scale, epistemic_std=None):
         self.loc = _as_1d("loc", loc)
-        self.n = self.loc.shape[0]
-        self.scale = _as_1d("scale", scale, self.n)
-        if np.any(self.scale < 0):
-            raise ValueError("scale must be non-negative.")
+        self.n = int(self.loc.shape[0])
+        self.scale = _require(
+            "scale must be non-negative.",
+            _nonnegative,
+            _as_1d("scale", scale, self.loc),
+        )
         if epistemic_std is None:
-            self._epistemic = np.zeros(self.n)
+            self._epistemic = np.zeros_like(self.loc)
         else:
-            self._epistemic = _as_1d("epistemic_std", epistemic_std, self.n)
+            self._epistemic = _as_1d("epistemic_std", epistemic_std, self.loc)
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the parameters are dask arrays (and so every result)."""
+        return _dask.is_dask_collection(self.loc)
+
+    def _params(self) -> list:
+        return [self.loc, self.scale, self._epistemic]
+
+    def _map_blocks(self, method: str, arg=None, **kwargs):
+        """Lazy ``method(arg, **kwargs)``: the NumPy method on each row block."""
+        params = self._params()
+        func = functools.partial(_on_block, type(self), method, len(params), **kwargs)
+        if arg is not None:
+            arg = _dask.rows_like(arg, self.loc)
+        return _dask.map_rows(func, params, arg)
 
     @abstractmethod
     def _frozen(self, shape):
@@ -178,27 +284,38 @@ class _ScipyLocScale(PredictiveDistribution):
         # Clip: rounding can make epistemic exceed total by one ulp.
         return np.sqrt(np.clip(self.var - self._epistemic**2, 0.0, None))
 
-    def logpdf(self, y) -> np.ndarray:
+    def _evaluate(self, method: str, y) -> np.ndarray:
+        """logpdf, cdf or ppf at y of shape (n,) or (n, k)."""
         y2, was_1d = self._check_y(y)
-        out = self._frozen(y2.shape[1]).logpdf(y2)
+        if self.lazy:
+            out = self._map_blocks(method, y2)
+        else:
+            out = getattr(self._frozen(y2.shape[1]), method)(y2)
         return out[:, 0] if was_1d else out
 
+    def logpdf(self, y) -> np.ndarray:
+        return self._evaluate("logpdf", y)
+
     def cdf(self, y) -> np.ndarray:
-        y2, was_1d = self._check_y(y)
-        out = self._frozen(y2.shape[1]).cdf(y2)
-        return out[:, 0] if was_1d else out
+        return self._evaluate("cdf", y)
 
     def ppf(self, q) -> np.ndarray:
         q = _check_quantile_levels(q)
         if q.ndim == 0:
+            if self.lazy:
+                return self._map_blocks("ppf", q=float(q))
             return self._frozen(1).ppf(np.full((self.n, 1), q))[:, 0]
-        q2, was_1d = self._check_y(q)
-        out = self._frozen(q2.shape[1]).ppf(q2)
-        return out[:, 0] if was_1d else out
+        return self._evaluate("ppf", q)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         n_samples = _check_n_samples(n_samples)
         rng = check_generator(random_state)
+        if self.lazy:
+            params = self._params()
+            func = functools.partial(
+                _on_block, type(self), "sample", len(params), n_samples=n_samples
+            )
+            return _dask.map_rows_seeded(func, params, n_samples, rng)
         return self._frozen(n_samples).rvs(size=(self.n, n_samples), random_state=rng)
 
 
@@ -227,8 +344,10 @@ class Normal(_ScipyLocScale):
 
     def __init__(self, loc, scale, epistemic_std=None):
         super().__init__(loc, scale, epistemic_std)
-        if np.any(self._epistemic > self.scale * (1 + 1e-12)):
-            raise ValueError("epistemic_std cannot exceed the total scale.")
+        self._epistemic = _require(
+            "epistemic_std cannot exceed the total scale.",
+            _within_scale, self._epistemic, self.scale,
+        )  # fmt: skip
 
     def _frozen(self, k):
         return stats.norm(self.loc[:, None], self.scale[:, None])
@@ -261,19 +380,26 @@ class StudentT(_ScipyLocScale):
     1.291
     """
 
+    _param_names = ("df", "loc", "scale", "epistemic_std")
+
     def __init__(self, df, loc, scale, epistemic_std=None):
         super().__init__(loc, scale, epistemic_std)
-        self.df = _as_1d("df", df, self.n)
-        if np.any(self.df <= 0):
-            raise ValueError("df must be positive.")
+        self.df = _require(
+            "df must be positive.", _positive, _as_1d("df", df, self.loc)
+        )
+
+    def _params(self) -> list:
+        return [self.df, *super()._params()]
 
     def _frozen(self, k):
         return stats.t(self.df[:, None], self.loc[:, None], self.scale[:, None])
 
     @property
     def std(self) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(self.df > 2, self.df / (self.df - 2), np.inf)
+        # df / (df - 2) where finite, with no division by zero (also when
+        # a lazy std is computed later, outside any np.errstate).
+        finite = self.df > 2
+        factor = np.where(finite, self.df / np.where(finite, self.df - 2, 1.0), np.inf)
         return self.scale * np.sqrt(factor)
 
 

@@ -7,15 +7,12 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from . import _gaussian
+from . import _dask, _gaussian
 from ._base import BayesianRegressorMixin
 from .distributions import Normal
-from .utils._validation import checked_gram_stats
+from .utils._validation import validated_gram_stats, validated_X
 
 
 class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
@@ -73,6 +70,12 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
     the eigendecomposition gives the minimum-norm solution instead. No
     inverse is ever formed.
 
+    ``X``, ``y`` and ``sample_weight`` may be dask arrays: the statistics are
+    then reduced block by block on the dask scheduler and only they reach
+    the client (a second pass computes the residuals when the fit is
+    nearly exact); predictions on a dask array are lazy dask arrays. See
+    :class:`~bayesreg.ConjugateLinearRegression`.
+
     Examples
     --------
     >>> import numpy as np
@@ -102,20 +105,18 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
+        X : array-like or dask array of shape (n_samples, n_features)
+        y : array-like or dask array of shape (n_samples,)
+        sample_weight : array-like or dask array of shape (n_samples,), \
+                default=None
             Non-negative weights; a weight of k counts a row k times.
 
         Returns
         -------
         self : RidgeMAP
         """
-        X, y = validate_data(
-            self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=False
-        )
-        stats, sample_weight = checked_gram_stats(
-            X, y, sample_weight, center=self.fit_intercept
+        stats, (X, y, sample_weight) = validated_gram_stats(
+            self, X, y, sample_weight, center=self.fit_intercept, reset=True
         )
         sol = _gaussian.solve_ridge(stats.xtx, stats.xty, float(self.alpha))
         self.coef_ = sol.coef
@@ -126,9 +127,14 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         rss = _gaussian.residual_sum_of_squares(stats, sol.coef)
         if rss <= 1e-8 * stats.yty:
             # The statistics formula cancels when the fit is nearly exact.
-            resid = y - X @ self.coef_ - self.intercept_
-            w = 1.0 if sample_weight is None else sample_weight
-            rss = float(np.sum(w * resid**2))
+            if _dask.is_dask_collection(X):
+                rss = _dask.residual_sum_of_squares(
+                    X, y, sample_weight, self.coef_, self.intercept_
+                )
+            else:
+                resid = y - X @ self.coef_ - self.intercept_
+                w = 1.0 if sample_weight is None else sample_weight
+                rss = float(np.sum(w * resid**2))
         dof_left = max(stats.n - self.dof_, 1.0)
         scale = max(np.sqrt(stats.yty / max(stats.n, 1.0)), 1.0)
         # A perfect interpolation leaves zero residual; keep the predictive
@@ -138,7 +144,9 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
 
     def _predict_mean(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validated_X(self, X)
+        if _dask.is_dask_collection(X):
+            return _dask.linear_predict(X, self.coef_, self.intercept_)
         return X @ self.coef_ + self.intercept_
 
     def predict_dist(self, X) -> Normal:
@@ -148,4 +156,5 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         uncertainty of the coefficients.
         """
         mean = self._predict_mean(X)
-        return Normal(mean, np.full(mean.shape, self.noise_std_))
+        # full_like: a dask mean gives a lazy dask std.
+        return Normal(mean, np.full_like(mean, self.noise_std_))

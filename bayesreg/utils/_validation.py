@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import _assert_all_finite, _check_sample_weight
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_sample_weight,
+    validate_data,
+)
 
-from .. import _gaussian
+from .. import _dask, _gaussian
+
+OVERFLOW_MESSAGE = (
+    "X or y has values so large that their squares overflow float64; rescale them."
+)
 
 
 def checked_gram_stats(
@@ -33,8 +41,44 @@ def checked_gram_stats(
         stats = _gaussian.gram_stats(X, y, sample_weight, center=center)
     if not (np.all(np.isfinite(np.diag(stats.xtx))) and np.isfinite(stats.yty)):
         _assert_all_finite(X, input_name="X")
-        raise ValueError(
-            "X or y has values so large that their squares overflow float64; "
-            "rescale them."
-        )
+        raise ValueError(OVERFLOW_MESSAGE)
     return stats, sample_weight
+
+
+def validated_gram_stats(
+    estimator, X, y, sample_weight, *, center: bool, reset: bool
+) -> tuple[_gaussian.GramStats, tuple]:
+    """Validate fitting data and reduce it to its sufficient statistics.
+
+    NumPy (array-like) input goes through ``validate_data`` and
+    :func:`checked_gram_stats`; if any of ``X``, ``y``, ``sample_weight`` is
+    a dask array, the lazy validation and the tree reduction of
+    :mod:`bayesreg._dask` take over, with the same checks and errors.
+
+    Returns
+    -------
+    stats : GramStats
+    data : tuple (X, y, sample_weight)
+        The validated arrays: NumPy, or float64 dask arrays with common row
+        chunks.
+    """
+    if any(_dask.is_dask_collection(a) for a in (X, y, sample_weight)):
+        X, y, sample_weight = _dask.validate_Xy(
+            estimator, X, y, sample_weight, reset=reset
+        )
+        stats = _dask.checked_gram_stats(X, y, sample_weight, center=center)
+        return stats, (X, y, sample_weight)
+    X, y = validate_data(
+        estimator, X, y, dtype=np.float64, y_numeric=True, reset=reset,
+        ensure_all_finite=False,
+    )  # fmt: skip
+    stats, sample_weight = checked_gram_stats(X, y, sample_weight, center=center)
+    return stats, (X, y, sample_weight)
+
+
+def validated_X(estimator, X):
+    """``validate_data(estimator, X, dtype=np.float64, reset=False)``, lazily
+    for a dask array (whose NaN/inf check then runs as its blocks compute)."""
+    if _dask.is_dask_collection(X):
+        return _dask.validate_predict_X(estimator, X, reset=False)
+    return validate_data(estimator, X, dtype=np.float64, reset=False)
