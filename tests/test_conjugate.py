@@ -1,6 +1,9 @@
 """ConjugateLinearRegression against naive dense references and sklearn."""
 
 import itertools
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -9,11 +12,12 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import stats
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import BayesianRidge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
-from bayesreg import BasisExpansion, ConjugateLinearRegression
+from bayesreg import BasisExpansion, ConjugateLinearRegression, RidgeMAP
 from bayesreg.distributions import Normal, StudentT
 
 # ----------------------------------------------------------------------------
@@ -310,6 +314,91 @@ def test_partial_fit_after_fit_continues_and_fit_resets():
 
 
 # ----------------------------------------------------------------------------
+# Merging estimators fitted on shards
+# ----------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    labels=st.lists(st.integers(0, 4), min_size=30, max_size=30),
+    fit_intercept=st.booleans(),
+    weighted=st.booleans(),
+    params=st.sampled_from(
+        [{"noise_std": 0.5}, {"noise_std": None}, {"fit_hyperparameters": True}]
+    ),
+)
+def test_merge_of_any_partition_equals_batch(
+    seed, labels, fit_intercept, weighted, params
+):
+    rng = np.random.default_rng(seed)
+    n = 30
+    X = rng.normal(size=(n, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 100.0]
+    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=n)
+    w = rng.uniform(0.1, 3.0, n) if weighted else None
+    est = ConjugateLinearRegression(fit_intercept=fit_intercept, **params)
+    batch = clone(est).fit(X, y, sample_weight=w)
+    labels = np.asarray(labels)
+    shards = [
+        clone(est).fit(X[i], y[i], sample_weight=None if w is None else w[i])
+        for i in (np.flatnonzero(labels == k) for k in np.unique(labels))
+    ]
+    first_coef = shards[0].coef_.copy()
+    merged = shards[0].merge(*shards[1:])
+    assert merged is not shards[0]
+    assert_allclose(shards[0].coef_, first_coef)  # the shards are unchanged
+    assert_allclose(merged.sufficient_stats_.n, batch.sufficient_stats_.n)
+    assert_allclose(merged.coef_, batch.coef_, rtol=1e-10)
+    assert_allclose(merged.intercept_, batch.intercept_, rtol=1e-10, atol=1e-10)
+    assert_allclose(merged.coef_cov_, batch.coef_cov_, rtol=1e-10, atol=1e-16)
+    assert_allclose(merged.noise_std_, batch.noise_std_, rtol=1e-10)
+    assert_allclose(merged.prior_std_, batch.prior_std_, rtol=1e-10)
+    assert_allclose(
+        merged.log_marginal_likelihood_, batch.log_marginal_likelihood_, rtol=1e-10
+    )
+    Xt = X[:5] * 2
+    assert_allclose(merged.predict_std(Xt), batch.predict_std(Xt), rtol=1e-10)
+
+
+def test_merge_checks_its_arguments():
+    pd = pytest.importorskip("pandas")
+    X, y = _data(17, n=20)
+    a = ConjugateLinearRegression().fit(X[:10], y[:10])
+    copy = a.merge()
+    assert copy is not a
+    assert_allclose(copy.coef_, a.coef_)
+    assert_allclose(copy.log_marginal_likelihood_, a.log_marginal_likelihood_)
+    for params, match in [
+        ({"prior_std": 2.0}, "different prior_std"),
+        ({"prior_std": [1.0, 1.0, 1.0]}, "different prior_std"),
+        ({"noise_std": None}, "different noise_std"),
+        ({"fit_intercept": False}, "different fit_intercept"),
+        ({"fit_hyperparameters": True}, "different fit_hyperparameters"),
+    ]:
+        other = ConjugateLinearRegression(**params).fit(X[10:], y[10:])
+        with pytest.raises(ValueError, match=match):
+            a.merge(other)
+    with pytest.raises(ValueError, match="numbers of features"):
+        a.merge(ConjugateLinearRegression().fit(X[10:, :2], y[10:]))
+    named = ConjugateLinearRegression().fit(
+        pd.DataFrame(X[10:], columns=list("abc")), y[10:]
+    )
+    with pytest.raises(ValueError, match="feature names"):
+        a.merge(named)
+    with pytest.raises(NotFittedError):
+        a.merge(ConjugateLinearRegression())
+    with pytest.raises(NotFittedError):
+        ConjugateLinearRegression().merge(a)
+    with pytest.raises(TypeError, match="ConjugateLinearRegression"):
+        a.merge(RidgeMAP().fit(X, y))
+    # equal array-valued parameters are equal settings
+    b = ConjugateLinearRegression(prior_std=np.array([1.0, 2.0, 3.0]))
+    c = ConjugateLinearRegression(prior_std=[1.0, 2.0, 3.0])
+    merged = b.fit(X[:10], y[:10]).merge(c.fit(X[10:], y[10:]))
+    assert_allclose(merged.coef_, clone(b).fit(X, y).coef_, rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------
 # Calibration of the unknown-noise predictive
 # ----------------------------------------------------------------------------
 
@@ -532,3 +621,48 @@ def test_bad_input_raises_value_error():
     reg.fit(X, y)
     with pytest.raises(ValueError, match="features"):
         reg.predict_dist(X[:, :2])
+
+
+# ----------------------------------------------------------------------------
+# Optional dependencies
+# ----------------------------------------------------------------------------
+
+
+def test_numpy_fits_work_without_dask():
+    # A meta-path finder makes dask (and distributed) unimportable, as if not
+    # installed: bayesreg and NumPy fits must not need it.
+    code = textwrap.dedent(
+        """
+        import sys
+
+        class BlockDask:
+            def find_spec(self, name, path=None, target=None):
+                if name.partition(".")[0] in ("dask", "distributed"):
+                    raise ImportError(f"{name} is blocked by the test")
+                return None
+
+        sys.meta_path.insert(0, BlockDask())
+        import numpy as np
+
+        import bayesreg
+        from bayesreg import ConjugateLinearRegression, RidgeMAP
+
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(50, 3))
+        y = X.sum(axis=1) + rng.normal(size=50)
+        for est in (ConjugateLinearRegression(fit_hyperparameters=True), RidgeMAP()):
+            est.fit(X, y, sample_weight=np.ones(50))
+            est.predict_interval(X)
+            est.predict_dist(X).logpdf(y)
+        shard = ConjugateLinearRegression().partial_fit(X[:20], y[:20])
+        shard.merge(ConjugateLinearRegression().fit(X[20:], y[20:]))
+        try:
+            import dask  # noqa: F401
+        except ImportError:
+            print("blocked", "dask" in sys.modules)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["blocked", "False"]

@@ -398,7 +398,7 @@ def client():
         yield client
 
 
-def test_fit_and_predict_on_a_cluster(client):
+def test_fit_predict_and_merge_on_a_cluster(client):
     X, y, w = _data(12)
     Xd, yd, wd = (da.from_array(v, chunks=60) for v in (X, y, w))
     Xt = _data(13, n=80)[0]
@@ -413,6 +413,13 @@ def test_fit_and_predict_on_a_cluster(client):
             mean, std = got.predict(da.from_array(Xt, chunks=30), return_std=True)
             assert_allclose(mean.compute(), got.predict(Xt), rtol=1e-12)
             assert_allclose(std.compute(), got.predict_std(Xt), rtol=1e-12)
+        # Shards fitted on the cluster, merged on the client.
+        est = ConjugateLinearRegression(noise_std=None)
+        shards = [
+            clone(est).fit(Xd[a : a + 100], yd[a : a + 100]) for a in (0, 100, 200)
+        ]
+        merged = shards[0].merge(*shards[1:])
+    _assert_same_fit(merged, clone(est).fit(X, y))
     names = {
         t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in tasks.data
     }
