@@ -10,6 +10,9 @@ bayesreg defines on those classes):
   missing docstring or summary, parameters undocumented or unknown to the
   signature, sections out of order, ...
 
+The ``>>>`` examples of the hand-written documentation pages (docs/*.rst)
+run here too, so the user guide cannot drift from the code.
+
 Known failures in modules whose owners have not fixed them yet live in
 ``KNOWN_FAILURES``, each with its reason; an entry that starts passing fails
 ``test_known_failures_are_current``, so the list can only shrink.
@@ -17,8 +20,10 @@ Known failures in modules whose owners have not fixed them yet live in
 
 from __future__ import annotations
 
+import doctest
 import importlib
 import inspect
+from pathlib import Path
 
 import pytest
 from numpydoc.docscrape import NumpyDocString
@@ -236,3 +241,31 @@ def test_validation_can_fail():
         del globals()["_undocumented_for_test"]
     assert {"PR01", "PR02"} <= codes
     assert _examples_failure(undocumented) is not None
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOC_PAGES = sorted(
+    page
+    for page in DOCS.rglob("*.rst")
+    if not page.relative_to(DOCS).parts[0].startswith(("_", "generated", "auto_"))
+    and ">>>" in page.read_text(encoding="utf-8")
+)
+
+
+def test_doc_pages_are_found():
+    names = {page.relative_to(DOCS).as_posix() for page in DOC_PAGES}
+    assert {"getting_started.rst", "user_guide/linear.rst"} <= names
+
+
+@pytest.mark.parametrize(
+    "page", DOC_PAGES, ids=[p.relative_to(DOCS).as_posix() for p in DOC_PAGES]
+)
+def test_doc_page_examples(page):
+    text = page.read_text(encoding="utf-8")
+    test = doctest.DocTestParser().get_doctest(text, {}, page.name, str(page), 0)
+    runner = doctest.DocTestRunner(
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    report: list[str] = []
+    runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)
