@@ -348,7 +348,8 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         means that centring each part removed. This is exact, and unlike
         adding uncentred sums it loses no digits when the means are large.
         With fixed hyperparameters the merged posterior is the Bayesian
-        combination p(w | D_a, D_b) ∝ p(w | D_a) p(w | D_b) / p(w).
+        combination p(w | D_a, D_b) = p(w | D_a) p(w | D_b) / p(w), up to a
+        normalising constant.
 
         References
         ----------

@@ -9,11 +9,10 @@ Each distribution also carries the split of its variance into an *epistemic*
 part (uncertainty about the regression function) and an *aleatoric* part (the
 observation noise), with ``std**2 == epistemic_std**2 + aleatoric_std**2``.
 
-Lazy (dask) parameters
-----------------------
-:class:`Normal` and :class:`StudentT` accept dask arrays as parameters (an
-estimator's ``predict_dist`` on a dask ``X`` makes them so; their
-``lazy`` attribute is then True). Nothing is computed until the user asks:
+**Lazy (dask) parameters.** :class:`Normal` and :class:`StudentT` accept
+dask arrays as parameters (an estimator's ``predict_dist`` on a dask ``X``
+makes them so; their ``lazy`` attribute is then True). Nothing is computed
+until the user asks:
 
 - the parameters (``loc``, ``scale``, ``df``) and every result -- ``mean``,
   ``std``, ``var``, ``epistemic_std``, ``aleatoric_std``, ``interval``,
