@@ -16,6 +16,9 @@ def test_readme_example_runs():
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["dist"].n == 100
     assert namespace["grid"].best_params_["basisexpansion__degree"] in (3, 6, 9)
+    merged, direct = namespace["merged"], namespace["posterior"]
+    np.testing.assert_allclose(merged.coef_, direct.coef_, rtol=1e-10)
+    assert type(namespace["lazy_std"]).__module__.startswith("dask")
 
 
 def test_readme_quickstart_is_ten_lines_and_consistent():
