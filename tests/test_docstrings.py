@@ -210,7 +210,9 @@ def test_numpydoc_validation(name):
     assert not errors, f"{name}:\n" + "\n".join(f"  {c}: {m}" for c, m in errors)
 
 
-@pytest.mark.parametrize("key", list(KNOWN_FAILURES))
+@pytest.mark.parametrize(
+    "key", list(KNOWN_FAILURES), ids=[f"{n}:{c}" for n, c in KNOWN_FAILURES]
+)
 def test_known_failures_are_current(key):
     name, code = key
     if code == "Examples":
