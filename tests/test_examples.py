@@ -1,0 +1,107 @@
+"""The gallery examples run, draw something, and follow sphinx-gallery's rules.
+
+Every ``examples/plot_*.py`` is picked up by the glob, so a new example is
+tested without touching this file. The examples run in their quick mode
+(``BAYESREG_EXAMPLES_QUICK=1``: fewer SVI epochs and NUTS draws), each in a
+fresh module namespace, in this process: the docs build runs them the same
+way, inside ``sphinx-build``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import runpy
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("plot_*.py"))
+IDS = [path.stem for path in EXAMPLES]
+
+# sphinx-gallery's own pattern for the blocks it hides from the rendered page.
+IGNORE_BLOCK = re.compile(
+    r"^[ \t]*#\s*sphinx_gallery_start_ignore[\s\S]*?"
+    r"^[ \t]*#\s*sphinx_gallery_end_ignore[ \t]*\n?",
+    re.MULTILINE,
+)
+
+
+def test_examples_are_found():
+    assert EXAMPLES, f"no plot_*.py in {EXAMPLES_DIR}"
+
+
+# Quick mode stops SVI early on purpose.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_example_runs_and_draws(path, monkeypatch, tmp_path):
+    monkeypatch.setenv("BAYESREG_EXAMPLES_QUICK", "1")
+    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: None)
+    monkeypatch.chdir(tmp_path)  # anything an example writes lands here
+    plt.close("all")
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+        figures = [plt.figure(num) for num in plt.get_fignums()]
+        assert figures, f"{path.name} made no figure"
+        for fig in figures:
+            assert any(ax.has_data() for ax in fig.axes), (
+                f"{path.name}: figure {fig.number} has no axes with drawn data"
+            )
+    finally:
+        plt.close("all")
+
+
+def _attributes(tree: ast.Module):
+    """``name.attr`` for every attribute read (``?.attr`` on an expression),
+    and ``module.name`` for names imported from sys and matplotlib."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            owner = node.value.id if isinstance(node.value, ast.Name) else "?"
+            yield f"{owner}.{node.attr}"
+        elif isinstance(node, ast.ImportFrom) and node.module in {"sys", "matplotlib"}:
+            for alias in node.names:
+                yield f"{node.module}.{alias.name}"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_example_follows_gallery_conventions(path):
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source, filename=str(path))
+
+    # A module docstring that starts with a title underlined by "=".
+    docstring = ast.get_docstring(tree, clean=True)
+    assert docstring, f"{path.name} has no module docstring"
+    lines = [line.rstrip() for line in docstring.splitlines()]
+    if lines and set(lines[0]) == {"="}:  # optional overline
+        lines = lines[1:]
+    assert len(lines) >= 3, f"{path.name}: the docstring needs a title and text"
+    title, underline = lines[0], lines[1]
+    assert title.strip(), f"{path.name}: the docstring must start with a title"
+    assert set(underline) == {"="} and len(underline) >= len(title), (
+        f"{path.name}: the title must be underlined with '=' (sphinx-gallery)"
+    )
+    assert any(line.strip() for line in lines[2:]), (
+        f"{path.name}: the title needs a paragraph under it"
+    )
+
+    # sphinx-build runs the examples in its own process: no backend switching,
+    # no command-line arguments, no figure files (the gallery captures them).
+    names = set(_attributes(tree))
+    assert "matplotlib.use" not in names, f"{path.name} calls matplotlib.use"
+    assert "sys.argv" not in names, f"{path.name} reads sys.argv"
+    assert not any(name.endswith(".savefig") for name in names), (
+        f"{path.name} writes figure files; sphinx-gallery captures figures"
+    )
+    assert "plt.show" in names, f"{path.name} should end with plt.show()"
+
+    # The quick-mode switch is test plumbing: hidden from the rendered page.
+    starts = len(re.findall(r"^[ \t]*#\s*sphinx_gallery_start_ignore", source, re.M))
+    ends = len(re.findall(r"^[ \t]*#\s*sphinx_gallery_end_ignore", source, re.M))
+    assert starts == ends, f"{path.name}: unbalanced sphinx_gallery ignore blocks"
+    shown = IGNORE_BLOCK.sub("", source)
+    assert "BAYESREG_EXAMPLES_QUICK" not in shown, (
+        f"{path.name}: wrap the quick-mode code in sphinx_gallery_start_ignore / "
+        "sphinx_gallery_end_ignore so readers do not see it"
+    )
