@@ -109,6 +109,7 @@ def degree_noise_grid(kind):
 
 
 degree_noise_grid("polynomial")
+# sphinx_gallery_thumbnail_number = 2
 
 # %%
 # The same grid with sines and cosines. The target, :math:`x \sin(10 x)`,
