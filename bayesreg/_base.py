@@ -82,12 +82,37 @@ class BayesianRegressorMixin(RegressorMixin):
 
         Column 0 is the lower bound, column 1 the upper bound; a new
         observation falls inside with probability ``coverage``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        coverage : float in (0, 1), default=0.95
+            Probability mass between the bounds; each tail holds
+            ``(1 - coverage) / 2``.
+
+        Returns
+        -------
+        interval : ndarray of shape (n_samples, 2)
         """
         coverage = _check_coverage(coverage)
         return self.predict_dist(X).interval(coverage)
 
     def log_predictive_density(self, X, y) -> np.ndarray:
-        """Pointwise log p(y_i | x_i, training data), shape (n_samples,)."""
+        """Pointwise log p(y_i | x_i, training data), shape (n_samples,).
+
+        Exact where the predictive is closed form (Normal, Student-t), a
+        log-mean-exp over posterior draws for the Pyro estimators.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Observed targets, on the scale of the training y.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+        """
         dist = self.predict_dist(X)
         if getattr(dist, "lazy", False) and _dask.is_dask_collection(y):
             # Checked as its blocks compute, like the distribution itself.
@@ -104,8 +129,20 @@ class BayesianRegressorMixin(RegressorMixin):
         """Draws from the posterior predictive, shape (n_samples_X, n_samples).
 
         Each column is one draw of independent new observations at the rows
-        of ``X``. ``random_state`` (int, RandomState or Generator) makes the
-        draws reproducible; NumPy's global state is never used when it is set.
+        of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+        n_samples : int, default=1
+            Number of draws per row of ``X``.
+        random_state : int, RandomState instance or Generator, default=None
+            Makes the draws reproducible; NumPy's global state is never used
+            when it is set.
+
+        Returns
+        -------
+        y_samples : ndarray of shape (n_samples_X, n_samples)
         """
         n_samples = _check_n_samples(n_samples)
         return self.predict_dist(X).sample(n_samples, random_state)

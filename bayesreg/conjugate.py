@@ -110,7 +110,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         :meth:`merge` combine them exactly.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
@@ -575,6 +575,14 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         the posterior, or from the prior on an unfitted estimator (intercept
         0, see :meth:`sample_y`): the seed notebook's "functions drawn from
         the prior / posterior" figures.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+        n_samples : int, default=1
+            Number of functions drawn.
+        random_state : int, RandomState instance or Generator, default=None
+            Makes the draws reproducible.
 
         Returns
         -------

@@ -137,6 +137,22 @@ class PredictiveDistribution(ABC):
     ``sample``; intervals, medians and the variance split derive from them.
     Arguments to ``logpdf`` and ``cdf`` are arrays of shape (n,) or
     (n, k); ``ppf`` takes levels of shape (), (n,) or (n, k).
+
+    Every estimator's ``predict_dist(X)`` returns one of these; see
+    :class:`Normal`, :class:`StudentT` and :class:`NormalMixture`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesreg.distributions import Normal, PredictiveDistribution
+    >>> dist = Normal(loc=[0.0, 1.0], scale=[1.0, 2.0])
+    >>> isinstance(dist, PredictiveDistribution)
+    True
+    >>> np.round(dist.interval(0.95), 3)
+    array([[-1.96,  1.96],
+           [-2.92,  4.92]])
+    >>> dist.cdf(np.array([0.0, 1.0]))
+    array([0.5, 0.5])
     """
 
     #: number of points (rows of X) described
@@ -164,19 +180,62 @@ class PredictiveDistribution(ABC):
 
     @abstractmethod
     def logpdf(self, y) -> np.ndarray:
-        """Log density at ``y`` (shape (n,) or (n, k))."""
+        """Log density at ``y``.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,) or (n, k)
+            Row i is evaluated under distribution i.
+
+        Returns
+        -------
+        logpdf : ndarray of the shape of ``y``
+        """
 
     @abstractmethod
     def cdf(self, y) -> np.ndarray:
-        """Cumulative distribution function at ``y`` (shape (n,) or (n, k))."""
+        """Cumulative distribution function at ``y``.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,) or (n, k)
+            Row i is evaluated under distribution i.
+
+        Returns
+        -------
+        cdf : ndarray of the shape of ``y``
+        """
 
     @abstractmethod
     def ppf(self, q) -> np.ndarray:
-        """Quantile function at levels ``q`` (scalar, (n,) or (n, k))."""
+        """Quantile function (inverse of :meth:`cdf`).
+
+        Parameters
+        ----------
+        q : float or array-like of shape (n,) or (n, k)
+            Levels in [0, 1]; a scalar applies to every distribution.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n,) for a scalar ``q``, else of the
+            shape of ``q``
+        """
 
     @abstractmethod
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Independent draws, shape (n, n_samples)."""
+        """Independent draws from each of the n distributions.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of draws per distribution.
+        random_state : int, RandomState instance or Generator, default=None
+            Makes the draws reproducible.
+
+        Returns
+        -------
+        samples : ndarray of shape (n, n_samples)
+        """
 
     # ------------------------------------------------------------ derived
     @property
@@ -189,11 +248,32 @@ class PredictiveDistribution(ABC):
         return self.ppf(0.5)
 
     def pdf(self, y) -> np.ndarray:
-        """Density at ``y``."""
+        """Density at ``y``.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,) or (n, k)
+            Row i is evaluated under distribution i.
+
+        Returns
+        -------
+        pdf : ndarray of the shape of ``y``
+        """
         return np.exp(self.logpdf(y))
 
     def interval(self, coverage: float = 0.95) -> np.ndarray:
-        """Central interval holding ``coverage`` probability, shape (n, 2)."""
+        """Central interval holding ``coverage`` probability.
+
+        Parameters
+        ----------
+        coverage : float in (0, 1), default=0.95
+            Probability mass between the bounds.
+
+        Returns
+        -------
+        interval : ndarray of shape (n, 2)
+            Lower bounds in column 0, upper bounds in column 1.
+        """
         coverage = _check_coverage(coverage)
         tail = 0.5 * (1.0 - coverage)
         # np.stack (not column_stack) dispatches to dask for lazy bounds.

@@ -25,7 +25,7 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
     centring).
 
     A point estimate carries no uncertainty about the regression function:
-    ``predict_dist`` is the *plug-in* predictive Normal(x^T w + b, noise_std_),
+    ``predict_dist`` is the *plug-in* predictive ``Normal(x^T w + b, noise_std_)``,
     so ``predict_std(X, kind="epistemic")`` is zero everywhere and the total
     predictive std is the same at every x, near the data or far from it. Use
     :class:`~bayesreg.ConjugateLinearRegression` for the full posterior, whose
@@ -53,7 +53,7 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         That effective number of parameters.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
@@ -150,10 +150,19 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         return X @ self.coef_ + self.intercept_
 
     def predict_dist(self, X) -> Normal:
-        """Plug-in predictive Normal(x^T coef_ + intercept_, noise_std_).
+        """Plug-in predictive ``Normal(x^T coef_ + intercept_, noise_std_)``.
 
         Its epistemic std is zero: the MAP estimate ignores the posterior
         uncertainty of the coefficients.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input points.
+
+        Returns
+        -------
+        dist : Normal of length n_samples
         """
         mean = self._predict_mean(X)
         # full_like: a dask mean gives a lazy dask std.

@@ -12,10 +12,6 @@ bayesreg defines on those classes):
 
 The ``>>>`` examples of the hand-written documentation pages (docs/*.rst)
 run here too, so the user guide cannot drift from the code.
-
-Known failures in modules whose owners have not fixed them yet live in
-``KNOWN_FAILURES``, each with its reason; an entry that starts passing fails
-``test_known_failures_are_current``, so the list can only shrink.
 """
 
 from __future__ import annotations
@@ -69,36 +65,6 @@ CHECKED_CODES = {
     "PR06",  # "integer"/"boolean"/"string" instead of int/bool/str
     "PR10",  # "name: type" without the space before the colon
     "YD01",  # generator without Yields
-}
-
-# (object validated, code) -> why it is accepted for now. Only for objects in
-# modules this test's author does not own; each was reported to the owner.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    # bayesreg/_base.py (the predictive contract mixin): no Parameters section.
-    **{
-        (f"bayesreg._base.BayesianRegressorMixin.{name}", "PR01"): (
-            "_base.py: Parameters section missing"
-        )
-        for name in ("predict_interval", "log_predictive_density", "sample_y")
-    },
-    # bayesreg/distributions.py: the abstract base documents no parameters
-    # and has no Examples yet.
-    **{
-        (f"bayesreg.distributions.PredictiveDistribution.{name}", "PR01"): (
-            "distributions.py: Parameters section missing"
-        )
-        for name in ("logpdf", "cdf", "ppf", "sample", "pdf", "interval")
-    },
-    ("bayesreg.distributions.PredictiveDistribution", "Examples"): (
-        "distributions.py: Examples section missing"
-    ),
-    # bayesreg/conjugate.py and bayesreg/ridge.py.
-    ("bayesreg.conjugate.ConjugateLinearRegression.sample_functions", "PR01"): (
-        "conjugate.py: Parameters section missing"
-    ),
-    ("bayesreg.ridge.RidgeMAP.predict_dist", "PR01"): (
-        "ridge.py: Parameters section missing"
-    ),
 }
 
 
@@ -195,8 +161,6 @@ def _examples_failure(obj) -> str | None:
 @pytest.mark.parametrize("name", list(PUBLIC_OBJECTS))
 def test_public_object_has_examples(name):
     failure = _examples_failure(PUBLIC_OBJECTS[name])
-    if (name, "Examples") in KNOWN_FAILURES:
-        pytest.xfail(KNOWN_FAILURES[name, "Examples"])
     assert failure is None, f"{name}: {failure}"
 
 
@@ -206,21 +170,8 @@ def _errors(name: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("name", VALIDATED)
 def test_numpydoc_validation(name):
-    errors = [(c, m) for c, m in _errors(name) if (name, c) not in KNOWN_FAILURES]
+    errors = _errors(name)
     assert not errors, f"{name}:\n" + "\n".join(f"  {c}: {m}" for c, m in errors)
-
-
-@pytest.mark.parametrize(
-    "key", list(KNOWN_FAILURES), ids=[f"{n}:{c}" for n, c in KNOWN_FAILURES]
-)
-def test_known_failures_are_current(key):
-    name, code = key
-    if code == "Examples":
-        obj = importlib.import_module(name.rpartition(".")[0])
-        still_failing = _examples_failure(getattr(obj, name.rpartition(".")[2]))
-    else:
-        still_failing = any(c == code for c, _ in _errors(name))
-    assert still_failing, f"{key} passes now: remove it from KNOWN_FAILURES."
 
 
 def test_validation_can_fail():
