@@ -14,6 +14,8 @@ from ._base import BayesianRegressorMixin
 from .distributions import Normal
 from .utils._validation import validated_gram_stats, validated_X
 
+__all__ = ["RidgeMAP"]
+
 
 class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
     """Ridge regression as the MAP estimate of a Gaussian linear model.
