@@ -28,12 +28,12 @@ docs: $(STAMP)
 	@echo "open docs/_build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check bayesreg tests examples benchmarks
-	$(BIN)/ruff format --check bayesreg tests examples benchmarks
+	$(BIN)/ruff check bayesreg tests examples benchmarks docs
+	$(BIN)/ruff format --check bayesreg tests examples benchmarks docs
 
 format: $(STAMP)
-	$(BIN)/ruff format bayesreg tests examples benchmarks
-	$(BIN)/ruff check --fix bayesreg tests examples benchmarks
+	$(BIN)/ruff format bayesreg tests examples benchmarks docs
+	$(BIN)/ruff check --fix bayesreg tests examples benchmarks docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_linear.py

@@ -10,9 +10,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import sys
 import warnings
 
 import bayesreg
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "sphinxext"))
 
 project = "bayesreg"
 author = "bayesreg developers"
@@ -138,7 +141,8 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
     "ignore_pattern": r"__init__\.py|quickstart\.py",
-    "within_subsection_order": "FileNameSortKey",
+    # The reading order that examples/README.txt lists.
+    "within_subsection_order": "gallery_order.ReadingOrder",
     "doc_module": ("bayesreg",),
     # API pages embed the examples that use each object (minigallery).
     "backreferences_dir": "generated/backreferences",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import runpy
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -105,3 +106,14 @@ def test_example_follows_gallery_conventions(path):
         f"{path.name}: wrap the quick-mode code in sphinx_gallery_start_ignore / "
         "sphinx_gallery_end_ignore so readers do not see it"
     )
+
+
+def test_gallery_readme_lists_every_example_once():
+    """The docs order the gallery by examples/README.txt; none may be missing."""
+    sys.path.insert(0, str(EXAMPLES_DIR.parent / "docs" / "sphinxext"))
+    try:
+        from gallery_order import reading_order
+    finally:
+        sys.path.pop(0)
+    listed = reading_order(EXAMPLES_DIR)
+    assert sorted(listed) == sorted(p.name for p in EXAMPLES)
