@@ -57,6 +57,27 @@ def _get_ax(ax):
     return ax, ax.figure
 
 
+def _merged_kw(defaults: dict, user: dict | None, artist: str) -> dict:
+    """``defaults`` updated by the user's keywords, aliases resolved first.
+
+    Without this, ``line_kw={"lw": 3}`` next to a default ``linewidth`` makes
+    matplotlib raise: both spellings would reach the artist.
+    """
+    from matplotlib import cbook, collections, lines, patches
+
+    cls = {
+        "line": lines.Line2D,
+        "collection": collections.Collection,
+        "patch": patches.Patch,
+    }[artist]
+    user = cbook.normalize_kwargs(user or {}, cls)
+    kw = cbook.normalize_kwargs(defaults, cls)
+    if "c" in user:  # scatter's colour argument, not an alias of color
+        kw.pop("color", None)
+    kw.update(user)
+    return kw
+
+
 def _name(estimator) -> str:
     if isinstance(estimator, Pipeline):
         return _name(estimator[-1])
@@ -206,40 +227,48 @@ class PredictiveBandDisplay:
         name = self.estimator_name if name is None else name
         x = np.asarray(self.x)
         mean = np.asarray(self.mean)
-        color = (line_kw or {}).get("color", "C0")
+        line_kw = _merged_kw({}, line_kw, "line")
+        color = line_kw.get("color", "C0")
         coverages = sorted(self.intervals, reverse=True)
         what = "prior" if self.draws_from == "prior" else "predictive"
 
         self.bands_ = []
         for i, c in enumerate(coverages):
             bounds = np.asarray(self.intervals[c])
-            kw = {
-                "color": color,
-                "alpha": 0.15 + 0.2 * i / max(len(coverages), 1),
-                "linewidth": 0,
-                "label": f"{_percent(c)} {what} interval",
-            }
-            kw.update(band_kw or {})
+            kw = _merged_kw(
+                {
+                    "color": color,
+                    "alpha": 0.15 + 0.2 * i / max(len(coverages), 1),
+                    "linewidth": 0,
+                    "label": f"{_percent(c)} {what} interval",
+                },
+                band_kw,
+                "collection",
+            )
             self.bands_.append(ax.fill_between(x, bounds[:, 0], bounds[:, 1], **kw))
 
         self.draws_ = []
         if self.function_draws is not None:
             draws = np.asarray(self.function_draws)
-            kw = {"color": "C1", "alpha": 0.35, "linewidth": 0.8}
-            kw.update(draws_kw or {})
+            kw = _merged_kw(
+                {"color": "C1", "alpha": 0.35, "linewidth": 0.8}, draws_kw, "line"
+            )
             self.draws_ = ax.plot(x, draws, **kw)
             if self.draws_:
                 self.draws_[0].set_label(f"functions from the {self.draws_from}")
 
         kw = {"color": color, "linewidth": 2.0}
         kw["label"] = f"{name} mean" if name else f"{what} mean"
-        kw.update(line_kw or {})
+        kw = _merged_kw(kw, line_kw, "line")
         (self.line_,) = ax.plot(x, mean, **kw)
 
         self.data_ = None
         if self.x_data is not None and self.y_data is not None:
-            kw = {"color": "k", "s": 12, "zorder": 3, "label": "data"}
-            kw.update(data_kw or {})
+            kw = _merged_kw(
+                {"color": "k", "s": 12, "zorder": 3, "label": "data"},
+                data_kw,
+                "collection",
+            )
             self.data_ = ax.scatter(self.x_data, self.y_data, **kw)
 
         ax.set_xlabel("x")
@@ -590,8 +619,9 @@ class ReliabilityDisplay:
         label = name or "predictive"
         if self.calibration_error is not None:
             label = f"{label} (error {self.calibration_error:.3f})"
-        kw = {"marker": "o", "markersize": 4, "label": label}
-        kw.update(line_kw or {})
+        kw = _merged_kw(
+            {"marker": "o", "markersize": 4, "label": label}, line_kw, "line"
+        )
         (self.line_,) = ax.plot(self.nominal, self.observed, **kw)
         if self.kind == "quantile":
             ax.set_xlabel("quantile level")
@@ -766,12 +796,11 @@ class PITDisplay:
             raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
         ax, fig = _get_ax(ax)
         name = self.estimator_name if name is None else name
-        kw = {
-            "alpha": 0.7,
-            "edgecolor": "white",
-            "label": name or "PIT",
-        }
-        kw.update(hist_kw or {})
+        kw = _merged_kw(
+            {"alpha": 0.7, "edgecolor": "white", "label": name or "PIT"},
+            hist_kw,
+            "patch",
+        )
         _, _, self.bars_ = ax.hist(
             np.asarray(self.pit_values),
             bins=np.linspace(0.0, 1.0, int(n_bins) + 1),
@@ -939,7 +968,7 @@ class LossCurveDisplay:
         steps = np.arange(1, loss.size + 1)
         kw = {"color": "C0", "alpha": 0.5 if smooth else 1.0, "linewidth": 1.0}
         kw["label"] = name or "loss"
-        kw.update(line_kw or {})
+        kw = _merged_kw(kw, line_kw, "line")
         (self.line_,) = ax.plot(steps, loss, **kw)
         self.smoothed_line_ = None
         if smooth:

@@ -360,3 +360,37 @@ def test_displays_and_scorers_with_a_real_svi_fit(seed_data):
         assert np.any(np.all(np.isclose(dist.locs, ln.get_ydata()[:, None]), axis=0))
     assert np.isfinite(neg_crps_scorer(pipe, X, y))
     assert np.isfinite(neg_nlpd_scorer(pipe, X, y))
+
+
+def test_keyword_dicts_accept_matplotlib_aliases():
+    """``lw``/``c``/``ec`` override the displays' own ``linewidth``/... defaults."""
+    x = np.linspace(0, 1, 5)
+    mean, std = x.copy(), np.full(5, 0.1)
+    band = PredictiveBandDisplay.from_predictions(
+        x,
+        mean,
+        std,
+        x_data=x,
+        y_data=mean,
+        function_draws=np.column_stack([mean, mean]),
+        line_kw={"lw": 3.5, "c": "C3"},
+        band_kw={"lw": 2.0},
+        draws_kw={"lw": 0.3},
+        data_kw={"c": "C2"},
+    )
+    assert band.line_.get_linewidth() == 3.5
+    assert band.line_.get_color() == "C3"
+    assert band.bands_[0].get_linewidth()[0] == 2.0
+    assert band.draws_[0].get_linewidth() == 0.3
+
+    y = np.random.default_rng(0).normal(size=50)
+    rel = ReliabilityDisplay.from_predictions(
+        y, np.zeros(50), np.ones(50), line_kw={"ms": 9}
+    )
+    assert rel.line_.get_markersize() == 9
+    pit_disp = PITDisplay.from_predictions(
+        y, np.zeros(50), np.ones(50), hist_kw={"ec": "black"}
+    )
+    assert pit_disp.bars_[0].get_edgecolor() == (0.0, 0.0, 0.0, 1.0)
+    loss = LossCurveDisplay.from_estimator(FakeSVI(np.ones(10)), line_kw={"lw": 3})
+    assert loss.line_.get_linewidth() == 3
