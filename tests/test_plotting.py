@@ -391,6 +391,6 @@ def test_keyword_dicts_accept_matplotlib_aliases():
     pit_disp = PITDisplay.from_predictions(
         y, np.zeros(50), np.ones(50), hist_kw={"ec": "black"}
     )
-    assert pit_disp.bars_[0].get_edgecolor() == (0.0, 0.0, 0.0, 1.0)
+    assert pit_disp.bars_[0].get_edgecolor()[:3] == (0.0, 0.0, 0.0)  # alpha 0.7
     loss = LossCurveDisplay.from_estimator(FakeSVI(np.ones(10)), line_kw={"lw": 3})
     assert loss.line_.get_linewidth() == 3
