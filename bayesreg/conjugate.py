@@ -189,7 +189,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
     Examples
     --------
-    The seed notebook's worked example: prior N(0, 5^2 I) on (b, w), unit
+    A classic worked example: prior N(0, 5^2 I) on (b, w), unit
     noise, then the points (x=2, y=0) and (x=-2, y=-2), one at a time.
 
     >>> import numpy as np
@@ -573,7 +573,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
         Each column is one function f(x) = x^T w + b with (w, b) drawn from
         the posterior, or from the prior on an unfitted estimator (intercept
-        0, see :meth:`sample_y`): the seed notebook's "functions drawn from
+        0, see :meth:`sample_y`): the textbook "functions drawn from
         the prior / posterior" figures.
 
         Parameters

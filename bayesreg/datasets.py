@@ -49,7 +49,7 @@ def make_seed_problem(
     sampling: str = "grid",
     random_state=None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The seed notebook's toy problem: y = x sin(10 x) + Normal(0, noise_std).
+    """The toy problem of the documentation: y = x sin(10 x) + Normal(0, noise_std).
 
     Parameters
     ----------

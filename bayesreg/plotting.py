@@ -119,7 +119,7 @@ def _percent(c: float) -> str:
 class PredictiveBandDisplay:
     """Predictive mean and central intervals over a one-dimensional input.
 
-    The seed notebook's figures: the data, the predictive mean, shaded
+    The classic teaching figure: the data, the predictive mean, shaded
     central predictive intervals, and optionally regression functions drawn
     from the posterior (or from the prior of an unfitted estimator).
 

@@ -9,7 +9,7 @@ watched: before any data the prior describes a cloud of lines; every
 observation multiplies it by a likelihood, and the normalised product, the
 posterior, becomes the prior for the next observation.
 
-This example follows the worked example of the seed lecture with
+This is the classic worked example, computed with
 :class:`~bayesreg.ConjugateLinearRegression`: prior
 :math:`w \\sim \\mathcal{N}(0, 5^2 I)`, noise std :math:`\\sigma = 1`, and the
 observations :math:`(x, y) = (2, 0)` then :math:`(-2, -2)`, fed to
@@ -137,7 +137,7 @@ for row, (x_n, y_n) in enumerate(observations, start=1):
 fig.suptitle("Sequential Bayesian updating of a straight line")
 
 # %%
-# The numbers match the seed lecture: after both points the posterior mean of
+# After both points the posterior mean of
 # :math:`(w_0, w_1)` is about :math:`(-0.98, 0.50)`, and the two weights are
 # uncorrelated because the inputs 2 and -2 are symmetric about zero.
 print("posterior mean:", reg.coef_.round(4))

@@ -2,7 +2,7 @@
 Quickstart: every estimator on the seed problem
 ================================================
 
-The seed notebook's toy problem, y = x sin(10 x) + 0.1 noise on [0, 1] with 100
+The toy problem of the documentation, y = x sin(10 x) + 0.1 noise on [0, 1] with 100
 points, fitted by each bayesreg estimator. The script prints held-out R^2, mean
 negative log predictive density (NLPD), mean predictive std and the coverage of
 the 90% predictive interval, and draws each predictive band over [-0.25, 1.25]
