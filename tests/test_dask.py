@@ -286,6 +286,25 @@ def test_lazy_distribution_checks_its_parameters_when_computed():
 # ---------------------------------------------------------------------------
 
 
+def _predictions(est, X, y, y_np):
+    """Every predictive quantity of ``est`` at X: lazy for a dask X."""
+    dist = est.predict_dist(X)
+    q2 = np.full((X.shape[0], 2), 0.7)
+    return dist, {
+        "predict": est.predict(X),
+        "predict_return_std": est.predict(X, return_std=True),
+        "std": est.predict_std(X),
+        "epistemic": est.predict_std(X, kind="epistemic"),
+        "aleatoric": est.predict_std(X, kind="aleatoric"),
+        "interval": est.predict_interval(X, coverage=0.9),
+        "lpd": est.log_predictive_density(X, y),
+        "dist_params": [dist.loc, dist.scale, getattr(dist, "df", dist.loc)],
+        "dist": [dist.mean, dist.std, dist.var, dist.median(), dist.interval(0.5)],
+        "dist_y": [dist.logpdf(y_np), dist.pdf(y), dist.cdf(y), dist.ppf(0.2)],
+        "dist_2d": [dist.cdf(np.column_stack([y_np, y_np + 1])), dist.ppf(q2)],
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "estimator",
     [
@@ -301,23 +320,9 @@ def test_predictions_are_lazy_and_equal_numpy(estimator):
     Xt = _data(10, n=150)[0] * 1.5
     yt = Xt @ [1.0, -0.5, 2.0, 0.0]
     Xd, yd = da.from_array(Xt, chunks=((40, 60, 50), (1, 3))), da.from_array(yt)
-    q2 = np.full((150, 2), 0.7)
     with no_compute():
-        dist = est.predict_dist(Xd)
-        lazy = {
-            "predict": est.predict(Xd),
-            "predict_return_std": est.predict(Xd, return_std=True),
-            "std": est.predict_std(Xd),
-            "epistemic": est.predict_std(Xd, kind="epistemic"),
-            "aleatoric": est.predict_std(Xd, kind="aleatoric"),
-            "interval": est.predict_interval(Xd, coverage=0.9),
-            "lpd": est.log_predictive_density(Xd, yd),
-            "dist_params": [dist.loc, dist.scale, getattr(dist, "df", dist.loc)],
-            "dist": [dist.mean, dist.std, dist.var, dist.median(), dist.interval(0.5)],
-            "dist_y": [dist.logpdf(yt), dist.pdf(yd), dist.cdf(yd), dist.ppf(0.2)],
-            "dist_2d": [dist.cdf(np.column_stack([yt, yt + 1])), dist.ppf(q2)],
-            "sample": dist.sample(3, random_state=0),
-        }  # fmt: skip
+        dist, lazy = _predictions(est, Xd, yd, yt)
+        lazy["sample"] = dist.sample(3, random_state=0)
         if isinstance(est, ConjugateLinearRegression):
             lazy["functions"] = est.sample_functions(Xd, 4, random_state=1)
             lazy["sample_y"] = est.sample_y(Xd, 4, random_state=2)
@@ -326,31 +331,8 @@ def test_predictions_are_lazy_and_equal_numpy(estimator):
         assert isinstance(value, da.Array)
     (got,) = dask.compute(lazy)
 
-    ref_dist = est.predict_dist(Xt)
+    ref_dist, expected = _predictions(est, Xt, yt, yt)
     assert type(ref_dist) is type(dist) and not ref_dist.lazy
-    expected = {
-        "predict": est.predict(Xt),
-        "predict_return_std": est.predict(Xt, return_std=True),
-        "std": est.predict_std(Xt),
-        "epistemic": est.predict_std(Xt, kind="epistemic"),
-        "aleatoric": est.predict_std(Xt, kind="aleatoric"),
-        "interval": est.predict_interval(Xt, coverage=0.9),
-        "lpd": est.log_predictive_density(Xt, yt),
-        "dist_params": [
-            ref_dist.loc, ref_dist.scale, getattr(ref_dist, "df", ref_dist.loc)
-        ],
-        "dist": [
-            ref_dist.mean, ref_dist.std, ref_dist.var, ref_dist.median(),
-            ref_dist.interval(0.5),
-        ],
-        "dist_y": [
-            ref_dist.logpdf(yt), ref_dist.pdf(yt), ref_dist.cdf(yt), ref_dist.ppf(0.2)
-        ],
-        "dist_2d": [
-            ref_dist.cdf(np.column_stack([yt, yt + 1])),
-            ref_dist.ppf(q2),
-        ],
-    }  # fmt: skip
     for key, want in expected.items():
         for h, e in zip(_flat(got[key]), _flat(want), strict=True):
             assert h.shape == e.shape, key
