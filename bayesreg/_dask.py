@@ -337,19 +337,6 @@ def checked_gram_stats(
     return stats
 
 
-def residual_sum_of_squares(
-    X: da.Array,
-    y: da.Array,
-    sample_weight: da.Array | None,
-    coef: np.ndarray,
-    intercept: float,
-) -> float:
-    """sum_i w_i (y_i - x_i.coef - intercept)^2, one more pass over X."""
-    resid = linear_predict(X, coef, intercept) - y
-    sq = resid * resid if sample_weight is None else sample_weight * resid * resid
-    return float(sq.sum().compute())
-
-
 # ---------------------------------------------------------------------------
 # Prediction: map_blocks over row blocks
 # ---------------------------------------------------------------------------

@@ -128,15 +128,11 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         self.dof_ = sol.dof + float(self.fit_intercept)
         rss = _gaussian.residual_sum_of_squares(stats, sol.coef)
         if rss <= 1e-8 * stats.yty:
-            # The statistics formula cancels when the fit is nearly exact.
-            if _dask.is_dask_collection(X):
-                rss = _dask.residual_sum_of_squares(
-                    X, y, sample_weight, self.coef_, self.intercept_
-                )
-            else:
-                resid = y - X @ self.coef_ - self.intercept_
-                w = 1.0 if sample_weight is None else sample_weight
-                rss = float(np.sum(w * resid**2))
+            # The statistics formula cancels when the fit is nearly exact:
+            # one more pass over X (a lazy reduction for dask arrays).
+            resid = y - X @ self.coef_ - self.intercept_
+            w = 1.0 if sample_weight is None else sample_weight
+            rss = float(np.sum(w * resid**2))
         dof_left = max(stats.n - self.dof_, 1.0)
         scale = max(np.sqrt(stats.yty / max(stats.n, 1.0)), 1.0)
         # A perfect interpolation leaves zero residual; keep the predictive
