@@ -338,10 +338,16 @@ class _ScipyLocScale(PredictiveDistribution):
     def _params(self) -> list:
         return [self.loc, self.scale, self._epistemic]
 
-    def _map_blocks(self, method: str, arg=None, **kwargs):
-        """Lazy ``method(arg, **kwargs)``: the NumPy method on each row block."""
+    def _block_method(self, method: str, **kwargs):
+        """(parameters, f) with f(*param_blocks, *arg_blocks) the NumPy
+        ``method(*arg_blocks, **kwargs)`` of one row block."""
         params = self._params()
         func = functools.partial(_on_block, type(self), method, len(params), **kwargs)
+        return params, func
+
+    def _map_blocks(self, method: str, arg=None, **kwargs):
+        """Lazy ``method(arg, **kwargs)``: the NumPy method on each row block."""
+        params, func = self._block_method(method, **kwargs)
         if arg is not None:
             arg = _dask.rows_like(arg, self.loc)
         return _dask.map_rows(func, params, arg)
@@ -390,10 +396,7 @@ class _ScipyLocScale(PredictiveDistribution):
         n_samples = _check_n_samples(n_samples)
         rng = check_generator(random_state)
         if self.lazy:
-            params = self._params()
-            func = functools.partial(
-                _on_block, type(self), "sample", len(params), n_samples=n_samples
-            )
+            params, func = self._block_method("sample", n_samples=n_samples)
             return _dask.map_rows_seeded(func, params, n_samples, rng)
         return self._frozen(n_samples).rvs(size=(self.n, n_samples), random_state=rng)
 
