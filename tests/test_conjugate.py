@@ -258,6 +258,27 @@ def test_fit_hyperparameters_uses_n_minus_one_with_intercept():
 # ----------------------------------------------------------------------------
 
 
+def _offset_problem(seed, weighted, n=30):
+    """Columns of very different scales and offsets (one at 100), optional weights."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 100.0]
+    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=n)
+    w = rng.uniform(0.1, 3.0, n) if weighted else None
+    return X, y, w
+
+
+def _assert_same_posterior(got, want, X):
+    """Same posterior, evidence and predictive std, to 1e-10 relative."""
+    assert_allclose(got.coef_, want.coef_, rtol=1e-10)
+    assert_allclose(got.intercept_, want.intercept_, rtol=1e-10, atol=1e-10)
+    assert_allclose(got.coef_cov_, want.coef_cov_, rtol=1e-10, atol=1e-16)
+    assert_allclose(
+        got.log_marginal_likelihood_, want.log_marginal_likelihood_, rtol=1e-10
+    )
+    Xt = X[:5] * 2
+    assert_allclose(got.predict_std(Xt), want.predict_std(Xt), rtol=1e-10)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**16),
@@ -269,25 +290,15 @@ def test_fit_hyperparameters_uses_n_minus_one_with_intercept():
 def test_partial_fit_any_chunking_equals_batch(
     seed, cuts, fit_intercept, weighted, noise
 ):
-    rng = np.random.default_rng(seed)
-    n = 30
-    X = rng.normal(size=(n, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 100.0]
-    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=n)
-    w = rng.uniform(0.1, 3.0, n) if weighted else None
+    X, y, w = _offset_problem(seed, weighted)
+    n = len(y)
     est = ConjugateLinearRegression(noise_std=noise, fit_intercept=fit_intercept)
     batch = clone(est).fit(X, y, sample_weight=w)
     online = clone(est)
     bounds = [0, *sorted(set(cuts)), n]
     for a, b in itertools.pairwise(bounds):
         online.partial_fit(X[a:b], y[a:b], sample_weight=None if w is None else w[a:b])
-    assert_allclose(online.coef_, batch.coef_, rtol=1e-10)
-    assert_allclose(online.intercept_, batch.intercept_, rtol=1e-10, atol=1e-10)
-    assert_allclose(online.coef_cov_, batch.coef_cov_, rtol=1e-10, atol=1e-16)
-    assert_allclose(
-        online.log_marginal_likelihood_, batch.log_marginal_likelihood_, rtol=1e-10
-    )
-    Xt = X[:5] * 2
-    assert_allclose(online.predict_std(Xt), batch.predict_std(Xt), rtol=1e-10)
+    _assert_same_posterior(online, batch, X)
 
 
 def test_partial_fit_row_by_row_with_intercept():
@@ -331,11 +342,7 @@ def test_partial_fit_after_fit_continues_and_fit_resets():
 def test_merge_of_any_partition_equals_batch(
     seed, labels, fit_intercept, weighted, params
 ):
-    rng = np.random.default_rng(seed)
-    n = 30
-    X = rng.normal(size=(n, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 100.0]
-    y = X @ [1.0, -0.5, 2.0] + rng.normal(size=n)
-    w = rng.uniform(0.1, 3.0, n) if weighted else None
+    X, y, w = _offset_problem(seed, weighted)
     est = ConjugateLinearRegression(fit_intercept=fit_intercept, **params)
     batch = clone(est).fit(X, y, sample_weight=w)
     labels = np.asarray(labels)
@@ -348,16 +355,9 @@ def test_merge_of_any_partition_equals_batch(
     assert merged is not shards[0]
     assert_allclose(shards[0].coef_, first_coef)  # the shards are unchanged
     assert_allclose(merged.sufficient_stats_.n, batch.sufficient_stats_.n)
-    assert_allclose(merged.coef_, batch.coef_, rtol=1e-10)
-    assert_allclose(merged.intercept_, batch.intercept_, rtol=1e-10, atol=1e-10)
-    assert_allclose(merged.coef_cov_, batch.coef_cov_, rtol=1e-10, atol=1e-16)
+    _assert_same_posterior(merged, batch, X)
     assert_allclose(merged.noise_std_, batch.noise_std_, rtol=1e-10)
     assert_allclose(merged.prior_std_, batch.prior_std_, rtol=1e-10)
-    assert_allclose(
-        merged.log_marginal_likelihood_, batch.log_marginal_likelihood_, rtol=1e-10
-    )
-    Xt = X[:5] * 2
-    assert_allclose(merged.predict_std(Xt), batch.predict_std(Xt), rtol=1e-10)
 
 
 def test_merge_checks_its_arguments():
