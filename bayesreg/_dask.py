@@ -342,18 +342,6 @@ def checked_gram_stats(
 # ---------------------------------------------------------------------------
 
 
-def _linear_block(Xb: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
-    return Xb @ coef + intercept
-
-
-def linear_predict(X: da.Array, coef: np.ndarray, intercept: float) -> da.Array:
-    """Lazy ``X @ coef + intercept``, one task per row block."""
-    return X.map_blocks(
-        _linear_block, coef=coef, intercept=intercept, drop_axis=1,
-        dtype=np.float64, meta=np.empty(0),
-    )  # fmt: skip
-
-
 def _moments_block(post: _gaussian.LinearPosterior, Xb: np.ndarray) -> np.ndarray:
     mean, var_f = _gaussian.predictive_moments(post, Xb)
     return np.stack([mean, var_f], axis=1)

@@ -480,10 +480,8 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     # ------------------------------------------------------------ predict
     def _predict_mean(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validated_X(self, X)
-        if _dask.is_dask_collection(X):
-            return _dask.linear_predict(X, self.coef_, self.intercept_)
-        return X @ self.coef_ + self.intercept_
+        # A dask X stays lazy: the product maps over its row blocks.
+        return validated_X(self, X) @ self.coef_ + self.intercept_
 
     def predict_dist(self, X) -> PredictiveDistribution:
         """Posterior predictive distribution of a new observation at each row.

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _gaussian
+from . import _gaussian
 from ._base import BayesianRegressorMixin
 from .distributions import Normal
 from .utils._validation import validated_gram_stats, validated_X
@@ -142,10 +142,8 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
 
     def _predict_mean(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validated_X(self, X)
-        if _dask.is_dask_collection(X):
-            return _dask.linear_predict(X, self.coef_, self.intercept_)
-        return X @ self.coef_ + self.intercept_
+        # A dask X stays lazy: the product maps over its row blocks.
+        return validated_X(self, X) @ self.coef_ + self.intercept_
 
     def predict_dist(self, X) -> Normal:
         """Plug-in predictive ``Normal(x^T coef_ + intercept_, noise_std_)``.
