@@ -373,38 +373,19 @@ def block_seeds(rng: np.random.Generator, n_blocks: int) -> list:
     return root.spawn(n_blocks)
 
 
-def _functions_block(
-    Xb: np.ndarray,
-    coef: np.ndarray,
-    intercept: np.ndarray,
-    noise_std: np.ndarray | None,
-    seeds: list | None,
-    block_id: tuple[int, ...] | None = None,
+def _noisy_block(
+    fb: np.ndarray, noise_std: np.ndarray, seeds: list, block_id=None
 ) -> np.ndarray:
-    f = Xb @ coef.T + intercept
-    if noise_std is not None:
-        rng = np.random.default_rng(seeds[block_id[0]])
-        f += noise_std * rng.standard_normal(f.shape)
-    return f
+    rng = np.random.default_rng(seeds[block_id[0]])
+    return fb + noise_std * rng.standard_normal(fb.shape)
 
 
-def linear_functions(
-    X: da.Array,
-    coef: np.ndarray,
-    intercept: np.ndarray,
-    noise_std: np.ndarray | None = None,
-    rng: np.random.Generator | None = None,
-) -> da.Array:
-    """Lazy ``X @ coef.T + intercept`` (+ noise), shape (n, S) for S draws.
-
-    With ``noise_std`` (one per draw), each block adds its own Normal noise
-    from a generator seeded by :func:`block_seeds`.
-    """
-    seeds = None if noise_std is None else block_seeds(rng, X.numblocks[0])
-    return X.map_blocks(
-        _functions_block, coef=coef, intercept=intercept, noise_std=noise_std,
-        seeds=seeds, chunks=(X.chunks[0], (coef.shape[0],)), dtype=np.float64,
-        meta=np.empty((0, 0)),
+def add_noise(f: da.Array, noise_std: np.ndarray, rng: np.random.Generator):
+    """Lazy ``f + noise_std * N(0, 1)`` for f of shape (n, S), one noise std
+    per column; each row block draws from its own seed (:func:`block_seeds`)."""
+    return f.map_blocks(
+        _noisy_block, noise_std=noise_std, seeds=block_seeds(rng, f.numblocks[0]),
+        dtype=np.float64, meta=np.empty((0, 0)),
     )  # fmt: skip
 
 

@@ -590,9 +590,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         """
         post, X = self._posterior_or_prior(X)
         draws = self._draws(post, n_samples, random_state)
-        if _dask.is_dask_collection(X):
-            return _dask.linear_functions(X, draws.coef, draws.intercept)
-        return X @ draws.coef.T + draws.intercept
+        return X @ draws.coef.T + draws.intercept  # lazy for a dask X
 
     def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draws from the posterior predictive, or the prior predictive if unfitted.
@@ -624,11 +622,9 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         post, X = self._posterior_or_prior(X)
         rng = check_generator(random_state)
         draws = self._draws(post, n_samples, rng)
-        if _dask.is_dask_collection(X):
-            return _dask.linear_functions(
-                X, draws.coef, draws.intercept, np.sqrt(draws.noise_var), rng
-            )
         f = X @ draws.coef.T + draws.intercept
+        if _dask.is_dask_collection(f):
+            return _dask.add_noise(f, np.sqrt(draws.noise_var), rng)
         f += np.sqrt(draws.noise_var) * rng.standard_normal(f.shape)
         return f
 
