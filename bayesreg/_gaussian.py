@@ -339,6 +339,21 @@ class LinearPosterior(NamedTuple):
         return float(self.y_mean - self.x_mean @ self.coef) if self.intercept else 0.0
 
 
+def _eigh_solve_whitened(
+    eigh: tuple[np.ndarray, np.ndarray], rhs: np.ndarray, beta: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(L, B^-1 rhs) for B = I + beta Q diag(ev) Q^T, from its eigenbasis.
+
+    The null space of the Gram matrix (ev == 0) gets exactly zero weight: r
+    lies in the range of G, and the rest is rounding that a Cholesky factor
+    of an ill-conditioned B (beta ev ~ 1e10) would amplify.
+    """
+    ev, Q = eigh
+    z = Q.T @ rhs
+    z[ev == 0] = 0.0
+    return _eigh_cholesky(ev, Q, beta), Q @ (z / (1.0 + beta * ev))
+
+
 def _logdet_chol(L: np.ndarray) -> float:
     return float(2.0 * np.sum(np.log(np.diag(L))))
 
@@ -375,11 +390,8 @@ def gaussian_posterior(
         L = _whitened_cholesky(ws.gram, beta)
         u = beta * linalg.cho_solve((L, True), ws.rhs, check_finite=False)
     else:
-        ev, Q = eigh
-        L = _eigh_cholesky(ev, Q, beta)
-        z = Q.T @ ws.rhs
-        z[ev == 0] = 0.0  # r lies in the range of G; the rest is rounding
-        u = Q @ (beta * z / (1.0 + beta * ev))
+        L, u = _eigh_solve_whitened(eigh, ws.rhs, beta)
+        u *= beta
     fit_term = max(beta * (ws.rss0 - ws.rhs @ u), 0.0)
     log_ev = (
         -0.5 * ws.n_eff * np.log(2.0 * np.pi * noise_var)
@@ -402,44 +414,83 @@ def gaussian_posterior(
     )
 
 
+def _nig_normaliser(shape: float, scale: float) -> float:
+    """log of b0^a0 / Gamma(a0), the normaliser of InvGamma(a0, b0).
+
+    An improper prior (``a0 = 0`` or ``b0 = 0``, e.g. Jeffreys' p(s^2) ~ 1/s^2)
+    has none: its evidence is defined up to a constant that is the same for
+    every model of the same ``y``, and the kernel is used as it is.
+    """
+    from scipy.special import gammaln
+
+    if shape > 0 and scale > 0:
+        return float(shape * np.log(scale) - gammaln(shape))
+    return 0.0
+
+
+def _scale_floor(stats: GramStats) -> float:
+    """Smallest posterior scale b_N kept: a noise variance of 1e-10 var(y).
+
+    When the data can be interpolated (n <= rank, or a constant y) the
+    residual, and with it b_N, falls to rounding level and the noise
+    posterior degenerates; an evidence-chosen prior scale would then follow
+    rounding noise. As in :func:`maximize_evidence`, the noise variance is
+    bounded below at 1e-10 times y's own spread (a fit exact to plotting
+    accuracy), which keeps the posterior proper and the fit a smooth,
+    unit-equivariant function of the data.
+    """
+    spread = float(stats.yty) if stats.yty > 0 else float(stats.n * stats.y_mean**2)
+    return max(0.5e-10 * spread, np.finfo(float).tiny)
+
+
 def nig_posterior(
     stats: GramStats,
     prior_mean: np.ndarray,
     prior_std: np.ndarray,
     shape: float,
     scale: float,
+    eigh: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LinearPosterior:
     """Exact Normal-Inverse-Gamma posterior (unknown noise) and log evidence.
 
     Prior: s^2 ~ InvGamma(a0, b0), w | s^2 ~ N(m0, s^2 D^2) (so ``prior_std``
-    is in units of the noise std). Posterior (Murphy 2012, eqs. 7.70-7.73, in
-    whitened coordinates): B = I + G, u_N = B^-1 r,
-    a_N = a0 + n / 2, b_N = b0 + (rss0 - r.u_N) / 2, and
+    is in units of the noise std); ``a0 = b0 = 0`` is Jeffreys' scale-free
+    p(s^2) ~ 1/s^2. Posterior (Murphy 2012, eqs. 7.70-7.73, in whitened
+    coordinates): B = I + G, u_N = B^-1 r, a_N = a0 + n_eff / 2,
+    b_N = b0 + (rss0 - r.u_N) / 2, and
 
-        log Z = -n/2 log(2 pi) - 1/2 log|B| + a0 log b0 - a_N log b_N
-                + lgamma(a_N) - lgamma(a0) + [intercept] 1/2 log(2 pi / n).
+        log Z = -n_eff/2 log(2 pi) - 1/2 log|B| + a0 log b0 - lgamma(a0)
+                - a_N log b_N + lgamma(a_N) - [intercept] 1/2 log n.
 
-    With a centred ``stats`` the intercept b has the conjugate prior's flat
-    limit, p(b | s^2) = N(0, s^2 tau^2) with tau -> oo (``prior_std`` -> oo
-    in noise units), and the evidence is taken plus log(tau sqrt(2 pi)): the
-    b-integral then contributes sqrt(2 pi / n) and no power of s, so a_N
-    counts all n observations.
+    With a centred ``stats`` the intercept b has a flat prior, p(b) = 1 (a
+    location parameter: with Jeffreys' noise prior this is the reference
+    prior p(b, s) ~ 1/s). Integrating it out leaves sqrt(2 pi s^2 / n): one
+    observation's worth of the noise posterior (n_eff = n - 1) and the
+    -1/2 log n. With no features this gives the classical t_{n-1}
+    predictive, whose intervals have exact frequentist coverage.
+    For an improper noise prior the normaliser a0 log b0 - lgamma(a0) is
+    left out (see :func:`_nig_normaliser`). Requires a_N > 0.
+
+    ``eigh`` as in :func:`gaussian_posterior`: the eigendecomposition of the
+    whitened Gram matrix D xtx D, with its null space exactly zero.
     """
     from scipy.special import gammaln
 
     ws = whiten_stats(stats, prior_mean, prior_std)
-    L = _whitened_cholesky(ws.gram, 1.0)
-    u = linalg.cho_solve((L, True), ws.rhs, check_finite=False)
-    a_n = shape + 0.5 * ws.n
-    b_n = scale + 0.5 * max(ws.rss0 - ws.rhs @ u, 0.0)
+    if eigh is None:
+        L = _whitened_cholesky(ws.gram, 1.0)
+        u = linalg.cho_solve((L, True), ws.rhs, check_finite=False)
+    else:
+        L, u = _eigh_solve_whitened(eigh, ws.rhs, 1.0)
+    a_n = shape + 0.5 * ws.n_eff
+    b_n = max(scale + 0.5 * max(ws.rss0 - ws.rhs @ u, 0.0), _scale_floor(stats))
     log_ev = (
-        -0.5 * ws.n * np.log(2.0 * np.pi)
+        -0.5 * ws.n_eff * np.log(2.0 * np.pi)
         - 0.5 * _logdet_chol(L)
-        + shape * np.log(scale)
+        + _nig_normaliser(shape, scale)
         - a_n * np.log(b_n)
         + gammaln(a_n)
-        - gammaln(shape)
-        + (0.5 * np.log(2.0 * np.pi / ws.n) if stats.centered else 0.0)
+        - (0.5 * np.log(ws.n) if stats.centered else 0.0)
     )
     s2 = b_n / a_n
     return LinearPosterior(
@@ -454,6 +505,134 @@ def nig_posterior(
         stats.n,
         stats.centered,
         float(log_ev),
+    )
+
+
+class PriorScale(NamedTuple):
+    """The evidence-maximising scale c of the coefficient prior D c.
+
+    ``log_evidence`` at the optimum; ``n_iter`` evaluations of the
+    evidence's derivative by the root finder; ``at_bound`` when the maximum
+    lies at the edge of the search range (no interior optimum: the data
+    carry no signal, c -> 0, or want no shrinkage, c large). ``eigh`` is the
+    eigendecomposition (ev, Q) of the whitened Gram matrix c^2 D xtx D at the
+    optimum, ready for :func:`gaussian_posterior` / :func:`nig_posterior`.
+    """
+
+    scale: float
+    log_evidence: float
+    n_iter: int
+    at_bound: bool
+    eigh: tuple[np.ndarray, np.ndarray]
+
+
+#: search range of log c^2 for :func:`evidence_prior_scale` (natural log);
+#: c multiplies a prior std measured per standardised column, so c^2 spans
+#: 1e-13 (the prior alone) to 1e13 (no shrinkage at any n a computer holds).
+_LOG_T_RANGE = (-30.0, 30.0)
+
+
+def evidence_prior_scale(
+    stats: GramStats,
+    prior_mean: np.ndarray,
+    prior_shape: np.ndarray,
+    *,
+    noise_var: float | None = None,
+    shape: float = 0.0,
+    scale: float = 0.0,
+) -> PriorScale:
+    """Scale c of the prior w ~ N(m0, s^2 c^2 D^2) that maximises the evidence.
+
+    ``prior_shape`` is D (per-coefficient std in units of the noise std,
+    before scaling by c). With ``noise_var`` given the noise is known;
+    otherwise s^2 ~ InvGamma(a0 = ``shape``, b0 = ``scale``) is integrated
+    out (Normal-Inverse-Gamma, :func:`nig_posterior`).
+
+    With t = c^2, the eigenvalues l_i of G = D xtx D (divided by s^2 for
+    known noise) and z = Q^T D (xty - xtx m0), the log evidence is, up to
+    terms free of t,
+
+        f(t) = -1/2 sum_i log(1 + t l_i) + h(R(t)),
+        R(t) = rss0 - sum_i t z_i^2 / (1 + t l_i),
+
+    with h(R) = -R / (2 s^2) for known noise and -a_N log(b0 + R / 2) for
+    unknown noise, and its derivative in log t is
+
+        f'(log t) = -1/2 sum_i t l_i / (1 + t l_i) + k/2 sum_i t z_i^2 / (1 + t l_i)^2
+
+    with k = 1 / s^2, or a_N / b_N(t): MacKay's condition gamma = k |u|^2.
+    One eigendecomposition (O(d^3)), then O(d) per evaluation: f is scanned
+    on a grid of log t, and the best interior point is refined by Brent's
+    method on f' to machine precision (so c is a smooth function of the
+    data, and the fit equivariant to rounding).
+    """
+    from scipy.optimize import brentq
+
+    ws = whiten_stats(stats, prior_mean, prior_shape)
+    ev, Q = linalg.eigh(ws.gram, check_finite=False)
+    d = ev.shape[0]
+    null = ev <= d * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
+    ev[null] = 0.0
+    z2 = (Q.T @ ws.rhs) ** 2
+    z2[null] = 0.0
+    ev_raw = ev.copy()
+    if noise_var is not None:
+        ev = ev / noise_var
+        z2 = z2 / noise_var
+    a_n = shape + 0.5 * ws.n_eff
+    floor = _scale_floor(stats)
+
+    def parts(log_t):
+        t = np.exp(np.asarray(log_t, dtype=float))[..., None]
+        q = 1.0 + t * ev
+        rss = np.maximum(ws.rss0 - np.sum(t * z2 / q, axis=-1), 0.0)
+        if noise_var is None:
+            b = np.maximum(scale + 0.5 * rss, floor)
+            k = a_n / b
+            fit = -a_n * np.log(b)
+        else:
+            k = 1.0 / noise_var
+            fit = -0.5 * rss / noise_var
+        f = -0.5 * np.sum(np.log(q), axis=-1) + fit
+        g = -0.5 * np.sum(t * ev / q, axis=-1) + 0.5 * k * np.sum(
+            t * z2 / q**2, axis=-1
+        )
+        return f, g
+
+    if d == 0 or not np.any(ev > 0):
+        return PriorScale(1.0, float(parts(0.0)[0]), 0, False, (ev_raw, Q))
+    grid = np.linspace(*_LOG_T_RANGE, 121)
+    f, g = parts(grid)
+    best = int(np.argmax(f))
+    n_iter = grid.size
+    if best in (0, grid.size - 1):
+        log_t, at_bound = grid[best], True
+    else:
+        # f rises into grid[best] and falls after it: f' changes sign within.
+        lo, hi = grid[best - 1], grid[best + 1]
+        if g[best] < 0:
+            hi = grid[best]
+        else:
+            lo = grid[best]
+        if np.sign(parts(lo)[1]) == np.sign(parts(hi)[1]):
+            log_t = grid[best]
+        else:
+            log_t, info = brentq(
+                lambda s: float(parts(s)[1]),
+                lo,
+                hi,
+                xtol=1e-14,
+                rtol=4 * np.finfo(float).eps,
+                full_output=True,
+            )
+            n_iter += info.function_calls
+        at_bound = False
+    return PriorScale(
+        float(np.exp(0.5 * log_t)),
+        float(parts(log_t)[0]),
+        n_iter,
+        at_bound,
+        (ev_raw * np.exp(log_t), Q),
     )
 
 

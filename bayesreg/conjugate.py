@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _dask, _gaussian
 from ._base import BayesianRegressorMixin
 from .distributions import Normal, PredictiveDistribution, StudentT, _check_n_samples
 from .utils._random import check_generator
+from .utils._state import restore_on_error
 from .utils._validation import validated_gram_stats, validated_X
 
 __all__ = ["ConjugateLinearRegression"]
@@ -23,14 +26,21 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     """Bayesian linear regression with a conjugate prior, solved exactly.
 
     A Gaussian prior on the coefficients and a Gaussian likelihood give a
-    Gaussian posterior and a closed-form posterior predictive. Three modes:
+    Gaussian posterior and a closed-form posterior predictive. With its
+    defaults the model is unit-free: the noise level is unknown and
+    integrated out under the scale-free (Jeffreys) prior, each coefficient's
+    prior std is measured per standardised column and in units of the noise,
+    and its overall scale is chosen by the evidence (see Notes). Refitting
+    on ``(c X, a y + b)`` then maps every prediction exactly: means to
+    ``a mean + b``, stds to ``a std``. The modes:
 
-    - known noise (``noise_std`` a number): Normal predictive;
-    - unknown noise (``noise_std=None``): a Normal-Inverse-Gamma prior,
-      Student-t predictive;
+    - unknown noise (``noise_std=None``, the default): a Normal-Inverse-Gamma
+      prior, Student-t predictive;
+    - known noise (``noise_std`` a number): Normal predictive; with
+      ``prior_std`` a number too this is the textbook model;
     - empirical Bayes (``fit_hyperparameters=True``): the prior scale and the
       noise std maximise the log marginal likelihood (MacKay's fixed point,
-      as :class:`sklearn.linear_model.BayesianRidge`).
+      as :class:`sklearn.linear_model.BayesianRidge`), Normal predictive.
 
     Everything is computed from the sufficient statistics of the data (one
     pass over ``X``), so :meth:`partial_fit` updates the posterior online,
@@ -40,24 +50,38 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    prior_std : float or array-like of shape (n_features,), default=1.0
-        Prior standard deviation of each coefficient (positive). With
-        ``noise_std=None`` it is measured in units of the noise std. With
-        ``fit_hyperparameters=True`` it gives the starting value and the
-        relative shape; one common factor is fitted.
+    prior_std : "auto", float or array-like of shape (n_features,), \
+            default="auto"
+        Prior standard deviation of each coefficient (positive).
+        ``"auto"``: ``c * noise / sd(x_j)``, per standardised column ``j``
+        (``sd`` is the column's std, or its root mean square without an
+        intercept, over all data seen) in units of the noise std, with the
+        unit-free factor ``c`` chosen by maximising the evidence (stored in
+        ``prior_scale_``). A number or array: fixed, in units of the
+        coefficients with known noise and in units of the noise std with
+        ``noise_std=None``. With ``fit_hyperparameters=True`` it gives the
+        relative shape (``"auto"``: ``1 / sd(x_j)``); one common factor is
+        fitted.
     prior_mean : float or array-like of shape (n_features,), default=0.0
         Prior mean of the coefficients.
-    noise_std : float or None, default=1.0
-        Standard deviation of the observation noise. ``None``: unknown, with
-        an inverse-gamma prior on its variance. With
-        ``fit_hyperparameters=True`` it is only the starting value (``None``:
-        start from the variance of ``y``).
-    noise_prior_shape : float, default=1.0
-        Shape a0 of the inverse-gamma prior on the noise variance (only with
-        ``noise_std=None``).
-    noise_prior_scale : float, default=1.0
-        Scale b0 of that prior. ``a0 = b0 = 1`` is a weak prior worth about
-        two observations, centred on a noise variance of order one.
+    noise_std : float or None, default=None
+        Standard deviation of the observation noise, in units of ``y``.
+        ``None``: unknown, integrated out under the inverse-gamma prior of
+        ``noise_prior_shape`` and ``noise_prior_scale`` (by default Jeffreys'
+        p(s^2) ~ 1/s^2). With ``fit_hyperparameters=True`` it is only the
+        starting value (``None``: start from the variance of ``y``).
+    noise_prior_shape : float, default=0.0
+        Shape a0 >= 0 of the inverse-gamma prior on the noise variance (only
+        with ``noise_std=None``): its weight, worth ``2 a0`` observations.
+    noise_prior_scale : float, default=0.0
+        Scale b0 >= 0 of that prior *as a fraction of the variance of y*
+        (about its mean with an intercept, its mean square without, over all
+        data seen): the prior is ``s^2 ~ InvGamma(a0, b0 var(y))``, so it
+        means the same whatever the units of ``y``, and ``b0 / (a0 - 1)`` is
+        the prior guess of the noise variance as a fraction of var(y).
+        ``a0 = b0 = 0`` is Jeffreys' scale-free prior; either at zero makes
+        the prior improper (the evidence is then defined up to a constant
+        shared by every model of the same ``y``).
     fit_intercept : bool, default=True
         Fit an intercept with a flat (improper) prior, by centring. Its
         uncertainty enters the predictive, so the predictive std is smallest
@@ -65,9 +89,11 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         included, gets the prior.
     fit_hyperparameters : bool, default=False
         Choose the prior scale and the noise std by maximising the log
-        marginal likelihood (type-II maximum likelihood).
+        marginal likelihood (type-II maximum likelihood), with a plug-in
+        Normal predictive.
     max_iter : int, default=300
-        Maximum number of fixed-point iterations (``fit_hyperparameters``).
+        Maximum number of fixed-point iterations (``fit_hyperparameters``);
+        stopping there warns with a ConvergenceWarning.
     tol : float, default=1e-10
         Relative change of the prior and noise precisions at which the fixed
         point stops.
@@ -83,8 +109,12 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         covariance of their multivariate-t marginal (infinite when
         ``noise_shape_ <= 1``).
     prior_std_ : ndarray of shape (n_features,)
-        Prior std of each coefficient used by the fit (fitted when
-        ``fit_hyperparameters=True``).
+        Prior std of each coefficient used by the fit (chosen by the
+        evidence for ``prior_std="auto"`` or ``fit_hyperparameters=True``);
+        in units of the noise std when the noise is unknown.
+    prior_scale_ : float
+        The factor ``c`` chosen by the evidence (``prior_std="auto"`` or
+        ``fit_hyperparameters=True``); 1.0 for a fixed ``prior_std``.
     noise_std_ : float
         Noise std: the given one, the fitted one, or for unknown noise the
         square root of the posterior mean of the noise variance,
@@ -98,8 +128,9 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         Exact log evidence of the training targets, log p(y | X); see Notes
         for its meaning with ``fit_intercept=True``.
     n_iter_ : int
-        Fixed-point iterations run with ``fit_hyperparameters``; 1 otherwise
-        (the closed-form update).
+        Fixed-point iterations run with ``fit_hyperparameters``; evaluations
+        of the evidence with ``prior_std="auto"``; 1 otherwise (the
+        closed-form update).
     sufficient_stats_ : GramStats
         The data seen so far, reduced to a named tuple ``(n, x_mean, y_mean,
         xtx, xty, yty, centered)``: the sum of the weights, the weighted
@@ -123,36 +154,62 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
     Notes
     -----
+    The default model, for centred columns x_j with spread sd_j (over all
+    data seen) and weights W (a weight k counts a row k times)::
+
+        p(b) = 1,    p(s^2) ~ 1 / s^2                  (flat, scale-free)
+        w_j | s^2 ~ N(m0_j, s^2 c^2 / sd_j^2)          (per standardised column)
+        y_i | x_i, w, b, s^2 ~ N(b + x_i^T w, s^2)
+        c = argmax_c p(y | X, c)                       (evidence, closed form)
+
+    Every prior quantity is measured in the units of the data (s in units
+    of y, w_j in units of y per unit of x_j) or is unit-free (c), so the
+    posterior maps exactly under ``(c X, a y + b)``. With no features the
+    predictive is the classical Student-t with n - 1 degrees of freedom,
+    whose intervals have exact frequentist coverage. The textbook
+    known-noise model below is ``prior_std=tau, noise_std=sigma``.
+
     Known noise: with w ~ N(m0, S0), S0 = diag(prior_std^2), noise variance
-    s^2 and weights W (a weight k counts a row k times),
+    s^2 and weights W,
 
         Sigma_N = (S0^-1 + X^T W X / s^2)^-1,
         w_N = Sigma_N (S0^-1 m0 + X^T W y / s^2),
         p(y* | x*) = N(x*^T w_N + b, s^2 + x*^T Sigma_N x*).
 
     Unknown noise: s^2 ~ InvGamma(a0, b0), w | s^2 ~ N(m0, s^2 S0); then
-    V_N = (S0^-1 + X^T W X)^-1, a_N = a0 + n/2,
+    V_N = (S0^-1 + X^T W X)^-1, a_N = a0 + n_eff/2,
     b_N = b0 + (y^T W y + m0^T S0^-1 m0 - w_N^T V_N^-1 w_N) / 2 and the
     predictive is Student-t with 2 a_N degrees of freedom, location
-    x*^T w_N + b and squared scale (b_N / a_N)(1 + x*^T V_N x*).
+    x*^T w_N + b and squared scale (b_N / a_N)(1 + x*^T V_N x*). b_N is
+    kept above 1e-10 var(y) / 2 (data that can be interpolated would
+    otherwise leave a noise variance at rounding level).
+
+    ``prior_std="auto"``: with D = diag(1/sd_j) (times s for known noise),
+    the eigenvalues l_i of D X^T W X D and z = Q^T D X^T W y in their basis,
+    the log evidence as a function of t = c^2 is
+    -1/2 sum log(1 + t l_i) + h(R(t)) with the residual
+    R(t) = y^T W y - sum t z_i^2 / (1 + t l_i) and h(R) = -a_N log(b0 + R/2)
+    (unknown noise) or -R / (2 s^2) (known noise). It is scanned on a grid
+    of log t and its stationary point refined by Brent's method to machine
+    precision; O(d^3) once, O(d) per evaluation.
 
     Intercept: with ``fit_intercept=True`` the model is y = b + X w + noise
-    and b is a coefficient with an infinitely wide prior: N(0, tau^2) with
-    known noise, N(0, s^2 tau^2) with unknown noise (prior_std in noise
-    units), tau -> oo. Integrating b out centres X and y on their weighted
-    means; with known noise it costs one observation (n - 1 replaces n in
-    the evidence and in the fixed point), with unknown noise it does not.
-    Given w and s^2, b ~ N(y_mean - x_mean^T w, s^2 / n), so the regression
-    function at x* has variance (x* - x_mean)^T Sigma_N (x* - x_mean) +
-    s^2 / n: smallest at the data mean, not at the origin.
+    and b has a flat prior, p(b) = 1. Integrating b out centres X and y on
+    their weighted means and costs one observation (n_eff = n - 1 replaces
+    n in the evidence, the noise posterior and the fixed point; n_eff = n
+    without an intercept). Given w and s^2, b ~ N(y_mean - x_mean^T w,
+    s^2 / n), so the regression function at x* has variance
+    (x* - x_mean)^T Sigma_N (x* - x_mean) + s^2 / n: smallest at the data
+    mean, not at the origin.
 
     ``log_marginal_likelihood_`` is log p(y | X), the log of the integral of
     the likelihood against the prior (Bishop 2006, eq. 3.86). With
-    ``fit_intercept=True`` it is the limit as tau -> oo of the evidence under
-    the intercept prior above plus log(tau sqrt(2 pi)), i.e. the prior
-    density of b near the data is replaced by 1 (by 1/s with unknown noise).
-    Evidences are therefore comparable between models fitted to the same
-    ``y`` with ``fit_intercept=True``, but not with ``fit_intercept=False``.
+    ``fit_intercept=True`` the prior density of b is 1, i.e. it is the
+    limit as tau -> oo of the evidence under b ~ N(0, tau^2) plus
+    log(tau sqrt(2 pi)); an improper noise prior likewise has density
+    1 / s^2 without a normaliser. Evidences are therefore comparable between
+    models fitted to the same ``y`` with the same ``fit_intercept`` and
+    noise prior.
 
     Empirical Bayes maximises the evidence over one scale factor of
     ``prior_std`` and the noise std, with the fixed point of MacKay (1992)
@@ -209,11 +266,15 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "prior_std": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "prior_std": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+            "array-like",
+        ],
         "prior_mean": [Real, "array-like"],
         "noise_std": [Interval(Real, 0, None, closed="neither"), None],
-        "noise_prior_shape": [Interval(Real, 0, None, closed="neither")],
-        "noise_prior_scale": [Interval(Real, 0, None, closed="neither")],
+        "noise_prior_shape": [Interval(Real, 0, None, closed="left")],
+        "noise_prior_scale": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "fit_hyperparameters": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -223,11 +284,11 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        prior_std: float | np.ndarray = 1.0,
+        prior_std: str | float | np.ndarray = "auto",
         prior_mean: float | np.ndarray = 0.0,
-        noise_std: float | None = 1.0,
-        noise_prior_shape: float = 1.0,
-        noise_prior_scale: float = 1.0,
+        noise_std: float | None = None,
+        noise_prior_shape: float = 0.0,
+        noise_prior_scale: float = 0.0,
         fit_intercept: bool = True,
         fit_hyperparameters: bool = False,
         max_iter: int = 300,
@@ -260,10 +321,11 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         -------
         self : ConjugateLinearRegression
         """
-        stats, _ = validated_gram_stats(
-            self, X, y, sample_weight, center=self.fit_intercept, reset=True
-        )
-        self._update(stats)
+        with restore_on_error(self):
+            stats, _ = validated_gram_stats(
+                self, X, y, sample_weight, center=self.fit_intercept, reset=True
+            )
+            self._update(stats)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -286,12 +348,13 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         self : ConjugateLinearRegression
         """
         first = not hasattr(self, "sufficient_stats_")
-        stats, _ = validated_gram_stats(
-            self, X, y, sample_weight, center=self.fit_intercept, reset=first
-        )
-        if not first:
-            stats = _gaussian.merge_stats(self.sufficient_stats_, stats)
-        self._update(stats)
+        with restore_on_error(self):
+            stats, _ = validated_gram_stats(
+                self, X, y, sample_weight, center=self.fit_intercept, reset=first
+            )
+            if not first:
+                stats = _gaussian.merge_stats(self.sufficient_stats_, stats)
+            self._update(stats)
         return self
 
     def merge(self, *others: ConjugateLinearRegression) -> ConjugateLinearRegression:
@@ -418,36 +481,85 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
     def _update(self, stats: _gaussian.GramStats) -> None:
         """Posterior from the accumulated statistics; store the attributes."""
-        prior_mean, prior_std = self._prior_arrays(stats.xtx.shape[0])
+        d = stats.xtx.shape[0]
+        auto = _is_auto(self.prior_std)
+        prior_mean, prior_std = self._prior_arrays(d)
+        # Per-column spread of the data seen so far (centred when
+        # fit_intercept): "auto" measures each coefficient's prior std per
+        # standardised column, so the prior follows the units of X.
+        col_sd = _column_scale(stats)
+        y_var = float(stats.yty / stats.n) if stats.n > 0 else 0.0
+        prior_scale = 1.0
         if self.fit_hyperparameters:
             noise0 = None if self.noise_std is None else float(self.noise_std) ** 2
+            if auto:
+                # Start at prior std sd(y) / sd(x_j): equivariant from the
+                # first iteration.
+                prior_std = np.sqrt(y_var if y_var > 0 else 1.0) / col_sd
             opt = _gaussian.maximize_evidence(
                 stats, prior_mean, prior_std, noise_var_init=noise0,
                 max_iter=self.max_iter, tol=self.tol,
             )  # fmt: skip
+            if not opt.converged:
+                warnings.warn(
+                    f"{type(self).__name__}: the evidence fixed point did not "
+                    f"converge within max_iter={self.max_iter} iterations "
+                    f"(tol={self.tol:g}); increase max_iter.",
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
+            prior_scale = opt.prior_scale
             prior_std = prior_std * opt.prior_scale
             post = _gaussian.gaussian_posterior(
                 stats, prior_mean, prior_std, opt.noise_var, eigh=opt.eigh
             )
             self.n_iter_ = opt.n_iter
         elif self.noise_std is None:
+            a0 = float(self.noise_prior_shape)
+            b0 = float(self.noise_prior_scale) * y_var
+            n_eff = stats.n - 1.0 if stats.centered else stats.n
+            if a0 + 0.5 * n_eff <= 0:
+                raise ValueError(
+                    "The noise posterior is improper: with noise_std=None, "
+                    f"noise_prior_shape={self.noise_prior_shape} and "
+                    f"fit_intercept={self.fit_intercept}, at least "
+                    f"{2 if stats.centered else 1} samples are needed "
+                    f"(n_samples={stats.n:g}, weighted). Fit more samples, or "
+                    "give noise_std or a proper noise prior."
+                )
+            self.n_iter_ = 1
+            if auto:
+                opt = _gaussian.evidence_prior_scale(
+                    stats, prior_mean, 1.0 / col_sd, shape=a0, scale=b0
+                )
+                prior_scale, self.n_iter_ = opt.scale, opt.n_iter
+                prior_std = opt.scale / col_sd
             post = _gaussian.nig_posterior(
-                stats, prior_mean, prior_std,
-                float(self.noise_prior_shape), float(self.noise_prior_scale),
-            )  # fmt: skip
-            self.n_iter_ = 1
-        else:
-            post = _gaussian.gaussian_posterior(
-                stats, prior_mean, prior_std, float(self.noise_std) ** 2
+                stats, prior_mean, prior_std, a0, b0, eigh=opt.eigh if auto else None
             )
+        else:
+            noise_var = float(self.noise_std) ** 2
             self.n_iter_ = 1
+            if auto:
+                shape = float(self.noise_std) / col_sd
+                opt = _gaussian.evidence_prior_scale(
+                    stats, prior_mean, shape, noise_var=noise_var
+                )
+                prior_scale, self.n_iter_ = opt.scale, opt.n_iter
+                prior_std = opt.scale * shape
+            post = _gaussian.gaussian_posterior(
+                stats, prior_mean, prior_std, noise_var, eigh=opt.eigh if auto else None
+            )
         self.sufficient_stats_ = stats
         self._posterior = post
         self.coef_ = post.coef
         self.intercept_ = post.intercept_mean
         self.coef_cov_ = _gaussian.coef_covariance(post)
         self.prior_std_ = prior_std
+        self.prior_scale_ = float(prior_scale)
         self.log_marginal_likelihood_ = post.log_evidence
+        for name in ("noise_shape_", "noise_scale_"):
+            vars(self).pop(name, None)
         if np.isfinite(post.df):
             a_n = 0.5 * post.df
             self.noise_shape_ = a_n
@@ -459,10 +571,17 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
             self.noise_std_ = float(np.sqrt(post.noise_var))
 
     def _prior_arrays(self, n_features: int) -> tuple[np.ndarray, np.ndarray]:
-        """Validate ``prior_mean`` and ``prior_std`` against ``n_features``."""
+        """Validate ``prior_mean`` and ``prior_std`` against ``n_features``.
+
+        For ``prior_std="auto"`` the returned std is a placeholder of ones
+        (the fit chooses it).
+        """
         out = []
         for name in ("prior_mean", "prior_std"):
-            value = np.asarray(getattr(self, name), dtype=float)
+            value = getattr(self, name)
+            if name == "prior_std" and _is_auto(value):
+                value = 1.0
+            value = np.asarray(value, dtype=float)
             if value.ndim == 0:
                 value = np.full(n_features, float(value))
             elif value.ndim != 1 or value.shape[0] != n_features:
@@ -535,12 +654,17 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
             X = _dask.validate_predict_X(self, X, reset=None)
         else:
             X = check_array(X, dtype=np.float64)
+        if _is_auto(self.prior_std) or self.noise_std is None:
+            raise ValueError(
+                "Draws from the prior need a prior fixed before seeing data: "
+                "give prior_std and noise_std as numbers (the defaults, "
+                "prior_std='auto' and noise_std=None, are set by the data), "
+                "or fit the estimator first."
+            )
         prior_mean, prior_std = self._prior_arrays(X.shape[1])
-        noise_var = None if self.noise_std is None else float(self.noise_std) ** 2
         post = _gaussian.prior_as_posterior(
-            prior_mean, prior_std, noise_var,
-            float(self.noise_prior_shape), float(self.noise_prior_scale),
-        )  # fmt: skip
+            prior_mean, prior_std, float(self.noise_std) ** 2
+        )
         return post, X
 
     def sample_coef(
@@ -632,6 +756,21 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     def _draws(post, n_samples, random_state) -> _gaussian.PosteriorDraws:
         rng = check_generator(random_state)
         return _gaussian.sample_posterior(post, _check_n_samples(n_samples), rng)
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == "auto"
+
+
+def _column_scale(stats: _gaussian.GramStats) -> np.ndarray:
+    """Each column's spread in the statistics: its (weighted) std when they
+    are centred, its root mean square when not; 1 for a column without
+    spread (its coefficient is not informed by the data anyway)."""
+    d = stats.xtx.shape[0]
+    if stats.n <= 0 or d == 0:
+        return np.ones(d)
+    sd = np.sqrt(np.clip(np.diag(stats.xtx), 0.0, None) / stats.n)
+    return np.where(sd > 0, sd, 1.0)
 
 
 def _same_param(a, b) -> bool:

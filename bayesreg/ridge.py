@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _gaussian
 from ._base import BayesianRegressorMixin
 from .distributions import Normal
+from .utils._state import restore_on_error
 from .utils._validation import validated_gram_stats, validated_X
 
 __all__ = ["RidgeMAP"]
@@ -117,28 +118,37 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         -------
         self : RidgeMAP
         """
-        stats, (X, y, sample_weight) = validated_gram_stats(
-            self, X, y, sample_weight, center=self.fit_intercept, reset=True
-        )
+        with restore_on_error(self):
+            stats, (X, y, sample_weight) = validated_gram_stats(
+                self, X, y, sample_weight, center=self.fit_intercept, reset=True
+            )
+            self._fit_stats(stats, X, y, sample_weight)
+        return self
+
+    def _fit_stats(self, stats, X, y, sample_weight) -> None:
         sol = _gaussian.solve_ridge(stats.xtx, stats.xty, float(self.alpha))
-        self.coef_ = sol.coef
-        self.intercept_ = (
-            float(stats.y_mean - stats.x_mean @ sol.coef) if self.fit_intercept else 0.0
+        coef = sol.coef
+        intercept = (
+            float(stats.y_mean - stats.x_mean @ coef) if self.fit_intercept else 0.0
         )
-        self.dof_ = sol.dof + float(self.fit_intercept)
-        rss = _gaussian.residual_sum_of_squares(stats, sol.coef)
+        dof = sol.dof + float(self.fit_intercept)
+        rss = _gaussian.residual_sum_of_squares(stats, coef)
         if rss <= 1e-8 * stats.yty:
             # The statistics formula cancels when the fit is nearly exact:
             # one more pass over X (a lazy reduction for dask arrays).
-            resid = y - X @ self.coef_ - self.intercept_
+            resid = y - X @ coef - intercept
             w = 1.0 if sample_weight is None else sample_weight
             rss = float(np.sum(w * resid**2))
-        dof_left = max(stats.n - self.dof_, 1.0)
-        scale = max(np.sqrt(stats.yty / max(stats.n, 1.0)), 1.0)
+        dof_left = max(stats.n - dof, 1.0)
         # A perfect interpolation leaves zero residual; keep the predictive
-        # a proper distribution with a noise floor at rounding level.
-        self.noise_std_ = float(max(np.sqrt(rss / dof_left), 1e-12 * scale))
-        return self
+        # a proper distribution with a noise floor at rounding level of y's
+        # own size (relative, so the fit stays equivariant in y's units).
+        size = np.sqrt((stats.yty + stats.n * stats.y_mean**2) / max(stats.n, 1.0))
+        floor = 1e-12 * size if size > 0 else np.finfo(float).tiny
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.dof_ = dof
+        self.noise_std_ = float(max(np.sqrt(rss / dof_left), floor))
 
     def _predict_mean(self, X) -> np.ndarray:
         check_is_fitted(self)

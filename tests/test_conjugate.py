@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
-from scipy import stats
+from scipy import special, stats
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import BayesianRidge
@@ -116,7 +116,7 @@ def test_known_noise_matches_dense_reference():
 def test_sample_weight_is_repetition():
     X, y = _data(3)
     w = np.arange(len(y)) % 3  # zeros included
-    kw = dict(noise_std=0.8, fit_intercept=False)
+    kw = dict(noise_std=0.8, prior_std=1.0, fit_intercept=False)
     a = ConjugateLinearRegression(**kw).fit(X, y, sample_weight=w)
     b = ConjugateLinearRegression(**kw).fit(np.repeat(X, w, 0), np.repeat(y, w))
     assert_allclose(a.coef_, b.coef_, rtol=1e-10)
@@ -139,6 +139,8 @@ def test_unknown_noise_matches_dense_reference():
         noise_prior_shape=a0, noise_prior_scale=b0, fit_intercept=False,
     ).fit(X, y)  # fmt: skip
     V0 = np.diag(prior_std**2)
+    # noise_prior_scale is relative to y's spread (here its mean square).
+    b0 = b0 * np.mean(y**2)
     mn, Vn, an, bn = naive_nig(X, y, m0, V0, a0, b0)
     assert_allclose(reg.coef_, mn, rtol=1e-10)
     assert_allclose(reg.noise_shape_, an, rtol=1e-12)
@@ -162,14 +164,32 @@ def test_unknown_noise_matches_dense_reference():
 @pytest.mark.parametrize("noise_std", [0.6, None])
 def test_flat_intercept_is_limit_of_wide_bias_prior(noise_std):
     # fit_intercept=True equals an explicit bias column whose prior std tau
-    # grows (in noise units with unknown noise), with the evidence shifted
-    # by log(tau sqrt(2 pi)) as documented.
+    # grows, with the evidence shifted by log(tau sqrt(2 pi)) as documented.
+    # With unknown noise the bias column's conjugate prior is N(0, s^2 tau^2):
+    # integrating it adds a factor 1/s that the flat p(b) = 1 does not, which
+    # a noise prior shape half a unit smaller makes up (same posterior); the
+    # evidences then differ also by the two priors' normalisers.
     X, y = _data(6, offset=3.0)
     tau = 1e5
-    flat = ConjugateLinearRegression(noise_std=noise_std, prior_std=[1.0, 2.0, 0.5])
+    b0_abs = 1.3
+    a0_flat, a0_wide = 2.5, 2.0
+    extra_flat, extra_wide = {}, {}
+    if noise_std is None:
+        # noise_prior_scale is relative to y's spread: its variance with an
+        # intercept, its mean square without.
+        extra_flat = dict(noise_prior_shape=a0_flat, noise_prior_scale=b0_abs / y.var())
+        extra_wide = dict(
+            noise_prior_shape=a0_wide, noise_prior_scale=b0_abs / np.mean(y**2)
+        )
+    flat = ConjugateLinearRegression(
+        noise_std=noise_std, prior_std=[1.0, 2.0, 0.5], **extra_flat
+    )
     flat.fit(X, y)
     wide = ConjugateLinearRegression(
-        noise_std=noise_std, prior_std=[tau, 1.0, 2.0, 0.5], fit_intercept=False
+        noise_std=noise_std,
+        prior_std=[tau, 1.0, 2.0, 0.5],
+        fit_intercept=False,
+        **extra_wide,
     ).fit(np.column_stack([np.ones(len(y)), X]), y)
     assert_allclose(flat.coef_, wide.coef_[1:], rtol=1e-7)
     assert_allclose(flat.intercept_, wide.coef_[0], rtol=1e-7)
@@ -182,13 +202,24 @@ def test_flat_intercept_is_limit_of_wide_bias_prior(noise_std):
             rtol=1e-7,
         )
     shift = np.log(tau * np.sqrt(2 * np.pi))
+    if noise_std is None:
+        shift += (a0_flat - a0_wide) * np.log(b0_abs) - (
+            special.gammaln(a0_flat) - special.gammaln(a0_wide)
+        )
     assert_allclose(
         flat.log_marginal_likelihood_, wide.log_marginal_likelihood_ + shift, rtol=1e-7
     )
 
 
 @pytest.mark.parametrize(
-    "params", [{}, {"noise_std": None}, {"fit_hyperparameters": True}]
+    "params",
+    [
+        {},
+        {"noise_std": 0.7},
+        {"noise_std": 0.7, "prior_std": 1.5},
+        {"prior_std": 1.5},
+        {"fit_hyperparameters": True},
+    ],
 )
 def test_uncertainty_smallest_near_the_data(params):
     # scikit-learn issue 33757: BayesianRidge's predictive std ignored the
@@ -224,7 +255,9 @@ def test_fit_hyperparameters_matches_bayesian_ridge():
         alpha_1=tiny, alpha_2=tiny, lambda_1=tiny, lambda_2=tiny,
         tol=1e-12, max_iter=10_000, fit_intercept=False,
     ).fit(Xc, yc)  # fmt: skip
-    reg = ConjugateLinearRegression(fit_hyperparameters=True, fit_intercept=False)
+    reg = ConjugateLinearRegression(
+        fit_hyperparameters=True, fit_intercept=False, prior_std=1.0
+    )
     reg.fit(Xc, yc)
     assert_allclose(reg.coef_, br.coef_, rtol=1e-4)
     assert_allclose(reg.noise_std_, 1 / np.sqrt(br.alpha_), rtol=1e-4)
@@ -268,21 +301,29 @@ def _offset_problem(seed, weighted, n=30):
 
 
 def _assert_same_posterior(got, want, X):
-    """Same posterior, evidence and predictive std, to 1e-10 relative."""
-    assert_allclose(got.coef_, want.coef_, rtol=1e-10)
-    assert_allclose(got.intercept_, want.intercept_, rtol=1e-10, atol=1e-10)
-    assert_allclose(got.coef_cov_, want.coef_cov_, rtol=1e-10, atol=1e-16)
+    """Same posterior, evidence and predictive std, to 1e-10 relative.
+
+    The evidence fixed point of ``fit_hyperparameters=True`` stops at a
+    relative change of ``tol`` (1e-10): its optimum, found from statistics
+    that differ by rounding, agrees to about 1e-8.
+    """
+    rtol = 1e-8 if got.fit_hyperparameters else 1e-10
+    assert_allclose(got.coef_, want.coef_, rtol=rtol)
+    assert_allclose(got.intercept_, want.intercept_, rtol=rtol, atol=1e-10)
+    assert_allclose(got.coef_cov_, want.coef_cov_, rtol=rtol, atol=1e-16)
     assert_allclose(
         got.log_marginal_likelihood_, want.log_marginal_likelihood_, rtol=1e-10
     )
     Xt = X[:5] * 2
-    assert_allclose(got.predict_std(Xt), want.predict_std(Xt), rtol=1e-10)
+    assert_allclose(got.predict_std(Xt), want.predict_std(Xt), rtol=rtol)
 
 
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**16),
-    cuts=st.lists(st.integers(1, 29), max_size=8),
+    # The first chunk has 2 rows or more: one row with a flat intercept and
+    # Jeffreys' noise prior is refused (test_partial_fit_row_by_row...).
+    cuts=st.lists(st.integers(2, 29), max_size=8),
     fit_intercept=st.booleans(),
     weighted=st.booleans(),
     noise=st.sampled_from([0.5, None]),
@@ -305,7 +346,13 @@ def test_partial_fit_row_by_row_with_intercept():
     X, y = _data(9, n=50, offset=100.0)
     batch = ConjugateLinearRegression().fit(X, y)
     online = ConjugateLinearRegression()
-    for i in range(len(y)):
+    # One row with a flat intercept and Jeffreys' noise prior leaves nothing
+    # to learn the noise from: refused, and the estimator stays unfitted.
+    with pytest.raises(ValueError, match="n_samples=1"):
+        online.partial_fit(X[:1], y[:1])
+    assert not hasattr(online, "coef_") and not hasattr(online, "n_features_in_")
+    online.partial_fit(X[:2], y[:2])
+    for i in range(2, len(y)):
         online.partial_fit(X[i : i + 1], y[i : i + 1])
     assert_allclose(online.coef_, batch.coef_, rtol=1e-10)
     assert_allclose(online.intercept_, batch.intercept_, rtol=1e-10)
@@ -336,7 +383,13 @@ def test_partial_fit_after_fit_continues_and_fit_resets():
     fit_intercept=st.booleans(),
     weighted=st.booleans(),
     params=st.sampled_from(
-        [{"noise_std": 0.5}, {"noise_std": None}, {"fit_hyperparameters": True}]
+        [
+            {"noise_std": 0.5},
+            {"noise_std": 0.5, "prior_std": 1.0},
+            {},
+            {"prior_std": 1.0},
+            {"fit_hyperparameters": True},
+        ]
     ),
 )
 def test_merge_of_any_partition_equals_batch(
@@ -356,8 +409,9 @@ def test_merge_of_any_partition_equals_batch(
     assert_allclose(shards[0].coef_, first_coef)  # the shards are unchanged
     assert_allclose(merged.sufficient_stats_.n, batch.sufficient_stats_.n)
     _assert_same_posterior(merged, batch, X)
-    assert_allclose(merged.noise_std_, batch.noise_std_, rtol=1e-10)
-    assert_allclose(merged.prior_std_, batch.prior_std_, rtol=1e-10)
+    rtol = 1e-8 if est.fit_hyperparameters else 1e-10  # see _assert_same_posterior
+    assert_allclose(merged.noise_std_, batch.noise_std_, rtol=rtol)
+    assert_allclose(merged.prior_std_, batch.prior_std_, rtol=rtol)
 
 
 def test_merge_checks_its_arguments():
@@ -371,7 +425,7 @@ def test_merge_checks_its_arguments():
     for params, match in [
         ({"prior_std": 2.0}, "different prior_std"),
         ({"prior_std": [1.0, 1.0, 1.0]}, "different prior_std"),
-        ({"noise_std": None}, "different noise_std"),
+        ({"noise_std": 1.0}, "different noise_std"),
         ({"fit_intercept": False}, "different fit_intercept"),
         ({"fit_hyperparameters": True}, "different fit_hyperparameters"),
     ]:
@@ -415,9 +469,10 @@ def test_unknown_noise_intervals_cover(seed):
     w = rng.normal(size=d) * np.sqrt(s2) * 2.0
     X = rng.normal(size=(n + n_test, d))
     y = X @ w + np.sqrt(s2) * rng.normal(size=n + n_test)
+    # noise_prior_scale is relative to the mean square of the training y.
     reg = ConjugateLinearRegression(
-        noise_std=None, prior_std=2.0, noise_prior_shape=a0, noise_prior_scale=b0,
-        fit_intercept=False,
+        noise_std=None, prior_std=2.0, noise_prior_shape=a0,
+        noise_prior_scale=b0 / np.mean(y[:n] ** 2), fit_intercept=False,
     ).fit(X[:n], y[:n])  # fmt: skip
     lo, hi = reg.predict_interval(X[n:], coverage=0.9).T
     cover = np.mean((y[n:] >= lo) & (y[n:] <= hi))
@@ -435,8 +490,8 @@ def test_unknown_noise_coverage_averaged_over_the_prior():
         X = rng.normal(size=(n + 5, d))
         y = X @ w + np.sqrt(s2) * rng.normal(size=n + 5)
         reg = ConjugateLinearRegression(
-            noise_std=None, noise_prior_shape=a0, noise_prior_scale=b0,
-            fit_intercept=False,
+            noise_std=None, prior_std=1.0, noise_prior_shape=a0,
+            noise_prior_scale=b0 / np.mean(y[:n] ** 2), fit_intercept=False,
         ).fit(X[:n], y[:n])  # fmt: skip
         lo, hi = reg.predict_interval(X[n:], coverage=0.9).T
         hits += np.sum((y[n:] >= lo) & (y[n:] <= hi))
@@ -481,7 +536,14 @@ def test_degree_15_polynomial_on_wide_range(params):
 
 
 @pytest.mark.parametrize(
-    "params", [{}, {"noise_std": None}, {"fit_hyperparameters": True}]
+    "params",
+    [
+        {},
+        {"noise_std": 0.7},
+        {"noise_std": 0.7, "prior_std": 1.5},
+        {"prior_std": 1.5},
+        {"fit_hyperparameters": True},
+    ],
 )
 def test_collinear_columns_and_n_less_than_d(params):
     rng = np.random.default_rng(1)
@@ -523,25 +585,20 @@ def test_sample_y_unfitted_draws_from_the_prior_predictive():
         reg.sample_y(Phi, 3, random_state=1), reg.sample_y(Phi, 3, random_state=1)
     )
     # with fit_intercept=True prior draws have intercept 0
-    f = ConjugateLinearRegression().sample_functions(
+    f = ConjugateLinearRegression(prior_std=1.0, noise_std=1.0).sample_functions(
         np.zeros((2, 2)), 5, random_state=0
     )
     assert_allclose(f, 0.0)
-    # unknown noise: marginally Student-t with 2 a0 degrees of freedom
-    reg = ConjugateLinearRegression(
-        noise_std=None,
-        noise_prior_shape=3.0,
-        noise_prior_scale=3.0,
-        fit_intercept=False,
-    )
-    draws = reg.sample_y([[1.0]], n_samples=20_000, random_state=0)[0]
-    ref = stats.t(6.0, 0.0, np.sqrt(2.0))
-    assert stats.kstest(draws, ref.cdf).pvalue > 1e-3
+    # The defaults (and unknown noise, whose prior scale is relative to the
+    # data's y) are set by the data: no prior draws before a fit.
+    for params in ({}, {"prior_std": 1.0}, {"noise_std": 1.0}):
+        with pytest.raises(ValueError, match="prior fixed before seeing data"):
+            ConjugateLinearRegression(**params).sample_y([[1.0]], random_state=0)
     with pytest.raises(ValueError, match="prior_std"):
         ConjugateLinearRegression(prior_std=[1.0, 2.0]).sample_y(np.ones((2, 3)))
 
 
-@pytest.mark.parametrize("params", [{}, {"noise_std": None}])
+@pytest.mark.parametrize("params", [{}, {"noise_std": 1.0}])
 def test_posterior_draws_match_posterior_moments(params):
     X, y = _data(11, n=15, offset=2.0)
     reg = ConjugateLinearRegression(noise_prior_shape=3.0, **params).fit(X, y)
@@ -592,7 +649,7 @@ def test_predictive_is_computed_in_blocks(monkeypatch):
         ({"noise_std": 0.0}, "noise_std"),
         ({"noise_std": -2.0}, "noise_std"),
         ({"noise_std": "auto"}, "noise_std"),
-        ({"noise_prior_shape": 0.0, "noise_std": None}, "noise_prior_shape"),
+        ({"noise_prior_shape": -1.0, "noise_std": None}, "noise_prior_shape"),
         ({"noise_prior_scale": -1.0, "noise_std": None}, "noise_prior_scale"),
         ({"max_iter": 0}, "max_iter"),
     ],

@@ -354,7 +354,7 @@ def test_predictions_are_lazy_and_equal_numpy(estimator):
 
 def test_unfitted_sample_y_on_dask_draws_from_the_prior():
     Xt = _data(11, n=30)[0]
-    reg = ConjugateLinearRegression(prior_std=2.0)
+    reg = ConjugateLinearRegression(prior_std=2.0, noise_std=1.0)
     with no_compute():
         f = reg.sample_functions(da.from_array(Xt, chunks=7), 5, random_state=3)
     assert_allclose(f.compute(), reg.sample_functions(Xt, 5, random_state=3))

@@ -10,6 +10,7 @@ from sklearn.utils.validation import (
 )
 
 from .. import _dask, _gaussian
+from ._state import check_magnitude
 
 OVERFLOW_MESSAGE = (
     "X or y has values so large that their squares overflow float64; rescale them."
@@ -72,6 +73,8 @@ def validated_gram_stats(
         estimator, X, y, dtype=np.float64, y_numeric=True, reset=reset,
         ensure_all_finite=False,
     )  # fmt: skip
+    check_magnitude(X, "X")
+    check_magnitude(y, "y")
     stats, sample_weight = checked_gram_stats(X, y, sample_weight, center=center)
     return stats, (X, y, sample_weight)
 
