@@ -234,13 +234,7 @@ def test_diverging_fit_names_the_learning_rate(seed_data):
     with pytest.raises(FloatingPointError, match="learning_rate_init"):
         bnn.fit(X, y)
     assert not hasattr(bnn, "weight_samples_")
-    # A fitted network whose refit diverges is left unfitted, not stale.
-    bnn = _fast(max_iter=5).fit(X, y)
-    bnn.set_params(learning_rate_init=1e30)
-    with pytest.raises(FloatingPointError, match="learning_rate_init"):
-        bnn.fit(X, y)
-    with pytest.raises(NotFittedError):
-        bnn.predict(X)
+    assert not hasattr(bnn, "n_features_in_")
 
 
 def test_cuda_fit_or_a_clear_error(seed_data):
@@ -283,3 +277,73 @@ def test_bad_parameters_are_named(seed_data):
         _fast(hidden_layer_sizes=(4, 0)).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         _fast().fit(X, y).predict(np.ones((2, 3)))
+
+
+# -------------------------------------------------------------- magnitudes
+@pytest.mark.parametrize("which", ["X", "y"])
+def test_entries_beyond_1e150_are_refused_by_name(seed_data, which):
+    X, y = (a.copy() for a in seed_data)
+    (X if which == "X" else y)[3] = -1e200
+    bnn = _fast()
+    with pytest.raises(ValueError, match=rf"^{which} has entries of magnitude"):
+        bnn.fit(X, y)
+    assert not hasattr(bnn, "n_features_in_")
+
+
+def test_entries_up_to_1e149_fit_and_predict(seed_data):
+    X, y = seed_data
+    bnn = _fast(max_iter=5).fit(X * 1e149, y * 1e149)
+    mean, std = bnn.predict(X * 1e149, return_std=True)
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std) & (std > 0))
+    assert np.all(np.isfinite(bnn.log_predictive_density(X * 1e149, y * 1e149)))
+
+
+# ------------------------------------------------------------------- faults
+def _bad_refits(X, y):
+    """(name, set_params, fit arguments) of refits that must fail."""
+    nan_X = X.copy()
+    nan_X[0, 0] = np.nan
+    huge_y = y.copy()
+    huge_y[0] = 1e200
+    wide_huge_X = np.hstack([X, X, 1e200 * X])  # validate_data resets first
+    return {
+        "nan-X": ({}, (nan_X, y), {}),
+        "huge-y": ({}, (X, huge_y), {}),
+        "huge-X-new-width": ({}, (wide_huge_X, y), {}),
+        "short-y": ({}, (X, y[:-1]), {}),
+        "diverging": ({"learning_rate_init": 1e30}, (np.hstack([X, X]), y), {}),
+    }
+
+
+_BAD = ["nan-X", "huge-y", "huge-X-new-width", "short-y"]
+
+
+@pytest.mark.parametrize("case", [*_BAD, "diverging"])
+def test_failed_refit_leaves_the_estimator_exactly_as_it_was(seed_data, case):
+    X, y = seed_data
+    params, args, kwargs = _bad_refits(X, y)[case]
+    bnn = _fast(max_iter=5).fit(X, y)
+    before = bnn.predict_dist(X)
+    bnn.set_params(**params)
+    state = dict(vars(bnn))
+    with pytest.raises((ValueError, FloatingPointError)):
+        bnn.fit(*args, **kwargs)
+    assert vars(bnn).keys() == state.keys()
+    assert all(vars(bnn)[k] is v for k, v in state.items())
+    after = bnn.predict_dist(X)
+    assert np.array_equal(after.mean, before.mean)
+    assert np.array_equal(after.std, before.std)
+    assert np.array_equal(after.interval(0.9), before.interval(0.9))
+
+
+@pytest.mark.parametrize("case", _BAD)
+def test_failed_fit_leaves_an_unfitted_estimator_unfitted(seed_data, case):
+    X, y = seed_data
+    _, args, kwargs = _bad_refits(X, y)[case]
+    bnn = _fast()
+    state = dict(vars(bnn))
+    with pytest.raises(ValueError):
+        bnn.fit(*args, **kwargs)
+    assert vars(bnn) == state
+    with pytest.raises(NotFittedError):
+        bnn.predict(X)

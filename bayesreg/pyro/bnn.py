@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._base import BayesianRegressorMixin
 from ..distributions import NormalMixture
 from ..utils._random import check_generator
+from ..utils._state import check_magnitude, restore_on_error
 from ._engine import (
     batched_forward,
     fit_svi,
@@ -24,7 +25,6 @@ from ._engine import (
     run_nuts,
     seed_from,
     standard_scale,
-    unfitted_on_error,
 )
 
 __all__ = ["PyroBNNRegressor"]
@@ -380,10 +380,21 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         Returns
         -------
         self : PyroBNNRegressor
+
+        Raises
+        ------
+        ValueError
+            For invalid input (NaN, inf, wrong shapes), and for entries of X
+            or y beyond 1e150 in magnitude, whose squares overflow. A failed
+            fit or refit leaves the estimator exactly as it was.
         """
-        hidden = self._hidden_sizes()
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        with unfitted_on_error(self):
+        # Everything, validate_data (which resets n_features_in_) included,
+        # is undone if any step fails.
+        with restore_on_error(self):
+            hidden = self._hidden_sizes()
+            X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+            check_magnitude(X, "X")
+            check_magnitude(y, "y")
             self._fit(X, y, hidden)
         return self
 
