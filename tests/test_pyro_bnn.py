@@ -8,6 +8,8 @@ import numpy as np
 import pyro
 import pytest
 import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes
@@ -17,7 +19,13 @@ from sklearn.model_selection import train_test_split
 
 from bayesreg import PyroBNNRegressor
 from bayesreg.datasets import make_seed_problem
-from bayesreg.pyro.bnn import _layer_shapes, _mlp, _prior_scales, _unpack
+from bayesreg.pyro.bnn import (
+    _layer_shapes,
+    _mlp,
+    _prior_scales,
+    _unpack,
+    _weighted_scale,
+)
 
 
 def _fast(**kw):
@@ -277,6 +285,84 @@ def test_bad_parameters_are_named(seed_data):
         _fast(hidden_layer_sizes=(4, 0)).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         _fast().fit(X, y).predict(np.ones((2, 3)))
+
+
+# -------------------------------------------------------------------- units
+def _units_data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(40, 2))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] + 0.2 * rng.normal(size=40)
+    X_test = rng.uniform(-3, 3, size=(15, 2))  # partly outside the data
+    return X, y, X_test, np.sin(X_test[:, 0]) + 0.5 * X_test[:, 1]
+
+
+# Defaults (50 units, full batch since n < batch_size) with a short, fixed
+# number of epochs: the fit stops at max_iter, never on the early-stopping
+# rule, whose discrete decision could flip under rounding.
+_UNITS_PARAMS = dict(max_iter=60, jit=False, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def units_base():
+    X, y, X_test, y_test = _units_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        bnn = PyroBNNRegressor(**_UNITS_PARAMS).fit(X, y)
+    dist = bnn.predict_dist(X_test)
+    return {
+        "mean": dist.mean,
+        "std": dist.std,
+        "interval": bnn.predict_interval(X_test),
+        "lpd": bnn.log_predictive_density(X_test, y_test),
+    }
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    log_a=st.floats(-6, 6),
+    b=st.floats(-1e6, 1e6),
+    log_c=st.floats(-3, 3),
+)
+@example(log_a=-6.0, b=1e6, log_c=-3.0)  # y = 1e6 + 1e-6 * y0
+@example(log_a=6.0, b=-1e6, log_c=3.0)
+def test_predictive_is_equivariant_in_the_units_of_X_and_y(units_base, log_a, b, log_c):
+    """Refit on (c X, a y + b): the predictive maps to a * (.) + b.
+
+    Measured: exact to rounding (1e-14 of the std) unless b dwarfs a * std(y);
+    at a = 1e-6, b = 1e6, y itself is resolved to 6e-5 of its spread and the
+    means move by 0.4% of the std, the log densities by 0.003 nats. Before
+    the fix that target was taken for a constant (std 1 instead of 1e-6).
+    """
+    a, c = 10.0**log_a, 10.0**log_c
+    X, y, X_test, y_test = _units_data()
+    bnn = PyroBNNRegressor(**_UNITS_PARAMS).fit(c * X, a * y + b)
+    dist = bnn.predict_dist(c * X_test)
+    ref = units_base
+    assert np.all(np.abs(dist.mean - (a * ref["mean"] + b)) <= 0.02 * a * ref["std"])
+    np.testing.assert_allclose(dist.std, a * ref["std"], rtol=0.02)
+    interval = bnn.predict_interval(c * X_test)
+    assert np.all(
+        np.abs(interval - (a * ref["interval"] + b)) <= 0.02 * a * ref["std"][:, None]
+    )
+    lpd = bnn.log_predictive_density(c * X_test, a * y_test + b)
+    np.testing.assert_allclose(lpd, ref["lpd"] - np.log(a), atol=0.02)
+
+
+def test_weighted_scale_is_relative_to_the_data():
+    """Weighted moments as NumPy's; only rounding-level spreads count as 0."""
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(50, 3))
+    w = rng.uniform(0.1, 2, size=50)
+    mean, scale = _weighted_scale(v, w / w.sum())
+    np.testing.assert_allclose(mean, np.average(v, axis=0, weights=w), rtol=1e-12)
+    var = np.average((v - mean) ** 2, axis=0, weights=w)
+    np.testing.assert_allclose(scale, np.sqrt(var), rtol=1e-12)
+    p = np.full(50, 1 / 50)
+    y = rng.normal(size=50)
+    _, (s_const,) = _weighted_scale(np.full(50, 1e6) + 1e-10 * (y > 0), p)
+    _, (s_tiny,) = _weighted_scale(1e6 + 1e-6 * y, p)
+    assert s_const == 1.0  # a spread of 1 ulp of 1e6: rounding, not data
+    np.testing.assert_allclose(s_tiny, 1e-6 * y.std(), rtol=1e-4)
 
 
 # -------------------------------------------------------------- magnitudes

@@ -24,7 +24,6 @@ from ._engine import (
     resolve_device,
     run_nuts,
     seed_from,
-    standard_scale,
 )
 
 __all__ = ["PyroBNNRegressor"]
@@ -37,6 +36,8 @@ _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid
 # away from 0 on tiny data.
 _NOISE_PRIOR_LOC = math.log(0.5)
 _NOISE_PRIOR_SCALE = 1.0
+# Initial noise std of the guide, also in target stds (the prior's median).
+_NOISE_INIT = 0.5
 
 # Step-size schedule of SVI (engine options): on each plateau of the smoothed
 # ELBO the step size drops by ``lr_decay_factor``, ``n_lr_decays`` times;
@@ -45,6 +46,23 @@ _SVI_SCHEDULE = {"n_lr_decays": 2, "lr_decay_factor": 0.2, "polyak": True}
 
 
 # ---------------------------------------------------------------- numerics
+def _weighted_scale(v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted column means and stds of ``v`` (float64), for internal scaling.
+
+    ``p`` holds positive weights summing to 1. A column whose std is at the
+    rounding level of its entries (64 ulps of its largest magnitude) is
+    treated as constant and keeps scale 1, so scaling never divides by
+    rounding noise. The threshold is relative, unlike an absolute one: a
+    target like ``1e6 + 1e-6 * y`` still has a resolvable spread (1e-12 of
+    its magnitude, about 4500 ulps) and is standardised as ``y`` would be.
+    """
+    v2 = v.reshape(v.shape[0], -1)
+    mean = p @ v2
+    std = np.sqrt(p @ (v2 - mean) ** 2)
+    rounding = 64 * np.finfo(np.float64).eps * np.max(np.abs(v2), axis=0)
+    return mean, np.where(std <= rounding, 1.0, std)
+
+
 def _layer_shapes(n_features: int, hidden: tuple[int, ...]) -> list[tuple[int, int]]:
     sizes = (n_features, *hidden, 1)
     return list(itertools.pairwise(sizes))
@@ -140,6 +158,25 @@ class _InitLoc:
             parts.append(torch.randn(fi * fo, dtype=value.dtype) / math.sqrt(fi))
             parts.append(torch.zeros(fo, dtype=value.dtype))
         return torch.cat(parts).to(value.device)
+
+
+class _ScaledNormalMixture(NormalMixture):
+    """The :class:`NormalMixture` of ``shift + scale * z``, quantiles via ``z``.
+
+    ``NormalMixture.ppf`` stops its root search at 1e-12 relative to |y|,
+    coarser than the predictive spread when that spread is below about 1e-10
+    of |y| (a target like ``1e6 + 1e-6 * y``). Searching the quantiles of the
+    standardised mixture (|z| about 1) and mapping them back keeps intervals
+    equivariant in the units of y. Every other method is NormalMixture's.
+    """
+
+    def __init__(self, z_locs, z_scales, shift: float, scale: float):
+        super().__init__(z_locs * scale + shift, z_scales * scale)
+        self._standardised = NormalMixture(z_locs, z_scales)
+        self._shift, self._scale = shift, scale
+
+    def ppf(self, q) -> np.ndarray:
+        return self._shift + self._scale * self._standardised.ppf(q)
 
 
 # --------------------------------------------------------------- estimator
@@ -402,9 +439,12 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         rng = check_generator(self.random_state)
         device = resolve_device(self.device)
 
-        # Standardise; a (near-)constant column or target keeps scale 1.
-        x_mean, x_scale = standard_scale(X)
-        y_mean, y_scale = (float(a[0]) for a in standard_scale(y))
+        # Standardise in float64 (the engine casts to float32 afterwards):
+        # the model, its priors and the guide's initialisation live in these
+        # units, which makes the fit equivariant in the units of X and y.
+        p = np.full(X.shape[0], 1.0 / X.shape[0])
+        x_mean, x_scale = _weighted_scale(X, p)
+        y_mean, y_scale = (float(a[0]) for a in _weighted_scale(y, p))
         Xs = (X - x_mean) / x_scale
         ys = (y - y_mean) / y_scale
 
@@ -425,7 +465,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 jit=self.jit,
-                init_loc_fn=_InitLoc(shapes, noise_init=0.5),
+                init_loc_fn=_InitLoc(shapes, noise_init=_NOISE_INIT),
                 init_scale=self.init_scale,
                 rank=self.rank,
                 device=device,
@@ -500,8 +540,8 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
             {"weights": self.weight_samples_},
             device=device,
         )
-        return NormalMixture(
-            locs * self._y_scale + self._y_mean, self.noise_std_samples_
+        return _ScaledNormalMixture(
+            locs, self.noise_std_samples_ / self._y_scale, self._y_mean, self._y_scale
         )
 
     # -------------------------------------------------------------- helpers
