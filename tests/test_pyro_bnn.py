@@ -1,4 +1,5 @@
-"""Tests of PyroBNNRegressor: uncertainty, quality, persistence, isolation."""
+"""Tests of PyroBNNRegressor: uncertainty, quality, persistence, isolation,
+units, weights and faults."""
 
 import pickle
 import threading
@@ -20,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from bayesreg import PyroBNNRegressor
 from bayesreg.datasets import make_seed_problem
 from bayesreg.pyro.bnn import (
+    _BNNModel,
     _layer_shapes,
     _mlp,
     _prior_scales,
@@ -392,16 +394,19 @@ def _bad_refits(X, y):
     huge_y = y.copy()
     huge_y[0] = 1e200
     wide_huge_X = np.hstack([X, X, 1e200 * X])  # validate_data resets first
+    sw = np.ones_like(y)
+    sw[0] = -1.0
     return {
         "nan-X": ({}, (nan_X, y), {}),
         "huge-y": ({}, (X, huge_y), {}),
         "huge-X-new-width": ({}, (wide_huge_X, y), {}),
         "short-y": ({}, (X, y[:-1]), {}),
+        "negative-weight": ({}, (X, y), {"sample_weight": sw}),
         "diverging": ({"learning_rate_init": 1e30}, (np.hstack([X, X]), y), {}),
     }
 
 
-_BAD = ["nan-X", "huge-y", "huge-X-new-width", "short-y"]
+_BAD = ["nan-X", "huge-y", "huge-X-new-width", "short-y", "negative-weight"]
 
 
 @pytest.mark.parametrize("case", [*_BAD, "diverging"])
@@ -433,3 +438,93 @@ def test_failed_fit_leaves_an_unfitted_estimator_unfitted(seed_data, case):
     assert vars(bnn) == state
     with pytest.raises(NotFittedError):
         bnn.predict(X)
+
+
+# ----------------------------------------------------------- sample weights
+def _weight_data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(30, 2))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] + 0.2 * rng.normal(size=30)
+    w = rng.integers(0, 4, size=30)  # zeros included: those rows are dropped
+    X_rep, y_rep = np.repeat(X, w, axis=0), np.repeat(y, w)
+    order = rng.permutation(len(y_rep))  # the order of rows must not matter
+    return X, y, w, X_rep[order], y_rep[order], rng.uniform(-3, 3, size=(20, 2))
+
+
+def test_integer_weights_equal_repeated_rows():
+    """Weight k == k copies: same posterior, early stop and loss per weight.
+
+    Full batch and the same random_state: both fits see the same random
+    draws, and differ only by float32 summation order (weighted sum vs sum
+    over copies, in another order). Measured: means within 1e-6 of the
+    predictive std, loss curves within 1e-7 relative; the same as merely
+    shuffling the repeated rows. A tight ``tol`` makes early stopping
+    decide: unless the loss is normalised by the sum of weights (not the
+    row count), the two fits stop at different epochs.
+    """
+    X, y, w, X_rep, y_rep, X_test = _weight_data()
+    params = dict(
+        hidden_layer_sizes=(16,), batch_size=None, max_iter=300, tol=1e-2,
+        n_iter_no_change=5,
+    )  # fmt: skip
+    weighted = _fast(**params).fit(X, y, sample_weight=w)
+    repeated = _fast(**params).fit(X_rep, y_rep)
+    assert weighted.n_iter_ == repeated.n_iter_ < 300
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-5)
+    a, b = weighted.predict_dist(X_test), repeated.predict_dist(X_test)
+    assert np.all(np.abs(a.mean - b.mean) <= 1e-4 * b.std)
+    np.testing.assert_allclose(a.std, b.std, rtol=1e-4)
+    np.testing.assert_allclose(weighted.noise_std_, repeated.noise_std_, rtol=1e-4)
+
+
+def test_weighted_log_joint_equals_repeated_rows():
+    """The model's log joint (NUTS' potential, SVI's ELBO integrand) in float64."""
+    X, y, w, X_rep, y_rep, _ = _weight_data()
+    shapes = _layer_shapes(2, (4,))
+    model = _BNNModel(shapes, _prior_scales(shapes, 2.0, "fan_in"), "tanh")
+    values = {
+        "weights": torch.linspace(-1, 1, sum(fi * fo + fo for fi, fo in shapes)),
+        "noise_std": torch.tensor(0.3),
+    }
+    values = {k: v.double() for k, v in values.items()}
+
+    def log_joint(X, y, w):
+        data = [torch.as_tensor(a, dtype=torch.float64) for a in (X, y, w)]
+        trace = pyro.poutine.trace(pyro.poutine.condition(model, values)).get_trace(
+            *data, torch.arange(len(y))
+        )
+        return float(trace.log_prob_sum())
+
+    keep = w > 0  # fit drops rows of weight 0; the model takes positive ones
+    weighted = log_joint(X[keep], y[keep], w[keep])
+    assert np.isclose(
+        weighted, log_joint(X_rep, y_rep, np.ones(len(y_rep))), rtol=1e-12
+    )
+    assert not np.isclose(weighted, log_joint(X[keep], y[keep], np.ones(keep.sum())))
+
+
+# -------------------------------------------------------------- convergence
+def test_stopping_at_max_iter_warns_and_names_it(seed_data):
+    X, y = seed_data
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        _fast(max_iter=2).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bnn = _fast(max_iter=500, tol=1.0, n_iter_no_change=2).fit(X, y)
+    assert bnn.n_iter_ < 500
+    assert not [c for c in caught if issubclass(c.category, ConvergenceWarning)]
+
+
+def test_short_nuts_warns_and_refits_drop_the_other_inference(seed_data):
+    """A short NUTS run (with weights) says so; refits keep no stale state."""
+    X, y = seed_data
+    w = np.arange(len(y)) % 3
+    bnn = _fast(hidden_layer_sizes=(3,), max_iter=5).fit(X, y)
+    assert hasattr(bnn, "loss_curve_") and hasattr(bnn, "posterior_")
+    bnn.set_params(inference="nuts", num_warmup=4, num_samples=5, num_chains=1)
+    with pytest.warns(ConvergenceWarning, match="num_warmup"):
+        bnn.fit(X[::3], y[::3], sample_weight=w[::3] + 1.0)
+    assert "max_r_hat" in bnn.diagnostics_
+    assert not hasattr(bnn, "loss_curve_") and not hasattr(bnn, "posterior_")
+    bnn.set_params(inference="svi").fit(X, y, sample_weight=w)
+    assert not hasattr(bnn, "diagnostics_")
