@@ -14,14 +14,16 @@ uncertainty. This module closes that gap in two layers:
 
 Both layers reach the predictive distribution through :func:`predict_dist`,
 which looks through ``Pipeline``, fitted search objects and
-``TransformedTargetRegressor``, and wraps any sklearn regressor whose
-``predict`` accepts ``return_std`` (BayesianRidge, ARDRegression,
-GaussianProcessRegressor) as a Normal.
+``TransformedTargetRegressor`` (pushing the predictive forward through any
+strictly monotone target transform, a log or a ``PowerTransformer``), and
+wraps any sklearn regressor whose ``predict`` accepts ``return_std``
+(BayesianRidge, ARDRegression, GaussianProcessRegressor) as a Normal.
 """
 
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -29,14 +31,21 @@ from scipy import special, stats
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import ARDRegression, BayesianRidge
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .distributions import (
+    _KNOWN_MAPS,
+    _TANH_SINH,
     Normal,
     NormalMixture,
     PredictiveDistribution,
     StudentT,
+    TransformedDistribution,
+    _Affine,
     _check_coverage,
+    _row_chunks,
+    _row_subset,
 )
 
 __all__ = [
@@ -415,7 +424,11 @@ def crps(y_true, y_pred, y_std=None) -> np.ndarray:
     in the units of ``y`` that reduces to the absolute error for a point
     forecast. Computed in closed form for :class:`~bayesreg.distributions.Normal`
     (or ``mean`` and ``y_std``), :class:`~bayesreg.distributions.StudentT`
-    (df > 1) and :class:`~bayesreg.distributions.NormalMixture`.
+    (df > 1) and :class:`~bayesreg.distributions.NormalMixture`, and for a
+    :class:`~bayesreg.distributions.TransformedDistribution` from its
+    quantile function, ``CRPS = 2 integral_0^1 rho_u(y - Q(u)) du`` with the
+    pinball loss ``rho_u``, by tanh-sinh quadrature on either side of
+    ``u = F(y)`` (about 1e-10 relative; infinite where the mean is).
 
     Parameters
     ----------
@@ -432,7 +445,7 @@ def crps(y_true, y_pred, y_std=None) -> np.ndarray:
     Raises
     ------
     TypeError
-        For a distribution type without a closed form here.
+        For any other distribution type.
 
     See Also
     --------
@@ -458,7 +471,50 @@ def crps(y_true, y_pred, y_std=None) -> np.ndarray:
         return crps_student_t(y, dist.df, dist.loc, dist.scale)
     if isinstance(dist, NormalMixture):
         return crps_normal_mixture(y, dist.locs, dist.scales)
+    if isinstance(dist, TransformedDistribution):
+        return _crps_by_quantiles(y, dist)
     raise TypeError(f"no closed-form CRPS for {type(dist).__name__}.")
+
+
+def _crps_by_quantiles(y: np.ndarray, dist: TransformedDistribution) -> np.ndarray:
+    """CRPS from the quantile function, by quadrature.
+
+    ``CRPS = 2 integral_0^1 rho_u(y - Q(u)) du`` with the pinball loss
+    ``rho_u``, split at the kink ``u* = F(y)``::
+
+        CRPS / 2 = integral_0^u* u (y - Q(u)) du
+                 + integral_u*^1 (1 - u) (Q(u) - y) du,
+
+    each piece by the tanh-sinh rule (smooth inside, so about 1e-10
+    relative). Infinite where the predictive mean is (the CRPS needs a
+    finite mean).
+    """
+    finite = np.isfinite(dist.mean)
+    if not np.any(finite):
+        return np.full(dist.n, np.inf)
+    p, c, w = _TANH_SINH
+    tiny = np.finfo(float).tiny
+    u = np.clip(dist.cdf(y), 0.0, 1.0)
+    v = 1.0 - u
+    out = np.empty(dist.n)
+    root = dist._root
+    for rows in _row_chunks(dist.n, 2 * len(w), root):
+        sub = _row_subset(root, rows)
+        sub = root if sub is None else sub
+        ur, vr, yr = u[rows, None], v[rows, None], y[rows, None]
+        lo_p, lo_c = np.maximum(ur * p, tiny), vr + ur * c
+        hi_p, hi_c = ur + vr * p, np.maximum(vr * c, tiny)
+        with np.errstate(invalid="ignore"):
+            below = ((lo_p * (yr - dist._quantile(lo_p, lo_c, rows, sub))) @ w) * u[
+                rows
+            ]
+            above = ((hi_c * (dist._quantile(hi_p, hi_c, rows, sub) - yr)) @ w) * v[
+                rows
+            ]
+        out[rows] = 2.0 * (
+            np.where(u[rows] > 0, below, 0.0) + np.where(v[rows] > 0, above, 0.0)
+        )
+    return np.where(finite, out, np.inf)
 
 
 def mean_crps(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
@@ -812,32 +868,104 @@ def sharpness(y_pred, y_std=None, *, sample_weight=None) -> float:
 # --------------------------------------------------------------------------
 # estimators -> predictive distributions
 # --------------------------------------------------------------------------
-def _affine_of(transformer) -> tuple[float, float]:
-    """(a, s) with ``inverse_transform(z) == a + s z``, or a ValueError."""
+def _affine_of(transformer) -> tuple[float, float] | None:
+    """(a, s) with ``inverse_transform(z) == a + s z``, or None if not affine."""
     z = np.array([[0.0], [1.0], [2.0], [-3.5]])
-    with np.errstate(all="ignore"):
-        v = np.asarray(transformer.inverse_transform(z), dtype=float).reshape(-1)
-        a, s = float(v[0]), float(v[1] - v[0])
-        affine = (
-            v.shape == (4,)
-            and np.all(np.isfinite(v))
-            and s != 0
-            and np.allclose(v, a + s * z[:, 0], rtol=1e-9, atol=0)
-        )
-    if not affine:
-        raise ValueError(
-            "predict_dist supports a TransformedTargetRegressor only when its "
-            "target transform is affine (for example StandardScaler); the "
-            "predictive distribution of a non-linear transform is not a "
-            "bayesreg distribution."
-        )
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = np.asarray(transformer.inverse_transform(z), dtype=float).reshape(-1)
+    except ValueError:
+        return None
+    if v.shape != (4,) or not np.all(np.isfinite(v)):
+        return None
+    a, s = float(v[0]), float(v[1] - v[0])
+    if s == 0 or not np.allclose(v, a + s * z[:, 0], rtol=1e-9, atol=0):
+        return None
     return a, s
 
 
-def _resolve(estimator, X):
-    """Look through wrappers: the final regressor, its input, a y = a + s w map."""
+class _TargetFunction:
+    """A fitted target transformer's ``transform`` or ``inverse_transform``
+    as an elementwise function of arrays of any shape.
+
+    ``TransformedTargetRegressor`` fits its transformer on y as one column,
+    so values go in as (m, 1). Where the transformer refuses a value (a
+    Box-Cox transform of y <= 0) or the value is not finite, the result is
+    NaN, which the push-forward reads as "outside the range".
+    """
+
+    def __init__(self, transformer, method: str):
+        self.transformer, self.method = transformer, method
+
+    def __call__(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        flat = x.reshape(-1, 1)
+        if isinstance(self.transformer, FunctionTransformer):
+            # Its functions directly: FunctionTransformer(validate=True), as
+            # TransformedTargetRegressor builds it, would refuse inf and NaN.
+            t = self.transformer
+            func, kwargs = (
+                (t.func, t.kw_args)
+                if self.method == "transform"
+                else (t.inverse_func, t.inv_kw_args)
+            )
+            out = flat if func is None else func(flat, **(kwargs or {}))
+            return np.asarray(out, dtype=float).reshape(x.shape)
+        out = np.full(flat.shape[0], np.nan)
+        ok = np.isfinite(flat[:, 0])
+        if np.any(ok):
+            out[ok] = self._apply(flat[ok])
+        return out.reshape(x.shape)
+
+    def _apply(self, values: np.ndarray) -> np.ndarray:
+        method = getattr(self.transformer, self.method)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return np.asarray(method(values), dtype=float).reshape(-1)
+            except ValueError:
+                # Some value is refused: find which, one at a time.
+                out = np.full(values.shape[0], np.nan)
+                for i in range(values.shape[0]):
+                    try:
+                        out[i] = np.asarray(method(values[i : i + 1]), float)[0, 0]
+                    except ValueError:
+                        pass
+                return out
+
+    def __repr__(self) -> str:
+        return f"{type(self.transformer).__name__}.{self.method}"
+
+
+def _target_map(transformer):
+    """("affine", a, s) or ("monotone", forward, inverse) for a fitted
+    target transformer of a TransformedTargetRegressor."""
+    affine = _affine_of(transformer)
+    if affine is not None:
+        return ("affine", *affine)
+    if (
+        isinstance(transformer, FunctionTransformer)
+        and not transformer.kw_args
+        and not transformer.inv_kw_args
+        and transformer.inverse_func in _KNOWN_MAPS
+        and _KNOWN_MAPS[transformer.inverse_func][0] is transformer.func
+    ):
+        # np.log / np.exp and friends: the push-forward knows their Jacobian
+        # and (for exp of a Normal) the log-normal moments.
+        return ("monotone", transformer.inverse_func, transformer.func)
+    return (
+        "monotone",
+        _TargetFunction(transformer, "inverse_transform"),
+        _TargetFunction(transformer, "transform"),
+    )
+
+
+def _unwrap(estimator, X):
+    """Look through wrappers: the final regressor, its input, and the fitted
+    target transformers met on the way (outermost first)."""
     Xt = X
-    a, s = 0.0, 1.0
+    targets = []
     while True:
         if isinstance(estimator, Pipeline):
             if len(estimator) > 1:
@@ -845,8 +973,7 @@ def _resolve(estimator, X):
             estimator = estimator[-1]
         elif isinstance(estimator, TransformedTargetRegressor):
             check_is_fitted(estimator)
-            a2, s2 = _affine_of(estimator.transformer_)
-            a, s = a + s * a2, s * s2
+            targets.append(estimator.transformer_)
             estimator = estimator.regressor_
         elif hasattr(estimator, "best_estimator_"):
             estimator = estimator.best_estimator_
@@ -860,7 +987,28 @@ def _resolve(estimator, X):
                 "refit=True to predict with it."
             )
         else:
-            return estimator, Xt, (a, s)
+            return estimator, Xt, targets
+
+
+def _resolve(estimator, X):
+    """The final regressor, its input and the map y = a + s w of the target.
+
+    For callers that need an affine target map (drawing regression
+    functions); a non-affine target transform raises ValueError.
+    """
+    final, Xt, targets = _unwrap(estimator, X)
+    a, s = 0.0, 1.0
+    for transformer in targets:
+        kind, *params = _target_map(transformer)
+        if kind != "affine":
+            raise ValueError(
+                "this needs a TransformedTargetRegressor whose target transform "
+                f"is affine (for example StandardScaler); {transformer!r} is "
+                "not. (predict_dist itself handles any strictly monotone "
+                "transform.)"
+            )
+        a, s = a + s * params[0], s * params[1]
+    return final, Xt, (a, s)
 
 
 def _accepts_return_std(estimator) -> bool:
@@ -912,7 +1060,39 @@ def _affine_dist(dist: PredictiveDistribution, a: float, s: float):
         )
     if isinstance(dist, NormalMixture):
         return NormalMixture(a + s * dist.locs, scale * dist.scales)
-    raise TypeError(f"cannot rescale a {type(dist).__name__} distribution.")
+    # Anything else (a push-forward, a user's distribution): one more map,
+    # whose moments the push-forward carries exactly.
+    affine = _Affine(a, s)
+    return TransformedDistribution(dist, affine, affine.inverse())
+
+
+def _push_forward(dist: PredictiveDistribution, transformer):
+    """The predictive of y from that of the transformed target."""
+    kind, *params = _target_map(transformer)
+    if kind == "affine":
+        return _affine_dist(dist, *params)
+    if getattr(dist, "lazy", False):
+        raise ValueError(
+            "predict_dist maps a lazy (dask) prediction only through an affine "
+            f"target transform; {transformer!r} is not affine. Predict on a "
+            "NumPy X instead."
+        )
+    forward, inverse = params
+    try:
+        return TransformedDistribution(dist, forward, inverse)
+    except ValueError as exc:
+        raise ValueError(
+            f"the target transform {transformer!r} of a TransformedTargetRegressor "
+            "is neither affine nor strictly monotone over the predictive "
+            f"distribution: {exc}"
+        ) from exc
+
+
+def _dist_of(final, Xt, targets) -> PredictiveDistribution:
+    dist = _final_predict_dist(final, Xt)
+    for transformer in reversed(targets):  # innermost transform first
+        dist = _push_forward(dist, transformer)
+    return dist
 
 
 def predict_dist(estimator, X) -> PredictiveDistribution:
@@ -927,9 +1107,15 @@ def predict_dist(estimator, X) -> PredictiveDistribution:
       the last step is resolved;
     * a fitted ``GridSearchCV``, ``RandomizedSearchCV`` or any search object
       with ``best_estimator_`` (refit=True): the best estimator;
-    * a ``TransformedTargetRegressor`` whose target transform is affine
-      (``StandardScaler``, a linear ``func``): the inner distribution mapped
-      back to the scale of y;
+    * a ``TransformedTargetRegressor``: the inner distribution mapped back
+      to the scale of y. An affine target transform (``StandardScaler``, a
+      linear ``func``) keeps the family (a Normal stays Normal); any other
+      strictly monotone transform (``func=np.log, inverse_func=np.exp``,
+      ``PowerTransformer``, ``QuantileTransformer`` with normal output)
+      gives a :class:`~bayesreg.distributions.TransformedDistribution`,
+      the push-forward of the inner distribution through
+      ``inverse_func`` (or ``transformer.inverse_transform``). Nested
+      wrappers compose, innermost transform first;
     * any other regressor whose ``predict`` accepts ``return_std``
       (BayesianRidge, ARDRegression, GaussianProcessRegressor): a Normal
       with that mean and std.
@@ -956,8 +1142,23 @@ def predict_dist(estimator, X) -> PredictiveDistribution:
     ------
     TypeError
         If the final estimator gives no predictive distribution.
+    ValueError
+        If a target transform is not strictly monotone over the predictive
+        distribution (``func=np.square`` on a target of both signs, a
+        ``QuantileTransformer`` fitted to tied values), or is non-linear
+        and the prediction lazy (dask).
     sklearn.exceptions.NotFittedError
         If a search object or wrapper is not fitted.
+
+    Notes
+    -----
+    Through a non-linear target transform the predictive mean is
+    ``E g(Z)``, not the ``TransformedTargetRegressor``'s ``predict``, which
+    is ``g`` of the inner mean (for a symmetric inner predictive, the
+    push-forward's median). A log target with a Student-t inner predictive
+    (``ConjugateLinearRegression`` with unknown noise) has an infinite mean
+    and standard deviation, and so an infinite CRPS; its quantiles,
+    intervals and density are finite and exact.
 
     Examples
     --------
@@ -973,18 +1174,34 @@ def predict_dist(estimator, X) -> PredictiveDistribution:
     >>> dist = predict_dist(pipe, [[0.5]])
     >>> type(dist).__name__, dist.mean.round(1)
     ('Normal', array([1.]))
+
+    A log target: the predictive of y is the push-forward of the inner one.
+
+    >>> from sklearn.compose import TransformedTargetRegressor
+    >>> positive = np.exp(y)
+    >>> ttr = TransformedTargetRegressor(
+    ...     BayesianRidge(), func=np.log, inverse_func=np.exp
+    ... ).fit(X, positive)
+    >>> dist = predict_dist(ttr, [[0.5]])
+    >>> type(dist).__name__
+    'TransformedDistribution'
+    >>> bool(np.allclose(dist.median(), ttr.predict([[0.5]])))
+    True
     """
-    final, Xt, (a, s) = _resolve(estimator, X)
-    return _affine_dist(_final_predict_dist(final, Xt), a, s)
+    return _dist_of(*_unwrap(estimator, X))
 
 
 def log_predictive_density(estimator, X, y) -> np.ndarray:
     """Pointwise log predictive density of a fitted estimator, shape (n,).
 
     Uses the final regressor's own ``log_predictive_density`` when it has
-    one (every bayesreg estimator: exact for closed-form predictives, a
-    log-mean-exp over posterior draws otherwise), and the log density of
-    :func:`predict_dist` otherwise (Gaussian for sklearn regressors).
+    one and no target transform lies between (every bayesreg estimator:
+    exact for closed-form predictives, a log-mean-exp over posterior draws
+    otherwise), and the log density of :func:`predict_dist` otherwise
+    (Gaussian for sklearn regressors). Through a
+    ``TransformedTargetRegressor`` that density carries the log-Jacobian of
+    the target transform, ``log p(y) = log p_z(f(y)) + log |f'(y)|``, and is
+    ``-inf`` outside the range of the inverse transform.
 
     Parameters
     ----------
@@ -1007,15 +1224,14 @@ def log_predictive_density(estimator, X, y) -> np.ndarray:
     >>> log_predictive_density(BayesianRidge().fit(X, y), X[:2], y[:2]).shape
     (2,)
     """
-    final, Xt, (a, s) = _resolve(estimator, X)
-    if (
-        a == 0.0
-        and s == 1.0
-        and callable(getattr(final, "log_predictive_density", None))
-    ):
+    final, Xt, targets = _unwrap(estimator, X)
+    identity = all(_target_map(t) == ("affine", 0.0, 1.0) for t in targets)
+    if identity and callable(getattr(final, "log_predictive_density", None)):
         logp = np.asarray(final.log_predictive_density(Xt, y), dtype=float)
     else:
-        dist = _affine_dist(_final_predict_dist(final, Xt), a, s)
+        # Through a target transform: the density of the push-forward, with
+        # the log-Jacobian of the transform.
+        dist = _dist_of(final, Xt, targets)
         logp = dist.logpdf(_check_y_true(y, dist.n))
     return _check_log_density(logp)
 
@@ -1102,8 +1318,9 @@ class PredictiveScorer:
     metric : str
         One of :func:`get_scorer_names`:
 
-        * ``"neg_nlpd"``: minus :func:`mean_nlpd`, using the estimator's own
-          ``log_predictive_density`` when it has one;
+        * ``"neg_nlpd"``: minus :func:`mean_nlpd`, by
+          :func:`log_predictive_density` (the estimator's own when it has
+          one, with the Jacobian of any target transform);
         * ``"neg_crps"``: minus :func:`mean_crps`;
         * ``"neg_interval_score"``: minus :func:`interval_score`;
         * ``"neg_coverage_error"``: minus ``|observed - nominal coverage|``;
