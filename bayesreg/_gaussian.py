@@ -129,6 +129,17 @@ def gram_stats(
     return GramStats(n, x_mean, y_mean, xtx, xty, yty, center)
 
 
+def column_scale(stats: GramStats) -> np.ndarray:
+    """Each column's spread in ``stats``: its weighted std when they are
+    centred, its root mean square when not; 1 for a column without spread
+    (whose coefficient the data do not inform)."""
+    d = stats.xtx.shape[0]
+    if stats.n <= 0 or d == 0:
+        return np.ones(d)
+    sd = np.sqrt(np.clip(np.diag(stats.xtx), 0.0, None) / stats.n)
+    return np.where(sd > 0, sd, 1.0)
+
+
 def merge_stats(a: GramStats, b: GramStats) -> GramStats:
     """Statistics of the union of two data sets (Chan, Golub & LeVeque 1979).
 

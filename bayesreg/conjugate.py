@@ -17,7 +17,11 @@ from ._base import BayesianRegressorMixin
 from .distributions import Normal, PredictiveDistribution, StudentT, _check_n_samples
 from .utils._random import check_generator
 from .utils._state import restore_on_error
-from .utils._validation import validated_gram_stats, validated_X
+from .utils._validation import (
+    check_noise_posterior_proper,
+    validated_gram_stats,
+    validated_X,
+)
 
 __all__ = ["ConjugateLinearRegression"]
 
@@ -487,7 +491,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         # Per-column spread of the data seen so far (centred when
         # fit_intercept): "auto" measures each coefficient's prior std per
         # standardised column, so the prior follows the units of X.
-        col_sd = _column_scale(stats)
+        col_sd = _gaussian.column_scale(stats)
         y_var = float(stats.yty / stats.n) if stats.n > 0 else 0.0
         prior_scale = 1.0
         if self.fit_hyperparameters:
@@ -517,16 +521,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         elif self.noise_std is None:
             a0 = float(self.noise_prior_shape)
             b0 = float(self.noise_prior_scale) * y_var
-            n_eff = stats.n - 1.0 if stats.centered else stats.n
-            if a0 + 0.5 * n_eff <= 0:
-                raise ValueError(
-                    "The noise posterior is improper: with noise_std=None, "
-                    f"noise_prior_shape={self.noise_prior_shape} and "
-                    f"fit_intercept={self.fit_intercept}, at least "
-                    f"{2 if stats.centered else 1} samples are needed "
-                    f"(n_samples={stats.n:g}, weighted). Fit more samples, or "
-                    "give noise_std or a proper noise prior."
-                )
+            check_noise_posterior_proper(stats, a0, self.fit_intercept)
             self.n_iter_ = 1
             if auto:
                 opt = _gaussian.evidence_prior_scale(
@@ -760,17 +755,6 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
 def _is_auto(value) -> bool:
     return isinstance(value, str) and value == "auto"
-
-
-def _column_scale(stats: _gaussian.GramStats) -> np.ndarray:
-    """Each column's spread in the statistics: its (weighted) std when they
-    are centred, its root mean square when not; 1 for a column without
-    spread (its coefficient is not informed by the data anyway)."""
-    d = stats.xtx.shape[0]
-    if stats.n <= 0 or d == 0:
-        return np.ones(d)
-    sd = np.sqrt(np.clip(np.diag(stats.xtx), 0.0, None) / stats.n)
-    return np.where(sd > 0, sd, 1.0)
 
 
 def _same_param(a, b) -> bool:

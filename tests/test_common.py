@@ -30,7 +30,8 @@ REGRESSORS = [
     RidgeMAP(),
     RidgeMAP(alpha=0.0, fit_intercept=False),
     ConjugateLinearRegression(),
-    ConjugateLinearRegression(noise_std=None),
+    ConjugateLinearRegression(noise_std=1.0),
+    ConjugateLinearRegression(noise_std=1.0, prior_std=1.0),
     ConjugateLinearRegression(fit_hyperparameters=True),
     FAST_SVI_LINEAR,
     FAST_BNN,
@@ -55,7 +56,23 @@ CONTRACT_ONLY = [
 ]
 
 
-@parametrize_with_checks(REGRESSORS + TRANSFORMERS)
+def _expected_failed_checks(estimator) -> dict[str, str]:
+    """Known, justified failures of sklearn's checks (never silent skips)."""
+    if isinstance(estimator, (PyroBayesianLinear, PyroBNNRegressor)):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "stochastic optimisation: weights equal repeated rows up to "
+                "rounding carried along the SVI trajectory (about 1e-6 relative "
+                "for PyroBayesianLinear, float32 4e-6 for the BNN), above the "
+                "check's 1e-7; tested at those tolerances in test_pyro_*.py"
+            )
+        }
+    return {}
+
+
+@parametrize_with_checks(
+    REGRESSORS + TRANSFORMERS, expected_failed_checks=_expected_failed_checks
+)
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sklearn_compatible(estimator, check):
     check(estimator)

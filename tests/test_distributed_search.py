@@ -50,7 +50,7 @@ def _searches():
             n_posterior_samples=30,
             random_state=0,
         ),
-        {"prior_std": [0.01, 0.3, 10.0]},
+        {"noise_std": [None, 0.05, 2.0]},
         scoring=neg_nlpd_scorer,
         cv=KFold(2, shuffle=True, random_state=0),
     )

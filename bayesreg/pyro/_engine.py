@@ -126,22 +126,6 @@ def standard_scale(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(std <= 1e-12 * (1.0 + np.abs(mean)), 1.0, std)
 
 
-@contextmanager
-def unfitted_on_error(estimator) -> Iterator[None]:
-    """Leave ``estimator`` unfitted if the block raises.
-
-    Every public fitted attribute (name ending in ``_``, including those
-    ``validate_data`` set) is removed, so a failed fit or refit never leaves
-    a half-updated or stale model behind and ``check_is_fitted`` fails.
-    """
-    try:
-        yield
-    except BaseException:
-        for name in [k for k in vars(estimator) if k.endswith("_")]:
-            delattr(estimator, name)
-        raise
-
-
 def seed_from(rng: np.random.Generator) -> int:
     """A 63-bit torch seed drawn from a NumPy generator."""
     return int(rng.integers(0, 2**63 - 1))
@@ -385,6 +369,7 @@ def fit_svi(
     num_threads: int | None = None,
     verbose: int = 0,
     desc: str = "SVI",
+    n_rows: float | None = None,
 ) -> SVIResult:
     """Fit an autoguide to ``model`` by stochastic variational inference.
 
@@ -432,6 +417,12 @@ def fit_svi(
         ``>= 1`` shows a tqdm progress bar with the current ELBO.
     desc : str
         Progress bar label.
+    n_rows : float or None
+        Number of training rows that the loss is normalised by (the
+        ``loss_curve`` is per row, and ``tol`` is per row). ``None``: the
+        first axis of ``data``. A model written on sufficient statistics
+        (whose data have no row axis) passes the (weighted) row count; it
+        must then be fitted full batch.
 
     Returns
     -------
@@ -462,6 +453,7 @@ def fit_svi(
         elbo_kwargs["ignore_jit_warnings"] = True
     elbo = elbo_cls(**elbo_kwargs)
 
+    per_row = float(n if n_rows is None else n_rows)
     loss_curve: list[float] = []
     lr = float(learning_rate_init)
     converged = False
@@ -485,7 +477,16 @@ def fit_svi(
                 total = 0.0
                 for step in range(steps_per_epoch):
                     idx = full_idx if bs == n else perm[step * bs : (step + 1) * bs]
-                    loss = elbo.loss_and_grads(model, auto, *tensors, idx)
+                    try:
+                        loss = elbo.loss_and_grads(model, auto, *tensors, idx)
+                    except ValueError as err:
+                        # After a first good step, a distribution's argument
+                        # check failing (a NaN or infinite scale) means the
+                        # last step left the region where the model is finite.
+                        if epoch == 1 and step == 0:
+                            raise
+                        where = f"epoch {epoch}, step {step + 1}"
+                        raise _diverged(where, math.nan, lr) from err
                     if not math.isfinite(loss):
                         raise _diverged(f"epoch {epoch}, step {step + 1}", loss, lr)
                     optim.step()
@@ -495,10 +496,10 @@ def fit_svi(
                         n_avg += 1
                         with torch.no_grad():
                             torch._foreach_lerp_(avg, params, 1.0 / n_avg)
-                epoch_loss = total / (steps_per_epoch * n)
+                epoch_loss = total / (steps_per_epoch * per_row)
                 loss_curve.append(epoch_loss)
                 if verbose:
-                    bar.set_postfix(elbo=f"{-epoch_loss * n:.4g}", refresh=False)
+                    bar.set_postfix(elbo=f"{-epoch_loss * per_row:.4g}", refresh=False)
                     bar.update()
                 # Early stopping on the smoothed loss (MLPRegressor's rule).
                 smoothed = (

@@ -9,102 +9,206 @@ import numpy as np
 import pyro
 import pyro.distributions as dist
 import torch
+from pyro.infer.autoguide.initialization import init_to_value
+from scipy import linalg, special
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
-
-from .._base import BayesianRegressorMixin
-from ..distributions import NormalMixture, _check_n_samples
-from ..utils._random import check_generator
-from ._engine import (
-    GUIDES,
-    fit_svi,
-    resolve_device,
-    run_nuts,
-    seed_from,
-    standard_scale,
-    unfitted_on_error,
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
 )
+
+from .. import _gaussian
+from .._base import BayesianRegressorMixin
+from ..distributions import Normal, NormalMixture, _check_n_samples
+from ..utils._random import check_generator
+from ..utils._state import check_magnitude, restore_on_error
+from ..utils._validation import check_noise_posterior_proper
+from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
 
 __all__ = ["PyroBayesianLinear"]
 
+#: quadrature nodes over the guide's log noise scale in the SVI predictive
+_NOISE_NODES = 64
 
-class _LinearModel:
-    """The model on the scaled data (a callable for the engine).
 
-    ``coef ~ N(0, diag(coef_scale^2))``, a flat intercept, and either a fixed
-    noise scale or ``noise_std ~ HalfNormal(noise_prior_scale)``.
+class _RotatedLinearModel:
+    """The model in decorrelated coordinates, likelihood on sufficient statistics.
+
+    On standardised data the coefficients are ``w_s = M xi`` (see
+    :class:`_Design`), in which the likelihood and the prior are
+    both diagonal. Latents: the noise scale ``noise_std`` (unless fixed),
+    ``xi`` and, with an intercept, ``intercept`` (the standardised intercept
+    times sqrt(n)). With ``s`` the noise std of the standardised target::
+
+        p(s) ~ s^-(2 a0 + 1) exp(-b0 / s^2)   (s^2 ~ InvGamma(a0, b0); a0=b0=0: 1/s)
+        xi_i | s ~ N(0, s^2 (1 + l_i)),      p(intercept) = 1
+        log p(y | ...) = -n log s - n/2 log(2 pi) - RSS / (2 s^2),
+        RSS = yty - 2 xi.h + sum_i q_i xi_i^2 + intercept^2.
+
+    Called as ``model(moments, h, q, idx)`` with ``moments = [n, yty]``.
+    Every expression broadcasts over a leading particle dimension.
     """
 
-    def __init__(self, coef_scale, fit_intercept, noise_std, noise_prior_scale):
-        self.coef_scale = coef_scale
+    def __init__(self, xi_scale, fit_intercept, noise_std, a0, b0):
+        self.xi_scale = xi_scale
         self.fit_intercept = fit_intercept
         self.noise_std = noise_std
-        self.noise_prior_scale = noise_prior_scale
+        self.a0 = a0
+        self.b0 = b0
 
-    def _latents(self, like: torch.Tensor):
-        """Sample the coefficients, the intercept and the noise scale."""
-        coef = pyro.sample(
-            "coef",
-            dist.Normal(torch.zeros_like(self.coef_scale), self.coef_scale).to_event(1),
-        )
-        mean_shift = 0.0
-        if self.fit_intercept:
-            # A flat (improper) prior: a Normal whose log density is masked out.
-            mean_shift = pyro.sample(
-                "intercept", dist.Normal(like.new_zeros(()), 1.0).mask(False)
-            )
+    def __call__(self, moments, h, q, idx):
+        n, yty = moments[0], moments[1]
         if self.noise_std is None:
-            sigma = pyro.sample(
-                "noise_std", dist.HalfNormal(like.new_tensor(self.noise_prior_scale))
+            # A masked (flat) base on the positive half-line; the prior enters
+            # as a factor, which also covers the improper Jeffreys prior.
+            s = pyro.sample(
+                "noise_std", dist.LogNormal(h.new_zeros(()), 1.0).mask(False)
+            )
+            log_s = torch.log(s)
+            pyro.factor("noise_prior", -(2.0 * self.a0 + 1.0) * log_s - self.b0 / s**2)
+            scale = s.unsqueeze(-1) * self.xi_scale
+        else:
+            s = h.new_tensor(self.noise_std)
+            log_s = torch.log(s)
+            scale = s * self.xi_scale
+        xi = pyro.sample(
+            "xi", dist.Normal(torch.zeros_like(self.xi_scale), scale).to_event(1)
+        )
+        rss = yty - 2.0 * (xi * h).sum(-1) + (q * xi * xi).sum(-1)
+        if self.fit_intercept:
+            beta = pyro.sample(
+                "intercept", dist.Normal(h.new_zeros(()), 1.0).mask(False)
+            )
+            rss = rss + beta * beta
+        loglik = -n * log_s - 0.5 * n * math.log(2 * math.pi) - 0.5 * rss / s**2
+        pyro.factor("obs", loglik)
+
+
+class _Design:
+    """Everything that maps the model's latents back to the data's units."""
+
+    def __init__(self, stats, prior_std_s):
+        # Standardised statistics: columns and y divided by their spread.
+        self.n = float(stats.n)
+        self.x_mean = stats.x_mean
+        self.y_mean = float(stats.y_mean)
+        self.x_scale = _gaussian.column_scale(stats)
+        y_sd = math.sqrt(stats.yty / stats.n) if stats.n > 0 else 0.0
+        self.y_scale = y_sd if y_sd > 0 else 1.0
+        self.centered = bool(stats.centered)
+        xtx = stats.xtx / np.outer(self.x_scale, self.x_scale)
+        xty = stats.xty / (self.x_scale * self.y_scale)
+        self.yty = float(stats.yty / self.y_scale**2)
+        # Rotation (the SVD of the standardised design, whitened by the
+        # prior): G = P X'X P = V diag(l) V', w_s = P V diag(1/sqrt(1 + l)) xi.
+        G = prior_std_s[:, None] * xtx * prior_std_s[None, :]
+        lam, V = linalg.eigh(0.5 * (G + G.T), check_finite=False)
+        lam = np.clip(lam, 0.0, None)
+        self.lam = lam
+        self.M = prior_std_s[:, None] * V / np.sqrt(1.0 + lam)[None, :]
+        self.h = self.M.T @ xty
+        self.q = lam / (1.0 + lam)
+
+    def coef_map(self) -> np.ndarray:
+        """(d, d) matrix taking xi to the coefficients on the original scale."""
+        return (self.y_scale / self.x_scale)[:, None] * self.M
+
+    def to_original(self, draws: dict, noise_std) -> dict[str, np.ndarray]:
+        """Map latent draws (S, ...) to coefficients, intercepts, noise stds."""
+        coef = draws["xi"] @ self.coef_map().T
+        S = coef.shape[0]
+        if self.centered:
+            intercept = (
+                self.y_mean
+                + self.y_scale * draws["intercept"] / math.sqrt(self.n)
+                - coef @ self.x_mean
             )
         else:
-            sigma = like.new_tensor(self.noise_std)
-        return coef, mean_shift, sigma
+            intercept = np.zeros(S)
+        if noise_std is None:
+            noise = draws["noise_std"] * self.y_scale
+        else:
+            noise = np.full(S, float(noise_std))
+        return {"coef": coef, "intercept": intercept, "noise_std": noise}
 
-    def __call__(self, X, y, idx):
-        coef, mean_shift, sigma = self._latents(X)
-        with pyro.plate("data", X.shape[0], subsample=idx):
-            # Vectorised ELBO particles give coef the shape (P, 1, d) and the
-            # scalars (P, 1); (X * coef).sum(-1) then has the shape (P, batch).
-            mean = (X[idx] * coef).sum(-1) + mean_shift
-            pyro.sample("obs", dist.Normal(mean, sigma), obs=y[idx])
+    def function_rows(self, X: np.ndarray, sites) -> tuple[np.ndarray, float]:
+        """(A, f0) with f(x) = f0 + A x_packed for the packed latents."""
+        D = sum(s.size for s in sites)
+        A = np.zeros((X.shape[0], D))
+        pos = 0
+        for site in sites:
+            block = slice(pos, pos + site.size)
+            if site.name == "xi":
+                Xs = (X - self.x_mean) / self.x_scale
+                A[:, block] = self.y_scale * (Xs @ self.M)
+            elif site.name == "intercept":
+                A[:, block] = self.y_scale / math.sqrt(self.n)
+            pos += site.size
+        return A, self.y_mean if self.centered else 0.0
 
 
-class _LinearModelStats(_LinearModel):
-    """The same model, its Gaussian likelihood written through sufficient statistics.
+def _mode_values(design: _Design, fit_intercept: bool, device) -> dict:
+    """The model's conditional mode in closed form, where SVI's guide starts.
 
-    ``sum_i (y_i - x_i.w - b)^2 = yty - 2 w.Xty - 2 b sum(y) + w' XtX w
-    + 2 b w.sum(x) + n b^2``, so the log likelihood and its gradient cost
-    O(d^2) whatever n is. Used for full-batch NUTS, where it gives the same
-    posterior as the per-observation model at a fraction of the cost.
-    Called as ``model(xtx, xty, moments, idx)`` with ``moments = [n, sum(y),
-    yty, *sum(x)]``; ``idx`` (the engine's row index) is not needed.
+    Given the noise, the posterior of ``xi`` is N(h, s^2 I) and that of the
+    intercept N(0, s^2); the noise starts at the residual std of that mode.
+    SVI then has to learn the spread and the noise, which the ELBO resolves
+    well; its early-stopping rule cannot see a mean a tenth of a posterior
+    sd off (that costs 0.005 nats), so a fit started far away may stop there.
+    """
+    rss = design.yty - float(np.sum((2.0 - design.q) * design.h**2))
+    n_eff = design.n - 1.0 if fit_intercept else design.n
+    noise = math.sqrt(max(rss, 1e-10 * design.yty, 1e-300) / max(n_eff, 1.0))
+
+    def t(v):
+        return torch.as_tensor(v, dtype=torch.float64, device=device)
+
+    return {"xi": t(design.h), "intercept": t(0.0), "noise_std": t(noise)}
+
+
+class _ScaleMixture(NormalMixture):
+    """The SVI predictive with learned noise: a quadrature over the noise.
+
+    Components are equally weighted nodes of the guide's log noise scale;
+    the regression function's variance is known exactly (``epistemic``), so
+    the split of the variance does not depend on the quadrature.
     """
 
-    def __call__(self, xtx, xty, moments, idx):
-        coef, b, sigma = self._latents(xtx)
-        n, y_sum, yty, x_sum = moments[0], moments[1], moments[2], moments[3:]
-        rss = (
-            yty
-            - 2.0 * coef @ xty
-            - 2.0 * b * y_sum
-            + coef @ xtx @ coef
-            + 2.0 * b * (coef @ x_sum)
-            + n * b * b
-        )
-        loglik = -n * torch.log(sigma) - 0.5 * n * math.log(2 * math.pi)
-        pyro.factor("obs", loglik - 0.5 * rss / sigma**2)
+    def __init__(self, locs, scales, epistemic, aleatoric):
+        super().__init__(locs, scales)
+        self._epistemic = epistemic
+        self._aleatoric = aleatoric
+
+    @property
+    def epistemic_std(self) -> np.ndarray:
+        return self._epistemic
+
+    @property
+    def aleatoric_std(self) -> np.ndarray:
+        return self._aleatoric
+
+
+def _normal_nodes(k: int) -> np.ndarray:
+    """k equally weighted N(0, 1) nodes (midpoint quantiles), with mean 0 and
+    second moment rescaled to exactly 1."""
+    z = special.ndtri((np.arange(k) + 0.5) / k)
+    return z / np.sqrt(np.mean(z**2))
 
 
 class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
     """Bayesian linear regression fitted with Pyro, by SVI or by NUTS.
 
-    The posterior over the coefficients, the intercept and (optionally) the
-    noise scale is approximated by an autoguide fitted with stochastic
-    variational inference (``inference="svi"``) or sampled with the No-U-Turn
-    sampler (``inference="nuts"``). Predictions are the posterior predictive:
-    a mixture over ``n_posterior_samples`` posterior draws.
+    The model and its parameters are those of
+    :class:`~bayesreg.ConjugateLinearRegression`, in the same units, so the
+    two differ only by inference error: with the defaults the noise is
+    unknown under the scale-free prior, each coefficient's prior std is
+    measured per standardised column in units of the noise, and its scale
+    is chosen by the evidence. The posterior over the coefficients, the
+    intercept and the noise is approximated by an autoguide fitted with
+    stochastic variational inference (``inference="svi"``) or sampled with
+    the No-U-Turn sampler (``inference="nuts"``).
 
     Each fit has its own Pyro parameter store and its own seeded random
     stream, so estimators never interfere with each other or with the global
@@ -114,21 +218,30 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
     ----------
     inference : {"svi", "nuts"}, default="svi"
         Variational inference with ``guide`` or Hamiltonian Monte Carlo.
-    prior_std : float, default=1.0
-        Standard deviation of the Gaussian prior on each coefficient, on the
-        original scale of X and y.
+    prior_std : "auto", float or array-like of shape (n_features,), \
+            default="auto"
+        Prior std of each coefficient, as in ConjugateLinearRegression:
+        ``"auto"`` is ``c * noise / sd(x_j)`` with the unit-free ``c``
+        maximising the closed-form evidence of this linear model; a number
+        is in units of the noise std with ``noise_std=None`` and in units of
+        the coefficients with a known ``noise_std``.
     noise_std : float or None, default=None
-        Known observation noise standard deviation (original scale of y).
-        ``None`` learns it with the prior ``HalfNormal(std(y))``.
+        Known noise std (units of y); ``None`` learns it under the
+        inverse-gamma prior below.
+    noise_prior_shape : float, default=0.0
+        Shape a0 of the inverse-gamma prior on the noise variance.
+    noise_prior_scale : float, default=0.0
+        Its scale b0 as a fraction of the variance of y: ``s^2 ~
+        InvGamma(a0, b0 var(y))``; ``a0 = b0 = 0`` is Jeffreys' p(s^2) ~
+        1/s^2.
     fit_intercept : bool, default=True
-        Fit an intercept, with a flat (improper) prior, as
-        :class:`~bayesreg.ConjugateLinearRegression` does.
-    standardize : bool, default=True
-        Fit on standardised X and y. The prior is transformed with the data,
-        so this changes the numerics only, never the model.
-    guide : {"diagonal", "multivariate", "lowrank"}, default="multivariate"
+        Fit an intercept with a flat (improper) prior.
+    guide : {"diagonal", "multivariate", "lowrank"}, default="diagonal"
         Autoguide for SVI: ``AutoDiagonalNormal``,
         ``AutoMultivariateNormal`` or ``AutoLowRankMultivariateNormal``.
+        In the model's decorrelated coordinates (see Notes) the posterior
+        given the noise is diagonal, so the diagonal guide is exact there
+        and, with the fewest parameters, the least noisy to fit.
     learning_rate_init : float, default=0.05
         Adam's initial step size.
     learning_rate : {"adaptive", "constant"}, default="adaptive"
@@ -138,25 +251,24 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         removes the optimiser's jitter from the posterior. ``"constant"``:
         stop at the first plateau.
     max_iter : int, default=2000
-        Maximum number of SVI epochs.
-    batch_size : int or None, default=None
-        Minibatch size for SVI; ``None`` uses all rows each step.
+        Maximum number of SVI steps; stopping there warns with a
+        ConvergenceWarning that names this parameter.
     tol : float, default=1e-4
         Required decrease of the smoothed per-row negative ELBO.
     n_iter_no_change : int, default=20
-        Epochs without a ``tol`` improvement that make a plateau.
-    num_particles : int, default=32
-        ELBO samples per step (vectorised); more particles give the guide's
-        scale a much less noisy gradient.
+        Steps without a ``tol`` improvement that make a plateau.
+    num_particles : int, default=128
+        ELBO samples per step (vectorised; the likelihood costs O(d) per
+        sample). Fewer particles leave a noisier posterior mean.
     num_warmup : int, default=500
         NUTS warm-up (adaptation) steps per chain.
-    num_samples : int, default=500
+    num_samples : int, default=1000
         NUTS draws kept per chain.
     num_chains : int, default=2
         NUTS chains, run one after the other.
     n_posterior_samples : int, default=200
-        Posterior draws behind every prediction (NUTS draws are thinned
-        evenly to this number).
+        Posterior draws kept in ``posterior_samples_``; with NUTS, the draws
+        behind every prediction (thinned evenly to this number).
     jit : bool or "auto", default="auto"
         Compile the model with the PyTorch JIT (``JitTrace_ELBO``, NUTS
         ``jit_compile``); ``"auto"`` compiles for NUTS only.
@@ -180,14 +292,18 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
     noise_std_ : float
         Posterior mean of the noise standard deviation (``noise_std`` when
         it is fixed).
+    prior_std_ : ndarray of shape (n_features,)
+        Prior std of each coefficient used by the fit (units as
+        ``prior_std``).
+    prior_scale_ : float
+        The evidence's factor ``c`` for ``prior_std="auto"``; 1.0 otherwise.
     posterior_samples_ : dict of str to ndarray
-        The draws behind the predictions: ``"coef"`` (S, n_features),
-        ``"intercept"`` (S,) and ``"noise_std"`` (S,), S =
-        ``n_posterior_samples``.
+        Posterior draws: ``"coef"`` (S, n_features), ``"intercept"`` (S,)
+        and ``"noise_std"`` (S,), S = ``n_posterior_samples``.
     loss_curve_ : list of float
-        Per-epoch mean negative ELBO per training row (SVI only).
+        Per-step mean negative ELBO per training row (SVI only).
     n_iter_ : int
-        Number of SVI epochs run (SVI only).
+        Number of SVI steps run (SVI only).
     diagnostics_ : dict
         NUTS only: ``"r_hat"`` and ``"ess"`` per site (split R-hat and
         effective sample size), ``"max_r_hat"``, ``"min_ess"``,
@@ -199,37 +315,44 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
 
     See Also
     --------
-    bayesreg.ConjugateLinearRegression : The exact posterior of the same
-        model when the noise is known.
+    bayesreg.ConjugateLinearRegression : the exact posterior of the same
+        model.
 
     Notes
     -----
-    The model, on the original scale::
+    The model (ConjugateLinearRegression's), with sd_j the spread of column
+    j and var(y) that of y over the training data::
 
-        w_j ~ Normal(0, prior_std^2)          j = 1..d
-        b ~ flat                              (if fit_intercept)
-        sigma ~ HalfNormal(std(y))            (unless noise_std is given)
-        y_i | x_i ~ Normal(b + x_i^T w, sigma^2)
+        p(b) = 1,    s^2 ~ InvGamma(a0, b0 var(y))   (a0 = b0 = 0: p ~ 1/s^2)
+        w_j | s^2 ~ N(0, s^2 c^2 / sd_j^2)           (prior_std="auto")
+        y_i | x_i ~ N(b + x_i^T w, s^2)
 
-    With ``standardize=True`` the fit runs on ``(X - mean) / sd_X`` and
-    ``(y - mean) / sd_y`` (no centring without an intercept), with the prior
-    scales mapped exactly: ``w_std_j ~ Normal(0, (prior_std sd_X_j / sd_y)^2)``
-    and ``sigma_std ~ HalfNormal(std(y) / sd_y)``. The flat intercept prior is
-    invariant. With known noise this is the model of
-    ``ConjugateLinearRegression(prior_std, noise_std)``, whose posterior is
-    exact.
+    Parametrisation: X and y are standardised (weighted means and spreads),
+    and with P the prior stds of the standardised coefficients in noise
+    units and P X'X P = V diag(l) V' (the SVD of the standardised design,
+    whitened by the prior, as the QR reparametrisation of the Stan manual),
+    the coefficients are w_s = P V diag(1 / sqrt(1 + l)) xi. Given the
+    noise, prior and likelihood are then both diagonal in xi and every xi_i
+    has posterior std s: correlated designs (polynomials, interactions)
+    give SVI and NUTS an isotropic target. The likelihood is written on the
+    sufficient statistics (O(d) per step whatever n); ``sample_weight``
+    weights them (a weight k counts a row k times).
 
-    The predictive distribution of a new y at x is the mixture over posterior
-    draws s of ``Normal(b_s + x^T w_s, sigma_s^2)``.
+    Predictions with SVI are exact for the Gaussian guide: the regression
+    function is linear in the latents, so its mean and variance are closed
+    form; with known noise the predictive is that Normal, with learned
+    noise a 64-node quadrature over the guide's log noise scale (the
+    function conditioned on each node). With NUTS the predictive is the
+    mixture over ``n_posterior_samples`` draws of Normal(b_s + x^T w_s,
+    s_s^2).
 
     References
     ----------
     .. [1] Bingham et al., "Pyro: Deep Universal Probabilistic Programming",
        JMLR 20(28), 2019.
     .. [2] Hoffman and Gelman, "The No-U-Turn Sampler", JMLR 15, 2014.
-    .. [3] Vehtari et al., "Rank-normalization, folding, and localization: an
-       improved R-hat for assessing convergence of MCMC", Bayesian Analysis
-       16(2), 2021.
+    .. [3] Stan Development Team, *Stan User's Guide*, "The QR
+       reparameterization" (linear regression chapter).
 
     Examples
     --------
@@ -238,7 +361,7 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(50, 2))
     >>> y = X @ [1.0, -2.0] + 0.1 * rng.normal(size=50)
-    >>> reg = PyroBayesianLinear(max_iter=300, random_state=0).fit(X, y)
+    >>> reg = PyroBayesianLinear(random_state=0).fit(X, y)
     >>> reg.coef_.round(1)
     array([ 1., -2.])
     >>> reg.predict_interval(X[:1]).shape
@@ -247,15 +370,19 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "inference": [StrOptions({"svi", "nuts"})],
-        "prior_std": [Interval(Real, 0, None, closed="neither")],
+        "prior_std": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+            "array-like",
+        ],
         "noise_std": [Interval(Real, 0, None, closed="neither"), None],
+        "noise_prior_shape": [Interval(Real, 0, None, closed="left")],
+        "noise_prior_scale": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
-        "standardize": ["boolean"],
         "guide": [StrOptions(set(GUIDES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions({"adaptive", "constant"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "num_particles": [Interval(Integral, 1, None, closed="left")],
@@ -273,20 +400,20 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         self,
         *,
         inference: str = "svi",
-        prior_std: float = 1.0,
+        prior_std="auto",
         noise_std: float | None = None,
+        noise_prior_shape: float = 0.0,
+        noise_prior_scale: float = 0.0,
         fit_intercept: bool = True,
-        standardize: bool = True,
-        guide: str = "multivariate",
+        guide: str = "diagonal",
         learning_rate_init: float = 0.05,
         learning_rate: str = "adaptive",
         max_iter: int = 2000,
-        batch_size: int | None = None,
         tol: float = 1e-4,
         n_iter_no_change: int = 20,
-        num_particles: int = 32,
+        num_particles: int = 128,
         num_warmup: int = 500,
-        num_samples: int = 500,
+        num_samples: int = 1000,
         num_chains: int = 2,
         n_posterior_samples: int = 200,
         jit: bool | str = "auto",
@@ -297,13 +424,13 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         self.inference = inference
         self.prior_std = prior_std
         self.noise_std = noise_std
+        self.noise_prior_shape = noise_prior_shape
+        self.noise_prior_scale = noise_prior_scale
         self.fit_intercept = fit_intercept
-        self.standardize = standardize
         self.guide = guide
         self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate
         self.max_iter = max_iter
-        self.batch_size = batch_size
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.num_particles = num_particles
@@ -317,13 +444,16 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the posterior by SVI or NUTS.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows' likelihood terms; a weight of
+            k counts a row k times.
 
         Returns
         -------
@@ -331,53 +461,98 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
 
         Raises
         ------
+        ValueError
+            For invalid input, entries of X or y beyond 1e150 in magnitude,
+            or data too few for the noise posterior; the estimator is then
+            left as it was.
         FloatingPointError
             If the SVI loss diverges (the message names
-            ``learning_rate_init``); the estimator is then left unfitted.
+            ``learning_rate_init``); the estimator is then left as it was.
         """
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        with unfitted_on_error(self):
-            self._fit(X, y)
+        with restore_on_error(self):
+            X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+            check_magnitude(X, "X")
+            check_magnitude(y, "y")
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
+            stats = _gaussian.gram_stats(X, y, sample_weight, center=self.fit_intercept)
+            if not stats.n > 0:
+                raise ValueError("sample_weight must not be all zero.")
+            self._fit(stats)
         return self
 
-    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        n, d = X.shape
+    # ------------------------------------------------------------- prior
+    def _prior(self, stats) -> tuple[np.ndarray, float]:
+        """Prior std of the standardised coefficients in noise units, and c."""
+        d = stats.xtx.shape[0]
+        x_sd = _gaussian.column_scale(stats)
+        y_var = float(stats.yty / stats.n)
+        zeros = np.zeros(d)
+        if isinstance(self.prior_std, str):  # "auto"
+            if self.noise_std is None:
+                opt = _gaussian.evidence_prior_scale(
+                    stats, zeros, 1.0 / x_sd,
+                    shape=float(self.noise_prior_shape),
+                    scale=float(self.noise_prior_scale) * y_var,
+                )  # fmt: skip
+            else:
+                noise = float(self.noise_std)
+                opt = _gaussian.evidence_prior_scale(
+                    stats, zeros, noise / x_sd, noise_var=noise**2
+                )
+            self.prior_std_ = opt.scale * (
+                1.0 / x_sd if self.noise_std is None else float(self.noise_std) / x_sd
+            )
+            return np.full(d, opt.scale), opt.scale
+        p = np.asarray(self.prior_std, dtype=float)
+        p = np.full(d, float(p)) if p.ndim == 0 else p
+        if p.shape != (d,) or not np.all(np.isfinite(p)) or np.any(p <= 0):
+            raise ValueError(
+                "prior_std must be 'auto', a positive number or one positive "
+                f"value per feature ({d}), got {self.prior_std!r}."
+            )
+        self.prior_std_ = p
+        if self.noise_std is None:  # noise units already
+            return p * x_sd, 1.0
+        return p * x_sd / float(self.noise_std), 1.0
+
+    # --------------------------------------------------------------- fit
+    def _fit(self, stats) -> None:
         rng = check_generator(self.random_state)
         seed = seed_from(rng)
         device = resolve_device(self.device)
-
-        # Scaled coordinates: Xs = (X - x_mean) / x_scale, ys = (y - y_mean) / y_scale.
-        x_mean_data, x_sd = standard_scale(X)
-        y_mean_data, y_sd = (float(a[0]) for a in standard_scale(y))
-        center = self.standardize and self.fit_intercept
-        x_mean = x_mean_data if center else np.zeros(d)
-        y_mean = y_mean_data if center else 0.0
-        x_scale = x_sd if self.standardize else np.ones(d)
-        y_scale = y_sd if self.standardize else 1.0
-        Xs = (X - x_mean) / x_scale
-        ys = (y - y_mean) / y_scale
-        noise_prior = y_sd
-        scaling = (x_mean, x_scale, y_mean, y_scale)
-
-        model = _LinearModel(
-            coef_scale=torch.as_tensor(
-                self.prior_std * x_scale / y_scale, dtype=torch.float64, device=device
+        if self.noise_std is None:
+            check_noise_posterior_proper(
+                stats, float(self.noise_prior_shape), self.fit_intercept
+            )
+        P, self.prior_scale_ = self._prior(stats)
+        design = _Design(stats, P)
+        noise_s = None if self.noise_std is None else self.noise_std / design.y_scale
+        y_var_s = design.yty / design.n
+        model = _RotatedLinearModel(
+            xi_scale=torch.as_tensor(
+                np.sqrt(1.0 + design.lam), dtype=torch.float64, device=device
             ),
             fit_intercept=self.fit_intercept,
-            noise_std=None if self.noise_std is None else self.noise_std / y_scale,
-            noise_prior_scale=noise_prior / y_scale,
+            noise_std=noise_s,
+            a0=float(self.noise_prior_shape),
+            b0=float(self.noise_prior_scale) * y_var_s,
         )
+        data = (np.array([design.n, design.yty]), design.h, design.q)
         S = self.n_posterior_samples
+        for name in ("_mcmc_draws", "_guide", "diagnostics_", "loss_curve_", "n_iter_"):
+            vars(self).pop(name, None)
         if self.inference == "svi":
             adaptive = self.learning_rate == "adaptive"
             result = fit_svi(
                 model,
-                (Xs, ys),
+                data,
                 seed=seed,
                 guide=self.guide,
                 learning_rate_init=self.learning_rate_init,
                 max_iter=self.max_iter,
-                batch_size=self.batch_size,
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 n_lr_decays=3 if adaptive else 0,
@@ -385,113 +560,91 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
                 polyak=adaptive,
                 num_particles=self.num_particles,
                 jit=self.jit is True,
-                init_scale=min(0.1, 1.0 / math.sqrt(n)),
+                init_loc_fn=init_to_value(
+                    values=_mode_values(design, self.fit_intercept, device)
+                ),
+                init_scale=min(0.1, 1.0 / math.sqrt(max(design.n, 1.0))),
                 device=device,
                 dtype=torch.float64,
                 num_threads=1,
                 verbose=self.verbose,
                 desc=type(self).__name__,
+                n_rows=design.n,
             )
-            self._posterior = result.posterior
+            self._guide = result.posterior
             self.loss_curve_ = result.loss_curve
             self.n_iter_ = result.n_iter
-            scaled = result.posterior.sample(S, rng)
-            mean, cov = self._gaussian_moments(result.posterior, scaling)
+            draws = design.to_original(result.posterior.sample(S, rng), self.noise_std)
+            self._set_guide_moments(design)
         else:
-            stats_model = _LinearModelStats(
-                model.coef_scale,
-                model.fit_intercept,
-                model.noise_std,
-                model.noise_prior_scale,
-            )
-            moments = np.concatenate([[n, ys.sum(), ys @ ys], Xs.sum(axis=0)])
             result = run_nuts(
-                stats_model,
-                (Xs.T @ Xs, Xs.T @ ys, moments),
+                model,
+                data,
                 seed=seed,
                 num_warmup=self.num_warmup,
                 num_samples=self.num_samples,
                 num_chains=self.num_chains,
                 jit=self.jit is not False,
-                full_mass=True,
+                full_mass=False,
                 device=device,
                 dtype=torch.float64,
                 num_threads=1,
                 verbose=self.verbose,
             )
             self.diagnostics_ = result.diagnostics
-            pooled = result.pooled()
-            total = next(iter(pooled.values())).shape[0]
-            self._mcmc_draws = self._to_original(pooled, scaling)
+            mc = design.to_original(result.pooled(), self.noise_std)
+            self._mcmc_draws = mc
+            total = mc["coef"].shape[0]
             keep = np.unique(
                 np.linspace(0, total - 1, min(S, total)).round().astype(int)
             )
-            scaled = {k: v[keep] for k, v in pooled.items()}
-            mean, cov = None, None
-
-        self._scaling = scaling
-        self.posterior_samples_ = self._to_original(scaled, scaling)
-        draws = self.posterior_samples_
-        if mean is None:
-            mc = self._mcmc_draws
+            draws = {k: v[keep] for k, v in mc.items()}
             self.coef_ = mc["coef"].mean(axis=0)
             self.coef_cov_ = np.atleast_2d(np.cov(mc["coef"], rowvar=False))
             self.intercept_ = float(mc["intercept"].mean())
             self.noise_std_ = float(mc["noise_std"].mean())
-        else:
-            # SVI: exact moments of the Gaussian guide (the coefficients are
-            # linear in the latents; sigma is log-normal).
-            self.coef_ = mean["coef"]
-            self.coef_cov_ = cov
-            self.intercept_ = mean["intercept"]
-            self.noise_std_ = mean["noise_std"]
-        self._draw_mean = (draws["coef"].mean(axis=0), float(draws["intercept"].mean()))
+        self._design = design
+        self.posterior_samples_ = draws
 
-    # ------------------------------------------------------------ helpers
-    def _to_original(self, scaled: dict, scaling: tuple) -> dict[str, np.ndarray]:
-        """Map draws in scaled coordinates to the original scale of X and y."""
-        x_mean, x_scale, y_mean, y_scale = scaling
-        n_draws = len(scaled["coef"])
-        coef = scaled["coef"] * (y_scale / x_scale)
-        b = scaled.get("intercept", np.zeros(n_draws))
-        intercept = (
-            (y_mean + y_scale * b - coef @ x_mean)
-            if self.fit_intercept
-            else (np.zeros(n_draws))
-        )
-        if self.noise_std is None:
-            noise = scaled["noise_std"] * y_scale
-        else:
-            noise = np.full(n_draws, float(self.noise_std))
-        return {"coef": coef, "intercept": intercept, "noise_std": noise}
-
-    def _gaussian_moments(self, posterior, scaling: tuple):
-        """Exact posterior moments (original scale) of the SVI guide."""
-        x_mean, x_scale, y_mean, y_scale = scaling
-        loc = posterior.mean_unconstrained()
-        cov = posterior.covariance()
-        names = posterior.site_names
-        pos = {}
-        start = 0
-        for site in posterior.sites:
+    def _set_guide_moments(self, design: _Design) -> None:
+        """Exact posterior moments (original scale) of the Gaussian guide."""
+        post = self._guide
+        loc = post.mean_unconstrained()
+        cov = post.covariance()
+        pos, start = {}, 0
+        for site in post.sites:
             pos[site.name] = slice(start, start + site.size)
             start += site.size
-        a = y_scale / x_scale
-        coef = loc["coef"] * a
-        coef_cov = cov[pos["coef"], pos["coef"]] * np.outer(a, a)
-        intercept = 0.0
+        T = design.coef_map()
+        self.coef_ = T @ loc["xi"]
+        self.coef_cov_ = T @ cov[pos["xi"], pos["xi"]] @ T.T
         if self.fit_intercept:
-            intercept = float(y_mean + y_scale * loc["intercept"] - coef @ x_mean)
-        if "noise_std" in names:
-            var = cov[pos["noise_std"], pos["noise_std"]][0, 0]
-            noise = float(y_scale * np.exp(loc["noise_std"] + 0.5 * var))
+            self.intercept_ = float(
+                design.y_mean
+                + design.y_scale * float(loc["intercept"]) / math.sqrt(design.n)
+                - self.coef_ @ design.x_mean
+            )
         else:
-            noise = float(self.noise_std)
-        return {"coef": coef, "intercept": intercept, "noise_std": noise}, coef_cov
+            self.intercept_ = 0.0
+        if self.noise_std is None:
+            var = cov[pos["noise_std"], pos["noise_std"]][0, 0]
+            self.noise_std_ = float(
+                design.y_scale * np.exp(float(loc["noise_std"]) + 0.5 * var)
+            )
+        else:
+            self.noise_std_ = float(self.noise_std)
 
     # ----------------------------------------------------------- predict
-    def predict_dist(self, X) -> NormalMixture:
-        """Posterior predictive: a mixture over the posterior draws.
+    def _validated_X(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def predict_dist(self, X):
+        """Posterior predictive distribution at each row of X.
+
+        SVI: exact for the Gaussian guide (a Normal with known noise, a
+        quadrature over the noise otherwise); NUTS: the mixture over
+        ``n_posterior_samples`` posterior draws.
 
         Parameters
         ----------
@@ -499,26 +652,48 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
 
         Returns
         -------
-        NormalMixture
-            ``n_samples`` mixtures of ``n_posterior_samples`` Normals.
+        Normal or NormalMixture
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        draws = self.posterior_samples_
-        locs = X @ draws["coef"].T + draws["intercept"]
-        return NormalMixture(locs, draws["noise_std"])
+        X = self._validated_X(X)
+        if not hasattr(self, "_guide"):
+            draws = self.posterior_samples_
+            locs = X @ draws["coef"].T + draws["intercept"]
+            return NormalMixture(locs, draws["noise_std"])
+        post, design = self._guide, self._design
+        A, f0 = design.function_rows(X, post.sites)
+        cov = post.covariance()
+        mean = f0 + A @ post.loc
+        var_f = np.maximum(np.einsum("ij,jk,ik->i", A, cov, A), 0.0)
+        if self.noise_std is not None:
+            noise = float(self.noise_std)
+            return Normal(mean, np.sqrt(var_f + noise**2), epistemic_std=np.sqrt(var_f))
+        # Learned noise: l = log s_std is jointly Gaussian with f; condition
+        # f on equally weighted quantile nodes of l.
+        j = [s.name for s in post.sites].index("noise_std")
+        j = sum(s.size for s in post.sites[:j])
+        sd_l = math.sqrt(cov[j, j])
+        c = A @ cov[:, j]  # Cov(f, l)
+        z = _normal_nodes(_NOISE_NODES)
+        locs = mean[:, None] + (c / sd_l)[:, None] * z[None, :]
+        var_cond = np.maximum(var_f - (c / sd_l) ** 2, 0.0)
+        noise = design.y_scale * np.exp(post.loc[j] + sd_l * z)
+        scales = np.sqrt(var_cond[:, None] + noise[None, :] ** 2)
+        aleatoric = np.full(X.shape[0], math.sqrt(np.mean(noise**2)))
+        return _ScaleMixture(locs, scales, np.sqrt(var_f), aleatoric)
 
     def _predict_mean(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        coef, intercept = self._draw_mean
-        return X @ coef + intercept
+        X = self._validated_X(X)
+        if hasattr(self, "_guide"):
+            return X @ self.coef_ + self.intercept_
+        draws = self.posterior_samples_
+        return X @ draws["coef"].mean(axis=0) + float(draws["intercept"].mean())
 
     def sample_posterior(self, n_samples: int = 1, random_state=None) -> dict:
         """Fresh draws from the posterior, on the original scale.
 
         SVI draws from the fitted guide; NUTS resamples (with replacement)
-        the stored draws of all chains.
+        the stored draws of all chains. Which one follows the fit, not the
+        current value of ``inference``.
 
         Parameters
         ----------
@@ -535,9 +710,9 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         check_is_fitted(self)
         n_samples = _check_n_samples(n_samples)
         rng = check_generator(random_state)
-        if self.inference == "nuts":
+        if hasattr(self, "_mcmc_draws"):
             mc = self._mcmc_draws
             pick = rng.integers(0, len(mc["coef"]), size=n_samples)
             return {k: v[pick] for k, v in mc.items()}
-        draws = self._posterior.sample(n_samples, rng)
-        return self._to_original(draws, self._scaling)
+        draws = self._guide.sample(n_samples, rng)
+        return self._design.to_original(draws, self.noise_std)

@@ -85,3 +85,23 @@ def validated_X(estimator, X):
     if _dask.is_dask_collection(X):
         return _dask.validate_predict_X(estimator, X, reset=False)
     return validate_data(estimator, X, dtype=np.float64, reset=False)
+
+
+def check_noise_posterior_proper(
+    stats: _gaussian.GramStats, noise_prior_shape: float, fit_intercept: bool
+) -> None:
+    """Refuse data from which an inverse-gamma noise posterior is improper.
+
+    a_N = a0 + n_eff / 2 must be positive: with Jeffreys' prior (a0 = 0) and
+    a flat intercept, one row (n_eff = 0) says nothing about the noise.
+    """
+    n_eff = stats.n - 1.0 if stats.centered else stats.n
+    if noise_prior_shape + 0.5 * n_eff <= 0:
+        raise ValueError(
+            "The noise posterior is improper: with noise_std=None, "
+            f"noise_prior_shape={noise_prior_shape} and "
+            f"fit_intercept={fit_intercept}, at least "
+            f"{2 if stats.centered else 1} samples are needed "
+            f"(n_samples={stats.n:g}, weighted). Fit more samples, or "
+            "give noise_std or a proper noise prior."
+        )
