@@ -596,7 +596,10 @@ def evidence_prior_scale(
     def parts(log_t):
         t = np.exp(np.asarray(log_t, dtype=float))[..., None]
         q = 1.0 + t * ev
-        rss = np.maximum(ws.rss0 - np.sum(t * z2 / q, axis=-1), 0.0)
+        # t / q <= 1 / l_i stays bounded where t z_i^2 would overflow (z_i^2
+        # carries y's units squared, up to 1e300).
+        tq = t / q
+        rss = np.maximum(ws.rss0 - np.sum(z2 * tq, axis=-1), 0.0)
         if noise_var is None:
             b = np.maximum(scale + 0.5 * rss, floor)
             k = a_n / b
@@ -605,9 +608,7 @@ def evidence_prior_scale(
             k = 1.0 / noise_var
             fit = -0.5 * rss / noise_var
         f = -0.5 * np.sum(np.log(q), axis=-1) + fit
-        g = -0.5 * np.sum(t * ev / q, axis=-1) + 0.5 * k * np.sum(
-            t * z2 / q**2, axis=-1
-        )
+        g = -0.5 * np.sum(tq * ev, axis=-1) + 0.5 * k * np.sum(z2 * tq / q, axis=-1)
         return f, g
 
     if d == 0 or not np.any(ev > 0):

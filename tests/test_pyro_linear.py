@@ -7,12 +7,15 @@ import threading
 import joblib
 import numpy as np
 import pytest
+from hypothesis import given, settings
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.validation import check_is_fitted
 
 torch = pytest.importorskip("torch")
 pyro = pytest.importorskip("pyro")
+
+from units import A, B, C, assert_mapped, input_rounding  # noqa: E402
 
 from bayesreg.pyro.linear import PyroBayesianLinear  # noqa: E402
 
@@ -420,3 +423,31 @@ def test_grid_search_in_processes():
     )
     search.fit(X, y)
     assert search.best_params_["prior_std"] in (0.01, 10.0)
+
+
+# ------------------------------------------------------------ units
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {},
+        {"noise_std": NOISE},
+        {"inference": "nuts", "num_warmup": 100, "num_samples": 100, "num_chains": 1},
+    ],
+    ids=["svi, learned noise", "svi, known noise", "nuts"],
+)
+@settings(max_examples=4, deadline=None)
+@given(a=A, b=B, c=C)
+def test_defaults_are_equivariant_in_the_units(mode, a, b, c):
+    """Refitting on (c X, a y + b) with the same random_state maps the
+    predictive: the fit runs on standardised statistics, equal to rounding."""
+    X, y = _problem(n=60, d=3, intercept=2.0)
+    Xt = _problem(n=9, d=3, seed=4)[0]
+    mapped = dict(mode)
+    if "noise_std" in mode:
+        mapped["noise_std"] = a * mode["noise_std"]
+    ref = PyroBayesianLinear(random_state=0, **mode).fit(X, y)
+    got = PyroBayesianLinear(random_state=0, **mapped).fit(c * X, a * y + b)
+    rtol = 0.02 + 1e4 * input_rounding(y, a, b)
+    yt = ref.predict(Xt) + 0.3
+    assert_mapped(ref.predict_dist(Xt), got.predict_dist(c * Xt), a, b, yt, rtol)
+    np.testing.assert_allclose(got.noise_std_, a * ref.noise_std_, rtol=rtol)

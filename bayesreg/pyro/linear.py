@@ -91,7 +91,7 @@ class _Design:
 
     def __init__(self, stats, prior_std_s):
         # Standardised statistics: columns and y divided by their spread.
-        self.n = float(stats.n)
+        self.n = float(_snap(stats.n, stats.n))
         self.x_mean = stats.x_mean
         self.y_mean = float(stats.y_mean)
         self.x_scale = _gaussian.column_scale(stats)
@@ -106,10 +106,20 @@ class _Design:
         G = prior_std_s[:, None] * xtx * prior_std_s[None, :]
         lam, V = linalg.eigh(0.5 * (G + G.T), check_finite=False)
         lam = np.clip(lam, 0.0, None)
-        self.lam = lam
+        # eigh's signs are arbitrary: make each vector's largest entry positive.
+        V = V * np.where(V[np.abs(V).argmax(axis=0), np.arange(V.shape[1])] < 0, -1, 1)
         self.M = prior_std_s[:, None] * V / np.sqrt(1.0 + lam)[None, :]
-        self.h = self.M.T @ xty
-        self.q = lam / (1.0 + lam)
+        # What the sampler sees is snapped to a grid 1e-9 of its own scale:
+        # the same data in other units (or rows in another order) give
+        # statistics equal to rounding, and a Markov chain would carry that
+        # rounding into a different trajectory (NUTS' tree decisions are
+        # discrete). On the grid they are bit-identical, so the fit maps
+        # exactly (unless a value falls within rounding of a grid boundary,
+        # about once in 1e5); 1e-9 is far below any statistical precision.
+        self.yty = _snap(self.yty, self.yty)
+        self.lam = _snap(lam, max(1.0, float(lam.max(initial=0.0))))
+        self.h = _snap(self.M.T @ xty, math.sqrt(max(self.yty, 1e-300)))
+        self.q = self.lam / (1.0 + self.lam)
 
     def coef_map(self) -> np.ndarray:
         """(d, d) matrix taking xi to the coefficients on the original scale."""
@@ -166,6 +176,12 @@ def _mode_values(design: _Design, fit_intercept: bool, device) -> dict:
         return torch.as_tensor(v, dtype=torch.float64, device=device)
 
     return {"xi": t(design.h), "intercept": t(0.0), "noise_std": t(noise)}
+
+
+def _snap(x, scale: float):
+    """``x`` rounded to a multiple of 1e-9 * scale."""
+    quantum = 1e-9 * scale
+    return np.round(np.asarray(x, dtype=float) / quantum) * quantum
 
 
 class _ScaleMixture(NormalMixture):
