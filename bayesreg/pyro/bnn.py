@@ -500,7 +500,6 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         keep = w > 0
         if not keep.all():
             X, y, w = X[keep], y[keep], w[keep]
-        n = X.shape[0]
         w_sum = float(w.sum())
         p = w / w.max()
         p /= p.sum()
@@ -529,10 +528,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
                 learning_rate_init=self.learning_rate_init,
                 max_iter=self.max_iter,
                 batch_size=self.batch_size,
-                # The engine's loss is per row (divided by n); early stopping
-                # and loss_curve_ are per unit of weight (divided by w_sum), so
-                # that weights and repeated rows stop alike.
-                tol=self.tol * (w_sum / n),
+                tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 jit=self.jit,
                 init_loc_fn=_InitLoc(shapes, noise_init=_NOISE_INIT),
@@ -543,10 +539,13 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
                 **_SVI_SCHEDULE,
                 verbose=self.verbose,
                 desc=type(self).__name__,
+                # Early stopping and loss_curve_ per unit of weight, so that
+                # weights and repeated rows stop alike.
+                n_rows=w_sum,
             )
             draws = result.posterior.sample(self.n_posterior_samples, rng)
             mean_w = result.posterior.mean_unconstrained()["weights"]
-            fitted["loss_curve_"] = [loss * (n / w_sum) for loss in result.loss_curve]
+            fitted["loss_curve_"] = result.loss_curve
             fitted["n_iter_"] = result.n_iter
             fitted["posterior_"] = result.posterior
         else:
