@@ -17,9 +17,13 @@ two ways to do without that assumption:
 
   a conjugate pair (Normal-Inverse-Gamma): the posterior of
   :math:`\\sigma^2` is again inverse-gamma, :math:`\\mathrm{InvGamma}(a_N,
-  b_N)` with :math:`a_N = a_0 + n/2`, and integrating :math:`\\sigma^2` out
-  turns the Gaussian predictive into a Student-t with :math:`2 a_N` degrees
-  of freedom;
+  b_N)` with :math:`a_N = a_0 + (n - 1)/2` (the flat intercept costs one
+  observation), and integrating :math:`\\sigma^2` out turns the Gaussian
+  predictive into a Student-t with :math:`2 a_N` degrees of freedom. The
+  scale :math:`b_0` is given as a fraction of the variance of :math:`y`
+  (``noise_prior_scale``: the prior is :math:`\\mathrm{InvGamma}(a_0, b_0
+  \\operatorname{var}(y))`), and the default :math:`a_0 = b_0 = 0` is
+  Jeffreys' scale-free :math:`p(\\sigma^2) \\propto 1/\\sigma^2`;
 * ``fit_hyperparameters=True`` (*empirical Bayes*) sets the noise std and the
   prior scale to the values that maximise the evidence
   :math:`p(y \\mid X, \\sigma, \\text{prior scale})`, then proceeds as if
@@ -35,13 +39,15 @@ true noise std 0.1 and sinusoidal features of degree 3.
 # After a fit with ``noise_std=None`` the posterior of the noise variance is
 # ``InvGamma(noise_shape_, noise_scale_)``; below it is drawn as a density of
 # the std :math:`\sigma` for 10, 30 and 100 observations. The prior matters
-# on the left: the default :math:`a_0 = b_0 = 1` is weak only for noise
-# variances of order one, and here it is centred a hundred times above the
-# truth. Its :math:`b_0` adds as much to the posterior's :math:`b_N` as 100
-# observations of residual variance 0.01 do, so even with 100 points the
-# estimate is pulled up. A vague prior, :math:`a_0 = b_0 = 0.01` (right),
-# lets the data decide. (``prior_std`` is measured in units of
-# :math:`\sigma` in this mode, hence the 10 that leaves the weights free.)
+# on the left: :math:`a_0 = 1, b_0 = 6` is worth only two observations, but
+# with :math:`\operatorname{var}(y) \approx 0.17` it puts
+# :math:`b_0 \operatorname{var}(y) \approx 1`, a hundred times the true noise
+# variance 0.01, into the posterior's :math:`b_N`: as much as 100
+# observations of residual variance 0.01 add, so even with 100 points the
+# estimate is pulled up. The default, Jeffreys' :math:`a_0 = b_0 = 0`
+# (right), lets the data decide. (``prior_std`` is measured in units of
+# :math:`\sigma` in this mode, hence the fixed 10 that leaves the weights
+# free; :ref:`priors` explains the default ``prior_std="auto"``.)
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
@@ -58,7 +64,7 @@ def sinusoidal(regressor):
 
 sigma = np.linspace(0.01, 0.8, 400)
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True, layout="constrained")
-for ax, a0 in zip(axes, [1.0, 0.01], strict=True):
+for ax, (a0, b0) in zip(axes, [(1.0, 6.0), (0.0, 0.0)], strict=True):
     for n in [10, 30, 100]:
         X, y = make_seed_problem(n, noise_std=0.1, random_state=0)
         reg = sinusoidal(
@@ -66,7 +72,7 @@ for ax, a0 in zip(axes, [1.0, 0.01], strict=True):
                 noise_std=None,
                 prior_std=10.0,
                 noise_prior_shape=a0,
-                noise_prior_scale=a0,
+                noise_prior_scale=b0,
             )
         ).fit(X, y)[-1]
         # density of sigma when sigma^2 ~ InvGamma(a, b): 2 sigma p(sigma^2)
@@ -78,7 +84,10 @@ for ax, a0 in zip(axes, [1.0, 0.01], strict=True):
         ax.plot(sigma, density, label=f"n = {n}")
     ax.axvline(0.1, color="k", ls="--", lw=1, label="true noise std")
     ax.set(
-        xlabel="noise std $\\sigma$", xlim=(0, 0.6), title=f"prior $a_0 = b_0 = {a0:g}$"
+        xlabel="noise std $\\sigma$",
+        xlim=(0, 0.6),
+        title=f"prior $a_0 = {a0:g}$, $b_0 = {b0:g}$"
+        + (" (the default)" if a0 == b0 == 0 else ""),
     )
     ax.legend()
 axes[0].set_ylabel("posterior density")
@@ -89,29 +98,31 @@ axes[0].set_ylabel("posterior density")
 # Ten observations, three ways to treat the noise:
 #
 # * known noise (told the truth, 0.1): a Gaussian band;
-# * unknown noise with the vague prior: the Student-t predictive, whose
+# * unknown noise under Jeffreys' prior: the Student-t predictive, whose
 #   tails are heavier because :math:`\sigma` itself is uncertain;
 # * empirical Bayes: point estimates of the noise std and prior scale from
 #   the ten points, then a Gaussian band as if they were known.
 #
 # On this well-behaved problem the bands nearly agree: all three find a noise
 # std close to the truth. The difference is in the tails, which the last
-# panel shows on a logarithmic scale at :math:`x = 0.5`: with about 10
-# degrees of freedom the Student-t density falls off much more slowly than a
-# Gaussian, so an observation five noise stds away is improbable rather than
-# practically impossible.
+# panel shows on a logarithmic scale at :math:`x = 0.5`: with 9 degrees of
+# freedom (ten points, less one for the intercept) the Student-t density
+# falls off much more slowly than a Gaussian, so an observation five noise
+# stds away is improbable rather than practically impossible.
+#
+# Seven coefficients leave ten points only three residual degrees of freedom
+# to measure the noise, and in this sample they happen to be almost noise
+# free. The fixed ``prior_std=10`` (in noise units) keeps the Student-t model
+# from believing them; the default ``prior_std="auto"`` lets the evidence
+# widen the prior until the curve nearly interpolates the ten points, and
+# its noise std falls to about 0.01 (see :ref:`priors`).
 X, y = make_seed_problem(10, noise_std=0.1, random_state=0)
 models = {
     "known noise (0.1)": sinusoidal(
         ConjugateLinearRegression(noise_std=0.1, prior_std=1.0)
     ),
     "unknown noise (Student-t)": sinusoidal(
-        ConjugateLinearRegression(
-            noise_std=None,
-            prior_std=10.0,
-            noise_prior_shape=0.01,
-            noise_prior_scale=0.01,
-        )
+        ConjugateLinearRegression(noise_std=None, prior_std=10.0)
     ),
     "empirical Bayes": sinusoidal(ConjugateLinearRegression(fit_hyperparameters=True)),
 }
@@ -155,11 +166,12 @@ print(f"Student-t degrees of freedom with 10 points: {df:g}")
 # and the noise std. With 100 observations the figure maps that surface by
 # refitting the known-noise model on a grid (each fit takes about a
 # millisecond: the evidence is exact) and marks the optimum found by
-# ``fit_hyperparameters=True``. Small noise with a tight prior cannot explain
-# the data; large noise explains them too easily and is penalised for the
-# data sets it could also have explained. The noise std is the sharper of
-# the two directions: the data measure it well; the prior scale only within a
-# factor of a few.
+# ``fit_hyperparameters=True`` (with ``prior_std=1.0``, so that it scales one
+# common prior std of every weight, as the grid does). Small noise with a
+# tight prior cannot explain the data; large noise explains them too easily
+# and is penalised for the data sets it could also have explained. The noise
+# std is the sharper of the two directions: the data measure it well; the
+# prior scale only within a factor of a few.
 X, y = make_seed_problem(100, noise_std=0.1, random_state=0)
 basis = BasisExpansion(kind="sinusoidal", degree=3).fit(X)
 Phi = basis.transform(X)
@@ -176,7 +188,8 @@ log_evidence = np.array(
         for s in noise_grid
     ]
 )
-best = ConjugateLinearRegression(fit_hyperparameters=True).fit(Phi, y)
+best = ConjugateLinearRegression(prior_std=1.0, fit_hyperparameters=True)
+best.fit(Phi, y)
 
 fig, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
 contours = ax.contourf(
