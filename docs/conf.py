@@ -150,6 +150,9 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "abort_on_example_error": True,
     "min_reported_time": 10,
+    # Show what the examples print, not the repr of a block's last expression
+    # (the Legend or Text that a plotting call returns).
+    "capture_repr": (),
     # Timings would land in docs/sg_execution_times.rst, outside the ignored
     # build folders; each example page states its own running time.
     "write_computation_times": False,
