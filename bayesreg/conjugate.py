@@ -64,8 +64,9 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         ``prior_scale_``). A number or array: fixed, in units of the
         coefficients with known noise and in units of the noise std with
         ``noise_std=None``. With ``fit_hyperparameters=True`` it gives the
-        relative shape (``"auto"``: ``1 / sd(x_j)``); one common factor is
-        fitted.
+        relative shape and the starting point (``"auto"``:
+        ``sd(y) / sd(x_j)``, in units of the coefficients); one common
+        factor is fitted.
     prior_mean : float or array-like of shape (n_features,), default=0.0
         Prior mean of the coefficients.
     noise_std : float or None, default=None
@@ -117,8 +118,11 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         evidence for ``prior_std="auto"`` or ``fit_hyperparameters=True``);
         in units of the noise std when the noise is unknown.
     prior_scale_ : float
-        The factor ``c`` chosen by the evidence (``prior_std="auto"`` or
-        ``fit_hyperparameters=True``); 1.0 for a fixed ``prior_std``.
+        The factor chosen by the evidence: ``c`` for ``prior_std="auto"``
+        (``prior_std_ = c / sd(x_j)``, noise units), the common factor of
+        the shape for ``fit_hyperparameters=True`` (with ``"auto"``,
+        ``prior_std_ = prior_scale_ * sd(y) / sd(x_j)``); 1.0 for a fixed
+        ``prior_std``.
     noise_std_ : float
         Noise std: the given one, the fitted one, or for unknown noise the
         square root of the posterior mean of the noise variance,

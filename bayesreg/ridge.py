@@ -28,9 +28,12 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
     centring).
 
     A point estimate carries no uncertainty about the regression function:
-    ``predict_dist`` is the *plug-in* predictive ``Normal(x^T w + b, noise_std_)``,
-    so ``predict_std(X, kind="epistemic")`` is zero everywhere and the total
-    predictive std is the same at every x, near the data or far from it. Use
+    ``predict_dist`` is the *plug-in* predictive
+    ``Normal(x^T w + b, residual_std_)``, the same at every x, near the data
+    or far from it. Its aleatoric part is the noise, ``noise_std_``,
+    estimated from the unpenalised fit; the rest is the MAP's systematic
+    error (the penalty's bias, visible at a high signal-to-noise ratio) and
+    is reported as epistemic, zero for ``alpha=0``. Use
     :class:`~bayesreg.ConjugateLinearRegression` for the full posterior, whose
     uncertainty grows away from the data.
 
@@ -48,10 +51,16 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         MAP coefficients.
     intercept_ : float
         Intercept (0.0 when ``fit_intercept=False``).
+    residual_std_ : float
+        Residual standard deviation of the MAP fit, ``sqrt(RSS / (n - dof))``
+        where ``dof`` is the effective number of parameters, ``trace`` of the
+        hat matrix (plus one for the intercept); ``n`` is the sum of sample
+        weights. The predictive std.
     noise_std_ : float
-        Residual standard deviation ``sqrt(RSS / (n - dof))`` where ``dof`` is
-        the effective number of parameters, ``trace`` of the hat matrix (plus
-        one for the intercept); ``n`` is the sum of sample weights.
+        Noise standard deviation, from the residuals of the least-squares
+        fit, ``sqrt(RSS_ls / (n - rank))`` (rank plus one with an
+        intercept), at most ``residual_std_``; ``residual_std_`` when the
+        data can be interpolated or ``alpha=0``.
     dof_ : float
         That effective number of parameters.
     n_features_in_ : int
@@ -89,8 +98,8 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
     >>> reg = RidgeMAP(alpha=1e-3).fit(X, y)
     >>> reg.coef_.round(2), round(reg.intercept_, 2)
     (array([ 1.02, -2.  ]), 0.5)
-    >>> reg.predict_std(X[:2], kind="epistemic")
-    array([0., 0.])
+    >>> reg.predict_std(X[:2]).round(3)  # the same everywhere
+    array([0.097, 0.097])
     """
 
     _parameter_constraints: dict = {
@@ -132,6 +141,38 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
             float(stats.y_mean - stats.x_mean @ coef) if self.fit_intercept else 0.0
         )
         dof = sol.dof + float(self.fit_intercept)
+        rss = self._rss(stats, coef, intercept, X, y, sample_weight)
+        # A perfect interpolation leaves zero residual; keep the predictive
+        # a proper distribution with a noise floor at rounding level of y's
+        # own size (relative, so the fit stays equivariant in y's units).
+        size = np.sqrt((stats.yty + stats.n * stats.y_mean**2) / max(stats.n, 1.0))
+        floor = 1e-12 * size if size > 0 else np.finfo(float).tiny
+        residual_std = float(max(np.sqrt(rss / max(stats.n - dof, 1.0)), floor))
+        # The noise itself, from the residuals of the unpenalised fit: the
+        # MAP residuals also hold the penalty's bias, which at a high
+        # signal-to-noise ratio can exceed the noise.
+        noise_std = residual_std
+        if self.alpha > 0:
+            ls = _gaussian.solve_ridge(stats.xtx, stats.xty, 0.0)
+            dof_ls = ls.dof + float(self.fit_intercept)
+            if stats.n - dof_ls >= 1.0:
+                b_ls = (
+                    float(stats.y_mean - stats.x_mean @ ls.coef)
+                    if self.fit_intercept
+                    else 0.0
+                )
+                rss_ls = self._rss(stats, ls.coef, b_ls, X, y, sample_weight)
+                noise_std = float(
+                    min(max(np.sqrt(rss_ls / (stats.n - dof_ls)), floor), residual_std)
+                )
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.dof_ = dof
+        self.residual_std_ = residual_std
+        self.noise_std_ = noise_std
+
+    @staticmethod
+    def _rss(stats, coef, intercept, X, y, sample_weight) -> float:
         rss = _gaussian.residual_sum_of_squares(stats, coef)
         if rss <= 1e-8 * stats.yty:
             # The statistics formula cancels when the fit is nearly exact:
@@ -139,16 +180,7 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
             resid = y - X @ coef - intercept
             w = 1.0 if sample_weight is None else sample_weight
             rss = float(np.sum(w * resid**2))
-        dof_left = max(stats.n - dof, 1.0)
-        # A perfect interpolation leaves zero residual; keep the predictive
-        # a proper distribution with a noise floor at rounding level of y's
-        # own size (relative, so the fit stays equivariant in y's units).
-        size = np.sqrt((stats.yty + stats.n * stats.y_mean**2) / max(stats.n, 1.0))
-        floor = 1e-12 * size if size > 0 else np.finfo(float).tiny
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.dof_ = dof
-        self.noise_std_ = float(max(np.sqrt(rss / dof_left), floor))
+        return rss
 
     def _predict_mean(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -156,10 +188,12 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         return validated_X(self, X) @ self.coef_ + self.intercept_
 
     def predict_dist(self, X) -> Normal:
-        """Plug-in predictive ``Normal(x^T coef_ + intercept_, noise_std_)``.
+        """Plug-in predictive ``Normal(x^T coef_ + intercept_, residual_std_)``.
 
-        Its epistemic std is zero: the MAP estimate ignores the posterior
-        uncertainty of the coefficients.
+        Its aleatoric std is ``noise_std_``; the rest of ``residual_std_`` is
+        the MAP's own error (the penalty's bias), reported as epistemic. The
+        MAP estimate ignores the posterior uncertainty of the coefficients,
+        so both are the same at every x.
 
         Parameters
         ----------
@@ -172,4 +206,9 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         """
         mean = self._predict_mean(X)
         # full_like: a dask mean gives a lazy dask std.
-        return Normal(mean, np.full_like(mean, self.noise_std_))
+        epistemic = np.sqrt(max(self.residual_std_**2 - self.noise_std_**2, 0.0))
+        return Normal(
+            mean,
+            np.full_like(mean, self.residual_std_),
+            epistemic_std=np.full_like(mean, epistemic),
+        )

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import LinearRegression, Ridge
 
 from bayesreg import RidgeMAP
 
@@ -28,7 +28,7 @@ def test_equals_sklearn_ridge(seed, fit_intercept, weighted, offset):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-12)
 
 
-def test_noise_std_uses_effective_degrees_of_freedom():
+def test_residual_and_noise_std():
     X, y, _ = _data(1, n=40, d=5)
     alpha = 3.0
     reg = RidgeMAP(alpha=alpha).fit(X, y)
@@ -37,15 +37,42 @@ def test_noise_std_uses_effective_degrees_of_freedom():
     dof = np.trace(hat) + 1.0  # plus the intercept
     rss = np.sum((y - reg.predict(X)) ** 2)
     np.testing.assert_allclose(reg.dof_, dof, rtol=1e-10)
-    np.testing.assert_allclose(reg.noise_std_, np.sqrt(rss / (40 - dof)), rtol=1e-8)
+    np.testing.assert_allclose(reg.residual_std_, np.sqrt(rss / (40 - dof)), rtol=1e-8)
+    # The noise comes from the least-squares residuals: n - 5 - 1 dof.
+    ls = LinearRegression().fit(X, y)
+    rss_ls = np.sum((y - ls.predict(X)) ** 2)
+    np.testing.assert_allclose(reg.noise_std_, np.sqrt(rss_ls / 34), rtol=1e-8)
+    unpenalised = RidgeMAP(alpha=0.0).fit(X, y)
+    assert unpenalised.noise_std_ == unpenalised.residual_std_
 
 
-def test_plug_in_predictive_has_no_epistemic_uncertainty():
+def test_noise_std_is_free_of_the_penalty_bias():
+    # At a high signal-to-noise ratio a fixed alpha's bias dominates the MAP
+    # residuals; the noise estimate does not see it, and the predictive
+    # (calibrated) reports the excess as the MAP's own, epistemic, error.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 5))
+    y = X @ [1.0, -2.0, 0.5, 0.0, 3.0] + 1.0 + 0.01 * rng.normal(size=500)
+    reg = RidgeMAP().fit(X, y)
+    assert reg.residual_std_ > 1.2 * 0.01
+    assert abs(reg.noise_std_ / 0.01 - 1) < 0.1
+    Xt = rng.normal(size=(20_000, 5))
+    yt = Xt @ [1.0, -2.0, 0.5, 0.0, 3.0] + 1.0 + 0.01 * rng.normal(size=20_000)
+    lo, hi = reg.predict_interval(Xt, coverage=0.9).T
+    assert abs(np.mean((yt >= lo) & (yt <= hi)) - 0.9) < 0.02
+    dist = reg.predict_dist(Xt[:3])
+    np.testing.assert_allclose(dist.aleatoric_std, reg.noise_std_)
+    np.testing.assert_allclose(dist.std, reg.residual_std_)
+
+
+def test_plug_in_predictive_is_the_same_everywhere():
     X, y, _ = _data(2)
     reg = RidgeMAP().fit(X, y)
     far = X[:5] * 100
-    np.testing.assert_array_equal(reg.predict_std(far, kind="epistemic"), 0.0)
-    np.testing.assert_allclose(reg.predict_std(far), reg.noise_std_)
+    np.testing.assert_allclose(reg.predict_std(far), reg.residual_std_)
+    np.testing.assert_allclose(
+        reg.predict_std(far, kind="epistemic"), reg.predict_std(X[:5], kind="epistemic")
+    )
     np.testing.assert_allclose(reg.predict_std(X[:5]), reg.predict_std(far))
 
 
