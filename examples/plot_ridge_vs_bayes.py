@@ -65,9 +65,8 @@ print(
 # Same mean, different bands
 # --------------------------
 # :class:`~bayesreg.RidgeMAP` still answers the whole predictive contract,
-# with a *plug-in* predictive: Normal around its prediction, with the noise
-# std estimated from the residuals (``noise_std_``, 0.07 here, where the
-# truth is 0.1: 28 points leave a noisy estimate). Its band has the same
+# with a *plug-in* predictive: Normal around its prediction, with the std
+# of its residuals (``residual_std_``: the noise, and the penalty's bias). Its band has the same
 # width everywhere, in the gap and far outside the data as much as between
 # two training points. The Bayesian band adds the posterior uncertainty of the weights,
 # which is small where there are data and large in the gap and beyond
@@ -96,9 +95,11 @@ for ax, model, name, n_draws in [
 # %%
 # The standard deviations side by side
 # ------------------------------------
-# ``predict_std(X, kind="epistemic")`` is identically zero for the point
-# estimate: it has no uncertainty about the regression function by
-# construction. The Bayesian epistemic std is below 0.05 between the
+# ``predict_std(X, kind="epistemic")`` is constant for the point estimate:
+# it has no uncertainty about the regression function that could vary with
+# x; what it reports as epistemic is the systematic error of the penalised
+# fit (its residual std beyond the least-squares noise estimate), the same
+# everywhere. The Bayesian epistemic std is below 0.05 between the
 # training points, about five times larger in the middle of the gap, and
 # outside the data it grows as fast as the high powers of the polynomial.
 Phi = bayes[0].transform(x_grid)
