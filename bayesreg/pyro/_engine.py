@@ -69,6 +69,7 @@ from torch.distributions import biject_to
 
 __all__ = [
     "GUIDES",
+    "SAMPLE_STATS",
     "GaussianPosterior",
     "MCMCResult",
     "SVIResult",
@@ -274,10 +275,13 @@ class MCMCResult:
     (num_chains, num_samples, *site_shape); ``diagnostics`` holds, per site,
     ``r_hat`` and ``ess`` arrays, and overall ``max_r_hat``, ``min_ess``,
     ``num_divergences`` and ``acceptance_rate`` (per chain).
+    ``sample_stats`` holds one value per kept transition, shape
+    (num_chains, num_samples), under ArviZ's names (see :data:`SAMPLE_STATS`).
     """
 
     samples: dict[str, np.ndarray]
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    sample_stats: dict[str, np.ndarray] = field(default_factory=dict)
 
     def pooled(self) -> dict[str, np.ndarray]:
         """Draws of all chains pooled, shape (num_chains * num_samples, ...)."""
@@ -544,6 +548,74 @@ def fit_svi(
 
 
 # ----------------------------------------------------------------------- NUTS
+#: per-transition statistics that :func:`run_nuts` records (ArviZ's names):
+#: the divergence flag, the tree depth and number of leapfrog steps (Stan's
+#: ``treedepth__`` and ``n_leapfrog__``), the step size, the mean Metropolis
+#: acceptance probability over the trajectory and the log density (up to a
+#: constant, in the sampler's unconstrained space) of the kept state.
+SAMPLE_STATS = (
+    "diverging",
+    "tree_depth",
+    "n_steps",
+    "step_size",
+    "acceptance_rate",
+    "lp",
+)
+
+
+class _RecordingNUTS(NUTS):
+    """NUTS that records, for each kept transition, Stan's per-draw statistics.
+
+    Pyro's NUTS keeps only running totals (the mean acceptance probability,
+    the indices of divergent transitions). The top-level subtrees of a
+    transition, one per doubling, carry what the totals are made of: the
+    number of leapfrog steps (``num_proposals``), the sum of their acceptance
+    probabilities and whether the subtree turned or diverged. This kernel
+    keeps the top-level subtrees of the current transition and, after it,
+    records as Pyro's ``sample`` itself computes them: ``n_steps`` is the sum
+    of the steps, ``acceptance_rate`` the summed probabilities over the steps,
+    and ``tree_depth`` the number of doublings kept (the last subtree is
+    rejected when it turned or diverged). ``lp`` is minus the potential
+    energy of the state returned. Divergences are read from Pyro's own
+    diagnostics by :func:`run_nuts`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._nesting = 0
+        self._subtrees: list = []
+        self.records: dict[str, list] = {
+            k: []
+            for k in ("tree_depth", "n_steps", "step_size", "acceptance_rate", "lp")
+        }
+
+    def _build_tree(self, *args, **kwargs):
+        self._nesting += 1
+        try:
+            tree = super()._build_tree(*args, **kwargs)
+        finally:
+            self._nesting -= 1
+        if self._nesting == 0:  # a doubling of the trajectory, not a recursion
+            self._subtrees.append(tree)
+        return tree
+
+    def sample(self, params):
+        self._subtrees = []
+        z = super().sample(params)
+        if self._t > self._warmup_steps:  # a kept (post-warm-up) transition
+            trees = self._subtrees
+            n_steps = sum(int(t.num_proposals) for t in trees)
+            accept = sum(float(t.sum_accept_probs) for t in trees)
+            rejected = bool(trees) and bool(trees[-1].turning or trees[-1].diverging)
+            rec = self.records
+            rec["n_steps"].append(n_steps)
+            rec["tree_depth"].append(len(trees) - int(rejected))
+            rec["acceptance_rate"].append(accept / n_steps if n_steps else math.nan)
+            rec["step_size"].append(float(self.step_size))
+            rec["lp"].append(-float(self._potential_energy_last))
+        return z
+
+
 def _mcmc_diagnostics(samples: Mapping[str, np.ndarray]) -> dict[str, Any]:
     r_hat, ess = {}, {}
     for name, x in samples.items():
@@ -591,7 +663,9 @@ def run_nuts(
     MCMCResult
         Draws of shape (num_chains, num_samples, ...) and diagnostics: split
         R-hat and effective sample size per site (``pyro.ops.stats``), the
-        number of divergent transitions and the acceptance rate per chain.
+        number of divergent transitions and the acceptance rate per chain;
+        and the statistics of every kept transition (:data:`SAMPLE_STATS`),
+        shape (num_chains, num_samples).
 
     Warns
     -----
@@ -607,9 +681,10 @@ def run_nuts(
     idx = torch.arange(n, device=device)
     chains: list[dict[str, torch.Tensor]] = []
     divergences, accept = [], []
+    stats: dict[str, list[np.ndarray]] = {k: [] for k in SAMPLE_STATS}
     with isolated_pyro(seed, device, num_threads):
         for _chain in range(num_chains):
-            kernel = NUTS(
+            kernel = _RecordingNUTS(
                 model,
                 jit_compile=jit,
                 ignore_jit_warnings=True,
@@ -628,10 +703,16 @@ def run_nuts(
             mcmc.run(*tensors, idx)
             chains.append(mcmc.get_samples())
             diag = mcmc.diagnostics()
-            divergences.append(len(diag.get("divergences", {}).get("chain 0", [])))
+            divergent = diag.get("divergences", {}).get("chain 0", [])
+            divergences.append(len(divergent))
             accept.append(
                 float(diag.get("acceptance rate", {}).get("chain 0", math.nan))
             )
+            flags = np.zeros(num_samples, dtype=bool)
+            flags[np.asarray(divergent, dtype=int)] = True
+            stats["diverging"].append(flags)
+            for name, values in kernel.records.items():
+                stats[name].append(np.asarray(values))
     samples = {
         name: np.stack(
             [c[name].detach().to("cpu", torch.float64).numpy() for c in chains]
@@ -642,7 +723,7 @@ def run_nuts(
     diagnostics["num_divergences"] = int(sum(divergences))
     diagnostics["acceptance_rate"] = np.asarray(accept)
     _warn_mcmc(diagnostics, num_chains * num_samples)
-    return MCMCResult(samples, diagnostics)
+    return MCMCResult(samples, diagnostics, {k: np.stack(v) for k, v in stats.items()})
 
 
 def _warn_mcmc(diagnostics: Mapping[str, Any], n_draws: int) -> None:

@@ -22,6 +22,7 @@ from .._base import BayesianRegressorMixin
 from ..distributions import NormalMixture
 from ..utils._random import check_generator
 from ..utils._state import check_magnitude, restore_on_error
+from ._arviz import to_inference_data
 from ._engine import (
     batched_forward,
     fit_svi,
@@ -488,6 +489,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             self._fit(X, y, w, hidden)
+            self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
         return self
 
     def _fit(
@@ -564,6 +566,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
             draws = result.pooled()
             mean_w = None
             fitted["diagnostics_"] = result.diagnostics
+            fitted["_mcmc_stats"] = result.sample_stats  # (chain, draw) each
             fitted["n_iter_"] = self.num_warmup + self.num_samples
         weight_samples = np.asarray(draws["weights"], dtype=np.float64)
         noise_samples = (
@@ -585,7 +588,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
             _shapes=shapes,
         )
         # A refit with the other inference drops the first one's attributes.
-        for name in ("loss_curve_", "posterior_", "diagnostics_"):
+        for name in ("loss_curve_", "posterior_", "diagnostics_", "_mcmc_stats"):
             if name not in fitted:
                 vars(self).pop(name, None)
         vars(self).update(fitted)
@@ -622,6 +625,85 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         )
         return _ScaledNormalMixture(
             locs, self.noise_std_samples_ / self._y_scale, self._y_mean, self._y_scale
+        )
+
+    def to_inference_data(self):
+        """The posterior draws as an ArviZ ``InferenceData``.
+
+        ``posterior`` holds, with dimensions ``(chain, draw, ...)``, each
+        layer's weights as ``coefs_<i>`` (fan_in, fan_out) and biases as
+        ``intercepts_<i>`` (fan_out,), the draws behind ``coefs_`` and
+        ``intercepts_`` on the same standardised scale (the inputs'
+        dimension is ``feature``, labelled by ``feature_names_in_`` when X
+        had column names; then ``hidden_0``, ``hidden_1``, ... and
+        ``output``), and ``noise_std`` on the original y scale.
+        ``observed_data`` holds the training ``y``.
+
+        With ``inference="nuts"`` these are every kept draw of every chain
+        (``num_chains`` by ``num_samples``), and ``sample_stats`` has, per
+        draw, ``diverging``, ``tree_depth`` and ``n_steps`` (Stan's
+        ``treedepth__`` and ``n_leapfrog__``), ``step_size``,
+        ``acceptance_rate`` (the mean Metropolis acceptance probability
+        over the trajectory, Stan's ``accept_stat__``) and ``lp`` (the log
+        density, up to a constant, in the sampler's coordinates).
+
+        With ``inference="svi"`` the posterior is the ``n_posterior_samples``
+        draws of ``weight_samples_`` and ``noise_std_samples_`` from the
+        fitted guide, as one chain. They are independent draws from an
+        approximation, not MCMC: their R-hat and effective sample size say
+        nothing about the quality of the approximation, and there is no
+        ``sample_stats``.
+
+        Returns
+        -------
+        arviz.InferenceData
+            A new object: changing it does not change the estimator.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ImportError
+            If ArviZ 0.x, an optional dependency, is not installed
+            (``pip install "arviz>=0.17,<1"``): ArviZ 1.0 replaced
+            ``InferenceData`` by ``xarray.DataTree``.
+
+        Examples
+        --------
+        >>> from bayesreg import PyroBNNRegressor
+        >>> from bayesreg.datasets import make_seed_problem
+        >>> X, y = make_seed_problem(50, random_state=0)
+        >>> bnn = PyroBNNRegressor(hidden_layer_sizes=(20,), max_iter=50,
+        ...                        jit=False, random_state=0).fit(X, y)
+        >>> idata = bnn.to_inference_data()
+        >>> sorted(idata.posterior.data_vars)
+        ['coefs_0', 'coefs_1', 'intercepts_0', 'intercepts_1', 'noise_std']
+        >>> idata.posterior["coefs_0"].dims
+        ('chain', 'draw', 'feature', 'hidden_0')
+        >>> idata.posterior["noise_std"].shape  # SVI: one chain of guide draws
+        (1, 200)
+        """
+        check_is_fitted(self, "weight_samples_")
+        w = self.weight_samples_
+        n_layers = len(self._shapes)
+        units = ["feature", *(f"hidden_{i}" for i in range(n_layers - 1)), "output"]
+        draws, dims, pos = {}, {}, 0
+        for i, (fan_in, fan_out) in enumerate(self._shapes):
+            # Packing per layer as in _prior_scales: weights row-major, biases.
+            draws[f"coefs_{i}"] = w[:, pos : pos + fan_in * fan_out].reshape(
+                -1, fan_in, fan_out
+            )
+            pos += fan_in * fan_out
+            draws[f"intercepts_{i}"] = w[:, pos : pos + fan_out]
+            pos += fan_out
+            dims[f"coefs_{i}"] = units[i : i + 2]
+            dims[f"intercepts_{i}"] = units[i + 1 : i + 2]
+        draws["noise_std"] = self.noise_std_samples_
+        return to_inference_data(
+            self,
+            draws,
+            sample_stats=getattr(self, "_mcmc_stats", None),
+            dims=dims,
         )
 
     # -------------------------------------------------------------- helpers

@@ -25,6 +25,7 @@ from ..distributions import Normal, NormalMixture, _check_n_samples
 from ..utils._random import check_generator
 from ..utils._state import check_magnitude, restore_on_error
 from ..utils._validation import check_noise_posterior_proper
+from ._arviz import to_inference_data
 from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
 
 __all__ = ["PyroBayesianLinear"]
@@ -497,6 +498,7 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
             if not stats.n > 0:
                 raise ValueError("sample_weight must not be all zero.")
             self._fit(stats)
+            self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
         return self
 
     # ------------------------------------------------------------- prior
@@ -558,7 +560,14 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         )
         data = (np.array([design.n, design.yty]), design.h, design.q)
         S = self.n_posterior_samples
-        for name in ("_mcmc_draws", "_guide", "diagnostics_", "loss_curve_", "n_iter_"):
+        for name in (
+            "_mcmc_draws",
+            "_mcmc_stats",
+            "_guide",
+            "diagnostics_",
+            "loss_curve_",
+            "n_iter_",
+        ):
             vars(self).pop(name, None)
         if self.inference == "svi":
             adaptive = self.learning_rate == "adaptive"
@@ -608,6 +617,7 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
                 verbose=self.verbose,
             )
             self.diagnostics_ = result.diagnostics
+            self._mcmc_stats = result.sample_stats  # (chain, draw) each
             mc = design.to_original(result.pooled(), self.noise_std)
             self._mcmc_draws = mc
             total = mc["coef"].shape[0]
@@ -732,3 +742,82 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
             return {k: v[pick] for k, v in mc.items()}
         draws = self._guide.sample(n_samples, rng)
         return self._design.to_original(draws, self.noise_std)
+
+    def to_inference_data(self):
+        """The posterior draws as an ArviZ ``InferenceData``.
+
+        ``posterior`` holds the draws on the original scale, with dimensions
+        ``(chain, draw, ...)``: ``coef`` (with a ``feature`` dimension,
+        labelled by ``feature_names_in_`` when X had column names),
+        ``intercept`` when it is fitted and ``noise_std`` when it is learned
+        (a known ``noise_std`` goes to ``constant_data`` instead).
+        ``observed_data`` holds the training ``y``.
+
+        With ``inference="nuts"`` these are every kept draw of every chain
+        (``num_chains`` by ``num_samples``), and ``sample_stats`` has, per
+        draw, ``diverging``, ``tree_depth`` and ``n_steps`` (Stan's
+        ``treedepth__`` and ``n_leapfrog__``), ``step_size``,
+        ``acceptance_rate`` (the mean Metropolis acceptance probability
+        over the trajectory, Stan's ``accept_stat__``) and ``lp`` (the log
+        density, up to a constant, in the sampler's coordinates).
+
+        With ``inference="svi"`` the posterior is the ``n_posterior_samples``
+        draws of ``posterior_samples_`` from the fitted guide, as one chain.
+        They are independent draws from an approximation, not MCMC: their
+        R-hat and effective sample size say nothing about the quality of the
+        approximation, and there is no ``sample_stats``.
+
+        Returns
+        -------
+        arviz.InferenceData
+            A new object: changing it does not change the estimator.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ImportError
+            If ArviZ 0.x, an optional dependency, is not installed
+            (``pip install "arviz>=0.17,<1"``): ArviZ 1.0 replaced
+            ``InferenceData`` by ``xarray.DataTree``.
+
+        See Also
+        --------
+        sample_posterior : Fresh posterior draws as a dict of arrays.
+
+        Examples
+        --------
+        >>> import arviz as az
+        >>> import numpy as np
+        >>> from bayesreg import PyroBayesianLinear
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(50, 2))
+        >>> y = X @ [1.0, -2.0] + 0.1 * rng.normal(size=50)
+        >>> reg = PyroBayesianLinear(inference="nuts", num_warmup=200,
+        ...                          num_samples=200, random_state=0).fit(X, y)
+        >>> idata = reg.to_inference_data()
+        >>> idata.posterior["coef"].dims
+        ('chain', 'draw', 'feature')
+        >>> idata.posterior["coef"].shape
+        (2, 200, 2)
+        >>> int(idata.sample_stats["diverging"].sum())
+        0
+        >>> az.summary(idata, var_names=["coef"])["mean"].round(1).tolist()
+        [1.0, -2.0]
+        """
+        check_is_fitted(self)
+        nuts = hasattr(self, "_mcmc_draws")
+        draws = self._mcmc_draws if nuts else self.posterior_samples_
+        # The latent sites of the fitted model: a fixed intercept or noise
+        # is not a posterior variable.
+        sampled = self.diagnostics_["r_hat"] if nuts else self._guide.site_names
+        names = ["coef"] + [k for k in ("intercept", "noise_std") if k in sampled]
+        return to_inference_data(
+            self,
+            {k: draws[k] for k in names},
+            sample_stats=self._mcmc_stats if nuts else None,
+            dims={"coef": ["feature"]},
+            constant_data=(
+                {} if "noise_std" in sampled else {"noise_std": self.noise_std_}
+            ),
+        )
