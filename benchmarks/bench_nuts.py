@@ -1,57 +1,241 @@
-"""Time PyroBayesianLinear(inference="nuts") with default settings.
+"""NUTS for Bayesian linear regression: bayesreg against NumPyro and plain Pyro.
 
-Goal (issue 4): n=1,000 and d=10 within 30 s on 2 cores. Prints a Markdown
-table; run from the repository root:
+The same model, the same data and the same sampler settings in one process:
+n = 1,000 rows, d = 10 features, a flat intercept, 2 chains of
+(500 warm-up + 500 draws) run one after the other, diagonal mass matrix,
+target acceptance 0.8, one thread each. Two noise models:
 
-    .venv/bin/python benchmarks/bench_nuts.py
+- known noise: w ~ N(0, 1), s = 0.5 fixed
+  (``PyroBayesianLinear(prior_std=1, noise_std=0.5)``);
+- learned noise: p(s) ~ 1/s (Jeffreys), w | s ~ N(0, s^2)
+  (``PyroBayesianLinear(prior_std=1, noise_std=None)``, the conjugate model).
+
+The peers are written the way a user of each library would write them: a
+per-observation likelihood, NumPyro's NUTS (JIT-compiled by JAX, compile
+time included: a user fits once) and Pyro's NUTS with ``jit_compile=True``.
+bayesreg writes the likelihood on sufficient statistics in decorrelated
+coordinates (see PyroBayesianLinear's Notes).
+
+Effective sample sizes are computed for every method with the same
+estimator (``pyro.ops.stats.effective_sample_size``, split over chains) on
+the coefficients, the intercept and the noise std on the original scale;
+"min ESS" is the smallest. Each configuration runs ``--repeats`` times,
+interleaved, and the medians are reported.
+
+Run from the repository root in an environment with the ``bench`` extra::
+
+    pip install -e ".[bench]"            # numpyro and jax (CPU)
+    python benchmarks/bench_nuts.py      # prints a Markdown table
+
+Without NumPyro the NumPyro rows are reported as not installed.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
+import statistics
 import time
+import warnings
+
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
 
 import numpy as np
 import torch
 
-from bayesreg.pyro.linear import PyroBayesianLinear
+N, D, NOISE = 1_000, 10, 0.5
+WARMUP, SAMPLES, CHAINS = 500, 500, 2
 
 
-def _problem(n: int, d: int, seed: int = 0):
+def make_data(seed: int = 0):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = X @ rng.normal(size=d) + 1.0 + 0.5 * rng.normal(size=n)
+    X = rng.normal(size=(N, D))
+    y = X @ rng.normal(size=D) + 1.0 + NOISE * rng.normal(size=N)
     return X, y
 
 
-def main() -> None:
-    rows = []
-    for n, d in [(1_000, 10), (10_000, 10)]:
-        X, y = _problem(n, d)
-        est = PyroBayesianLinear(inference="nuts", random_state=0)
-        start, cpu = time.perf_counter(), time.process_time()
-        est.fit(X, y)
-        seconds = time.perf_counter() - start
-        cpu = time.process_time() - cpu
-        diag = est.diagnostics_
-        rows.append(
-            f"| {n:,} | {d} | {est.num_chains} x ({est.num_warmup} + "
-            f"{est.num_samples}) | {seconds:.1f} | {cpu:.1f} | "
-            f"{diag['max_r_hat']:.3f} | {diag['min_ess']:.0f} | "
-            f"{diag['num_divergences']} |"
+def min_ess(draws: dict[str, np.ndarray]) -> float:
+    """Smallest ESS over all parameters; draws have shape (chain, draw, ...)."""
+    from pyro.ops.stats import effective_sample_size
+
+    out = []
+    for value in draws.values():
+        v = np.asarray(value, dtype=np.float64)
+        v = v.reshape(v.shape[0], v.shape[1], -1)
+        ess = effective_sample_size(torch.as_tensor(v), chain_dim=0, sample_dim=1)
+        out.append(float(ess.min()))
+    return min(out)
+
+
+# ------------------------------------------------------------------ bayesreg
+def run_bayesreg(X, y, known: bool, seed: int):
+    from bayesreg import PyroBayesianLinear
+
+    est = PyroBayesianLinear(
+        inference="nuts",
+        prior_std=1.0,
+        noise_std=NOISE if known else None,
+        num_warmup=WARMUP,
+        num_samples=SAMPLES,
+        num_chains=CHAINS,
+        random_state=seed,
+    )
+    start = time.perf_counter()
+    est.fit(X, y)
+    wall = time.perf_counter() - start
+    mc = est._mcmc_draws
+    draws = {
+        k: v.reshape(CHAINS, SAMPLES, *v.shape[1:])
+        for k, v in mc.items()
+        if not (known and k == "noise_std")
+    }
+    return wall, draws
+
+
+# -------------------------------------------------------------- plain Pyro
+def run_pyro_jit(X, y, known: bool, seed: int):
+    import pyro
+    import pyro.distributions as dist
+    from pyro.infer import MCMC, NUTS
+
+    Xt = torch.as_tensor(X)
+    yt = torch.as_tensor(y)
+
+    def model(X, y):
+        if known:
+            s = torch.tensor(NOISE, dtype=X.dtype)
+            w = pyro.sample("coef", dist.Normal(X.new_zeros(D), 1.0).to_event(1))
+        else:
+            s = pyro.sample(
+                "noise_std", dist.LogNormal(X.new_zeros(()), 1.0).mask(False)
+            )
+            pyro.factor("jeffreys", -torch.log(s))
+            w = pyro.sample("coef", dist.Normal(X.new_zeros(D), s).to_event(1))
+        b = pyro.sample("intercept", dist.Normal(X.new_zeros(()), 1.0).mask(False))
+        with pyro.plate("data", X.shape[0]):
+            pyro.sample("obs", dist.Normal(b + X @ w, s), obs=y)
+
+    pyro.set_rng_seed(seed)
+    chains = []
+    start = time.perf_counter()
+    for _ in range(CHAINS):
+        kernel = NUTS(model, jit_compile=True, ignore_jit_warnings=True)
+        mcmc = MCMC(kernel, SAMPLES, warmup_steps=WARMUP, disable_progbar=True)
+        mcmc.run(Xt, yt)
+        chains.append({k: v.numpy() for k, v in mcmc.get_samples().items()})
+    wall = time.perf_counter() - start
+    return wall, {k: np.stack([c[k] for c in chains]) for k in chains[0]}
+
+
+# ------------------------------------------------------------------ NumPyro
+def run_numpyro(X, y, known: bool, seed: int):
+    import jax
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as ndist
+    from numpyro.infer import MCMC, NUTS
+
+    def model(X, y):
+        if known:
+            s = NOISE
+            w = numpyro.sample("coef", ndist.Normal(jnp.zeros(D), 1.0).to_event(1))
+        else:
+            s = numpyro.sample(
+                "noise_std", ndist.ImproperUniform(ndist.constraints.positive, (), ())
+            )
+            numpyro.factor("jeffreys", -jnp.log(s))
+            w = numpyro.sample("coef", ndist.Normal(jnp.zeros(D), s).to_event(1))
+        b = numpyro.sample(
+            "intercept", ndist.ImproperUniform(ndist.constraints.real, (), ())
         )
+        with numpyro.plate("data", X.shape[0]):
+            numpyro.sample("obs", ndist.Normal(b + X @ w, s), obs=y)
+
+    start = time.perf_counter()
+    mcmc = MCMC(
+        NUTS(model),
+        num_warmup=WARMUP,
+        num_samples=SAMPLES,
+        num_chains=CHAINS,
+        chain_method="sequential",
+        progress_bar=False,
+    )
+    mcmc.run(jax.random.PRNGKey(seed), jnp.asarray(X), jnp.asarray(y))
+    samples = mcmc.get_samples(group_by_chain=True)
+    draws = {k: np.asarray(v) for k, v in samples.items()}
+    jax.block_until_ready(samples)
+    wall = time.perf_counter() - start
+    return wall, draws
+
+
+def have_numpyro() -> bool:
+    try:
+        import numpyro  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    X, y = make_data()
+    methods = {"bayesreg PyroBayesianLinear": run_bayesreg}
+    if have_numpyro():
+        methods["NumPyro NUTS"] = run_numpyro
+    methods["Pyro NUTS, jit_compile=True"] = run_pyro_jit
+    results: dict[tuple[str, bool], list[tuple[float, float]]] = {}
+    for repeat in range(args.repeats):
+        for known in (True, False):
+            for name, run in methods.items():
+                wall, draws = run(X, y, known, seed=repeat)
+                results.setdefault((name, known), []).append((wall, min_ess(draws)))
+
+    import pyro
+
+    versions = f"torch {torch.__version__}, pyro {pyro.__version__}"
+    if have_numpyro():
+        import jax
+        import numpyro
+
+        versions += f", numpyro {numpyro.__version__}, jax {jax.__version__}"
+    else:
+        versions += ", numpyro not installed"
     print(
         f"machine: {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, torch {torch.__version__}, "
-        f"load average {os.getloadavg()[0]:.1f}"
+        f"{os.cpu_count()} cores, one thread per method; {versions}; "
+        f"load average at the end {os.getloadavg()[0]:.1f}"
     )
     print(
-        "| n | d | chains x (warmup + draws) | wall (s) | CPU (s) | max R-hat "
-        "| min ESS | divergences |"
+        f"n={N}, d={D}, {CHAINS} chains x ({WARMUP} warm-up + {SAMPLES} draws), "
+        f"median of {args.repeats} interleaved repeats\n"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    print("\n".join(rows))
+    print(
+        "| noise | method | wall (s) | min ESS | ESS/s | ESS/s vs NumPyro "
+        "| wall vs Pyro-JIT |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for known in (True, False):
+        med = {}
+        for name in methods:
+            runs = results[(name, known)]
+            wall = statistics.median(r[0] for r in runs)
+            ess = statistics.median(r[1] for r in runs)
+            med[name] = (wall, ess, ess / wall)
+        ref = med.get("NumPyro NUTS")
+        jit = med["Pyro NUTS, jit_compile=True"]
+        for name, (wall, ess, rate) in med.items():
+            vs_np = f"{rate / ref[2]:.2f}x" if ref else "n/a"
+            print(
+                f"| {'known' if known else 'learned'} | {name} | {wall:.1f} | "
+                f"{ess:,.0f} | {rate:,.0f} | {vs_np} | {wall / jit[0]:.2f}x |"
+            )
 
 
 if __name__ == "__main__":
