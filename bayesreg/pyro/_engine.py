@@ -41,6 +41,14 @@ Speed
     ``DataLoader(drop_last=True)``), so one compiled graph serves every step.
     The training loop is a plain ``torch.optim.Adam`` loop over the guide's
     unconstrained leaf tensors: no per-step parameter-capture trace.
+
+Warm starts
+    :func:`fit_svi` returns an :class:`SVIState` (NumPy arrays and numbers:
+    the guide's unconstrained parameters, Adam's moments, the step-size
+    schedule and the early-stopping counters); passed back as ``init_state``
+    it continues the optimisation exactly where it stopped, on the same or
+    on other data, which is how the estimators' ``warm_start`` and
+    ``partial_fit`` work.
 """
 
 from __future__ import annotations
@@ -73,6 +81,7 @@ __all__ = [
     "GaussianPosterior",
     "MCMCResult",
     "SVIResult",
+    "SVIState",
     "batched_forward",
     "fit_svi",
     "isolated_pyro",
@@ -256,15 +265,50 @@ class GaussianPosterior:
         return out
 
 
+@dataclass(frozen=True)
+class SVIState:
+    """Everything an SVI fit needs to continue where it stopped, as NumPy.
+
+    Dictionaries are keyed by the guide's parameter-store names. ``params``
+    are the guide's *unconstrained* parameters at the last iterate (before
+    Polyak averaging replaced them for the export); ``exp_avg``,
+    ``exp_avg_sq`` and ``step`` are Adam's moments and step counts. ``lr``,
+    ``decays`` and ``averaging`` give the position in the step-size schedule,
+    with ``avg`` and ``n_avg`` the running Polyak average; ``smoothed``,
+    ``best`` and ``no_improvement`` are the early-stopping counters;
+    ``n_epochs`` and ``n_steps`` count every epoch and step of the sequence of
+    fits. Holds no torch objects, so an estimator keeping it pickles anywhere.
+    """
+
+    params: dict[str, np.ndarray]
+    exp_avg: dict[str, np.ndarray]
+    exp_avg_sq: dict[str, np.ndarray]
+    step: dict[str, np.ndarray]
+    lr: float
+    decays: int
+    averaging: bool
+    avg: dict[str, np.ndarray] | None
+    n_avg: int
+    smoothed: float
+    best: float
+    no_improvement: int
+    n_epochs: int
+    n_steps: int
+
+
 @dataclass
 class SVIResult:
-    """What :func:`fit_svi` returns: the posterior and the optimisation trace."""
+    """What :func:`fit_svi` returns: the posterior and the optimisation trace.
+
+    ``state`` continues the fit (``fit_svi(..., init_state=result.state)``).
+    """
 
     posterior: GaussianPosterior
     loss_curve: list[float]
     n_iter: int
     converged: bool
     learning_rate: float
+    state: SVIState | None = None
 
 
 @dataclass
@@ -374,6 +418,8 @@ def fit_svi(
     verbose: int = 0,
     desc: str = "SVI",
     n_rows: float | None = None,
+    init_state: SVIState | None = None,
+    warn: bool = True,
 ) -> SVIResult:
     """Fit an autoguide to ``model`` by stochastic variational inference.
 
@@ -427,18 +473,37 @@ def fit_svi(
         first axis of ``data``. A model written on sufficient statistics
         (whose data have no row axis) passes the (weighted) row count; it
         must then be fitted full batch.
+    init_state : SVIState or None
+        Continue a fit: ``SVIResult.state`` of an earlier fit of the same
+        model and guide (the data may differ). After the guide is created its
+        parameters are overwritten with the saved ones, Adam's moments, the
+        step-size schedule (``learning_rate_init`` is then unused) and the
+        early-stopping counters are restored, so the first step continues
+        exactly where the last one stopped. The torch generator is then
+        seeded from ``(seed, state.n_steps)``: a continued fit does not
+        replay the random stream of the fit it continues, and a sequence of
+        fits is reproducible given the same seeds and calls. ``None``: start
+        afresh.
+    warn : bool
+        Warn with a ConvergenceWarning when ``max_iter`` is reached before
+        the early-stopping rule stops the fit (``False`` for incremental fits
+        that run a fixed number of epochs by design).
 
     Returns
     -------
     SVIResult
         ``loss_curve`` holds the mean negative ELBO per training row of each
-        epoch.
+        epoch of this call, ``n_iter`` counts them, and ``state`` continues
+        the fit.
 
     Raises
     ------
     FloatingPointError
         If the loss becomes NaN or infinite; the message names
         ``learning_rate_init``.
+    ValueError
+        If ``init_state`` does not hold the guide's parameters (names and
+        shapes).
     """
     from tqdm.auto import tqdm
 
@@ -459,21 +524,32 @@ def fit_svi(
 
     per_row = float(n if n_rows is None else n_rows)
     loss_curve: list[float] = []
-    lr = float(learning_rate_init)
+    lr = float(learning_rate_init if init_state is None else init_state.lr)
     converged = False
-    epoch = 0
+    epoch = epochs_before = steps_before = 0
+    if init_state is not None:
+        epochs_before, steps_before = init_state.n_epochs, init_state.n_steps
+        seed = _continued_seed(seed, steps_before)
     with isolated_pyro(seed, device, num_threads):
         auto = _make_guide(model, guide, init_loc_fn, init_scale, rank)
         first_idx = full_idx[:bs]
         auto(*tensors, first_idx)  # create the guide's parameters
-        params = [p for _, p in pyro.get_param_store().named_parameters()]
+        names, params = zip(*pyro.get_param_store().named_parameters(), strict=True)
+        params = list(params)
         optim = torch.optim.Adam(params, lr=lr)
-        best = smoothed = math.inf
-        no_improvement = decays = 0
-        # Polyak averaging of the iterates of the last learning-rate phase.
-        averaging = polyak and n_lr_decays == 0
-        avg = [p.detach().clone() for p in params] if averaging else None
-        n_avg = 1
+        if init_state is None:
+            best = smoothed = math.inf
+            no_improvement = decays = 0
+            # Polyak averaging of the iterates of the last learning-rate phase.
+            averaging = polyak and n_lr_decays == 0
+            avg = [p.detach().clone() for p in params] if averaging else None
+            n_avg = 1
+        else:
+            avg = _restore_state(init_state, names, params, optim)
+            best, smoothed = init_state.best, init_state.smoothed
+            no_improvement, decays = init_state.no_improvement, init_state.decays
+            averaging = polyak and avg is not None
+            n_avg = init_state.n_avg
         with tqdm(total=max_iter, disable=verbose < 1, desc=desc) as bar:
             for epoch in range(1, max_iter + 1):
                 if bs < n:
@@ -508,7 +584,7 @@ def fit_svi(
                 # Early stopping on the smoothed loss (MLPRegressor's rule).
                 smoothed = (
                     epoch_loss
-                    if epoch == 1
+                    if epochs_before + epoch == 1
                     else smoothing * smoothed + (1.0 - smoothing) * epoch_loss
                 )
                 if smoothed > best - tol:
@@ -530,6 +606,23 @@ def fit_svi(
                         averaging = True
                         avg = [p.detach().clone() for p in params]
                         n_avg = 1
+        adam = {k: optim.state[p] for k, p in zip(names, params, strict=True)}
+        state = SVIState(
+            params={k: _numpy(p) for k, p in zip(names, params, strict=True)},
+            exp_avg={k: _numpy(a["exp_avg"]) for k, a in adam.items()},
+            exp_avg_sq={k: _numpy(a["exp_avg_sq"]) for k, a in adam.items()},
+            step={k: _numpy(a["step"]) for k, a in adam.items()},
+            lr=lr,
+            decays=decays,
+            averaging=averaging,
+            avg=dict(zip(names, map(_numpy, avg), strict=True)) if averaging else None,
+            n_avg=n_avg,
+            smoothed=smoothed,
+            best=best,
+            no_improvement=no_improvement,
+            n_epochs=epochs_before + epoch,
+            n_steps=steps_before + epoch * steps_per_epoch,
+        )
         if averaging:
             with torch.no_grad():
                 for p, a in zip(params, avg, strict=False):
@@ -537,14 +630,62 @@ def fit_svi(
         if not all(bool(torch.isfinite(p).all()) for p in params):
             raise _diverged("the end of the fit (parameters)", math.nan, lr)
         posterior = _export_guide(auto)
-    if not converged:
+    if warn and not converged:
         warnings.warn(
             f"SVI reached max_iter={max_iter} epochs before the smoothed ELBO "
             "stopped improving; increase max_iter or learning_rate_init.",
             ConvergenceWarning,
             stacklevel=3,
         )
-    return SVIResult(posterior, loss_curve, epoch, converged, lr)
+    return SVIResult(posterior, loss_curve, epoch, converged, lr, state)
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    """A NumPy copy of a tensor, in its own dtype (so a restore is exact)."""
+    return t.detach().to("cpu").numpy().copy()
+
+
+def _continued_seed(seed: int, n_steps: int) -> int:
+    """The torch seed of a fit continuing, after ``n_steps`` steps, one seeded by
+    ``seed``: a fresh stream, so repeated short fits never replay the same
+    minibatches and ELBO noise."""
+    entropy = np.random.SeedSequence([seed, n_steps]).generate_state(1, np.uint64)
+    return int(entropy[0] >> np.uint64(1))
+
+
+def _restore_state(state: SVIState, names, params, optim) -> list | None:
+    """Overwrite the guide's parameters and Adam's state with ``state``.
+
+    Returns the running Polyak average as tensors (``None`` if not averaging).
+    Every tensor is a copy: the continued fit never writes into ``state``.
+    """
+    have = {k: tuple(p.shape) for k, p in zip(names, params, strict=True)}
+    saved = {k: tuple(v.shape) for k, v in state.params.items()}
+    if have != saved:
+        raise ValueError(
+            f"init_state holds the parameters {saved} but the guide has {have}: "
+            "only a fit of the same model and guide can be continued."
+        )
+
+    def like(a: np.ndarray, p: torch.Tensor) -> torch.Tensor:
+        return torch.tensor(a, dtype=p.dtype, device=p.device)
+
+    with torch.no_grad():
+        for k, p in zip(names, params, strict=True):
+            p.copy_(like(state.params[k], p))
+    saved_optim = optim.state_dict()
+    saved_optim["state"] = {
+        i: {
+            "step": torch.tensor(state.step[k]),  # its own dtype, on the CPU
+            "exp_avg": like(state.exp_avg[k], p),
+            "exp_avg_sq": like(state.exp_avg_sq[k], p),
+        }
+        for i, (k, p) in enumerate(zip(names, params, strict=True))
+    }
+    optim.load_state_dict(saved_optim)
+    if not state.averaging or state.avg is None:
+        return None
+    return [like(state.avg[k], p) for k, p in zip(names, params, strict=True)]
 
 
 # ----------------------------------------------------------------------- NUTS

@@ -269,6 +269,19 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         Seeds a private generator for fitting and the posterior draws.
     verbose : int, default=0
         ``>= 1`` shows a progress bar with the current ELBO.
+    warm_start : bool, default=False
+        ``True``: ``fit`` continues SVI where the last fit stopped, as
+        ``MLPRegressor`` does: from its variational parameters, Adam's state,
+        step-size schedule and early-stopping counters, in the
+        standardisation of X and y fixed by the first fit of the sequence.
+        ``n_iter_`` and ``loss_curve_`` accumulate and ``max_iter`` bounds
+        each call, so raising ``max_iter`` (or calling ``fit`` again) never
+        restarts. A fit that had converged stops again after the next epoch
+        without improvement. ``fit`` starts afresh, as with ``False``, when
+        the last fit was not by SVI or when the number of features,
+        ``hidden_layer_sizes``, ``guide`` or ``rank`` changed; with
+        ``inference="nuts"`` each fit samples afresh. See
+        :meth:`partial_fit` for streams of data.
 
     Attributes
     ----------
@@ -292,9 +305,11 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         latents, as NumPy arrays).
     loss_curve_ : list of float
         SVI: mean negative ELBO of each epoch per unit of sample weight (per
-        training row when unweighted).
+        training row when unweighted), over every call of a warm-started or
+        :meth:`partial_fit` sequence.
     n_iter_ : int
-        SVI epochs run; NUTS: ``num_warmup + num_samples``.
+        SVI epochs run (over every call of such a sequence); NUTS:
+        ``num_warmup + num_samples``.
     diagnostics_ : dict
         NUTS only: R-hat, effective sample sizes, divergences.
 
@@ -400,6 +415,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         "num_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -427,6 +443,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         num_threads: int | None = 1,
         random_state=None,
         verbose: int = 0,
+        warm_start: bool = False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -450,11 +467,15 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         self.num_threads = num_threads
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> PyroBNNRegressor:
         """Fit the posterior over the network's weights and noise.
+
+        With ``warm_start=True`` SVI continues from the last fit (see
+        ``warm_start``); otherwise it starts afresh.
 
         Parameters
         ----------
@@ -492,11 +513,103 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
             self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None) -> PyroBNNRegressor:
+        """Run one epoch of SVI on a chunk of data, continuing the last fit.
+
+        The first call on an estimator not fitted by SVI initialises the
+        guide and fixes the standardisation of X and y on its chunk. Every
+        call runs one epoch over its chunk (minibatches of ``batch_size``;
+        ``MLPRegressor``'s convention) from the current variational
+        parameters, Adam's state, step-size schedule and early-stopping
+        counters, whatever ``warm_start`` is, so a stream of chunks can be
+        fitted; ``n_iter_`` and ``loss_curve_`` count the epochs of all
+        calls. SVI only.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row's likelihood, as in :meth:`fit`.
+
+        Returns
+        -------
+        self : PyroBNNRegressor
+
+        Raises
+        ------
+        ValueError
+            With ``inference="nuts"``; when the number of features,
+            ``hidden_layer_sizes``, ``guide`` or ``rank`` differ from those of
+            the fit being continued; and for invalid input as in :meth:`fit`.
+            A failed call leaves the estimator exactly as it was.
+
+        Notes
+        -----
+        Each call scales its chunk's likelihood as if the chunk were the
+        whole data set (as ``fit`` on the chunk would): a step is a
+        stochastic-gradient step on the ELBO of a data set the size of the
+        chunk (its total sample weight m). Over a stream of chunks drawn
+        from one distribution the guide therefore approaches the variational
+        posterior of m rows from that distribution; over several passes
+        through a fixed data set of N rows cut into chunks of m, the
+        posterior with every row's likelihood raised to the power m / N (a
+        tempered posterior). The regression function is learned from every
+        chunk, but the epistemic uncertainty is that of m rows, not of all
+        rows seen: it does not shrink as the stream goes on, and rows seen
+        again are not counted twice. This scaling needs no knowledge of the
+        stream's length. To target the posterior of N rows, pass
+        ``sample_weight=np.full(m, N / m)`` with each chunk of m rows (the
+        weights scale the likelihood). Each call draws its randomness from
+        ``random_state`` and the number of steps run so far, so a sequence
+        of calls is reproducible given the same chunks in the same order.
+        With ``jit=True`` every call compiles the ELBO anew; for many small
+        chunks ``jit=False`` is faster.
+        """
+        if self.inference != "svi":
+            raise ValueError(
+                "partial_fit needs inference='svi': NUTS has no incremental "
+                "form. Use fit, or set inference='svi'."
+            )
+        first = not hasattr(self, "_svi_state")
+        with restore_on_error(self):
+            hidden = self._hidden_sizes()
+            X, y = validate_data(
+                self, X, y, y_numeric=True, dtype=np.float64, reset=first
+            )
+            if not first and self._warm_key != self._layout(X.shape[1], hidden):
+                raise ValueError(
+                    "partial_fit cannot continue the last fit: hidden_layer_sizes, "
+                    "guide or rank changed since. Call fit to start afresh."
+                )
+            check_magnitude(X, "X")
+            check_magnitude(y, "y")
+            w = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            self._fit(X, y, w, hidden, incremental=True)
+        return self
+
     def _fit(
-        self, X: np.ndarray, y: np.ndarray, w: np.ndarray, hidden: tuple[int, ...]
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray,
+        hidden: tuple[int, ...],
+        incremental: bool = False,
     ) -> None:
         rng = check_generator(self.random_state)
         device = resolve_device(self.device)
+        # The SVI state to continue (None: start afresh).
+        layout = self._layout(X.shape[1], hidden)
+        state = (
+            self._svi_state
+            if self.inference == "svi"
+            and (incremental or self.warm_start)
+            and getattr(self, "_warm_key", None) == layout
+            else None
+        )
 
         # Rows of weight 0 are removed (exactly what their weight means).
         keep = w > 0
@@ -508,9 +621,14 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
 
         # Standardise in float64 (the engine casts to float32 afterwards):
         # the model, its priors and the guide's initialisation live in these
-        # units, which makes the fit equivariant in the units of X and y.
-        x_mean, x_scale = _weighted_scale(X, p)
-        y_mean, y_scale = (float(a[0]) for a in _weighted_scale(y, p))
+        # units, which makes the fit equivariant in the units of X and y. A
+        # continued fit keeps the units of the fit it continues.
+        if state is None:
+            x_mean, x_scale = _weighted_scale(X, p)
+            y_mean, y_scale = (float(a[0]) for a in _weighted_scale(y, p))
+        else:
+            x_mean, x_scale = self._x_mean, self._x_scale
+            y_mean, y_scale = self._y_mean, self._y_scale
         Xs = (X - x_mean) / x_scale
         ys = (y - y_mean) / y_scale
 
@@ -528,7 +646,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
                 seed=seed,
                 guide=self.guide,
                 learning_rate_init=self.learning_rate_init,
-                max_iter=self.max_iter,
+                max_iter=1 if incremental else self.max_iter,
                 batch_size=self.batch_size,
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
@@ -544,12 +662,17 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
                 # Early stopping and loss_curve_ per unit of weight, so that
                 # weights and repeated rows stop alike.
                 n_rows=w_sum,
+                init_state=state,
+                warn=not incremental,
             )
             draws = result.posterior.sample(self.n_posterior_samples, rng)
             mean_w = result.posterior.mean_unconstrained()["weights"]
-            fitted["loss_curve_"] = result.loss_curve
-            fitted["n_iter_"] = result.n_iter
+            before = ([], 0) if state is None else (self.loss_curve_, self.n_iter_)
+            fitted["loss_curve_"] = before[0] + result.loss_curve
+            fitted["n_iter_"] = before[1] + result.n_iter
             fitted["posterior_"] = result.posterior
+            fitted["_svi_state"] = result.state
+            fitted["_warm_key"] = layout
         else:
             result = run_nuts(
                 model,
@@ -588,7 +711,14 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
             _shapes=shapes,
         )
         # A refit with the other inference drops the first one's attributes.
-        for name in ("loss_curve_", "posterior_", "diagnostics_", "_mcmc_stats"):
+        for name in (
+            "loss_curve_",
+            "posterior_",
+            "diagnostics_",
+            "_mcmc_stats",
+            "_svi_state",
+            "_warm_key",
+        ):
             if name not in fitted:
                 vars(self).pop(name, None)
         vars(self).update(fitted)
@@ -707,6 +837,11 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         )
 
     # -------------------------------------------------------------- helpers
+    def _layout(self, n_features: int, hidden: tuple[int, ...]) -> tuple:
+        """What fixes the shapes of the guide's parameters."""
+        rank = self.rank if self.guide == "lowrank" else None
+        return (n_features, hidden, self.guide, rank)
+
     def _hidden_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
