@@ -774,7 +774,7 @@ def _mcmc_diagnostics(samples: Mapping[str, np.ndarray]) -> dict[str, Any]:
 
 
 def run_nuts(
-    model: Callable,
+    model: Callable | None,
     data: Sequence,
     *,
     seed: int,
@@ -790,14 +790,27 @@ def run_nuts(
     dtype: torch.dtype = torch.float64,
     num_threads: int | None = None,
     verbose: int = 0,
+    potential_fn: Callable | None = None,
+    initial_params: Callable[[], dict] | None = None,
+    transform: Callable[[dict], dict] | None = None,
+    adapt_mass_matrix: bool = True,
 ) -> MCMCResult:
-    """Sample the posterior of ``model`` with NUTS.
+    """Sample the posterior of ``model`` (or of a potential) with NUTS.
 
     Chains run one after the other in this process (no worker processes, so
     the run is reproducible and picklability of the model is not needed),
     each from its own random initialisation (``init_to_uniform`` unless
     ``init_loc_fn`` is given). The model is called with the full data,
     ``idx = arange(n)``.
+
+    With ``potential_fn`` (and ``model=None``) the sampler runs on that
+    function of unconstrained parameters directly, ``U(params) = -log
+    density``, with no model tracing per gradient: ``initial_params()``
+    (called once per chain, inside the seeded random context) gives each
+    chain's start, and ``transform`` maps one chain's draws (a dict of
+    tensors with a leading draw axis) to the sites reported, on which the
+    diagnostics are computed. ``adapt_mass_matrix=False`` keeps the
+    identity mass matrix, for potentials already of unit scale.
 
     Returns
     -------
@@ -825,24 +838,35 @@ def run_nuts(
     stats: dict[str, list[np.ndarray]] = {k: [] for k in SAMPLE_STATS}
     with isolated_pyro(seed, device, num_threads):
         for _chain in range(num_chains):
-            kernel = _RecordingNUTS(
-                model,
-                jit_compile=jit,
-                ignore_jit_warnings=True,
+            options = dict(
+                adapt_mass_matrix=adapt_mass_matrix,
                 full_mass=full_mass,
                 target_accept_prob=target_accept_prob,
                 max_tree_depth=max_tree_depth,
-                init_strategy=init_loc_fn or init_to_uniform,
             )
+            if potential_fn is None:
+                kernel = _RecordingNUTS(
+                    model,
+                    jit_compile=jit,
+                    ignore_jit_warnings=True,
+                    init_strategy=init_loc_fn or init_to_uniform,
+                    **options,
+                )
+                start, run_args = None, (*tensors, idx)
+            else:
+                kernel = _RecordingNUTS(potential_fn=potential_fn, **options)
+                start, run_args = initial_params(), ()
             mcmc = MCMC(
                 kernel,
                 num_samples=num_samples,
                 warmup_steps=num_warmup,
                 num_chains=1,
+                initial_params=start,
                 disable_progbar=verbose < 1,
             )
-            mcmc.run(*tensors, idx)
-            chains.append(mcmc.get_samples())
+            mcmc.run(*run_args)
+            draws = mcmc.get_samples()
+            chains.append(draws if transform is None else transform(draws))
             diag = mcmc.diagnostics()
             divergent = diag.get("divergences", {}).get("chain 0", [])
             divergences.append(len(divergent))

@@ -190,6 +190,89 @@ def _same_problem(a, b) -> bool:
     return bool(np.allclose(a[1], b[1], rtol=1e-9, atol=0.0))
 
 
+class _NonCentredTarget:
+    """The NUTS target: the model's posterior, non-centred at its conditional mode.
+
+    Given the noise s, the posterior of ``xi`` is N(h, s^2 I) and that of the
+    intercept N(0, s^2) (see :class:`_RotatedLinearModel`); with
+    ``xi = h + s zeta`` and ``intercept = s eta`` the potential is
+
+        U = |zeta|^2 / 2 + eta^2 / 2 + A l + B exp(-2 l),   l = log s,
+        A = 2 a0 + n_eff,   B = b0 + (yty - |h|^2) / 2,
+
+    the last two terms only with learned noise (n_eff = n - 1 with an
+    intercept): zeta and eta are standard normal and independent of s, and
+    the noise has a one-dimensional marginal, here written in its Laplace
+    coordinate u (l = l* + u / sqrt(2 A)). Every coordinate is then of unit
+    scale from the first warm-up step; the potential is a few lines of torch,
+    with no model tracing per gradient. ``to_model_sites`` maps draws back to
+    the model's sites, so every later step sees the model's own latents.
+    """
+
+    def __init__(self, design: _Design, fit_intercept: bool, model, device):
+        self.d = len(design.h)
+        self.fit_intercept = fit_intercept
+        self.device = device
+        self.h = torch.as_tensor(design.h, dtype=torch.float64, device=device)
+        self.noise = model.noise_std
+        if self.noise is None:
+            n_eff = design.n - 1.0 if fit_intercept else design.n
+            resid = design.yty - float(design.h @ design.h)
+            self.A = 2.0 * model.a0 + n_eff
+            self.B = model.b0 + 0.5 * max(resid, 1e-10 * design.yty, 1e-300)
+            self.l_mode = 0.5 * math.log(2.0 * self.B / self.A)
+            self.l_scale = 1.0 / math.sqrt(2.0 * self.A)
+
+    # One packed site, theta = (zeta, [eta], [u]), and one autograd node
+    # with its gradient in closed form: Pyro's integrator loops over sites
+    # and walks the graph in Python at every leapfrog step.
+    def potential(self, params: dict) -> torch.Tensor:
+        return _Potential.apply(params["theta"], self)
+
+    def initial_params(self) -> dict:
+        """A start drawn uniformly in (-2, 2) per coordinate (init_to_uniform)."""
+        size = self.d + int(self.fit_intercept) + int(self.noise is None)
+        u = torch.rand(size, dtype=torch.float64, device=self.device)
+        return {"theta": 4.0 * u - 2.0}
+
+    def to_model_sites(self, draws: dict) -> dict:
+        theta = draws["theta"]
+        d = self.d
+        if self.noise is None:
+            s = torch.exp(self.l_mode + self.l_scale * theta[:, -1])
+        else:
+            s = torch.full_like(theta[:, 0], self.noise)
+        out = {"xi": self.h + s[:, None] * theta[:, :d]}
+        if self.fit_intercept:
+            out["intercept"] = s * theta[:, d]
+        if self.noise is None:
+            out["noise_std"] = s
+        return out
+
+
+class _Potential(torch.autograd.Function):
+    """U(theta) of :class:`_NonCentredTarget` and its gradient, fused."""
+
+    @staticmethod
+    def forward(ctx, theta, target):
+        d = target.d + int(target.fit_intercept)
+        grad = theta.clone()
+        U = 0.5 * torch.dot(theta[:d], theta[:d])
+        if target.noise is None:
+            c = target.l_scale
+            log_s = target.l_mode + c * theta[d]
+            e = torch.exp(-2.0 * log_s)
+            U = U + target.A * log_s + target.B * e
+            grad[d] = c * (target.A - 2.0 * target.B * e)
+        ctx.save_for_backward(grad)
+        return U
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        return grad_output * grad, None
+
+
 def _snap(x, scale: float):
     """``x`` rounded to a multiple of 1e-9 * scale."""
     quantum = 1e-9 * scale
@@ -712,19 +795,24 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
             draws = design.to_original(result.posterior.sample(S, rng), self.noise_std)
             self._set_guide_moments(design)
         else:
+            target = _NonCentredTarget(design, self.fit_intercept, model, device)
             result = run_nuts(
-                model,
-                data,
+                None,
+                (np.zeros(1),),
                 seed=seed,
                 num_warmup=self.num_warmup,
                 num_samples=self.num_samples,
                 num_chains=self.num_chains,
-                jit=self.jit is not False,
                 full_mass=False,
                 device=device,
                 dtype=torch.float64,
                 num_threads=1,
                 verbose=self.verbose,
+                potential_fn=target.potential,
+                initial_params=target.initial_params,
+                transform=target.to_model_sites,
+                # The target is of unit scale in every coordinate.
+                adapt_mass_matrix=False,
             )
             self.diagnostics_ = result.diagnostics
             self._mcmc_stats = result.sample_stats  # (chain, draw) each
