@@ -53,7 +53,6 @@ import importlib.metadata
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 import warnings
@@ -69,6 +68,9 @@ sys.path.insert(0, str(ROOT))
 from bayesreg import predict_dist  # noqa: E402
 from bayesreg.datasets import load_uci  # noqa: E402
 from bayesreg.metrics import interval_coverage, mean_crps, mean_nlpd  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from uci import git_commit  # noqa: E402
 
 COVERAGE = 0.9
 SECTIONS = ("diabetes", "uci", "synthetic")
@@ -556,19 +558,6 @@ def load_average() -> str:
         return ", ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "n/a"
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
 
 
 def parse_args(argv=None):

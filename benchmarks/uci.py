@@ -231,7 +231,7 @@ def write_results(path: Path, text: str, begin: str = BEGIN, end: str = END) -> 
 def git_commit() -> str:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "describe", "--always", "--dirty"],
             cwd=ROOT,
             capture_output=True,
             text=True,
