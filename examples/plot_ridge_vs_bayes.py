@@ -66,9 +66,10 @@ print(
 # --------------------------
 # :class:`~bayesreg.RidgeMAP` still answers the whole predictive contract,
 # with a *plug-in* predictive: Normal around its prediction, with the std
-# of its residuals (``residual_std_``: the noise, and the penalty's bias). Its band has the same
-# width everywhere, in the gap and far outside the data as much as between
-# two training points. The Bayesian band adds the posterior uncertainty of the weights,
+# of its residuals (``residual_std_``: the noise, and the penalty's bias).
+# Its band has the same width everywhere, in the gap and far outside the
+# data as much as between two training points. The Bayesian band adds the
+# posterior uncertainty of the weights,
 # which is small where there are data and large in the gap and beyond
 # :math:`[0, 1]`.
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True, layout="constrained")
