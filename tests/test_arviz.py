@@ -403,3 +403,21 @@ def test_bayesreg_never_imports_arviz():
                 found.append((path.name, node.lineno, id(node) in inside))
     assert any(name == "_arviz.py" for name, _, _ in found)  # the walk works
     assert all(inside for _, _, inside in found), found
+
+
+def test_observed_data_follow_partial_fit(az):
+    """After partial_fit the observed data are those the posterior is given:
+    every chunk for the linear model (statistics merged), the last chunk for
+    the BNN (one epoch per chunk)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = X @ [1.0, -1.0] + 0.1 * rng.normal(size=40)
+    lin = PyroBayesianLinear(max_iter=30, random_state=0, n_posterior_samples=10)
+    lin.fit(X[:20], y[:20]).partial_fit(X[20:], y[20:])
+    idata = lin.to_inference_data()
+    np.testing.assert_array_equal(idata.observed_data["y"].values, y)
+    bnn = PyroBNNRegressor(hidden_layer_sizes=(4,), random_state=0, jit=False)
+    bnn.partial_fit(X[:20], y[:20]).partial_fit(X[20:], y[20:])
+    np.testing.assert_array_equal(
+        bnn.to_inference_data().observed_data["y"].values, y[20:]
+    )

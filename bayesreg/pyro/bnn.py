@@ -589,6 +589,8 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             self._fit(X, y, w, hidden, incremental=True)
+            # One epoch treats the chunk as the data set (see above).
+            self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
         return self
 
     def _fit(

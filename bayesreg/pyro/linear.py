@@ -667,10 +667,14 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
                     "fit_intercept changed since the data seen so far were "
                     "added; call fit to start afresh."
                 )
-            stats, _ = self._validated_stats(X, y, sample_weight, reset=first)
+            stats, y = self._validated_stats(X, y, sample_weight, reset=first)
+            seen = None if first else getattr(self, "_observed_y", None)
             if not first:
                 stats = _gaussian.merge_stats(self._stats, stats)
             self._fit(stats, incremental=True)
+            # The posterior is given every chunk: so are ArviZ's observations.
+            y = np.array(y, dtype=np.float64)
+            self._observed_y = y if seen is None else np.concatenate([seen, y])
         return self
 
     def _validated_stats(self, X, y, sample_weight, reset: bool):
