@@ -381,8 +381,10 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         Posterior draws kept in ``posterior_samples_``; with NUTS, the draws
         behind every prediction (thinned evenly to this number).
     jit : bool or "auto", default="auto"
-        Compile the model with the PyTorch JIT (``JitTrace_ELBO``, NUTS
-        ``jit_compile``); ``"auto"`` compiles for NUTS only.
+        Compile the SVI objective with the PyTorch JIT (``JitTrace_ELBO``,
+        whose graph the engine then runs directly); ``"auto"`` and ``True``
+        compile, ``False`` runs Pyro's ``Trace_ELBO`` eagerly. NUTS samples a
+        potential written in torch and needs no compilation.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to fit. Fitted state is kept as NumPy arrays, so a model fitted
         on CUDA predicts and unpickles anywhere.
@@ -790,7 +792,7 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
                 lr_decay_factor=0.2,
                 polyak=adaptive,
                 num_particles=self.num_particles,
-                jit=self.jit is True,
+                jit=self.jit is not False,
                 init_loc_fn=init_to_value(
                     values=_mode_values(design, self.fit_intercept, device)
                 ),
