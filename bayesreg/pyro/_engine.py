@@ -384,6 +384,15 @@ def _export_guide(guide) -> GaussianPosterior:
     return post
 
 
+def _adam(params, lr: float) -> torch.optim.Adam:
+    """Adam, with the fused kernel where this torch has it for these tensors
+    (CPU since torch 2.4): one kernel per step instead of a dozen small ops."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, ValueError, TypeError):
+        return torch.optim.Adam(params, lr=lr)
+
+
 class _Step:
     """One SVI gradient: the ELBO's ``loss_and_grads`` (loss as a float)."""
 
@@ -581,7 +590,7 @@ def fit_svi(
         auto(*tensors, first_idx)  # create the guide's parameters
         names, params = zip(*pyro.get_param_store().named_parameters(), strict=True)
         params = list(params)
-        optim = torch.optim.Adam(params, lr=lr)
+        optim = _adam(params, lr)
         step_fn = _CompiledStep(elbo, model, auto) if jit else _Step(elbo, model, auto)
         if init_state is None:
             best = smoothed = math.inf
