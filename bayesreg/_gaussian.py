@@ -766,6 +766,30 @@ def maximize_evidence(
     )  # fmt: skip
 
 
+def evidence_prior_std(
+    stats: GramStats,
+    prior_mean: np.ndarray,
+    noise_std: float | None = None,
+    *,
+    shape: float = 0.0,
+    scale: float = 0.0,
+) -> tuple[np.ndarray, PriorScale]:
+    """The unit-free default prior std, ``c * u_j`` with c by the evidence.
+
+    ``u_j = 1 / sd_j`` (in units of the noise std) when the noise is
+    unknown, with s^2 ~ InvGamma(``shape``, ``scale``); ``u_j = noise_std /
+    sd_j`` (in units of the coefficients) when it is known; ``sd_j`` is
+    :func:`column_scale`. Returns the prior std and the
+    :func:`evidence_prior_scale` result (c, its evidence and eigenbasis).
+    """
+    unit = (1.0 if noise_std is None else noise_std) / column_scale(stats)
+    noise_var = None if noise_std is None else noise_std**2
+    opt = evidence_prior_scale(
+        stats, prior_mean, unit, noise_var=noise_var, shape=shape, scale=scale
+    )
+    return opt.scale * unit, opt
+
+
 # ---------------------------------------------------------------------------
 # Predictive and draws
 # ---------------------------------------------------------------------------

@@ -492,17 +492,14 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         d = stats.xtx.shape[0]
         auto = _is_auto(self.prior_std)
         prior_mean, prior_std = self._prior_arrays(d)
-        # Per-column spread of the data seen so far (centred when
-        # fit_intercept): "auto" measures each coefficient's prior std per
-        # standardised column, so the prior follows the units of X.
-        col_sd = _gaussian.column_scale(stats)
         y_var = float(stats.yty / stats.n) if stats.n > 0 else 0.0
         prior_scale = 1.0
         if self.fit_hyperparameters:
             noise0 = None if self.noise_std is None else float(self.noise_std) ** 2
             if auto:
-                # Start at prior std sd(y) / sd(x_j): equivariant from the
-                # first iteration.
+                # Start at prior std sd(y) / sd(x_j), per standardised column
+                # of the data seen so far: equivariant from the first step.
+                col_sd = _gaussian.column_scale(stats)
                 prior_std = np.sqrt(y_var if y_var > 0 else 1.0) / col_sd
             opt = _gaussian.maximize_evidence(
                 stats, prior_mean, prior_std, noise_var_init=noise0,
@@ -528,11 +525,10 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
             check_noise_posterior_proper(stats, a0, self.fit_intercept)
             self.n_iter_ = 1
             if auto:
-                opt = _gaussian.evidence_prior_scale(
-                    stats, prior_mean, 1.0 / col_sd, shape=a0, scale=b0
+                prior_std, opt = _gaussian.evidence_prior_std(
+                    stats, prior_mean, shape=a0, scale=b0
                 )
                 prior_scale, self.n_iter_ = opt.scale, opt.n_iter
-                prior_std = opt.scale / col_sd
             post = _gaussian.nig_posterior(
                 stats, prior_mean, prior_std, a0, b0, eigh=opt.eigh if auto else None
             )
@@ -540,12 +536,10 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
             noise_var = float(self.noise_std) ** 2
             self.n_iter_ = 1
             if auto:
-                shape = float(self.noise_std) / col_sd
-                opt = _gaussian.evidence_prior_scale(
-                    stats, prior_mean, shape, noise_var=noise_var
+                prior_std, opt = _gaussian.evidence_prior_std(
+                    stats, prior_mean, float(self.noise_std)
                 )
                 prior_scale, self.n_iter_ = opt.scale, opt.n_iter
-                prior_std = opt.scale * shape
             post = _gaussian.gaussian_posterior(
                 stats, prior_mean, prior_std, noise_var, eigh=opt.eigh if auto else None
             )

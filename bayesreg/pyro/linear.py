@@ -14,7 +14,6 @@ from scipy import linalg, special
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -23,8 +22,8 @@ from .. import _gaussian
 from .._base import BayesianRegressorMixin
 from ..distributions import Normal, NormalMixture, _check_n_samples
 from ..utils._random import check_generator
-from ..utils._state import check_magnitude, restore_on_error
-from ..utils._validation import check_noise_posterior_proper
+from ..utils._state import restore_on_error
+from ..utils._validation import check_noise_posterior_proper, validated_gram_stats
 from ._arviz import to_inference_data
 from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
 
@@ -680,15 +679,11 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         return self
 
     def _validated_stats(self, X, y, sample_weight, reset: bool):
-        """Validate a chunk; return its weighted sufficient statistics and y."""
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=reset)
-        check_magnitude(X, "X")
-        check_magnitude(y, "y")
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        stats = _gaussian.gram_stats(X, y, sample_weight, center=self.fit_intercept)
+        """Validate a chunk; return its weighted sufficient statistics and y
+        (the intake of the closed-form estimators)."""
+        stats, (_, y, _) = validated_gram_stats(
+            self, X, y, sample_weight, center=self.fit_intercept, reset=reset
+        )
         if not stats.n > 0:
             raise ValueError("sample_weight must not be all zero.")
         return stats, y
@@ -701,19 +696,12 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
         y_var = float(stats.yty / stats.n)
         zeros = np.zeros(d)
         if isinstance(self.prior_std, str):  # "auto"
-            if self.noise_std is None:
-                opt = _gaussian.evidence_prior_scale(
-                    stats, zeros, 1.0 / x_sd,
-                    shape=float(self.noise_prior_shape),
-                    scale=float(self.noise_prior_scale) * y_var,
-                )  # fmt: skip
-            else:
-                noise = float(self.noise_std)
-                opt = _gaussian.evidence_prior_scale(
-                    stats, zeros, noise / x_sd, noise_var=noise**2
-                )
-            self.prior_std_ = opt.scale * (
-                1.0 / x_sd if self.noise_std is None else float(self.noise_std) / x_sd
+            self.prior_std_, opt = _gaussian.evidence_prior_std(
+                stats,
+                zeros,
+                None if self.noise_std is None else float(self.noise_std),
+                shape=float(self.noise_prior_shape),
+                scale=float(self.noise_prior_scale) * y_var,
             )
             return np.full(d, opt.scale), opt.scale
         p = np.asarray(self.prior_std, dtype=float)
