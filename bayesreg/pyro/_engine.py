@@ -125,17 +125,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
-def standard_scale(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and standard deviations of ``v`` for internal scaling.
-
-    A (near-)constant column, whose std is below rounding of its mean, gets
-    std 1, so scaling never divides by rounding noise.
-    """
-    mean = np.atleast_1d(v.mean(axis=0))
-    std = np.atleast_1d(v.std(axis=0))
-    return mean, np.where(std <= 1e-12 * (1.0 + np.abs(mean)), 1.0, std)
-
-
 def seed_from(rng: np.random.Generator) -> int:
     """A 63-bit torch seed drawn from a NumPy generator."""
     return int(rng.integers(0, 2**63 - 1))

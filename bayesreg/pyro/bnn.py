@@ -577,12 +577,7 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         # is undone if any step fails.
         with restore_on_error(self):
             hidden = self._hidden_sizes()
-            X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-            check_magnitude(X, "X")
-            check_magnitude(y, "y")
-            w = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            X, y, w = self._validated(X, y, sample_weight, reset=True)
             self._fit(X, y, w, hidden)
             self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
         return self
@@ -649,23 +644,26 @@ class PyroBNNRegressor(BayesianRegressorMixin, BaseEstimator):
         first = not hasattr(self, "_svi_state")
         with restore_on_error(self):
             hidden = self._hidden_sizes()
-            X, y = validate_data(
-                self, X, y, y_numeric=True, dtype=np.float64, reset=first
-            )
+            X, y, w = self._validated(X, y, sample_weight, reset=first)
             if not first and self._warm_key != self._layout(X.shape[1], hidden):
                 raise ValueError(
                     "partial_fit cannot continue the last fit: hidden_layer_sizes, "
                     "guide or rank changed since. Call fit to start afresh."
                 )
-            check_magnitude(X, "X")
-            check_magnitude(y, "y")
-            w = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
             self._fit(X, y, w, hidden, incremental=True)
             # One epoch treats the chunk as the data set (see above).
             self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
         return self
+
+    def _validated(self, X, y, sample_weight, reset: bool):
+        """Validated float64 X, y and non-negative weights (1 by default)."""
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=reset)
+        check_magnitude(X, "X")
+        check_magnitude(y, "y")
+        w = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        return X, y, w
 
     def _fit(
         self,
