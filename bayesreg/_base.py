@@ -17,10 +17,9 @@ from . import _dask
 from .distributions import (
     PredictiveDistribution,
     _all_finite,
-    _check_coverage,
-    _check_n_samples,
     _require,
 )
+from .utils._checks import check_coverage, check_n_samples
 
 _STD_KINDS = ("total", "epistemic", "aleatoric")
 
@@ -94,7 +93,7 @@ class BayesianRegressorMixin(RegressorMixin):
         -------
         interval : ndarray of shape (n_samples, 2)
         """
-        coverage = _check_coverage(coverage)
+        coverage = check_coverage(coverage)
         return self.predict_dist(X).interval(coverage)
 
     def log_predictive_density(self, X, y) -> np.ndarray:
@@ -144,5 +143,5 @@ class BayesianRegressorMixin(RegressorMixin):
         -------
         y_samples : ndarray of shape (n_samples_X, n_samples)
         """
-        n_samples = _check_n_samples(n_samples)
+        n_samples = check_n_samples(n_samples)
         return self.predict_dist(X).sample(n_samples, random_state)

@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _dask, _gaussian
 from ._base import BayesianRegressorMixin
-from .distributions import Normal, PredictiveDistribution, StudentT, _check_n_samples
+from .distributions import Normal, PredictiveDistribution, StudentT
+from .utils._checks import check_n_samples
 from .utils._random import check_generator
 from .utils._state import restore_on_error
 from .utils._validation import (
@@ -748,7 +749,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
     @staticmethod
     def _draws(post, n_samples, random_state) -> _gaussian.PosteriorDraws:
         rng = check_generator(random_state)
-        return _gaussian.sample_posterior(post, _check_n_samples(n_samples), rng)
+        return _gaussian.sample_posterior(post, check_n_samples(n_samples), rng)
 
 
 def _is_auto(value) -> bool:

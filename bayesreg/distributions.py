@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from numbers import Integral, Real
 
 import numpy as np
 from scipy import special, stats
 
 from . import _dask
+from .utils._checks import check_coverage, check_n_samples, check_quantile_levels
 from .utils._random import check_generator
 
 __all__ = [
@@ -52,27 +52,6 @@ __all__ = [
     "StudentT",
     "TransformedDistribution",
 ]
-
-
-def _check_coverage(coverage) -> float:
-    if not isinstance(coverage, Real) or not (0.0 < float(coverage) < 1.0):
-        raise ValueError(
-            f"coverage must be a number strictly between 0 and 1, got {coverage!r}."
-        )
-    return float(coverage)
-
-
-def _check_n_samples(n_samples) -> int:
-    if not isinstance(n_samples, Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-    return int(n_samples)
-
-
-def _check_quantile_levels(q) -> np.ndarray:
-    q = np.asarray(q, dtype=float)
-    if not np.all((q > 0.0) & (q < 1.0)):
-        raise ValueError("quantile levels q must lie strictly between 0 and 1.")
-    return q
 
 
 # Checks of parameter values, as picklable functions of the arrays so that
@@ -284,7 +263,7 @@ class PredictiveDistribution(ABC):
         interval : ndarray of shape (n, 2)
             Lower bounds in column 0, upper bounds in column 1.
         """
-        coverage = _check_coverage(coverage)
+        coverage = check_coverage(coverage)
         tail = 0.5 * (1.0 - coverage)
         # np.stack (not column_stack) dispatches to dask for lazy bounds.
         return np.stack([self.ppf(tail), self.ppf(1.0 - tail)], axis=1)
@@ -395,7 +374,7 @@ class _ScipyLocScale(PredictiveDistribution):
         return self._evaluate("cdf", y)
 
     def ppf(self, q) -> np.ndarray:
-        q = _check_quantile_levels(q)
+        q = check_quantile_levels(q)
         if q.ndim == 0:
             if self.lazy:
                 return self._map_blocks("ppf", q=float(q))
@@ -403,7 +382,7 @@ class _ScipyLocScale(PredictiveDistribution):
         return self._evaluate("ppf", q)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        n_samples = _check_n_samples(n_samples)
+        n_samples = check_n_samples(n_samples)
         rng = check_generator(random_state)
         if self.lazy:
             params, func = self._block_method("sample", n_samples=n_samples)
@@ -571,7 +550,7 @@ class NormalMixture(PredictiveDistribution):
     def ppf(self, q) -> np.ndarray:
         from scipy.optimize import elementwise
 
-        q = _check_quantile_levels(q)
+        q = check_quantile_levels(q)
         scalar = q.ndim == 0
         q2, was_1d = self._check_y(np.full(self.n, q) if scalar else q)
         k = q2.shape[1]
@@ -600,7 +579,7 @@ class NormalMixture(PredictiveDistribution):
         return out[:, 0] if (was_1d or scalar) else out
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        n_samples = _check_n_samples(n_samples)
+        n_samples = check_n_samples(n_samples)
         rng = check_generator(random_state)
         comp = rng.integers(self.n_components, size=(self.n, n_samples))
         rows = np.arange(self.n)[:, None]
@@ -1175,7 +1154,7 @@ class TransformedDistribution(PredictiveDistribution):
         return out[:, 0] if was_1d else out
 
     def ppf(self, q) -> np.ndarray:
-        q = _check_quantile_levels(q)
+        q = check_quantile_levels(q)
         scalar = q.ndim == 0
         q2, was_1d = self._check_y(np.full(self.n, float(q)) if scalar else q)
         out = self._quantile(np.asarray(q2, dtype=float), 1.0 - q2)
@@ -1193,7 +1172,7 @@ class TransformedDistribution(PredictiveDistribution):
         return self._forward(self._z_median)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
-        n_samples = _check_n_samples(n_samples)
+        n_samples = check_n_samples(n_samples)
         return self._forward(self._root.sample(n_samples, random_state))
 
     # ---------------------------------------------------------- moments

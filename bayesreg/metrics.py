@@ -43,9 +43,16 @@ from .distributions import (
     StudentT,
     TransformedDistribution,
     _Affine,
-    _check_coverage,
     _row_chunks,
     _row_subset,
+)
+from .utils._checks import (
+    check_array_1d,
+    check_coverage,
+    check_levels,
+    check_sample_weight,
+    check_std,
+    check_y_true,
 )
 
 __all__ = [
@@ -84,54 +91,6 @@ _MIXTURE_CHUNK = 2**21
 # --------------------------------------------------------------------------
 # input validation
 # --------------------------------------------------------------------------
-def _check_y_true(y_true, n: int | None = None) -> np.ndarray:
-    y = np.asarray(y_true, dtype=float)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"y_true must be one-dimensional, got shape {y.shape}.")
-    if y.shape[0] == 0:
-        raise ValueError("y_true is empty.")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("y_true contains NaN or infinite values.")
-    if n is not None and y.shape[0] != n:
-        raise ValueError(
-            f"y_true has {y.shape[0]} values but the prediction describes {n} points."
-        )
-    return y
-
-
-def _check_array_1d(name: str, value, n: int) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"{name} must have shape ({n},), got {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return arr
-
-
-def _check_std(y_std, n: int, *, strict: bool = False) -> np.ndarray:
-    std = _check_array_1d("y_std", y_std, n)
-    if np.any(std < 0):
-        raise ValueError("y_std must be non-negative.")
-    if strict and np.any(std == 0):
-        raise ValueError("y_std must be strictly positive for a density.")
-    return std
-
-
-def _check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
-    if sample_weight is None:
-        return None
-    w = _check_array_1d("sample_weight", sample_weight, n)
-    if np.any(w < 0) or not np.any(w > 0):
-        raise ValueError("sample_weight must be non-negative and not all zero.")
-    return w
-
-
 def _as_dist(y_pred, y_std=None, *, strict: bool = False) -> PredictiveDistribution:
     """A distribution object, or a Normal built from ``mean`` and ``y_std``."""
     if isinstance(y_pred, PredictiveDistribution):
@@ -150,8 +109,8 @@ def _as_dist(y_pred, y_std=None, *, strict: bool = False) -> PredictiveDistribut
         mean = mean[:, 0]
     if mean.ndim != 1:
         raise ValueError(f"y_pred must be one-dimensional, got shape {mean.shape}.")
-    mean = _check_array_1d("y_pred", mean, mean.shape[0])
-    return Normal(mean, _check_std(y_std, mean.shape[0], strict=strict))
+    mean = check_array_1d("y_pred", mean, mean.shape[0])
+    return Normal(mean, check_std(y_std, mean.shape[0], strict=strict))
 
 
 def _intervals(y_pred, y_std, coverage: float) -> np.ndarray:
@@ -168,7 +127,7 @@ def _intervals(y_pred, y_std, coverage: float) -> np.ndarray:
 
 
 def _weighted_mean(values: np.ndarray, sample_weight) -> float:
-    w = _check_sample_weight(sample_weight, values.shape[0])
+    w = check_sample_weight(sample_weight, values.shape[0])
     return float(np.average(values, weights=w))
 
 
@@ -215,7 +174,7 @@ def mean_nlpd(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
     1.1689
     """
     dist = _as_dist(y_pred, y_std, strict=True)
-    y = _check_y_true(y_true, dist.n)
+    y = check_y_true(y_true, dist.n)
     logp = dist.logpdf(y)
     return -_weighted_mean(_check_log_density(logp), sample_weight)
 
@@ -388,7 +347,7 @@ def crps_normal_mixture(y, locs, scales) -> np.ndarray:
     if locs.ndim != 2:
         raise ValueError(f"locs must have shape (n, S), got {locs.shape}.")
     n, n_comp = locs.shape
-    y = _check_y_true(y, n)
+    y = check_y_true(y, n)
     scales = np.asarray(scales, dtype=float)
     if scales.ndim == 1:
         scales = scales[None, :]
@@ -464,7 +423,7 @@ def crps(y_true, y_pred, y_std=None) -> np.ndarray:
     array([0.264, 1.385])
     """
     dist = _as_dist(y_pred, y_std)
-    y = _check_y_true(y_true, dist.n)
+    y = check_y_true(y_true, dist.n)
     if isinstance(dist, Normal):
         return crps_normal(y, dist.loc, dist.scale)
     if isinstance(dist, StudentT):
@@ -584,9 +543,9 @@ def interval_coverage(
     >>> interval_coverage([0.0, 1.5, 3.0], [[-1, 1], [-1, 1], [2, 4]])
     0.6666666666666666
     """
-    coverage = _check_coverage(coverage)
+    coverage = check_coverage(coverage)
     bounds = _intervals(y_pred, y_std, coverage)
-    y = _check_y_true(y_true, bounds.shape[0])
+    y = check_y_true(y_true, bounds.shape[0])
     inside = (y >= bounds[:, 0]) & (y <= bounds[:, 1])
     return _weighted_mean(inside.astype(float), sample_weight)
 
@@ -619,7 +578,7 @@ def mean_interval_width(
     >>> round(mean_interval_width([0.0, 0.0], [1.0, 2.0], coverage=0.95), 3)
     5.88
     """
-    coverage = _check_coverage(coverage)
+    coverage = check_coverage(coverage)
     bounds = _intervals(y_pred, y_std, coverage)
     return _weighted_mean(bounds[:, 1] - bounds[:, 0], sample_weight)
 
@@ -663,10 +622,10 @@ def interval_score(
     >>> round(interval_score([0.0, 1.5], [[-1, 1], [-1, 1]], coverage=0.9), 10)
     7.0
     """
-    coverage = _check_coverage(coverage)
+    coverage = check_coverage(coverage)
     alpha = 1.0 - coverage
     bounds = _intervals(y_pred, y_std, coverage)
-    y = _check_y_true(y_true, bounds.shape[0])
+    y = check_y_true(y_true, bounds.shape[0])
     lower, upper = bounds[:, 0], bounds[:, 1]
     score = (
         (upper - lower)
@@ -708,22 +667,11 @@ def pit(y_true, y_pred, y_std=None) -> np.ndarray:
     array([0.5   , 0.8413])
     """
     dist = _as_dist(y_pred, y_std)
-    y = _check_y_true(y_true, dist.n)
+    y = check_y_true(y_true, dist.n)
     return dist.cdf(y)
 
 
 _CALIBRATION_KINDS = ("interval", "quantile")
-
-
-def _check_levels(levels) -> np.ndarray:
-    if levels is None:
-        return np.linspace(0.05, 0.95, 19)
-    levels = np.atleast_1d(np.asarray(levels, dtype=float))
-    if levels.ndim != 1 or levels.size == 0:
-        raise ValueError("levels must be a non-empty one-dimensional array.")
-    if not np.all((levels > 0) & (levels < 1)):
-        raise ValueError("levels must lie strictly between 0 and 1.")
-    return levels
 
 
 def calibration_curve(
@@ -768,7 +716,7 @@ def calibration_curve(
     """
     if kind not in _CALIBRATION_KINDS:
         raise ValueError(f"kind must be one of {_CALIBRATION_KINDS}, got {kind!r}.")
-    levels = _check_levels(levels)
+    levels = check_levels(levels)
     u = pit(y_true, y_pred, y_std)
     if kind == "quantile":
         observed = (u[:, None] <= levels[None, :]).mean(axis=0)
@@ -1232,7 +1180,7 @@ def log_predictive_density(estimator, X, y) -> np.ndarray:
         # Through a target transform: the density of the push-forward, with
         # the log-Jacobian of the transform.
         dist = _dist_of(final, Xt, targets)
-        logp = dist.logpdf(_check_y_true(y, dist.n))
+        logp = dist.logpdf(check_y_true(y, dist.n))
     return _check_log_density(logp)
 
 
@@ -1371,9 +1319,9 @@ class PredictiveScorer:
             )
         # Validate eagerly so a bad option fails here, not inside a CV loop.
         if "coverage" in kwargs:
-            kwargs["coverage"] = _check_coverage(kwargs["coverage"])
+            kwargs["coverage"] = check_coverage(kwargs["coverage"])
         if kwargs.get("levels") is not None:
-            kwargs["levels"] = _check_levels(kwargs["levels"])
+            kwargs["levels"] = check_levels(kwargs["levels"])
         if "kind" in kwargs and kwargs["kind"] not in _CALIBRATION_KINDS:
             raise ValueError(
                 f"kind must be one of {_CALIBRATION_KINDS}, got {kwargs['kind']!r}."

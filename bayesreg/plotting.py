@@ -27,17 +27,16 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
-from .distributions import NormalMixture, _check_coverage
+from .distributions import NormalMixture
 from .metrics import (
     _as_dist,
-    _check_levels,
-    _check_y_true,
     _resolve,
     calibration_curve,
     calibration_error,
     pit,
     predict_dist,
 )
+from .utils._checks import check_coverage, check_levels, check_y_true
 from .utils._random import check_generator
 
 __all__ = [
@@ -92,7 +91,7 @@ def _check_coverages(coverage) -> tuple[float, ...]:
     if not values:
         raise ValueError("coverage must be a number or a non-empty sequence.")
     # Widest first, so narrower bands are drawn on top.
-    return tuple(sorted((_check_coverage(c) for c in values), reverse=True))
+    return tuple(sorted((check_coverage(c) for c in values), reverse=True))
 
 
 def _check_x_1d(X, name: str = "X") -> np.ndarray:
@@ -357,7 +356,7 @@ class PredictiveBandDisplay:
             )
         coverages = _check_coverages(coverage)
         rng = check_generator(random_state)
-        y_data = None if y is None else _check_y_true(y, x_data.shape[0])
+        y_data = None if y is None else check_y_true(y, x_data.shape[0])
         G = grid[:, None]
 
         draws_from = "posterior"
@@ -447,7 +446,7 @@ class PredictiveBandDisplay:
             raise ValueError("pass both x_data and y_data, or neither.")
         if x_data is not None:
             x_data = _check_x_1d(x_data, "x_data")
-            y_data = _check_y_true(y_data, x_data.shape[0])
+            y_data = check_y_true(y_data, x_data.shape[0])
         display = cls(
             x=x[order],
             mean=dist.mean[order],
@@ -706,7 +705,7 @@ class ReliabilityDisplay:
         -------
         ReliabilityDisplay
         """
-        levels = _check_levels(levels)
+        levels = check_levels(levels)
         dist = _as_dist(y_pred, y_std)
         nominal, observed = calibration_curve(y_true, dist, levels=levels, kind=kind)
         err = calibration_error(y_true, dist, levels=levels, kind=kind)

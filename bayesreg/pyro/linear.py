@@ -20,7 +20,8 @@ from sklearn.utils.validation import (
 
 from .. import _gaussian
 from .._base import BayesianRegressorMixin
-from ..distributions import Normal, NormalMixture, _check_n_samples
+from ..distributions import Normal, NormalMixture
+from ..utils._checks import check_n_samples
 from ..utils._random import check_generator
 from ..utils._state import restore_on_error
 from ..utils._validation import check_noise_posterior_proper, validated_gram_stats
@@ -942,7 +943,7 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
             ``"noise_std"`` (n_samples,).
         """
         check_is_fitted(self)
-        n_samples = _check_n_samples(n_samples)
+        n_samples = check_n_samples(n_samples)
         rng = check_generator(random_state)
         if hasattr(self, "_mcmc_draws"):
             mc = self._mcmc_draws
