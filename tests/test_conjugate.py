@@ -54,13 +54,6 @@ def naive_nig_evidence(Phi, y, m0, V0, a0, b0):
     return stats.multivariate_t(Phi @ m0, shape, df=2 * a0).logpdf(y)
 
 
-def _data(seed=0, n=12, d=3, noise=0.5, offset=0.0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d)) + offset
-    y = X @ rng.normal(size=d) + 1.5 + noise * rng.normal(size=n)
-    return X, y
-
-
 # ----------------------------------------------------------------------------
 # The seed notebook's worked example
 # ----------------------------------------------------------------------------
@@ -92,8 +85,8 @@ def test_seed_worked_example_one_point_at_a_time():
 # ----------------------------------------------------------------------------
 
 
-def test_known_noise_matches_dense_reference():
-    X, y = _data(1)
+def test_known_noise_matches_dense_reference(linear_data):
+    X, y = linear_data(1)
     m0 = np.array([0.3, -0.2, 0.1])
     prior_std = np.array([0.5, 2.0, 1.0])
     reg = ConjugateLinearRegression(
@@ -104,7 +97,7 @@ def test_known_noise_matches_dense_reference():
     assert_allclose(reg.coef_cov_, Sn, rtol=1e-10, atol=1e-14)
     ref = naive_gaussian_evidence(X, y, m0, np.diag(prior_std**2), 0.49)
     assert_allclose(reg.log_marginal_likelihood_, ref, rtol=1e-10)
-    Xt = _data(2, n=5)[0]
+    Xt = linear_data(2, n=5)[0]
     dist = reg.predict_dist(Xt)
     assert isinstance(dist, Normal)
     var_f = np.einsum("ij,jk,ik->i", Xt, Sn, Xt)
@@ -113,8 +106,8 @@ def test_known_noise_matches_dense_reference():
     assert_allclose(dist.epistemic_std**2, var_f, rtol=1e-10)
 
 
-def test_sample_weight_is_repetition():
-    X, y = _data(3)
+def test_sample_weight_is_repetition(linear_data):
+    X, y = linear_data(3)
     w = np.arange(len(y)) % 3  # zeros included
     kw = dict(noise_std=0.8, prior_std=1.0, fit_intercept=False)
     a = ConjugateLinearRegression(**kw).fit(X, y, sample_weight=w)
@@ -126,8 +119,8 @@ def test_sample_weight_is_repetition():
     assert_allclose(a.coef_, mn, rtol=1e-10)
 
 
-def test_unknown_noise_matches_dense_reference():
-    X, y = _data(4)
+def test_unknown_noise_matches_dense_reference(linear_data):
+    X, y = linear_data(4)
     m0, prior_std, a0, b0 = (
         np.array([0.1, 0.0, -0.3]),
         np.array([1.0, 3.0, 0.5]),
@@ -149,7 +142,7 @@ def test_unknown_noise_matches_dense_reference():
     assert_allclose(reg.noise_std_, np.sqrt(bn / (an - 1)), rtol=1e-10)
     ref = naive_nig_evidence(X, y, m0, V0, a0, b0)
     assert_allclose(reg.log_marginal_likelihood_, ref, rtol=1e-10)
-    Xt = _data(5, n=4)[0]
+    Xt = linear_data(5, n=4)[0]
     dist = reg.predict_dist(Xt)
     assert isinstance(dist, StudentT)
     q = np.einsum("ij,jk,ik->i", Xt, Vn, Xt)
@@ -162,14 +155,14 @@ def test_unknown_noise_matches_dense_reference():
 
 
 @pytest.mark.parametrize("noise_std", [0.6, None])
-def test_flat_intercept_is_limit_of_wide_bias_prior(noise_std):
+def test_flat_intercept_is_limit_of_wide_bias_prior(linear_data, noise_std):
     # fit_intercept=True equals an explicit bias column whose prior std tau
     # grows, with the evidence shifted by log(tau sqrt(2 pi)) as documented.
     # With unknown noise the bias column's conjugate prior is N(0, s^2 tau^2):
     # integrating it adds a factor 1/s that the flat p(b) = 1 does not, which
     # a noise prior shape half a unit smaller makes up (same posterior); the
     # evidences then differ also by the two priors' normalisers.
-    X, y = _data(6, offset=3.0)
+    X, y = linear_data(6, offset=3.0)
     tau = 1e5
     b0_abs = 1.3
     a0_flat, a0_wide = 2.5, 2.0
@@ -194,7 +187,7 @@ def test_flat_intercept_is_limit_of_wide_bias_prior(noise_std):
     assert_allclose(flat.coef_, wide.coef_[1:], rtol=1e-7)
     assert_allclose(flat.intercept_, wide.coef_[0], rtol=1e-7)
     assert_allclose(flat.coef_cov_, wide.coef_cov_[1:, 1:], rtol=1e-7)
-    Xt = _data(7, n=6, offset=-2.0)[0]
+    Xt = linear_data(7, n=6, offset=-2.0)[0]
     for kind in ("total", "epistemic"):
         assert_allclose(
             flat.predict_std(Xt, kind=kind),
@@ -268,10 +261,10 @@ def test_fit_hyperparameters_matches_bayesian_ridge():
     assert reg.n_iter_ < 300
 
 
-def test_fit_hyperparameters_uses_n_minus_one_with_intercept():
+def test_fit_hyperparameters_uses_n_minus_one_with_intercept(linear_data):
     # With an intercept the fixed point is that of the centred problem
     # with one observation fewer: the evidence is maximised at the result.
-    X, y = _data(8, n=40)
+    X, y = linear_data(8, n=40)
     reg = ConjugateLinearRegression(fit_hyperparameters=True).fit(X, y)
     best = reg.log_marginal_likelihood_
     for f_prior, f_noise in [(1.01, 1), (0.99, 1), (1, 1.01), (1, 0.99)]:
@@ -342,8 +335,8 @@ def test_partial_fit_any_chunking_equals_batch(
     _assert_same_posterior(online, batch, X)
 
 
-def test_partial_fit_row_by_row_with_intercept():
-    X, y = _data(9, n=50, offset=100.0)
+def test_partial_fit_row_by_row_with_intercept(linear_data):
+    X, y = linear_data(9, n=50, offset=100.0)
     batch = ConjugateLinearRegression().fit(X, y)
     online = ConjugateLinearRegression()
     # One row with a flat intercept and Jeffreys' noise prior leaves nothing
@@ -359,8 +352,8 @@ def test_partial_fit_row_by_row_with_intercept():
     assert_allclose(online.predict_std(X), batch.predict_std(X), rtol=1e-10)
 
 
-def test_partial_fit_after_fit_continues_and_fit_resets():
-    X, y = _data(10, n=20)
+def test_partial_fit_after_fit_continues_and_fit_resets(linear_data):
+    X, y = linear_data(10, n=20)
     reg = ConjugateLinearRegression().fit(X[:10], y[:10]).partial_fit(X[10:], y[10:])
     assert_allclose(reg.coef_, ConjugateLinearRegression().fit(X, y).coef_, rtol=1e-10)
     reg.fit(X[:10], y[:10])
@@ -414,9 +407,9 @@ def test_merge_of_any_partition_equals_batch(
     assert_allclose(merged.prior_std_, batch.prior_std_, rtol=rtol)
 
 
-def test_merge_checks_its_arguments():
+def test_merge_checks_its_arguments(linear_data):
     pd = pytest.importorskip("pandas")
-    X, y = _data(17, n=20)
+    X, y = linear_data(17, n=20)
     a = ConjugateLinearRegression().fit(X[:10], y[:10])
     copy = a.merge()
     assert copy is not a
@@ -599,15 +592,15 @@ def test_sample_y_unfitted_draws_from_the_prior_predictive():
 
 
 @pytest.mark.parametrize("params", [{}, {"noise_std": 1.0}])
-def test_posterior_draws_match_posterior_moments(params):
-    X, y = _data(11, n=15, offset=2.0)
+def test_posterior_draws_match_posterior_moments(linear_data, params):
+    X, y = linear_data(11, n=15, offset=2.0)
     reg = ConjugateLinearRegression(noise_prior_shape=3.0, **params).fit(X, y)
     coef, intercept = reg.sample_coef(40_000, random_state=0, return_intercept=True)
     assert coef.shape == (40_000, 3) and intercept.shape == (40_000,)
     assert_allclose(coef.mean(0), reg.coef_, atol=0.02)
     assert_allclose(np.cov(coef.T), reg.coef_cov_, rtol=0.08, atol=2e-3)
     assert_allclose(intercept.mean(), reg.intercept_, atol=0.05)
-    Xt = _data(12, n=4)[0]
+    Xt = linear_data(12, n=4)[0]
     ys = reg.sample_y(Xt, 40_000, random_state=1)
     dist = reg.predict_dist(Xt)
     assert_allclose(ys.mean(1), dist.mean, atol=0.05)
@@ -623,12 +616,12 @@ def test_posterior_draws_match_posterior_moments(params):
 # ----------------------------------------------------------------------------
 
 
-def test_predictive_is_computed_in_blocks(monkeypatch):
+def test_predictive_is_computed_in_blocks(linear_data, monkeypatch):
     from bayesreg import _gaussian
 
-    X, y = _data(13, n=40)
+    X, y = linear_data(13, n=40)
     reg = ConjugateLinearRegression(noise_std=None).fit(X, y)
-    Xt = _data(14, n=101)[0]
+    Xt = linear_data(14, n=101)[0]
     whole = reg.predict_dist(Xt)
     monkeypatch.setattr(_gaussian, "_BLOCK_BYTES", 8 * 3 * 7)  # 7 rows per block
     assert _gaussian._block_rows(3) == 7
@@ -654,14 +647,14 @@ def test_predictive_is_computed_in_blocks(monkeypatch):
         ({"max_iter": 0}, "max_iter"),
     ],
 )
-def test_bad_parameters_raise_value_error(params, match):
-    X, y = _data(15)
+def test_bad_parameters_raise_value_error(linear_data, params, match):
+    X, y = linear_data(15)
     with pytest.raises(ValueError, match=match):
         ConjugateLinearRegression(**params).fit(X, y)
 
 
-def test_bad_input_raises_value_error():
-    X, y = _data(16)
+def test_bad_input_raises_value_error(linear_data):
+    X, y = linear_data(16)
     reg = ConjugateLinearRegression()
     with pytest.raises(ValueError, match="NaN"):
         reg.fit(np.where(X > 1, np.nan, X), y)

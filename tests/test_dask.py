@@ -46,12 +46,16 @@ FITTED = [
 ]
 
 
-def _data(seed=0, n=N):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4)) * [1.0, 2.0, 0.5, 1.0] + [0.0, 5.0, -3.0, 2.0]
-    y = X @ [1.0, -0.5, 2.0, 0.0] + 1.5 + 0.7 * rng.normal(size=n)
-    w = rng.uniform(0.0, 3.0, size=n)
-    return X, y, w
+# The problem every test here fits: shifted, scaled columns, one unused,
+# and uniform(0, 3) weights (``linear_data(seed, n, **PROBLEM)``).
+PROBLEM = dict(
+    d=4,
+    noise=0.7,
+    scale=[1.0, 2.0, 0.5, 1.0],
+    offset=[0.0, 5.0, -3.0, 2.0],
+    coef=[1.0, -0.5, 2.0, 0.0],
+    weights=True,
+)
 
 
 def _assert_same_fit(got, ref, rtol=1e-10):
@@ -108,8 +112,8 @@ class CountingScheduler:
 
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
-def test_fit_equals_numpy_fit(estimator, weighted):
-    X, y, w = _data(1)
+def test_fit_equals_numpy_fit(linear_data, estimator, weighted):
+    X, y, w = linear_data(1, N, **PROBLEM)
     w = w if weighted else None
     ref = clone(estimator).fit(X, y, sample_weight=w)
     Xd = da.from_array(X, chunks=CHUNKS)
@@ -122,8 +126,8 @@ def test_fit_equals_numpy_fit(estimator, weighted):
             assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.abs(b).max())
 
 
-def test_fit_mixed_inputs_and_scalar_weight():
-    X, y, w = _data(2)
+def test_fit_mixed_inputs_and_scalar_weight(linear_data):
+    X, y, w = linear_data(2, N, **PROBLEM)
     Xd = da.from_array(X, chunks=CHUNKS)
     est = ConjugateLinearRegression(fit_hyperparameters=True)
     ref = clone(est).fit(X, y, sample_weight=w)
@@ -138,10 +142,10 @@ def test_fit_mixed_inputs_and_scalar_weight():
     _assert_same_fit(clone(est).fit(da.from_array(Xi, chunks=50), y), ref3)
 
 
-def test_nearly_exact_ridge_fit_recomputes_residuals():
+def test_nearly_exact_ridge_fit_recomputes_residuals(linear_data):
     # RSS from the statistics cancels for an exact fit; RidgeMAP recomputes
     # it from the residuals, for dask by a second (lazy) pass.
-    X, _, w = _data(3)
+    X, _, w = linear_data(3, N, **PROBLEM)
     y = X @ [1.0, 2.0, 3.0, 4.0] + 2.0
     ref = RidgeMAP(alpha=0.0).fit(X, y, sample_weight=w)
     got = RidgeMAP(alpha=0.0).fit(
@@ -150,8 +154,8 @@ def test_nearly_exact_ridge_fit_recomputes_residuals():
     _assert_same_fit(got, ref)
 
 
-def test_partial_fit_mixing_numpy_and_dask_chunks():
-    X, y, w = _data(4)
+def test_partial_fit_mixing_numpy_and_dask_chunks(linear_data):
+    X, y, w = linear_data(4, N, **PROBLEM)
     est = ConjugateLinearRegression(noise_std=None)
     ref = clone(est).fit(X, y, sample_weight=w)
     online = clone(est)
@@ -166,8 +170,8 @@ def test_partial_fit_mixing_numpy_and_dask_chunks():
 
 
 @pytest.mark.parametrize("split_every", [2, 3])
-def test_deep_reduction_trees(split_every):
-    X, y, w = _data(5)
+def test_deep_reduction_trees(linear_data, split_every):
+    X, y, w = linear_data(5, N, **PROBLEM)
     Xd = da.from_array(X, chunks=(16, 4))  # 19 blocks: 5 or 3 levels
     for center in (True, False):
         for weights in (w, None):
@@ -205,8 +209,8 @@ def test_fit_computes_once_and_brings_back_only_statistics(monkeypatch):
 # ---------------------------------------------------------------------------
 
 
-def _bad_inputs():
-    X, y, w = _data(7, n=40)
+def _bad_inputs(linear_data):
+    X, y, w = linear_data(7, 40, **PROBLEM)
     Xd, yd = da.from_array(X, chunks=10), da.from_array(y, chunks=10)
     nan_X, inf_X = X.copy(), X.copy()
     nan_X[13, 2], inf_X[31, 0] = np.nan, np.inf
@@ -233,21 +237,27 @@ def _bad_inputs():
     ]
 
 
-@pytest.mark.parametrize(
-    "X, y, w, match",
-    [case[1:] for case in _bad_inputs()],
-    ids=[c[0] for c in _bad_inputs()],
-)
+_BAD_INPUTS = [
+    "1d", "strings", "complex", "no rows", "no columns", "nan X", "inf X", "nan y",
+    "overflow", "negative w", "zero w", "nan w", "short y", "short w", "y 2d",
+    "unknown chunks", "y None",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", _BAD_INPUTS)
 @pytest.mark.parametrize(
     "estimator", [ConjugateLinearRegression(), RidgeMAP()], ids=repr
 )
-def test_bad_input_raises_clear_errors(estimator, X, y, w, match):
+def test_bad_input_raises_clear_errors(estimator, case, linear_data):
+    cases = {c[0]: c[1:] for c in _bad_inputs(linear_data)}
+    assert list(cases) == _BAD_INPUTS
+    X, y, w, match = cases[case]
     with pytest.raises(ValueError, match=match):
         clone(estimator).fit(X, y, sample_weight=w)
 
 
-def test_input_checks_at_fit_and_predict():
-    X, y, _ = _data(8, n=60)
+def test_input_checks_at_fit_and_predict(linear_data):
+    X, y, _ = linear_data(8, 60, **PROBLEM)
     Xd = da.from_array(X, chunks=(20, 2))
     with pytest.warns(DataConversionWarning, match="column-vector"):
         col = ConjugateLinearRegression().fit(Xd, da.from_array(y[:, None]))
@@ -314,10 +324,10 @@ def _predictions(est, X, y, y_np):
     ],
     ids=repr,
 )
-def test_predictions_are_lazy_and_equal_numpy(estimator):
-    X, y, _ = _data(9)
+def test_predictions_are_lazy_and_equal_numpy(linear_data, estimator):
+    X, y, _ = linear_data(9, N, **PROBLEM)
     est = clone(estimator).fit(da.from_array(X, chunks=CHUNKS), y)
-    Xt = _data(10, n=150)[0] * 1.5
+    Xt = linear_data(10, 150, **PROBLEM)[0] * 1.5
     yt = Xt @ [1.0, -0.5, 2.0, 0.0]
     Xd, yd = da.from_array(Xt, chunks=((40, 60, 50), (1, 3))), da.from_array(yt)
     with no_compute():
@@ -352,8 +362,8 @@ def test_predictions_are_lazy_and_equal_numpy(estimator):
         assert np.all(np.isfinite(got["sample_y"]))
 
 
-def test_unfitted_sample_y_on_dask_draws_from_the_prior():
-    Xt = _data(11, n=30)[0]
+def test_unfitted_sample_y_on_dask_draws_from_the_prior(linear_data):
+    Xt = linear_data(11, 30, **PROBLEM)[0]
     reg = ConjugateLinearRegression(prior_std=2.0, noise_std=1.0)
     with no_compute():
         f = reg.sample_functions(da.from_array(Xt, chunks=7), 5, random_state=3)
@@ -380,10 +390,10 @@ def client():
         yield client
 
 
-def test_fit_predict_and_merge_on_a_cluster(client):
-    X, y, w = _data(12)
+def test_fit_predict_and_merge_on_a_cluster(linear_data, client):
+    X, y, w = linear_data(12, N, **PROBLEM)
     Xd, yd, wd = (da.from_array(v, chunks=60) for v in (X, y, w))
-    Xt = _data(13, n=80)[0]
+    Xt = linear_data(13, 80, **PROBLEM)[0]
     with (
         dask.config.set(scheduler=client),
         distributed.get_task_stream(client) as tasks,

@@ -20,7 +20,7 @@ def _mean_model(x, idx):
         pyro.sample("obs", dist.Normal(mu, 1.0), obs=x[idx])
 
 
-def _data(n=400, seed=0):
+def _normal_sample(n=400, seed=0):
     return np.random.default_rng(seed).normal(3.0, 1.0, size=n)
 
 
@@ -47,7 +47,7 @@ def test_isolated_pyro_restores_store_rng_and_threads():
 
 @pytest.mark.parametrize("batch_size", [None, 100])
 def test_svi_recovers_conjugate_posterior_with_minibatches(batch_size):
-    x = _data()
+    x = _normal_sample()
     n = x.size
     post_var = 1.0 / (n + 0.01)
     post_mean = post_var * x.sum()
@@ -72,7 +72,7 @@ def test_svi_recovers_conjugate_posterior_with_minibatches(batch_size):
 
 
 def test_svi_jit_equals_a_fixed_seed_run_and_reports_divergence():
-    x = _data(n=50)
+    x = _normal_sample(n=50)
     kw = dict(seed=3, max_iter=20, dtype=torch.float64, num_threads=1)
     a = _engine.fit_svi(_mean_model, (x,), jit=True, **kw)
     b = _engine.fit_svi(_mean_model, (x,), jit=True, **kw)
@@ -103,7 +103,7 @@ def test_gaussian_posterior_draws_and_layout():
 
 
 def test_nuts_samples_and_diagnostics():
-    x = _data(n=100)
+    x = _normal_sample(n=100)
     res = _engine.run_nuts(
         _mean_model,
         (x,),

@@ -6,21 +6,17 @@ from sklearn.linear_model import LinearRegression, Ridge
 
 from bayesreg import RidgeMAP
 
-
-def _data(seed, n=120, d=6, offset=0.0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d)) + offset
-    y = X @ rng.normal(size=d) + 2.0 + 0.3 * rng.normal(size=n)
-    return X, y, rng
+# One problem for the tests below (``linear_data(seed, **PROBLEM)``).
+PROBLEM = dict(n=120, d=6, noise=0.3, intercept=2.0, weights=True)
 
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("offset", [0.0, 50.0])
-def test_equals_sklearn_ridge(seed, fit_intercept, weighted, offset):
-    X, y, rng = _data(seed, offset=offset)
-    w = rng.uniform(0.1, 3.0, size=len(y)) if weighted else None
+def test_equals_sklearn_ridge(linear_data, seed, fit_intercept, weighted, offset):
+    X, y, w = linear_data(seed, offset=offset, **PROBLEM)
+    w = w if weighted else None
     ours = RidgeMAP(alpha=2.5, fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
     ref = Ridge(alpha=2.5, fit_intercept=fit_intercept, solver="cholesky", tol=1e-12)
     ref.fit(X, y, sample_weight=w)
@@ -28,8 +24,8 @@ def test_equals_sklearn_ridge(seed, fit_intercept, weighted, offset):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-12)
 
 
-def test_residual_and_noise_std():
-    X, y, _ = _data(1, n=40, d=5)
+def test_residual_and_noise_std(linear_data):
+    X, y, _ = linear_data(1, **{**PROBLEM, "n": 40, "d": 5})
     alpha = 3.0
     reg = RidgeMAP(alpha=alpha).fit(X, y)
     Xc = X - X.mean(axis=0)
@@ -65,8 +61,8 @@ def test_noise_std_is_free_of_the_penalty_bias():
     np.testing.assert_allclose(dist.std, reg.residual_std_)
 
 
-def test_plug_in_predictive_is_the_same_everywhere():
-    X, y, _ = _data(2)
+def test_plug_in_predictive_is_the_same_everywhere(linear_data):
+    X, y, _ = linear_data(2, **PROBLEM)
     reg = RidgeMAP().fit(X, y)
     far = X[:5] * 100
     np.testing.assert_allclose(reg.predict_std(far), reg.residual_std_)
@@ -95,14 +91,14 @@ def test_rank_deficient_problems(alpha):
 
 
 @pytest.mark.parametrize("alpha", [-1.0, "big", None])
-def test_bad_alpha(alpha):
-    X, y, _ = _data(0)
+def test_bad_alpha(linear_data, alpha):
+    X, y, _ = linear_data(0, **PROBLEM)
     with pytest.raises(ValueError, match="alpha"):
         RidgeMAP(alpha=alpha).fit(X, y)
 
 
-def test_bad_sample_weight():
-    X, y, _ = _data(0)
+def test_bad_sample_weight(linear_data):
+    X, y, _ = linear_data(0, **PROBLEM)
     with pytest.raises(ValueError, match="sample_weight"):
         RidgeMAP().fit(X, y, sample_weight=np.ones(3))
     negative = np.ones(len(y))
