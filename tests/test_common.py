@@ -35,6 +35,11 @@ REGRESSORS = [
     ConjugateLinearRegression(fit_hyperparameters=True),
     FAST_SVI_LINEAR,
     FAST_BNN,
+    EvidenceSearch(ConjugateLinearRegression(), {"prior_std": [0.5, 2.0]}),
+    EvidenceSearch(
+        make_pipeline(BasisExpansion(), ConjugateLinearRegression()),
+        {"basisexpansion__degree": [1, 2, 3]},
+    ),
 ]
 TRANSFORMERS = [
     BasisExpansion(),
@@ -49,9 +54,13 @@ CONTRACT_ONLY = [
     PyroBayesianLinear(
         inference="nuts", num_warmup=60, num_samples=60, num_chains=1, random_state=0
     ),
-    EvidenceSearch(
-        make_pipeline(BasisExpansion(), ConjugateLinearRegression()),
-        {"basisexpansion__degree": [1, 2, 3]},
+    PyroBNNRegressor(
+        inference="nuts",
+        hidden_layer_sizes=(4,),
+        num_warmup=40,
+        num_samples=40,
+        num_chains=1,
+        random_state=0,
     ),
 ]
 

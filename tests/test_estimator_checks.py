@@ -1,0 +1,86 @@
+"""The shipped predictive-contract check must be able to fail.
+
+A small correct regressor passes it; each broken variant below violates one
+promise and must be caught with an ``AssertionError`` naming the problem.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from bayesreg._base import BayesianRegressorMixin
+from bayesreg.distributions import Normal
+from bayesreg.utils.estimator_checks import check_predictive_contract
+
+
+class _LeastSquares(BayesianRegressorMixin, BaseEstimator):
+    """Plug-in Normal predictive around least squares: the contract, minimally."""
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y)
+        A = np.column_stack([X, np.ones(len(y))])
+        coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+        self.coef_, self.intercept_ = coef[:-1], coef[-1]
+        self.noise_std_ = float(np.std(y - A @ coef)) or 1.0
+        return self
+
+    def predict_dist(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        mean = X @ self.coef_ + self.intercept_
+        return Normal(mean, np.full(len(mean), self.noise_std_))
+
+
+class _NotADistribution(_LeastSquares):
+    def predict_dist(self, X):
+        dist = super().predict_dist(X)
+        return SimpleNamespace(mean=dist.mean, std=dist.std)
+
+
+class _InconsistentStd(_LeastSquares):
+    def predict(self, X, return_std=False):
+        mean, std = super().predict(X, return_std=True)
+        return (mean, 2 * std) if return_std else mean
+
+
+class _GlobalRandomness(_LeastSquares):
+    def sample_y(self, X, n_samples=1, random_state=None):
+        dist = self.predict_dist(X)
+        noise = np.random.standard_normal((len(dist.mean), n_samples))
+        return dist.mean[:, None] + dist.std[:, None] * noise
+
+
+class _NoInputCheck(_LeastSquares):
+    def predict_dist(self, X):
+        X = np.asarray(X, dtype=float)
+        mean = X @ self.coef_ + self.intercept_
+        return Normal(np.nan_to_num(mean), np.full(len(mean), self.noise_std_))
+
+
+class _NoEpistemicSplit(_LeastSquares):
+    def predict_std(self, X, kind="total"):
+        std = super().predict_std(X, kind="total")
+        return std if kind in ("total", "aleatoric") else 0.5 * std
+
+
+def test_a_correct_regressor_passes():
+    check_predictive_contract(_LeastSquares())
+
+
+@pytest.mark.parametrize(
+    "broken, match",
+    [
+        (_NotADistribution, "lacks"),
+        (_InconsistentStd, "return_std"),
+        (_GlobalRandomness, "random state"),
+        (_NoInputCheck, "NaN"),
+        (_NoEpistemicSplit, "epistemic"),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_each_broken_regressor_is_caught(broken, match):
+    with pytest.raises(AssertionError, match=match):
+        check_predictive_contract(broken())
