@@ -49,7 +49,8 @@ class _InconsistentStd(_LeastSquares):
 class _GlobalRandomness(_LeastSquares):
     def sample_y(self, X, n_samples=1, random_state=None):
         dist = self.predict_dist(X)
-        noise = np.random.standard_normal((len(dist.mean), n_samples))
+        # The defect on purpose: the global NumPy random state.
+        noise = np.random.standard_normal((len(dist.mean), n_samples))  # noqa: NPY002
         return dist.mean[:, None] + dist.std[:, None] * noise
 
 
