@@ -34,24 +34,93 @@ def test_examples_are_found():
     assert EXAMPLES, f"no plot_*.py in {EXAMPLES_DIR}"
 
 
+# sphinx-gallery's cell separators: "# %%" or a line of 20 or more "#".
+CELL_SEPARATOR = re.compile(r"^(?:# ?%%.*|#{20,})$", re.MULTILINE)
+
+
+def _cells(source: str) -> list[str]:
+    """The code of each gallery cell, padded with blank lines so that
+    tracebacks give the script's own line numbers."""
+    cells, start = [], 0
+    for match in CELL_SEPARATOR.finditer(source):
+        cells.append(source[start : match.start()])
+        start = match.start()
+    cells.append(source[start:])
+    padded, offset = [], 0
+    for cell in cells:
+        padded.append("\n" * offset + cell)
+        offset += cell.count("\n")
+    return padded
+
+
+def _empty_axes(fig) -> list[int]:
+    """Indices of the visible axes of ``fig`` on which nothing is drawn."""
+    return [
+        i
+        for i, ax in enumerate(fig.axes)
+        if ax.get_visible()
+        and ax.axison
+        and not (ax.has_data() or ax.images or ax.texts or ax.tables)
+    ]
+
+
+def test_cells_and_empty_axes_are_found():
+    cells = _cells("a = 1\n# %%\nb = 2\n" + "#" * 30 + "\nc = 3\n")
+    assert [c.strip().splitlines()[-1] for c in cells] == ["a = 1", "b = 2", "c = 3"]
+    fig, (left, _) = plt.subplots(1, 2)
+    left.plot([0, 1], [0, 1])
+    try:
+        assert _empty_axes(fig) == [1]
+    finally:
+        plt.close(fig)
+
+
 # Quick mode stops SVI early on purpose.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
-def test_example_runs_and_draws(path, monkeypatch, tmp_path):
+def test_example_runs_and_every_captured_figure_is_drawn(path, monkeypatch, tmp_path):
+    """Run the example cell by cell as sphinx-gallery does: at the end of each
+    cell it captures the open figures and closes them, so a panel that a later
+    cell draws into shows up empty on the page."""
     monkeypatch.setenv("BAYESREG_EXAMPLES_QUICK", "1")
     monkeypatch.setattr(plt, "show", lambda *args, **kwargs: None)
     monkeypatch.chdir(tmp_path)  # anything an example writes lands here
     plt.close("all")
+    namespace = {"__name__": "__main__", "__file__": str(path)}
+    n_figures = 0
     try:
-        runpy.run_path(str(path), run_name="__main__")
-        figures = [plt.figure(num) for num in plt.get_fignums()]
-        assert figures, f"{path.name} made no figure"
-        for fig in figures:
-            assert any(ax.has_data() for ax in fig.axes), (
-                f"{path.name}: figure {fig.number} has no axes with drawn data"
-            )
+        for k, cell in enumerate(_cells(path.read_text(encoding="utf-8"))):
+            exec(compile(cell, str(path), "exec"), namespace)
+            for num in plt.get_fignums():
+                fig = plt.figure(num)
+                assert not _empty_axes(fig), (
+                    f"{path.name}: the figure captured after cell {k} has empty "
+                    f"axes {_empty_axes(fig)}"
+                )
+                n_figures += 1
+            plt.close("all")
+        assert n_figures, f"{path.name} made no figure"
     finally:
         plt.close("all")
+
+
+def test_quickstart_runs_and_prints_its_table(monkeypatch, tmp_path, capsys):
+    """``make demo`` runs examples/quickstart.py: it must run and its table
+    must say what the estimators do on the seed problem."""
+    monkeypatch.chdir(tmp_path)
+    module = runpy.run_path(str(EXAMPLES_DIR / "quickstart.py"))
+    module["main"](str(tmp_path / "quickstart.png"))
+    assert (tmp_path / "quickstart.png").stat().st_size > 10_000
+    out = capsys.readouterr().out
+    number = r"\s+(-?\d+\.\d+)"
+    table = {
+        m.group(1).strip(): [float(v) for v in m.groups()[1:]]
+        for m in re.finditer(rf"^(\S.*?){number * 5}$", out, re.MULTILINE)
+    }
+    assert len(table) == 5, out
+    for name, (r2, nlpd, std, cov, _) in table.items():
+        assert r2 > 0.8 and nlpd < 0 and 0.0 < std < 0.3, (name, r2, nlpd, std)
+        assert 0.8 <= cov <= 1.0, (name, cov)
 
 
 def _attributes(tree: ast.Module):
