@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import bayesreg
 from bayesreg import PyroBayesianLinear, PyroBNNRegressor
-from bayesreg.pyro import _engine
+from bayesreg.pyro import _engine, _nuts
 
 SAMPLE_STATS = set(_engine.SAMPLE_STATS)
 
@@ -315,7 +315,7 @@ def test_recorded_stats_are_pyros_own():
         last["mean_accept_prob"] = kernel._mean_accept_prob
 
     with _engine.isolated_pyro(0):
-        kernel = _engine._RecordingNUTS(_toy_model)
+        kernel = _nuts._RecordingNUTS(_toy_model)
         mcmc = MCMC(
             kernel, num_samples=40, warmup_steps=40, hook_fn=hook, disable_progbar=True
         )

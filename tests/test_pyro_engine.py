@@ -8,7 +8,7 @@ pyro = pytest.importorskip("pyro")
 
 import pyro.distributions as dist  # noqa: E402
 
-from bayesreg.pyro import _engine  # noqa: E402
+from bayesreg.pyro import _engine, _posterior  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -83,8 +83,8 @@ def test_svi_jit_equals_a_fixed_seed_run_and_reports_divergence():
 
 def test_gaussian_posterior_draws_and_layout():
     sites = (
-        _engine._Site("a", (2,), (2,), torch.distributions.constraints.real),
-        _engine._Site("s", (), (), torch.distributions.constraints.positive),
+        _posterior._Site("a", (2,), (2,), torch.distributions.constraints.real),
+        _posterior._Site("s", (), (), torch.distributions.constraints.positive),
     )
     loc = np.array([1.0, -1.0, 0.0])
     tril = np.array([[1.0, 0, 0], [0.5, 1.0, 0], [0, 0, 0.1]])

@@ -1,0 +1,471 @@
+"""Stochastic variational inference: an autoguide fitted by a compiled Adam loop.
+
+A model is a callable ``model(*data, idx)``: ``data`` are tensors whose first
+axis indexes the ``n`` training rows and ``idx`` is a ``LongTensor`` of the
+rows in the current minibatch. The model must put its likelihood inside
+``pyro.plate("data", n, subsample=idx)`` and read only the rows ``idx`` of the
+data, so that the ELBO is scaled by ``n / len(idx)``. The full data set is
+``idx = arange(n)``. Models must create their tensors on the device of the
+data (e.g. ``X.new_tensor``) to run on CUDA.
+
+``jit=True`` compiles the ELBO with ``JitTrace_ELBO`` and then runs its graph
+directly (:class:`_CompiledStep`). Minibatches have a fixed size (the
+remainder of an epoch's permutation is dropped, as
+``DataLoader(drop_last=True)``), so one compiled graph serves every step. The
+training loop is a plain (fused) ``torch.optim.Adam`` loop over the guide's
+unconstrained leaf tensors; when to stop, decay the step size and average is
+the :class:`~bayesreg.pyro._schedule.Schedule`'s.
+
+:func:`fit_svi` returns an :class:`SVIState` (NumPy arrays and numbers: the
+guide's unconstrained parameters, Adam's moments and the schedule's
+position); passed back as ``init_state`` it continues the optimisation
+exactly where it stopped, on the same or on other data, which is how the
+estimators' ``warm_start`` and ``partial_fit`` work.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyro
+import torch
+from pyro.infer import JitTrace_ELBO, Trace_ELBO
+from pyro.infer.autoguide import (
+    AutoDiagonalNormal,
+    AutoLowRankMultivariateNormal,
+    AutoMultivariateNormal,
+)
+from pyro.infer.autoguide.initialization import init_to_feasible
+from sklearn.exceptions import ConvergenceWarning
+
+from ._posterior import GaussianPosterior, export_guide
+from ._runtime import as_tensor, isolated_pyro, resolve_device
+
+__all__ = ["GUIDES", "SVIResult", "SVIState", "fit_svi"]
+
+#: guide names accepted by :func:`fit_svi`
+GUIDES = ("diagonal", "multivariate", "lowrank")
+
+
+@dataclass(frozen=True)
+class SVIState:
+    """Everything an SVI fit needs to continue where it stopped, as NumPy.
+
+    Dictionaries are keyed by the guide's parameter-store names. ``params``
+    are the guide's *unconstrained* parameters at the last iterate (before
+    Polyak averaging replaced them for the export); ``exp_avg``,
+    ``exp_avg_sq`` and ``step`` are Adam's moments and step counts. ``lr``,
+    ``decays`` and ``averaging`` give the position in the step-size schedule,
+    with ``avg`` and ``n_avg`` the running Polyak average; ``smoothed``,
+    ``best`` and ``no_improvement`` are the early-stopping counters;
+    ``n_epochs`` and ``n_steps`` count every epoch and step of the sequence of
+    fits. Holds no torch objects, so an estimator keeping it pickles anywhere.
+    """
+
+    params: dict[str, np.ndarray]
+    exp_avg: dict[str, np.ndarray]
+    exp_avg_sq: dict[str, np.ndarray]
+    step: dict[str, np.ndarray]
+    lr: float
+    decays: int
+    averaging: bool
+    avg: dict[str, np.ndarray] | None
+    n_avg: int
+    smoothed: float
+    best: float
+    no_improvement: int
+    n_epochs: int
+    n_steps: int
+
+
+@dataclass
+class SVIResult:
+    """What :func:`fit_svi` returns: the posterior and the optimisation trace.
+
+    ``state`` continues the fit (``fit_svi(..., init_state=result.state)``).
+    """
+
+    posterior: GaussianPosterior
+    loss_curve: list[float]
+    n_iter: int
+    converged: bool
+    learning_rate: float
+    state: SVIState | None = None
+
+
+def _make_guide(model, kind: str, init_loc_fn, init_scale: float, rank: int | None):
+    if kind == "diagonal":
+        return AutoDiagonalNormal(model, init_loc_fn=init_loc_fn, init_scale=init_scale)
+    if kind == "multivariate":
+        return AutoMultivariateNormal(
+            model, init_loc_fn=init_loc_fn, init_scale=init_scale
+        )
+    if kind == "lowrank":
+        return AutoLowRankMultivariateNormal(
+            model, init_loc_fn=init_loc_fn, init_scale=init_scale, rank=rank
+        )
+    raise ValueError(f"guide must be one of {GUIDES}, got {kind!r}.")
+
+
+def _adam(params, lr: float) -> torch.optim.Adam:
+    """Adam, with the fused kernel where this torch has it for these tensors
+    (CPU since torch 2.4): one kernel per step instead of a dozen small ops."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, ValueError, TypeError):
+        return torch.optim.Adam(params, lr=lr)
+
+
+class _Step:
+    """One SVI gradient: the ELBO's ``loss_and_grads`` (loss as a float)."""
+
+    def __init__(self, elbo, model, guide):
+        self.elbo, self.model, self.guide = elbo, model, guide
+
+    def __call__(self, *args) -> float:
+        return self.elbo.loss_and_grads(self.model, self.guide, *args)
+
+
+class _CompiledStep(_Step):
+    """``JitTrace_ELBO.loss_and_grads`` without its per-call plumbing.
+
+    The first call compiles the ELBO through Pyro (``pyro.ops.jit``), which
+    traces model and guide into one TorchScript graph taking the guide's
+    unconstrained parameters and the data. Pyro then looks the parameters
+    up by name, hashes the arguments and wraps the graph in two effect
+    handlers at every call, about 0.2-0.5 ms; the graph itself takes the
+    same tensors every step (Adam updates them in place). Later calls
+    therefore run the graph directly: the same operations, in the same
+    order, drawing the same random numbers, so the fit is bit-identical.
+    """
+
+    def __init__(self, elbo, model, guide):
+        super().__init__(elbo, model, guide)
+        self.graph = None
+
+    def __call__(self, *args) -> float:
+        if self.graph is None:
+            loss = super().__call__(*args)
+            compiled = getattr(self.elbo, "_loss_and_surrogate_loss", None)
+            graphs = getattr(compiled, "compiled", {})
+            if len(graphs) == 1:
+                (graph,) = graphs.values()
+                params = tuple(
+                    pyro.param(name).unconstrained() for name in compiled._param_names
+                )
+                self.graph = (graph, params)
+            return loss
+        graph, params = self.graph
+        loss, surrogate = graph(*params, *args)
+        surrogate.backward()
+        return loss.item()
+
+
+def _diverged(where: str, value: float, learning_rate: float) -> FloatingPointError:
+    return FloatingPointError(
+        f"The ELBO became {value} at {where}: the optimisation diverged. "
+        f"Lower learning_rate_init (currently {learning_rate:g}), or check the "
+        "data for extreme values."
+    )
+
+
+def fit_svi(
+    model: Callable,
+    data: Sequence,
+    *,
+    seed: int,
+    guide: str = "diagonal",
+    learning_rate_init: float = 1e-2,
+    max_iter: int = 1000,
+    batch_size: int | None = None,
+    tol: float = 1e-4,
+    n_iter_no_change: int = 10,
+    n_lr_decays: int = 0,
+    lr_decay_factor: float = 0.2,
+    smoothing: float = 0.9,
+    polyak: bool = True,
+    num_particles: int = 1,
+    jit: bool = False,
+    init_loc_fn: Callable = init_to_feasible,
+    init_scale: float = 0.1,
+    rank: int | None = None,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    num_threads: int | None = None,
+    verbose: int = 0,
+    desc: str = "SVI",
+    n_rows: float | None = None,
+    init_state: SVIState | None = None,
+    warn: bool = True,
+) -> SVIResult:
+    """Fit an autoguide to ``model`` by stochastic variational inference.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(*data, idx)``; see the module docstring for the contract.
+    data : sequence of array-like
+        Arrays whose first axis has the ``n`` training rows (NumPy arrays or
+        tensors; moved to ``device``, floats cast to ``dtype``).
+    seed : int
+        Seed of the private torch generator (see :func:`isolated_pyro`).
+    guide : {"diagonal", "multivariate", "lowrank"}
+        ``AutoDiagonalNormal``, ``AutoMultivariateNormal`` or
+        ``AutoLowRankMultivariateNormal`` (``rank`` defaults to sqrt(D)).
+    learning_rate_init : float
+        Adam's step size.
+    max_iter : int
+        Maximum number of epochs (passes over the data).
+    batch_size : int or None
+        Rows per gradient step; ``None`` or ``>= n`` is full batch. Each epoch
+        is a fresh permutation cut into ``n // batch_size`` equal batches.
+    tol, n_iter_no_change : float, int
+        Early stopping as in ``MLPRegressor``: the smoothed per-row negative
+        ELBO has to fall by ``tol`` within ``n_iter_no_change`` epochs.
+    n_lr_decays, lr_decay_factor : int, float
+        On each plateau the step size is multiplied by ``lr_decay_factor``,
+        up to ``n_lr_decays`` times, before the fit stops (0: stop at the
+        first plateau). Small final steps remove the optimiser's jitter from
+        the variational parameters.
+    smoothing : float
+        Weight of the past in the exponential moving average of epoch losses.
+    num_particles : int
+        ELBO particles per step (vectorised).
+    jit : bool
+        Use ``JitTrace_ELBO``. The model must then be traceable (no
+        data-dependent Python control flow).
+    init_loc_fn, init_scale, rank
+        Passed to the autoguide.
+    device, dtype
+        Where and in which precision to compute.
+    num_threads : int or None
+        torch intra-op threads during the fit (see :func:`isolated_pyro`).
+    verbose : int
+        ``>= 1`` shows a tqdm progress bar with the current ELBO.
+    desc : str
+        Progress bar label.
+    n_rows : float or None
+        Number of training rows that the loss is normalised by (the
+        ``loss_curve`` is per row, and ``tol`` is per row). ``None``: the
+        first axis of ``data``. A model written on sufficient statistics
+        (whose data have no row axis) passes the (weighted) row count; it
+        must then be fitted full batch.
+    init_state : SVIState or None
+        Continue a fit: ``SVIResult.state`` of an earlier fit of the same
+        model and guide (the data may differ). After the guide is created its
+        parameters are overwritten with the saved ones, Adam's moments, the
+        step-size schedule (``learning_rate_init`` is then unused) and the
+        early-stopping counters are restored, so the first step continues
+        exactly where the last one stopped. The torch generator is then
+        seeded from ``(seed, state.n_steps)``: a continued fit does not
+        replay the random stream of the fit it continues, and a sequence of
+        fits is reproducible given the same seeds and calls. ``None``: start
+        afresh.
+    warn : bool
+        Warn with a ConvergenceWarning when ``max_iter`` is reached before
+        the early-stopping rule stops the fit (``False`` for incremental fits
+        that run a fixed number of epochs by design).
+
+    Returns
+    -------
+    SVIResult
+        ``loss_curve`` holds the mean negative ELBO per training row of each
+        epoch of this call, ``n_iter`` counts them, and ``state`` continues
+        the fit.
+
+    Raises
+    ------
+    FloatingPointError
+        If the loss becomes NaN or infinite; the message names
+        ``learning_rate_init``.
+    ValueError
+        If ``init_state`` does not hold the guide's parameters (names and
+        shapes).
+    """
+    from tqdm.auto import tqdm
+
+    device = resolve_device(device)
+    tensors = tuple(as_tensor(a, device, dtype) for a in data)
+    n = int(tensors[0].shape[0])
+    bs = n if batch_size is None or batch_size >= n else int(batch_size)
+    steps_per_epoch = n // bs
+    full_idx = torch.arange(n, device=device)
+
+    elbo_cls = JitTrace_ELBO if jit else Trace_ELBO
+    elbo_kwargs: dict[str, Any] = {"num_particles": num_particles}
+    if num_particles > 1:
+        elbo_kwargs.update(vectorize_particles=True, max_plate_nesting=1)
+    if jit:
+        elbo_kwargs["ignore_jit_warnings"] = True
+    elbo = elbo_cls(**elbo_kwargs)
+
+    per_row = float(n if n_rows is None else n_rows)
+    loss_curve: list[float] = []
+    lr = float(learning_rate_init if init_state is None else init_state.lr)
+    converged = False
+    epoch = epochs_before = steps_before = 0
+    if init_state is not None:
+        epochs_before, steps_before = init_state.n_epochs, init_state.n_steps
+        seed = _continued_seed(seed, steps_before)
+    with isolated_pyro(seed, device, num_threads):
+        auto = _make_guide(model, guide, init_loc_fn, init_scale, rank)
+        first_idx = full_idx[:bs]
+        auto(*tensors, first_idx)  # create the guide's parameters
+        names, params = zip(*pyro.get_param_store().named_parameters(), strict=True)
+        params = list(params)
+        optim = _adam(params, lr)
+        step_fn = _CompiledStep(elbo, model, auto) if jit else _Step(elbo, model, auto)
+        if init_state is None:
+            best = smoothed = math.inf
+            no_improvement = decays = 0
+            # Polyak averaging of the iterates of the last learning-rate phase.
+            averaging = polyak and n_lr_decays == 0
+            avg = [p.detach().clone() for p in params] if averaging else None
+            n_avg = 1
+        else:
+            avg = _restore_state(init_state, names, params, optim)
+            best, smoothed = init_state.best, init_state.smoothed
+            no_improvement, decays = init_state.no_improvement, init_state.decays
+            averaging = polyak and avg is not None
+            n_avg = init_state.n_avg
+        with tqdm(total=max_iter, disable=verbose < 1, desc=desc) as bar:
+            for epoch in range(1, max_iter + 1):
+                if bs < n:
+                    perm = torch.randperm(n, device=device)
+                total = 0.0
+                for step in range(steps_per_epoch):
+                    idx = full_idx if bs == n else perm[step * bs : (step + 1) * bs]
+                    try:
+                        loss = step_fn(*tensors, idx)
+                    except ValueError as err:
+                        # After a first good step, a distribution's argument
+                        # check failing (a NaN or infinite scale) means the
+                        # last step left the region where the model is finite.
+                        if epoch == 1 and step == 0:
+                            raise
+                        where = f"epoch {epoch}, step {step + 1}"
+                        raise _diverged(where, math.nan, lr) from err
+                    if not math.isfinite(loss):
+                        raise _diverged(f"epoch {epoch}, step {step + 1}", loss, lr)
+                    optim.step()
+                    optim.zero_grad(set_to_none=True)
+                    total += loss
+                    if averaging:
+                        n_avg += 1
+                        with torch.no_grad():
+                            torch._foreach_lerp_(avg, params, 1.0 / n_avg)
+                epoch_loss = total / (steps_per_epoch * per_row)
+                loss_curve.append(epoch_loss)
+                if verbose:
+                    bar.set_postfix(elbo=f"{-epoch_loss * per_row:.4g}", refresh=False)
+                    bar.update()
+                # Early stopping on the smoothed loss (MLPRegressor's rule).
+                smoothed = (
+                    epoch_loss
+                    if epochs_before + epoch == 1
+                    else smoothing * smoothed + (1.0 - smoothing) * epoch_loss
+                )
+                if smoothed > best - tol:
+                    no_improvement += 1
+                else:
+                    no_improvement = 0
+                best = min(best, smoothed)
+                if no_improvement >= n_iter_no_change:
+                    if decays >= n_lr_decays:
+                        converged = True
+                        break
+                    decays += 1
+                    lr *= lr_decay_factor
+                    for group in optim.param_groups:
+                        group["lr"] = lr
+                    no_improvement = 0
+                    best = smoothed
+                    if polyak and decays == n_lr_decays:
+                        averaging = True
+                        avg = [p.detach().clone() for p in params]
+                        n_avg = 1
+        adam = {k: optim.state[p] for k, p in zip(names, params, strict=True)}
+        state = SVIState(
+            params={k: _numpy(p) for k, p in zip(names, params, strict=True)},
+            exp_avg={k: _numpy(a["exp_avg"]) for k, a in adam.items()},
+            exp_avg_sq={k: _numpy(a["exp_avg_sq"]) for k, a in adam.items()},
+            step={k: _numpy(a["step"]) for k, a in adam.items()},
+            lr=lr,
+            decays=decays,
+            averaging=averaging,
+            avg=dict(zip(names, map(_numpy, avg), strict=True)) if averaging else None,
+            n_avg=n_avg,
+            smoothed=smoothed,
+            best=best,
+            no_improvement=no_improvement,
+            n_epochs=epochs_before + epoch,
+            n_steps=steps_before + epoch * steps_per_epoch,
+        )
+        if averaging:
+            with torch.no_grad():
+                for p, a in zip(params, avg, strict=False):
+                    p.copy_(a)
+        if not all(bool(torch.isfinite(p).all()) for p in params):
+            raise _diverged("the end of the fit (parameters)", math.nan, lr)
+        posterior = export_guide(auto)
+    if warn and not converged:
+        warnings.warn(
+            f"SVI reached max_iter={max_iter} epochs before the smoothed ELBO "
+            "stopped improving; increase max_iter or learning_rate_init.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return SVIResult(posterior, loss_curve, epoch, converged, lr, state)
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    """A NumPy copy of a tensor, in its own dtype (so a restore is exact)."""
+    return t.detach().to("cpu").numpy().copy()
+
+
+def _continued_seed(seed: int, n_steps: int) -> int:
+    """The torch seed of a fit continuing, after ``n_steps`` steps, one seeded by
+    ``seed``: a fresh stream, so repeated short fits never replay the same
+    minibatches and ELBO noise."""
+    entropy = np.random.SeedSequence([seed, n_steps]).generate_state(1, np.uint64)
+    return int(entropy[0] >> np.uint64(1))
+
+
+def _restore_state(state: SVIState, names, params, optim) -> list | None:
+    """Overwrite the guide's parameters and Adam's state with ``state``.
+
+    Returns the running Polyak average as tensors (``None`` if not averaging).
+    Every tensor is a copy: the continued fit never writes into ``state``.
+    """
+    have = {k: tuple(p.shape) for k, p in zip(names, params, strict=True)}
+    saved = {k: tuple(v.shape) for k, v in state.params.items()}
+    if have != saved:
+        raise ValueError(
+            f"init_state holds the parameters {saved} but the guide has {have}: "
+            "only a fit of the same model and guide can be continued."
+        )
+
+    def like(a: np.ndarray, p: torch.Tensor) -> torch.Tensor:
+        return torch.tensor(a, dtype=p.dtype, device=p.device)
+
+    with torch.no_grad():
+        for k, p in zip(names, params, strict=True):
+            p.copy_(like(state.params[k], p))
+    saved_optim = optim.state_dict()
+    saved_optim["state"] = {
+        i: {
+            "step": torch.tensor(state.step[k]),  # its own dtype, on the CPU
+            "exp_avg": like(state.exp_avg[k], p),
+            "exp_avg_sq": like(state.exp_avg_sq[k], p),
+        }
+        for i, (k, p) in enumerate(zip(names, params, strict=True))
+    }
+    optim.load_state_dict(saved_optim)
+    if not state.averaging or state.avg is None:
+        return None
+    return [like(state.avg[k], p) for k, p in zip(names, params, strict=True)]
