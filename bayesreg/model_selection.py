@@ -9,30 +9,14 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.model_selection import ParameterGrid
-from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BayesianRegressorMixin
+from ._resolve import final_estimator, resolve_dist, unwrap
 from .distributions import PredictiveDistribution
 
 __all__ = ["EvidenceSearch"]
-
-
-def _final_step(estimator):
-    """The last step of (possibly nested) Pipelines: the one with the evidence."""
-    while isinstance(estimator, Pipeline):
-        estimator = estimator[-1]
-    return estimator
-
-
-def _transform_to_final(estimator, X):
-    """(final step, X transformed by every step before it)."""
-    while isinstance(estimator, Pipeline):
-        if len(estimator) > 1:
-            X = estimator[:-1].transform(X)
-        estimator = estimator[-1]
-    return estimator, X
 
 
 def _fit_candidate(estimator, params, X, y, fit_params):
@@ -40,7 +24,14 @@ def _fit_candidate(estimator, params, X, y, fit_params):
     start = time.perf_counter()
     estimator.fit(X, y, **fit_params)
     fit_time = time.perf_counter() - start
-    final = _final_step(estimator)
+    final, _, targets = unwrap(estimator)
+    if targets:
+        raise TypeError(
+            f"{type(estimator).__name__} transforms the target: the evidence of "
+            "transformed targets is not the evidence of y, so candidates with "
+            "different target transforms could not be compared. Put the "
+            "TransformedTargetRegressor around the EvidenceSearch instead."
+        )
     if not hasattr(final, "log_marginal_likelihood_"):
         raise TypeError(
             f"{type(final).__name__} has no log_marginal_likelihood_: EvidenceSearch "
@@ -173,7 +164,7 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
             for params in candidates
         )
         intercepts = {
-            getattr(_final_step(est), "fit_intercept", None) for est, _, _ in out
+            getattr(final_estimator(est), "fit_intercept", None) for est, _, _ in out
         }
         if len(intercepts) > 1:
             raise ValueError(
@@ -231,8 +222,7 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         dist : PredictiveDistribution
         """
         check_is_fitted(self)
-        final, Xt = _transform_to_final(self.best_estimator_, X)
-        return final.predict_dist(Xt)
+        return resolve_dist(self.best_estimator_, X)
 
     def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draws from the best candidate's posterior predictive.
@@ -251,7 +241,7 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         y_samples : ndarray of shape (n_samples_X, n_samples)
         """
         check_is_fitted(self)
-        final, Xt = _transform_to_final(self.best_estimator_, X)
+        final, Xt, _ = unwrap(self.best_estimator_, X)
         return final.sample_y(Xt, n_samples=n_samples, random_state=random_state)
 
     def sample_functions(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
@@ -271,7 +261,7 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         f : ndarray of shape (n_samples_X, n_samples)
         """
         check_is_fitted(self)
-        final, Xt = _transform_to_final(self.best_estimator_, X)
+        final, Xt, _ = unwrap(self.best_estimator_, X)
         return final.sample_functions(
             Xt, n_samples=n_samples, random_state=random_state
         )

@@ -25,12 +25,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
-from sklearn.pipeline import Pipeline
 
+from ._resolve import as_distribution, final_estimator, final_name, resolve_affine
 from .distributions import NormalMixture
 from .metrics import (
-    _as_dist,
-    _resolve,
     calibration_curve,
     calibration_error,
     pit,
@@ -75,15 +73,6 @@ def _merged_kw(defaults: dict, user: dict | None, artist: str) -> dict:
         kw.pop("color", None)
     kw.update(user)
     return kw
-
-
-def _name(estimator) -> str:
-    if isinstance(estimator, Pipeline):
-        return _name(estimator[-1])
-    inner = getattr(estimator, "best_estimator_", None)
-    if inner is not None:
-        return _name(inner)
-    return type(estimator).__name__
 
 
 def _check_coverages(coverage) -> tuple[float, ...]:
@@ -381,7 +370,7 @@ class PredictiveBandDisplay:
             y_data=y_data,
             function_draws=draws,
             draws_from=draws_from,
-            estimator_name=_name(estimator) if name is None else name,
+            estimator_name=final_name(estimator) if name is None else name,
         )
         return display.plot(ax=ax, **plot_kw)
 
@@ -424,7 +413,7 @@ class PredictiveBandDisplay:
         PredictiveBandDisplay
         """
         x = _check_x_1d(x, "x")
-        dist = _as_dist(y_pred, y_std)
+        dist = as_distribution(y_pred, y_std)
         if dist.n != x.shape[0]:
             raise ValueError(
                 f"x has {x.shape[0]} values but y_pred describes {dist.n} points."
@@ -463,7 +452,7 @@ def _function_draws(estimator, G, dist, n_draws, rng) -> np.ndarray | None:
     """Regression functions at the grid rows G, shape (n_grid, n_draws)."""
     if n_draws == 0:
         return None
-    final, Xt, (a, s) = _resolve(estimator, G)
+    final, Xt, (a, s) = resolve_affine(estimator, G)
     if callable(getattr(final, "sample_functions", None)):
         f = final.sample_functions(Xt, n_samples=n_draws, random_state=rng)
     elif isinstance(dist, NormalMixture):
@@ -492,7 +481,7 @@ def _function_draws(estimator, G, dist, n_draws, rng) -> np.ndarray | None:
 
 def _prior_band(estimator, G, coverages, n_draws, n_prior_samples, rng):
     """Band and draws of an unfitted estimator's prior, from its samplers."""
-    final, Xt, (a, s) = _resolve(estimator, G)
+    final, Xt, (a, s) = resolve_affine(estimator, G)
     if not callable(getattr(final, "sample_y", None)):
         raise NotFittedError(
             f"{type(final).__name__} is not fitted and cannot draw from a prior."
@@ -674,7 +663,7 @@ class ReliabilityDisplay:
             levels=levels,
             kind=kind,
             ax=ax,
-            name=_name(estimator) if name is None else name,
+            name=final_name(estimator) if name is None else name,
             **plot_kw,
         )
 
@@ -706,7 +695,7 @@ class ReliabilityDisplay:
         ReliabilityDisplay
         """
         levels = check_levels(levels)
-        dist = _as_dist(y_pred, y_std)
+        dist = as_distribution(y_pred, y_std)
         nominal, observed = calibration_curve(y_true, dist, levels=levels, kind=kind)
         err = calibration_error(y_true, dist, levels=levels, kind=kind)
         display = cls(
@@ -843,7 +832,7 @@ class PITDisplay:
             y,
             predict_dist(estimator, X),
             ax=ax,
-            name=_name(estimator) if name is None else name,
+            name=final_name(estimator) if name is None else name,
             **plot_kw,
         )
 
@@ -879,18 +868,6 @@ class PITDisplay:
 # --------------------------------------------------------------------------
 # loss curve
 # --------------------------------------------------------------------------
-def _final_estimator(estimator):
-    while True:
-        if isinstance(estimator, Pipeline):
-            estimator = estimator[-1]
-        elif getattr(estimator, "best_estimator_", None) is not None:
-            estimator = estimator.best_estimator_
-        elif getattr(estimator, "regressor_", None) is not None:
-            estimator = estimator.regressor_
-        else:
-            return estimator
-
-
 class LossCurveDisplay:
     """The training loss of an iterative fit, e.g. the negative ELBO of SVI.
 
@@ -1010,7 +987,7 @@ class LossCurveDisplay:
         -------
         LossCurveDisplay
         """
-        final = _final_estimator(estimator)
+        final = final_estimator(estimator)
         loss = getattr(final, "loss_curve_", None)
         if loss is None:
             raise ValueError(

@@ -28,7 +28,6 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 import bayesreg
-from bayesreg import metrics
 from bayesreg._base import BayesianRegressorMixin
 from bayesreg.basis import BasisExpansion
 from bayesreg.datasets import make_seed_problem
@@ -40,6 +39,7 @@ from bayesreg.distributions import (
 )
 from bayesreg.metrics import (
     PredictiveScorer,
+    _scoring_rules,
     calibration_curve,
     calibration_error,
     crps,
@@ -186,7 +186,7 @@ def test_crps_normal_mixture_chunking_is_exact(monkeypatch):
     locs = rng.normal(size=(37, 6))
     y = rng.normal(size=37)
     full = crps_normal_mixture(y, locs, np.full(6, 0.4))
-    monkeypatch.setattr(metrics, "_MIXTURE_CHUNK", 40)  # one row per chunk
+    monkeypatch.setattr(_scoring_rules, "_MIXTURE_CHUNK", 40)  # one row per chunk
     np.testing.assert_allclose(crps_normal_mixture(y, locs, 0.4 * np.ones(6)), full)
 
 

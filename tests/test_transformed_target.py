@@ -20,6 +20,7 @@ from sklearn.preprocessing import (
 )
 
 from bayesreg import ConjugateLinearRegression, RidgeMAP, predict_dist
+from bayesreg._resolve import resolve_affine
 from bayesreg.distributions import (
     Normal,
     NormalMixture,
@@ -27,7 +28,6 @@ from bayesreg.distributions import (
     TransformedDistribution,
 )
 from bayesreg.metrics import (
-    _resolve,
     calibration_error,
     crps,
     get_scorer,
@@ -500,7 +500,7 @@ def test_non_monotone_target_transforms_are_refused(diabetes):
         neg_nlpd_scorer(model, X, y)
     # Drawing regression functions still needs an affine target map.
     with pytest.raises(ValueError, match="affine"):
-        _resolve(log_target(RidgeMAP()).fit(X, np.abs(y) + 1), X)
+        resolve_affine(log_target(RidgeMAP()).fit(X, np.abs(y) + 1), X)
 
 
 def test_quantile_transformer_with_ties_is_refused(diabetes):
