@@ -1,0 +1,208 @@
+"""ReliabilityDisplay: observed against nominal coverage."""
+
+from __future__ import annotations
+
+from .._resolve import as_distribution, final_name
+from ..metrics import calibration_curve, calibration_error, predict_dist
+from ..utils._checks import check_levels
+from ._common import _get_ax, _merged_kw
+
+
+class ReliabilityDisplay:
+    """Reliability diagram: observed against nominal coverage.
+
+    A calibrated predictive follows the diagonal; a curve below it means
+    intervals that are too narrow (over-confidence), above it too wide.
+
+    Parameters
+    ----------
+    nominal : ndarray of shape (k,)
+        Nominal levels.
+    observed : ndarray of shape (k,)
+        Observed frequencies at those levels.
+    kind : {"interval", "quantile"}, default="interval"
+        What the levels are; see :func:`bayesreg.metrics.calibration_curve`.
+    calibration_error : float, default=None
+        Shown in the legend when given.
+    estimator_name : str, default=None
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The calibration curve.
+    reference_line_ : matplotlib Line2D or None
+        The diagonal (None when not drawn by this call).
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    bayesreg.metrics.calibration_curve, bayesreg.metrics.calibration_error
+
+    References
+    ----------
+    .. [1] V. Kuleshov, N. Fenner and S. Ermon, "Accurate uncertainties for
+       deep learning using calibrated regression", ICML 2018.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from bayesreg.plotting import ReliabilityDisplay
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=500)
+    >>> disp = ReliabilityDisplay.from_predictions(y, np.zeros(500), np.ones(500))
+    >>> disp.line_.get_xdata().shape
+    (19,)
+    """
+
+    def __init__(
+        self,
+        *,
+        nominal,
+        observed,
+        kind: str = "interval",
+        calibration_error: float | None = None,
+        estimator_name: str | None = None,
+    ):
+        self.nominal = nominal
+        self.observed = observed
+        self.kind = kind
+        self.calibration_error = calibration_error
+        self.estimator_name = estimator_name
+
+    def plot(
+        self,
+        ax=None,
+        *,
+        name: str | None = None,
+        ref_line: bool = True,
+        line_kw: dict | None = None,
+    ) -> ReliabilityDisplay:
+        """Draw the curve (and the diagonal, once per axes).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Pass the axes of an earlier display to compare estimators.
+        name : str, default=None
+        ref_line : bool, default=True
+            Draw the diagonal unless these axes already have it.
+        line_kw : dict, default=None
+            Keyword arguments for ``ax.plot``.
+
+        Returns
+        -------
+        self : ReliabilityDisplay
+        """
+        ax, fig = _get_ax(ax)
+        name = self.estimator_name if name is None else name
+        ref_label = "perfectly calibrated"
+        self.reference_line_ = None
+        if ref_line and ref_label not in [ln.get_label() for ln in ax.get_lines()]:
+            (self.reference_line_,) = ax.plot(
+                [0, 1], [0, 1], "k:", linewidth=1, label=ref_label
+            )
+        label = name or "predictive"
+        if self.calibration_error is not None:
+            label = f"{label} (error {self.calibration_error:.3f})"
+        kw = _merged_kw(
+            {"marker": "o", "markersize": 4, "label": label}, line_kw, "line"
+        )
+        (self.line_,) = ax.plot(self.nominal, self.observed, **kw)
+        if self.kind == "quantile":
+            ax.set_xlabel("quantile level")
+            ax.set_ylabel("observed fraction below the quantile")
+        else:
+            ax.set_xlabel("nominal coverage of the central interval")
+            ax.set_ylabel("observed coverage")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.legend(loc="upper left", fontsize="small")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        levels=None,
+        kind: str = "interval",
+        ax=None,
+        name: str | None = None,
+        **plot_kw,
+    ) -> ReliabilityDisplay:
+        """Reliability diagram of a fitted estimator on held-out ``(X, y)``.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Anything :func:`bayesreg.predict_dist` accepts.
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        levels : array-like, default=None
+            Nominal levels; default ``0.05, 0.10, ..., 0.95``.
+        kind : {"interval", "quantile"}, default="interval"
+        ax : matplotlib Axes, default=None
+        name : str, default=None
+        **plot_kw
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        ReliabilityDisplay
+        """
+        return cls.from_predictions(
+            y,
+            predict_dist(estimator, X),
+            levels=levels,
+            kind=kind,
+            ax=ax,
+            name=final_name(estimator) if name is None else name,
+            **plot_kw,
+        )
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_pred,
+        y_std=None,
+        *,
+        levels=None,
+        kind: str = "interval",
+        ax=None,
+        name: str | None = None,
+        **plot_kw,
+    ) -> ReliabilityDisplay:
+        """Reliability diagram from predictive distributions or means and stds.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n,)
+        y_pred : PredictiveDistribution or array-like of shape (n,)
+        y_std : array-like of shape (n,), default=None
+        levels, kind, ax, name, **plot_kw
+            See :meth:`from_estimator`.
+
+        Returns
+        -------
+        ReliabilityDisplay
+        """
+        levels = check_levels(levels)
+        dist = as_distribution(y_pred, y_std)
+        nominal, observed = calibration_curve(y_true, dist, levels=levels, kind=kind)
+        err = calibration_error(y_true, dist, levels=levels, kind=kind)
+        display = cls(
+            nominal=nominal,
+            observed=observed,
+            kind=kind,
+            calibration_error=err,
+            estimator_name=name,
+        )
+        return display.plot(ax=ax, **plot_kw)
