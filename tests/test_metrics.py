@@ -54,6 +54,7 @@ from bayesreg.metrics import (
     mean_crps,
     mean_interval_width,
     mean_nlpd,
+    neg_calibration_error_scorer,
     neg_coverage_error_scorer,
     neg_crps_scorer,
     neg_interval_score_scorer,
@@ -334,6 +335,52 @@ def test_calibrated_predictive_has_small_calibration_error(seed):
     assert calibration_error(y, mean, std) < 0.03
     assert calibration_error(y, mean, 0.5 * std) > 0.15  # over-confident
     assert calibration_error(y, mean, 2.0 * std) > 0.15  # under-confident
+
+
+def test_calibration_error_takes_sample_weight():
+    # Defect (issue 13): calibration_error had no sample_weight. The observed
+    # coverage at each level is the weighted fraction: zero weights drop
+    # points, integer weights repeat them.
+    rng = np.random.default_rng(0)
+    mean, std = rng.normal(size=40), rng.uniform(0.5, 2.0, size=40)
+    y = mean + std * rng.normal(size=40)
+    w = rng.integers(0, 3, size=40).astype(float)
+    keep = w > 0
+    for kind in ("interval", "quantile"):
+        _, observed = calibration_curve(y, mean, std, kind=kind, sample_weight=w)
+        _, repeated = calibration_curve(
+            np.repeat(y, w.astype(int)),
+            np.repeat(mean, w.astype(int)),
+            np.repeat(std, w.astype(int)),
+            kind=kind,
+        )
+        np.testing.assert_allclose(observed, repeated)
+        for norm in ("l1", "l2", "max"):
+            weighted = calibration_error(
+                y, mean, std, kind=kind, norm=norm, sample_weight=w.astype(bool)
+            )
+            subset = calibration_error(
+                y[keep], mean[keep], std[keep], kind=kind, norm=norm
+            )
+            assert weighted == pytest.approx(subset)
+    with pytest.raises(ValueError, match="sample_weight"):
+        calibration_error(y, mean, std, sample_weight=-w)
+
+
+def test_calibration_scorer_weights_the_points():
+    # Defect (issue 13): the calibration scorer silently dropped
+    # sample_weight, so setting half the weights to zero changed nothing.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 1))
+    y = X[:, 0] + rng.normal(size=200) * np.where(X[:, 0] > 0, 3.0, 0.3)
+    est = LinearNormal(noise_std=1.0).fit(X, y)
+    w = (X[:, 0] > 0).astype(float)
+    weighted = neg_calibration_error_scorer(est, X, y, sample_weight=w)
+    assert weighted != pytest.approx(neg_calibration_error_scorer(est, X, y))
+    keep = w > 0
+    assert weighted == pytest.approx(
+        neg_calibration_error_scorer(est, X[keep], y[keep])
+    )
 
 
 def test_sharpness_by_hand():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._resolve import as_distribution
-from ..utils._checks import check_levels, check_y_true
+from ..utils._checks import check_levels, check_sample_weight, check_y_true
 from ._common import _weighted_mean
 
 
@@ -46,7 +46,13 @@ _CALIBRATION_KINDS = ("interval", "quantile")
 
 
 def calibration_curve(
-    y_true, y_pred, y_std=None, *, levels=None, kind: str = "interval"
+    y_true,
+    y_pred,
+    y_std=None,
+    *,
+    levels=None,
+    kind: str = "interval",
+    sample_weight=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed against nominal probability, for a reliability diagram.
 
@@ -65,6 +71,8 @@ def calibration_curve(
     levels : array-like of shape (k,), default=None
         Nominal levels in (0, 1); default ``0.05, 0.10, ..., 0.95``.
     kind : {"interval", "quantile"}, default="interval"
+    sample_weight : array-like of shape (n,), default=None
+        Weights of the points: each observed value is the weighted fraction.
 
     Returns
     -------
@@ -89,10 +97,12 @@ def calibration_curve(
         raise ValueError(f"kind must be one of {_CALIBRATION_KINDS}, got {kind!r}.")
     levels = check_levels(levels)
     u = pit(y_true, y_pred, y_std)
+    w = check_sample_weight(sample_weight, u.shape[0])
     if kind == "quantile":
-        observed = (u[:, None] <= levels[None, :]).mean(axis=0)
+        hits = u[:, None] <= levels[None, :]
     else:
-        observed = (np.abs(u[:, None] - 0.5) <= 0.5 * levels[None, :]).mean(axis=0)
+        hits = np.abs(u[:, None] - 0.5) <= 0.5 * levels[None, :]
+    observed = hits.mean(axis=0) if w is None else np.average(hits, 0, weights=w)
     return levels, observed
 
 
@@ -107,6 +117,7 @@ def calibration_error(
     levels=None,
     kind: str = "interval",
     norm: str = "l1",
+    sample_weight=None,
 ) -> float:
     """Distance of the calibration curve from the diagonal (lower is better).
 
@@ -119,6 +130,8 @@ def calibration_error(
     y_true, y_pred, y_std, levels, kind
         As for :func:`calibration_curve`.
     norm : {"l1", "l2", "max"}, default="l1"
+    sample_weight : array-like of shape (n,), default=None
+        Weights of the points in the observed coverage at each level.
 
     Returns
     -------
@@ -143,7 +156,7 @@ def calibration_error(
     if norm not in _NORMS:
         raise ValueError(f"norm must be one of {_NORMS}, got {norm!r}.")
     nominal, observed = calibration_curve(
-        y_true, y_pred, y_std, levels=levels, kind=kind
+        y_true, y_pred, y_std, levels=levels, kind=kind, sample_weight=sample_weight
     )
     gap = np.abs(observed - nominal)
     if norm == "l1":

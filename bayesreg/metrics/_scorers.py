@@ -49,7 +49,12 @@ def _score_calibration(
     estimator, X, y, sample_weight, levels=None, kind="interval", norm="l1"
 ):
     return calibration_error(
-        y, predict_dist(estimator, X), levels=levels, kind=kind, norm=norm
+        y,
+        predict_dist(estimator, X),
+        levels=levels,
+        kind=kind,
+        norm=norm,
+        sample_weight=sample_weight,
     )
 
 
