@@ -3,22 +3,16 @@
 A bayesreg regressor implements ``fit`` and ``predict_dist(X)``; this mixin
 derives every other predictive method from that one answer, so they agree
 with each other by construction. When ``predict_dist`` is lazy (a dask ``X``,
-see :mod:`bayesreg.distributions`) so is every method derived here: each
-returns dask arrays and computes nothing.
+see :mod:`bayesreg._dask`) so is every method derived here: each returns
+dask arrays and computes nothing.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils import check_array
 
-from . import _dask
-from .distributions import (
-    PredictiveDistribution,
-    _all_finite,
-    _require,
-)
+from .distributions import PredictiveDistribution
 from .utils._checks import check_coverage, check_n_samples
 
 _STD_KINDS = ("total", "epistemic", "aleatoric")
@@ -113,16 +107,7 @@ class BayesianRegressorMixin(RegressorMixin):
         log_density : ndarray of shape (n_samples,)
         """
         dist = self.predict_dist(X)
-        if getattr(dist, "lazy", False) and _dask.is_dask_collection(y):
-            # Checked as its blocks compute, like the distribution itself.
-            y = _require("Input y contains NaN or infinity.", _all_finite, y)
-        else:
-            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if y.ndim != 1 or y.shape[0] != dist.n:
-            raise ValueError(
-                f"y must have shape ({dist.n},) to match X, got {y.shape}."
-            )
-        return dist.logpdf(y)
+        return dist.logpdf(dist._check_targets(y))
 
     def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draws from the posterior predictive, shape (n_samples_X, n_samples).

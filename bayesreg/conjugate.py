@@ -8,21 +8,17 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _dask, _gaussian
 from ._base import BayesianRegressorMixin
+from ._dask import validated_gram_stats, validated_X
+from ._intake import check_noise_posterior_proper
 from .distributions import Normal, PredictiveDistribution, StudentT
 from .utils._checks import check_n_samples
 from .utils._random import check_generator
 from .utils._state import restore_on_error
-from .utils._validation import (
-    check_noise_posterior_proper,
-    validated_gram_stats,
-    validated_X,
-)
 
 __all__ = ["ConjugateLinearRegression"]
 
@@ -620,14 +616,11 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
 
     @staticmethod
     def _dist(post: _gaussian.LinearPosterior, X: np.ndarray) -> PredictiveDistribution:
-        if _dask.is_dask_collection(X):
-            mean, var_f = _dask.predictive_moments(post, X)
-        else:
-            mean, var_f = _gaussian.predictive_moments(post, X)
+        mean, var_f = _dask.predictive_moments(post, X)
         if not np.isfinite(post.df):
             # N(mean, s^2 + var_f): var_f is the epistemic part.
             std = np.sqrt(var_f + post.noise_var)
-            return Normal(mean, std, epistemic_std=np.sqrt(var_f))
+            return _dask.distribution(Normal, mean, std, epistemic_std=np.sqrt(var_f))
         # t_{2a}(mean, (b/a)(1 + q)) with var_f = (b/a) q; its variance is
         # b/(a-1) (1 + q), of which b/(a-1) q is epistemic (a > 1).
         a = 0.5 * post.df
@@ -635,7 +628,10 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         # With a <= 1 the variance is infinite; report the scale of the
         # function's t-distribution as the epistemic part (noise takes the rest).
         factor = a / (a - 1.0) if a > 1 else 1.0
-        return StudentT(post.df, mean, scale, epistemic_std=np.sqrt(var_f * factor))
+        epistemic = np.sqrt(var_f * factor)
+        return _dask.distribution(
+            StudentT, post.df, mean, scale, epistemic_std=epistemic
+        )
 
     # --------------------------------------------------------------- draws
     def _posterior_or_prior(self, X) -> tuple[_gaussian.LinearPosterior, np.ndarray]:
@@ -644,10 +640,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         if hasattr(self, "_posterior"):
             return self._posterior, validated_X(self, X)
         self._validate_params()
-        if _dask.is_dask_collection(X):
-            X = _dask.validate_predict_X(self, X, reset=None)
-        else:
-            X = check_array(X, dtype=np.float64)
+        X = validated_X(self, X, reset=None)
         if _is_auto(self.prior_std) or self.noise_std is None:
             raise ValueError(
                 "Draws from the prior need a prior fixed before seeing data: "
@@ -741,10 +734,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         rng = check_generator(random_state)
         draws = self._draws(post, n_samples, rng)
         f = X @ draws.coef.T + draws.intercept
-        if _dask.is_dask_collection(f):
-            return _dask.add_noise(f, np.sqrt(draws.noise_var), rng)
-        f += np.sqrt(draws.noise_var) * rng.standard_normal(f.shape)
-        return f
+        return _dask.add_noise(f, np.sqrt(draws.noise_var), rng)
 
     @staticmethod
     def _draws(post, n_samples, random_state) -> _gaussian.PosteriorDraws:

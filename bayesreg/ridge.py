@@ -9,11 +9,11 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from . import _gaussian
+from . import _dask, _gaussian
 from ._base import BayesianRegressorMixin
+from ._dask import validated_gram_stats, validated_X
 from .distributions import Normal
 from .utils._state import restore_on_error
-from .utils._validation import validated_gram_stats, validated_X
 
 __all__ = ["RidgeMAP"]
 
@@ -207,7 +207,8 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         mean = self._predict_mean(X)
         # full_like: a dask mean gives a lazy dask std.
         epistemic = np.sqrt(max(self.residual_std_**2 - self.noise_std_**2, 0.0))
-        return Normal(
+        return _dask.distribution(
+            Normal,
             mean,
             np.full_like(mean, self.residual_std_),
             epistemic_std=np.full_like(mean, epistemic),

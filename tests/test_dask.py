@@ -175,7 +175,7 @@ def test_deep_reduction_trees(linear_data, split_every):
     Xd = da.from_array(X, chunks=(16, 4))  # 19 blocks: 5 or 3 levels
     for center in (True, False):
         for weights in (w, None):
-            stats = _dask.checked_gram_stats(
+            stats = _dask.tree_gram_stats(
                 Xd, da.from_array(y, chunks=16),
                 None if weights is None else da.from_array(weights, chunks=16),
                 center=center, split_every=split_every,
@@ -280,15 +280,17 @@ def test_input_checks_at_fit_and_predict(linear_data):
 
 def test_lazy_distribution_checks_its_parameters_when_computed():
     loc = da.from_array(np.arange(6.0), chunks=2)
+    scale = da.from_array([1.0, 1.0, 1.0, -1.0, 1.0, 1.0], chunks=3)
     with no_compute():
-        bad = Normal(loc, da.from_array([1.0, 1.0, 1.0, -1.0, 1.0, 1.0], chunks=3))
-        worse = StudentT(da.zeros(6, chunks=3), loc, 1.0)
+        bad = _dask.distribution(Normal, loc, scale)
+        worse = _dask.distribution(StudentT, da.zeros(6, chunks=3), loc, 1.0)
+    assert bad.lazy and isinstance(bad, Normal) and isinstance(worse, StudentT)
     with pytest.raises(ValueError, match="non-negative"):
         bad.std.compute()
     with pytest.raises(ValueError, match="df must be positive"):
         worse.ppf(0.3).compute()
     with pytest.raises(ValueError, match="5 entries, expected 6"):
-        Normal(loc, np.ones(5))
+        _dask.distribution(Normal, loc, np.ones(5))
 
 
 # ---------------------------------------------------------------------------
@@ -342,7 +344,7 @@ def test_predictions_are_lazy_and_equal_numpy(linear_data, estimator):
     (got,) = dask.compute(lazy)
 
     ref_dist, expected = _predictions(est, Xt, yt, yt)
-    assert type(ref_dist) is type(dist) and not ref_dist.lazy
+    assert isinstance(dist, type(ref_dist)) and not ref_dist.lazy
     for key, want in expected.items():
         for h, e in zip(_flat(got[key]), _flat(want), strict=True):
             assert h.shape == e.shape, key

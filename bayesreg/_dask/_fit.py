@@ -1,31 +1,15 @@
-"""Dask arrays in and out of the Gaussian linear models.
-
-A dask array is never converted to NumPy on the client. Fitting reduces it
-to its sufficient statistics: every row block yields its own
-:class:`~bayesreg._gaussian.GramStats` (the NumPy ``gram_stats``, run where
-the block lives), and the blocks' statistics are combined up a tree by the
-exact ``merge_stats`` (Chan, Golub & LeVeque 1979). The client receives
-O(d^2) numbers whatever the number of rows. Predictions stay lazy: dask
-arrays computed by ``map_blocks`` over the row blocks of X.
+"""Fitting on dask arrays: lazy validation and one tree reduction.
 
 Validation cannot look at the values without computing them, so it is split:
 the shape, dtype, chunking and feature count are checked at once (they are
 metadata), and the values (NaN, inf, negative weights) are checked by the
 fit's single reduction, or, at prediction time, by the blocks themselves when
 they are computed.
-
-dask is imported inside the functions below and nowhere else in bayesreg:
-estimators call into this module only when :func:`is_dask_collection` says
-that an argument already is a dask object, which means dask was imported by
-the user. ``import bayesreg`` and NumPy fits never import it.
 """
 
 from __future__ import annotations
 
-import functools
-import sys
 import warnings
-from collections.abc import Callable
 from numbers import Real
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -40,39 +24,15 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from . import _gaussian
+from .. import _gaussian
+from .._intake import OVERFLOW_MESSAGE
+from ._core import as_dask_array, is_dask_collection
 
 if TYPE_CHECKING:
     import dask.array as da
 
 #: Statistics of this many blocks are merged by one task of the reduction tree.
 SPLIT_EVERY = 8
-
-
-def is_dask_collection(obj: Any) -> bool:
-    """Whether ``obj`` is a dask collection, decided without importing dask.
-
-    A dask object can only exist once ``dask`` is in ``sys.modules``, so for
-    NumPy input this costs one dictionary lookup.
-    """
-    return "dask" in sys.modules and type(obj).__module__.partition(".")[0] == "dask"
-
-
-def _as_dask_array(obj: Any, name: str) -> da.Array:
-    import dask.array as da
-
-    if not isinstance(obj, da.Array):
-        raise TypeError(
-            f"{name} is a {type(obj).__name__}; of the dask collections only "
-            "dask.array.Array is supported (convert a dask DataFrame with "
-            ".to_dask_array(lengths=True))."
-        )
-    if any(np.isnan(size) for size in obj.shape):
-        raise ValueError(
-            f"{name} has unknown chunk sizes (shape {obj.shape}); call "
-            f"{name}.compute_chunk_sizes() first."
-        )
-    return obj
 
 
 def _check_numeric(arr: da.Array, name: str) -> None:
@@ -98,7 +58,7 @@ def validate_X(estimator, X: Any, *, reset: bool | None) -> da.Array:
     False: compares; None: skips) the number of features; casts to float64
     and puts all columns in one chunk. Nothing is computed.
     """
-    X = _as_dask_array(X, "X")
+    X = as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(
             f"Expected 2D array, got {X.ndim}D array instead. Reshape your data "
@@ -138,7 +98,7 @@ def validate_Xy(
     At least one of the arguments is a dask array; the others are converted
     (NumPy input is validated by sklearn as usual). Returns float64 dask
     arrays with the row chunks of X: y and the weights are rechunked to them.
-    Values are checked by :func:`checked_gram_stats`.
+    Values are checked by :func:`tree_gram_stats`.
     """
     import dask.array as da
 
@@ -154,7 +114,7 @@ def validate_Xy(
             "target y is None."
         )
     if is_dask_collection(y):
-        y = _as_dask_array(y, "y")
+        y = as_dask_array(y, "y")
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected. "
@@ -185,7 +145,7 @@ def validate_Xy(
     if sample_weight is None:
         return X, y, None
     if is_dask_collection(sample_weight):
-        w = _as_dask_array(sample_weight, "sample_weight")
+        w = as_dask_array(sample_weight, "sample_weight")
         if w.ndim != 1 or w.shape[0] != n_samples:
             raise ValueError(
                 f"sample_weight.shape == {w.shape}, expected ({n_samples},)!"
@@ -281,7 +241,7 @@ def _raise_nonfinite(input_name: str, nan: bool) -> None:
     _assert_all_finite(np.array([np.nan if nan else np.inf]), input_name=input_name)
 
 
-def checked_gram_stats(
+def tree_gram_stats(
     X: da.Array,
     y: da.Array,
     sample_weight: da.Array | None,
@@ -296,13 +256,11 @@ def checked_gram_stats(
     root (O(d^2) numbers and a problem flag) comes back to the client: one
     ``compute`` that runs on the active scheduler (a ``distributed.Client``
     if there is one). NaN and inf in X are read off the diagonal of each
-    block's X^T X, as in :func:`bayesreg.utils._validation.checked_gram_stats`,
+    block's X^T X, as in :func:`bayesreg._intake.in_memory_gram_stats`,
     and raise the same errors.
     """
     import dask
     import dask.array as da
-
-    from .utils._validation import OVERFLOW_MESSAGE
 
     args: list = [X, "ij", y, "i"]
     args += [None, None] if sample_weight is None else [sample_weight, "i"]
@@ -335,146 +293,3 @@ def checked_gram_stats(
     if not (np.all(np.isfinite(np.diag(stats.xtx))) and np.isfinite(stats.yty)):
         raise ValueError(OVERFLOW_MESSAGE)
     return stats
-
-
-# ---------------------------------------------------------------------------
-# Prediction: map_blocks over row blocks
-# ---------------------------------------------------------------------------
-
-
-def _moments_block(post: _gaussian.LinearPosterior, Xb: np.ndarray) -> np.ndarray:
-    mean, var_f = _gaussian.predictive_moments(post, Xb)
-    return np.stack([mean, var_f], axis=1)
-
-
-def predictive_moments(
-    post: _gaussian.LinearPosterior, X: da.Array
-) -> tuple[da.Array, da.Array]:
-    """Lazy :func:`bayesreg._gaussian.predictive_moments` by row blocks.
-
-    Both come from one task per block (an (rows, 2) block sliced in two), so
-    computing the mean and the std together reads X once.
-    """
-    # partial: the posterior (a NamedTuple) must reach the blocks as is.
-    both = X.map_blocks(
-        functools.partial(_moments_block, post),
-        chunks=(X.chunks[0], (2,)), dtype=np.float64, meta=np.empty((0, 0)),
-    )  # fmt: skip
-    return both[:, 0], both[:, 1]
-
-
-def block_seeds(rng: np.random.Generator, n_blocks: int) -> list:
-    """Independent seeds for ``n_blocks`` blocks, drawn from ``rng``.
-
-    Each block makes its own generator from its seed, so a block computed
-    twice (or on another worker) gives the same draws.
-    """
-    root = np.random.SeedSequence(int(rng.integers(2**63)))
-    return root.spawn(n_blocks)
-
-
-def _noisy_block(
-    fb: np.ndarray, noise_std: np.ndarray, seeds: list, block_id=None
-) -> np.ndarray:
-    rng = np.random.default_rng(seeds[block_id[0]])
-    return fb + noise_std * rng.standard_normal(fb.shape)
-
-
-def add_noise(f: da.Array, noise_std: np.ndarray, rng: np.random.Generator):
-    """Lazy ``f + noise_std * N(0, 1)`` for f of shape (n, S), one noise std
-    per column; each row block draws from its own seed (:func:`block_seeds`)."""
-    return f.map_blocks(
-        _noisy_block, noise_std=noise_std, seeds=block_seeds(rng, f.numblocks[0]),
-        dtype=np.float64, meta=np.empty((0, 0)),
-    )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------
-# Lazy predictive distributions (used by bayesreg.distributions)
-# ---------------------------------------------------------------------------
-
-
-def as_vector(value: Any, name: str) -> da.Array:
-    """``value`` as a float64 dask array of at least one dimension."""
-    import dask.array as da
-
-    if is_dask_collection(value):
-        arr = _as_dask_array(value, name).astype(np.float64)
-        return arr.reshape(1) if arr.ndim == 0 else arr
-    return da.from_array(np.atleast_1d(np.asarray(value, dtype=float)))
-
-
-def align_rows(arr: da.Array, like: da.Array) -> da.Array:
-    """``arr`` (length 1 or n) with the length and row chunks of ``like``."""
-    import dask.array as da
-
-    if arr.shape[0] != like.shape[0]:
-        return da.broadcast_to(arr, like.shape[:1], chunks=like.chunks[:1])
-    return arr.rechunk(like.chunks[:1] + tuple((s,) for s in arr.shape[1:]))
-
-
-def _asserted_block(*blocks: np.ndarray, predicate: Callable, message: str):
-    if not predicate(*blocks):
-        raise ValueError(message)
-    return blocks[0]
-
-
-def assert_blocks(message: str, predicate: Callable, *arrays: da.Array) -> da.Array:
-    """The first array, checked block by block when it is computed.
-
-    ``predicate(*blocks)`` (a picklable function of the aligned blocks) must
-    hold, or the compute raises ``ValueError(message)``.
-    """
-    return arrays[0].map_blocks(
-        _asserted_block, *arrays[1:], predicate=predicate, message=message,
-        dtype=arrays[0].dtype, meta=np.empty((0,) * arrays[0].ndim),
-    )  # fmt: skip
-
-
-def rows_like(value: Any, like: da.Array) -> da.Array:
-    """A (n, k) argument as a dask array chunked by the rows of ``like``."""
-    import dask.array as da
-
-    if not is_dask_collection(value):
-        value = da.from_array(np.asarray(value, dtype=float))
-    return value.astype(np.float64).rechunk({0: like.chunks[0], 1: -1})
-
-
-def map_rows(func: Callable, params: list[da.Array], arg: da.Array | None = None):
-    """``func(*param_blocks[, arg_block])`` over aligned row blocks.
-
-    ``params`` are vectors with one row chunking; ``arg`` (n, k), if given,
-    has the same row chunks and one column chunk, and ``func`` then returns
-    (rows, k) blocks, else (rows,) blocks.
-    """
-    import dask.array as da
-
-    pairs: list = []
-    for p in params:
-        pairs += [p, "i"]
-    if arg is None:
-        return da.blockwise(func, "i", *pairs, dtype=np.float64, meta=np.empty(0))
-    return da.blockwise(
-        func, "ij", *pairs, arg, "ij", dtype=np.float64, concatenate=True,
-        meta=np.empty((0, 0)),
-    )  # fmt: skip
-
-
-def map_rows_seeded(
-    func: Callable, params: list[da.Array], n_cols: int, rng: np.random.Generator
-) -> da.Array:
-    """``func(*param_blocks, random_state=rng)`` -> (rows, n_cols) blocks,
-    with one generator per block from :func:`block_seeds`."""
-    first = params[0]
-    seeds = block_seeds(rng, first.numblocks[0])
-    return first.map_blocks(
-        _seeded_block, *params[1:], block_func=func, seeds=seeds, new_axis=1,
-        chunks=(first.chunks[0], (n_cols,)), dtype=np.float64, meta=np.empty((0, 0)),
-    )  # fmt: skip
-
-
-def _seeded_block(
-    *blocks, block_func: Callable, seeds: list, block_id=None
-) -> np.ndarray:
-    rng = np.random.default_rng(seeds[block_id[0]])
-    return block_func(*blocks, random_state=rng)
