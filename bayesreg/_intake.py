@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _gaussian
+from . import _gram
 from .utils._state import check_magnitude
 
 OVERFLOW_MESSAGE = (
@@ -27,7 +27,7 @@ OVERFLOW_MESSAGE = (
 
 def in_memory_gram_stats(
     X: np.ndarray, y: np.ndarray, sample_weight, *, center: bool
-) -> tuple[_gaussian.GramStats, np.ndarray | None]:
+) -> tuple[_gram.GramStats, np.ndarray | None]:
     """Sufficient statistics of validated NumPy (X, y), checking X for NaN and inf.
 
     ``X`` comes from ``validate_data(..., ensure_all_finite=False)``: a NaN or
@@ -47,7 +47,7 @@ def in_memory_gram_stats(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
     with np.errstate(all="ignore"):  # non-finite X is reported below
-        stats = _gaussian.gram_stats(X, y, sample_weight, center=center)
+        stats = _gram.gram_stats(X, y, sample_weight, center=center)
     if not (np.all(np.isfinite(np.diag(stats.xtx))) and np.isfinite(stats.yty)):
         _assert_all_finite(X, input_name="X")
         raise ValueError(OVERFLOW_MESSAGE)
@@ -56,7 +56,7 @@ def in_memory_gram_stats(
 
 def validated_fit_data(
     estimator, X, y, sample_weight, *, center: bool, reset: bool
-) -> tuple[_gaussian.GramStats, tuple]:
+) -> tuple[_gram.GramStats, tuple]:
     """Validate in-memory fitting data and reduce it to its statistics.
 
     Returns
@@ -85,7 +85,7 @@ def validated_predict_X(estimator, X, *, reset: bool | None = False) -> np.ndarr
 
 
 def check_noise_posterior_proper(
-    stats: _gaussian.GramStats, noise_prior_shape: float, fit_intercept: bool
+    stats: _gram.GramStats, noise_prior_shape: float, fit_intercept: bool
 ) -> None:
     """Refuse data from which an inverse-gamma noise posterior is improper.
 

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _gaussian
+from . import _dask, _gaussian, _gram
 from ._base import BayesianRegressorMixin
 from ._dask import validated_gram_stats, validated_X
 from ._intake import check_noise_posterior_proper
@@ -358,7 +358,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
                 self, X, y, sample_weight, center=self.fit_intercept, reset=first
             )
             if not first:
-                stats = _gaussian.merge_stats(self.sufficient_stats_, stats)
+                stats = _gram.merge_stats(self.sufficient_stats_, stats)
             self._update(stats)
         return self
 
@@ -476,7 +476,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
                     "cannot merge estimators fitted on different feature names "
                     f"({names[0]} and {names[1]})."
                 )
-            stats = _gaussian.merge_stats(stats, other.sufficient_stats_)
+            stats = _gram.merge_stats(stats, other.sufficient_stats_)
         merged = clone(self)
         merged.n_features_in_ = self.n_features_in_
         if hasattr(self, "feature_names_in_"):
@@ -484,7 +484,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         merged._update(stats)
         return merged
 
-    def _update(self, stats: _gaussian.GramStats) -> None:
+    def _update(self, stats: _gram.GramStats) -> None:
         """Posterior from the accumulated statistics; store the attributes."""
         d = stats.xtx.shape[0]
         auto = _is_auto(self.prior_std)
@@ -496,7 +496,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
             if auto:
                 # Start at prior std sd(y) / sd(x_j), per standardised column
                 # of the data seen so far: equivariant from the first step.
-                col_sd = _gaussian.column_scale(stats)
+                col_sd = _gram.column_scale(stats)
                 prior_std = np.sqrt(y_var if y_var > 0 else 1.0) / col_sd
             opt = _gaussian.maximize_evidence(
                 stats, prior_mean, prior_std, noise_var_init=noise0,

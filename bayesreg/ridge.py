@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _gaussian
+from . import _dask, _gram
 from ._base import BayesianRegressorMixin
 from ._dask import validated_gram_stats, validated_X
 from .distributions import Normal
@@ -135,7 +135,7 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         return self
 
     def _fit_stats(self, stats, X, y, sample_weight) -> None:
-        sol = _gaussian.solve_ridge(stats.xtx, stats.xty, float(self.alpha))
+        sol = _gram.solve_ridge(stats.xtx, stats.xty, float(self.alpha))
         coef = sol.coef
         intercept = (
             float(stats.y_mean - stats.x_mean @ coef) if self.fit_intercept else 0.0
@@ -153,7 +153,7 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         # signal-to-noise ratio can exceed the noise.
         noise_std = residual_std
         if self.alpha > 0:
-            ls = _gaussian.solve_ridge(stats.xtx, stats.xty, 0.0)
+            ls = _gram.solve_ridge(stats.xtx, stats.xty, 0.0)
             dof_ls = ls.dof + float(self.fit_intercept)
             if stats.n - dof_ls >= 1.0:
                 b_ls = (
@@ -173,7 +173,7 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
 
     @staticmethod
     def _rss(stats, coef, intercept, X, y, sample_weight) -> float:
-        rss = _gaussian.residual_sum_of_squares(stats, coef)
+        rss = _gram.residual_sum_of_squares(stats, coef)
         if rss <= 1e-8 * stats.yty:
             # The statistics formula cancels when the fit is nearly exact:
             # one more pass over X (a lazy reduction for dask arrays).

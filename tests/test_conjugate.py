@@ -617,14 +617,14 @@ def test_posterior_draws_match_posterior_moments(linear_data, params):
 
 
 def test_predictive_is_computed_in_blocks(linear_data, monkeypatch):
-    from bayesreg import _gaussian
+    from bayesreg import _gram
 
     X, y = linear_data(13, n=40)
     reg = ConjugateLinearRegression(noise_std=None).fit(X, y)
     Xt = linear_data(14, n=101)[0]
     whole = reg.predict_dist(Xt)
-    monkeypatch.setattr(_gaussian, "_BLOCK_BYTES", 8 * 3 * 7)  # 7 rows per block
-    assert _gaussian._block_rows(3) == 7
+    monkeypatch.setattr(_gram, "_BLOCK_BYTES", 8 * 3 * 7)  # 7 rows per block
+    assert _gram._block_rows(3) == 7
     blocked = reg.predict_dist(Xt)
     assert_allclose(blocked.std, whole.std, rtol=1e-12)
     assert_allclose(blocked.mean, whole.mean, rtol=1e-12)

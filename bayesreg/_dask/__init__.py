@@ -7,7 +7,7 @@ contract) is NumPy code.
 
 A dask array is never converted to NumPy on the client. Fitting reduces it
 to its sufficient statistics (:mod:`._fit`): every row block yields its own
-:class:`~bayesreg._gaussian.GramStats` (the NumPy ``gram_stats``, run where
+:class:`~bayesreg._gram.GramStats` (the NumPy ``gram_stats``, run where
 the block lives), and the blocks' statistics are combined up a tree by the
 exact ``merge_stats`` (Chan, Golub & LeVeque 1979). The client receives
 O(d^2) numbers whatever the number of rows. Predictions stay lazy
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _gaussian, _intake
+from .. import _gaussian, _gram, _intake
 from . import _predict
 from ._core import is_dask_collection
 from ._fit import SPLIT_EVERY, tree_gram_stats, validate_predict_X, validate_Xy
@@ -45,7 +45,7 @@ __all__ = [
 
 def validated_gram_stats(
     estimator, X, y, sample_weight, *, center: bool, reset: bool
-) -> tuple[_gaussian.GramStats, tuple]:
+) -> tuple[_gram.GramStats, tuple]:
     """Validate fitting data and reduce it to its sufficient statistics.
 
     NumPy (array-like) input goes through

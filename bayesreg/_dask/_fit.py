@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from .. import _gaussian
+from .. import _gram
 from .._intake import OVERFLOW_MESSAGE
 from ._core import as_dask_array, is_dask_collection
 
@@ -176,12 +176,12 @@ _NAN_Y, _INF_Y, _NAN_W, _INF_W, _NEG_W, _NAN_X, _INF_X = (1 << i for i in range(
 class _Partial(NamedTuple):
     """Statistics of some blocks and the problems found in them."""
 
-    stats: _gaussian.GramStats
+    stats: _gram.GramStats
     flags: int
 
 
-def _empty_stats(d: int, center: bool) -> _gaussian.GramStats:
-    return _gaussian.GramStats(
+def _empty_stats(d: int, center: bool) -> _gram.GramStats:
+    return _gram.GramStats(
         0.0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0, center
     )
 
@@ -210,7 +210,7 @@ def _block_partial(
         flags = _nonfinite_flag(Xb, _NAN_X, _INF_X)
         return _Partial(_empty_stats(d, center), flags)
     with np.errstate(all="ignore"):  # non-finite X is reported below
-        stats = _gaussian.gram_stats(Xb, yb, wb, center=center)
+        stats = _gram.gram_stats(Xb, yb, wb, center=center)
     if not np.all(np.isfinite(np.diag(stats.xtx))):
         # NaN or inf in X reaches the diagonal of X^T X (a NaN/inf column's
         # square or its centring); tell them apart only in this rare case.
@@ -231,7 +231,7 @@ def _merge_partials(*parts) -> _Partial:
     stats, flags = parts[0]
     with np.errstate(all="ignore"):  # non-finite X is reported by the client
         for other in parts[1:]:
-            stats = _gaussian.merge_stats(stats, other.stats)
+            stats = _gram.merge_stats(stats, other.stats)
             flags |= other.flags
     return _Partial(stats, flags)
 
@@ -248,7 +248,7 @@ def tree_gram_stats(
     *,
     center: bool,
     split_every: int = SPLIT_EVERY,
-) -> _gaussian.GramStats:
+) -> _gram.GramStats:
     """Sufficient statistics of validated dask (X, y) by a tree reduction.
 
     ``blockwise`` maps every row block to its GramStats; ``merge_stats``
