@@ -166,11 +166,13 @@ def test_posterior_draws_have_the_posterior_moments():
 
 
 def test_fused_gram_pass_in_blocks(monkeypatch):
+    from bayesreg import _gram
+
     rng = np.random.default_rng(3)
     X = rng.normal(size=(1000, 4)) + 2.0
     y = X @ [1.0, 2.0, 0.0, -1.0] + rng.normal(size=1000)
     whole = [g.gram_stats(X, y, center=c) for c in (True, False)]
-    monkeypatch.setattr(g, "_FUSED_BYTES", 8 * 4 * 10)  # 256-row blocks
+    monkeypatch.setattr(_gram, "_FUSED_BYTES", 8 * 4 * 10)  # 256-row blocks
     for c, ref in zip((True, False), whole, strict=True):
         blocked = g.gram_stats(X, y, center=c)
         Xc, yc = (X - X.mean(0), y - y.mean()) if c else (X, y)
