@@ -265,3 +265,41 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         return final.sample_functions(
             Xt, n_samples=n_samples, random_state=random_state
         )
+
+    def sample_parameters(self, n_samples: int = 1, random_state=None) -> dict:
+        """Posterior draws of the best candidate's parameters.
+
+        Delegates to ``sample_parameters`` of the best candidate's final
+        step: for a Pipeline, the parameters act on the features as the
+        final step sees them (after every transformer before it).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of draws.
+        random_state : None, int, RandomState or Generator, default=None
+            Seeds the draws; an int gives reproducible draws.
+
+        Returns
+        -------
+        params : dict of str to ndarray
+            Each value has leading axis ``n_samples``; for the linear
+            estimators ``"coef"`` (n_samples, n_features), ``"intercept"``
+            and ``"noise_std"`` (n_samples,).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesreg import ConjugateLinearRegression, EvidenceSearch
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(50, 2))
+        >>> y = X @ [1.0, -2.0] + 0.1 * rng.normal(size=50)
+        >>> search = EvidenceSearch(
+        ...     ConjugateLinearRegression(), {"prior_std": [0.1, 10.0]}
+        ... ).fit(X, y)
+        >>> search.sample_parameters(3, random_state=0)["coef"].shape
+        (3, 2)
+        """
+        check_is_fitted(self)
+        final = final_estimator(self.best_estimator_)
+        return final.sample_parameters(n_samples=n_samples, random_state=random_state)

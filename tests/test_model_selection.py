@@ -98,6 +98,11 @@ def test_delegates_to_the_best_estimator():
         best[-1].sample_y(best[0].transform(Xt), 5, random_state=0),
     )
     assert search.sample_functions(Xt, 3, random_state=0).shape == (9, 3)
+    draws = search.sample_parameters(4, random_state=0)
+    expected = best[-1].sample_parameters(4, random_state=0)
+    assert draws.keys() == expected.keys()
+    for key in draws:
+        assert_allclose(draws[key], expected[key])
     assert search.n_features_in_ == 1
 
 
