@@ -342,7 +342,7 @@ def test_run_nuts_returns_sample_stats_per_chain():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = _engine.run_nuts(
-            _toy_model, (y,), seed=3, num_warmup=30, num_samples=25, num_chains=3
+            _toy_model, (y,), seed=3, n_warmup=30, n_draws=25, n_chains=3
         )
     assert set(res.sample_stats) == SAMPLE_STATS
     assert all(v.shape == (3, 25) for v in res.sample_stats.values())

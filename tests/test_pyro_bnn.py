@@ -523,7 +523,7 @@ def test_short_nuts_warns_and_refits_drop_the_other_inference(seed_data):
     bnn = _fast(hidden_layer_sizes=(3,), max_iter=5).fit(X, y)
     assert hasattr(bnn, "loss_curve_") and hasattr(bnn, "posterior_")
     bnn.set_params(inference="nuts", num_warmup=4, num_samples=5, num_chains=1)
-    with pytest.warns(ConvergenceWarning, match="num_warmup"):
+    with pytest.warns(ConvergenceWarning, match="n_warmup"):
         bnn.fit(X[::3], y[::3], sample_weight=w[::3] + 1.0)
     assert "max_r_hat" in bnn.diagnostics_
     assert not hasattr(bnn, "loss_curve_") and not hasattr(bnn, "posterior_")

@@ -8,7 +8,7 @@ pyro = pytest.importorskip("pyro")
 
 import pyro.distributions as dist  # noqa: E402
 
-from bayesreg.pyro import _engine, _posterior  # noqa: E402
+from bayesreg.pyro import _engine, _posterior, _schedule  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -29,7 +29,7 @@ def test_isolated_pyro_restores_store_rng_and_threads():
     p = pyro.param("outer", torch.ones(2))
     rng_state = torch.get_rng_state()
     threads = torch.get_num_threads()
-    with _engine.isolated_pyro(seed=1, num_threads=1) as state:
+    with _engine.isolated_pyro(seed=1, n_threads=1) as state:
         assert list(pyro.get_param_store().keys()) == []
         assert torch.get_num_threads() == 1
         pyro.param("inner", torch.zeros(3))
@@ -59,11 +59,11 @@ def test_svi_recovers_conjugate_posterior_with_minibatches(batch_size):
         learning_rate_init=0.05,
         max_iter=150,
         batch_size=batch_size,
-        n_lr_decays=2,
-        num_particles=8,
+        schedule=_engine.Schedule(n_lr_decays=2),
+        n_particles=8,
         init_scale=0.05,
         dtype=torch.float64,
-        num_threads=1,
+        n_threads=1,
     )
     # subsample plate scaling: the full-data posterior, not a batch posterior
     assert abs(res.posterior.loc[0] - post_mean) < 0.3 * np.sqrt(post_var)
@@ -73,12 +73,57 @@ def test_svi_recovers_conjugate_posterior_with_minibatches(batch_size):
 
 def test_svi_jit_equals_a_fixed_seed_run_and_reports_divergence():
     x = _normal_sample(n=50)
-    kw = dict(seed=3, max_iter=20, dtype=torch.float64, num_threads=1)
+    kw = dict(seed=3, max_iter=20, dtype=torch.float64, n_threads=1)
     a = _engine.fit_svi(_mean_model, (x,), jit=True, **kw)
     b = _engine.fit_svi(_mean_model, (x,), jit=True, **kw)
     np.testing.assert_array_equal(a.posterior.loc, b.posterior.loc)
     with pytest.raises(FloatingPointError, match="learning_rate_init"):
         _engine.fit_svi(_mean_model, (x * 1e200,), **kw)
+
+
+def test_default_schedule_does_not_stop_at_a_wrong_answer():
+    # Defect: the engine's default schedule (polyak=True, n_lr_decays=0)
+    # averaged the iterates from the initial point, so a fit whose iterates
+    # reached the answer returned a mean dragged towards the start (here 13-18
+    # posterior sds below it, seeds 0-4). Averaging now starts at a plateau
+    # (within 0.5 sd on the same seeds).
+    x = np.random.default_rng(0).normal(5.0, 1.0, size=200)
+    post_var = 1.0 / (x.size + 0.01)
+    exact = post_var * x.sum()
+    res = _engine.fit_svi(
+        _mean_model, (x,), seed=0, learning_rate_init=0.1, dtype=torch.float64
+    )
+    assert res.converged
+    assert abs(res.posterior.loc[0] - exact) < np.sqrt(post_var)
+    # Averaging covered only the iterates after the plateau.
+    assert res.state.progress.averaging
+    assert res.state.progress.n_avg < res.n_iter
+
+
+def test_schedule_phases():
+    # A flat loss: every epoch after the first is a plateau epoch.
+    A, params = _schedule.Action, [torch.zeros(1)]
+
+    def run(schedule, n):
+        progress = schedule.start(1.0)
+        return [schedule.after_epoch(progress, 1.0, params) for _ in range(n)], progress
+
+    # a plateau (2 flat epochs) decays the step size, and averaging starts
+    # there; the next plateau stops
+    actions, progress = run(
+        _engine.Schedule(tol=0.1, n_iter_no_change=2, n_lr_decays=1), 5
+    )
+    assert actions == [A.CONTINUE, A.CONTINUE, A.DECAY, A.CONTINUE, A.STOP]
+    assert progress.lr == 0.2 and progress.averaging
+    # without decays, Polyak averaging is a phase of its own, at the same lr
+    actions, progress = run(_engine.Schedule(tol=0.1, n_iter_no_change=2), 5)
+    assert actions == [A.CONTINUE] * 4 + [A.STOP]
+    assert progress.lr == 1.0 and progress.averaging
+    # without averaging either, the first plateau stops
+    schedule = _engine.Schedule(tol=0.1, n_iter_no_change=2, polyak=False)
+    actions, progress = run(schedule, 3)
+    assert actions == [A.CONTINUE, A.CONTINUE, A.STOP]
+    assert not progress.averaging
 
 
 def test_gaussian_posterior_draws_and_layout():
@@ -108,19 +153,17 @@ def test_nuts_samples_and_diagnostics():
         _mean_model,
         (x,),
         seed=0,
-        num_warmup=60,
-        num_samples=100,
-        num_chains=2,
-        num_threads=1,
+        n_warmup=60,
+        n_draws=100,
+        n_chains=2,
+        n_threads=1,
     )
     assert res.samples["mu"].shape == (2, 100)
     assert res.pooled()["mu"].shape == (200,)
     assert res.diagnostics["max_r_hat"] < 1.05
     assert abs(res.samples["mu"].mean() - x.mean()) < 0.05
     with pytest.warns(Warning, match="R-hat|effective"):
-        _engine.run_nuts(
-            _mean_model, (x,), seed=0, num_warmup=1, num_samples=4, num_chains=2
-        )
+        _engine.run_nuts(_mean_model, (x,), seed=0, n_warmup=1, n_draws=4, n_chains=2)
 
 
 def test_batched_forward_matches_unbatched():

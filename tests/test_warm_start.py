@@ -53,6 +53,8 @@ def _mean_model(x, idx):
         # tol=1e3: every epoch is a plateau epoch, so the step size decays at
         # epochs 5 and 10 and the fit stops at 15, with or without a split.
         {"polyak": True, "n_lr_decays": 2, "tol": 1e3},
+        # averaging as a phase of its own: starts at epoch 5, stops at 10
+        {"polyak": True, "n_lr_decays": 0, "tol": 1e3},
     ],
 )
 def test_continued_svi_equals_one_uninterrupted_fit(schedule):
@@ -64,9 +66,8 @@ def test_continued_svi_equals_one_uninterrupted_fit(schedule):
         seed=0,
         init_scale=1e-12,
         learning_rate_init=0.05,
-        n_iter_no_change=5,
         dtype=torch.float64,
-        **schedule,
+        schedule=_engine.Schedule(n_iter_no_change=5, **schedule),
     )
     one = _engine.fit_svi(_mean_model, (x,), max_iter=40, **kw)
     first = _engine.fit_svi(_mean_model, (x,), max_iter=7, **kw)

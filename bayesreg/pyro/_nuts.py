@@ -30,11 +30,11 @@ class MCMCResult:
     """What :func:`run_nuts` returns.
 
     ``samples`` maps each latent site to an array of shape
-    (num_chains, num_samples, *site_shape); ``diagnostics`` holds, per site,
+    (n_chains, n_draws, *site_shape); ``diagnostics`` holds, per site,
     ``r_hat`` and ``ess`` arrays, and overall ``max_r_hat``, ``min_ess``,
     ``num_divergences`` and ``acceptance_rate`` (per chain).
     ``sample_stats`` holds one value per kept transition, shape
-    (num_chains, num_samples), under ArviZ's names (see :data:`SAMPLE_STATS`).
+    (n_chains, n_draws), under ArviZ's names (see :data:`SAMPLE_STATS`).
     """
 
     samples: dict[str, np.ndarray]
@@ -42,7 +42,7 @@ class MCMCResult:
     sample_stats: dict[str, np.ndarray] = field(default_factory=dict)
 
     def pooled(self) -> dict[str, np.ndarray]:
-        """Draws of all chains pooled, shape (num_chains * num_samples, ...)."""
+        """Draws of all chains pooled, shape (n_chains * n_draws, ...)."""
         return {
             k: v.reshape((v.shape[0] * v.shape[1], *v.shape[2:]))
             for k, v in self.samples.items()
@@ -138,9 +138,9 @@ def run_nuts(
     data: Sequence,
     *,
     seed: int,
-    num_warmup: int = 500,
-    num_samples: int = 500,
-    num_chains: int = 2,
+    n_warmup: int = 500,
+    n_draws: int = 500,
+    n_chains: int = 2,
     jit: bool = True,
     full_mass: bool = False,
     target_accept_prob: float = 0.8,
@@ -148,7 +148,7 @@ def run_nuts(
     init_loc_fn: Callable | None = None,
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float64,
-    num_threads: int | None = None,
+    n_threads: int | None = None,
     verbose: int = 0,
     potential_fn: Callable | None = None,
     initial_params: Callable[[], dict] | None = None,
@@ -175,11 +175,11 @@ def run_nuts(
     Returns
     -------
     MCMCResult
-        Draws of shape (num_chains, num_samples, ...) and diagnostics: split
+        Draws of shape (n_chains, n_draws, ...) and diagnostics: split
         R-hat and effective sample size per site (``pyro.ops.stats``), the
         number of divergent transitions and the acceptance rate per chain;
         and the statistics of every kept transition (:data:`SAMPLE_STATS`),
-        shape (num_chains, num_samples).
+        shape (n_chains, n_draws).
 
     Warns
     -----
@@ -196,8 +196,8 @@ def run_nuts(
     chains: list[dict[str, torch.Tensor]] = []
     divergences, accept = [], []
     stats: dict[str, list[np.ndarray]] = {k: [] for k in SAMPLE_STATS}
-    with isolated_pyro(seed, device, num_threads):
-        for _chain in range(num_chains):
+    with isolated_pyro(seed, device, n_threads):
+        for _chain in range(n_chains):
             options = dict(
                 adapt_mass_matrix=adapt_mass_matrix,
                 full_mass=full_mass,
@@ -218,8 +218,8 @@ def run_nuts(
                 start, run_args = initial_params(), ()
             mcmc = MCMC(
                 kernel,
-                num_samples=num_samples,
-                warmup_steps=num_warmup,
+                num_samples=n_draws,
+                warmup_steps=n_warmup,
                 num_chains=1,
                 initial_params=start,
                 disable_progbar=verbose < 1,
@@ -233,7 +233,7 @@ def run_nuts(
             accept.append(
                 float(diag.get("acceptance rate", {}).get("chain 0", math.nan))
             )
-            flags = np.zeros(num_samples, dtype=bool)
+            flags = np.zeros(n_draws, dtype=bool)
             flags[np.asarray(divergent, dtype=int)] = True
             stats["diverging"].append(flags)
             for name, values in kernel.records.items():
@@ -247,7 +247,7 @@ def run_nuts(
     diagnostics = _mcmc_diagnostics(samples)
     diagnostics["num_divergences"] = int(sum(divergences))
     diagnostics["acceptance_rate"] = np.asarray(accept)
-    _warn_mcmc(diagnostics, num_chains * num_samples)
+    _warn_mcmc(diagnostics, n_chains * n_draws)
     return MCMCResult(samples, diagnostics, {k: np.stack(v) for k, v in stats.items()})
 
 
@@ -266,7 +266,7 @@ def _warn_mcmc(diagnostics: Mapping[str, Any], n_draws: int) -> None:
         warnings.warn(
             "NUTS may not have converged: "
             + "; ".join(problems)
-            + ". Increase num_warmup / num_samples or num_chains.",
+            + ". Increase n_warmup / n_draws or n_chains.",
             ConvergenceWarning,
             stacklevel=3,
         )

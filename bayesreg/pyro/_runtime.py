@@ -68,14 +68,14 @@ def seed_from(rng: np.random.Generator) -> int:
 
 @contextmanager
 def isolated_pyro(
-    seed: int, device: torch.device | None = None, num_threads: int | None = None
+    seed: int, device: torch.device | None = None, n_threads: int | None = None
 ) -> Iterator[dict]:
     """Run Pyro code with a private param store and a privately seeded RNG.
 
     On entry the process-wide lock is taken, torch's global generator (and
     that of ``device`` when it is a CUDA device) is forked and seeded with
     ``seed``, and Pyro's global parameter store is swapped for an empty one.
-    ``num_threads`` (if given) temporarily sets torch's intra-op thread count:
+    ``n_threads`` (if given) temporarily sets torch's intra-op thread count:
     small models run fastest on one thread, and much faster than on several
     when the cores are shared. On exit all of these are restored exactly.
     Yields the private store's state dict (filled on exit).
@@ -95,13 +95,13 @@ def isolated_pyro(
                 with torch.cuda.device(cuda_index):
                     torch.cuda.manual_seed(seed)
             old_threads = torch.get_num_threads()
-            if num_threads is not None:
-                torch.set_num_threads(num_threads)
+            if n_threads is not None:
+                torch.set_num_threads(n_threads)
             try:
                 with pyro.get_param_store().scope() as state:
                     yield state
             finally:
-                if num_threads is not None:
+                if n_threads is not None:
                     torch.set_num_threads(old_threads)
 
 

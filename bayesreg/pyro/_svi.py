@@ -25,6 +25,7 @@ estimators' ``warm_start`` and ``partial_fit`` work.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -45,6 +46,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._posterior import GaussianPosterior, export_guide
 from ._runtime import as_tensor, isolated_pyro, resolve_device
+from ._schedule import Action, Progress, Schedule
 
 __all__ = ["GUIDES", "SVIResult", "SVIState", "fit_svi"]
 
@@ -59,28 +61,24 @@ class SVIState:
     Dictionaries are keyed by the guide's parameter-store names. ``params``
     are the guide's *unconstrained* parameters at the last iterate (before
     Polyak averaging replaced them for the export); ``exp_avg``,
-    ``exp_avg_sq`` and ``step`` are Adam's moments and step counts. ``lr``,
-    ``decays`` and ``averaging`` give the position in the step-size schedule,
-    with ``avg`` and ``n_avg`` the running Polyak average; ``smoothed``,
-    ``best`` and ``no_improvement`` are the early-stopping counters;
-    ``n_epochs`` and ``n_steps`` count every epoch and step of the sequence of
-    fits. Holds no torch objects, so an estimator keeping it pickles anywhere.
+    ``exp_avg_sq`` and ``step`` are Adam's moments and step counts;
+    ``progress`` is the position in the :class:`Schedule` (step size,
+    phases, early-stopping counters, the running average as NumPy arrays);
+    ``n_steps`` counts every step of the sequence of fits. Holds no torch
+    objects, so an estimator keeping it pickles anywhere.
     """
 
     params: dict[str, np.ndarray]
     exp_avg: dict[str, np.ndarray]
     exp_avg_sq: dict[str, np.ndarray]
     step: dict[str, np.ndarray]
-    lr: float
-    decays: int
-    averaging: bool
-    avg: dict[str, np.ndarray] | None
-    n_avg: int
-    smoothed: float
-    best: float
-    no_improvement: int
-    n_epochs: int
+    progress: Progress
     n_steps: int
+
+    @property
+    def n_epochs(self) -> int:
+        """Epochs of the whole sequence of fits."""
+        return self.progress.n_epochs
 
 
 @dataclass
@@ -183,20 +181,15 @@ def fit_svi(
     learning_rate_init: float = 1e-2,
     max_iter: int = 1000,
     batch_size: int | None = None,
-    tol: float = 1e-4,
-    n_iter_no_change: int = 10,
-    n_lr_decays: int = 0,
-    lr_decay_factor: float = 0.2,
-    smoothing: float = 0.9,
-    polyak: bool = True,
-    num_particles: int = 1,
+    schedule: Schedule | None = None,
+    n_particles: int = 1,
     jit: bool = False,
     init_loc_fn: Callable = init_to_feasible,
     init_scale: float = 0.1,
     rank: int | None = None,
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
-    num_threads: int | None = None,
+    n_threads: int | None = None,
     verbose: int = 0,
     desc: str = "SVI",
     n_rows: float | None = None,
@@ -224,17 +217,12 @@ def fit_svi(
     batch_size : int or None
         Rows per gradient step; ``None`` or ``>= n`` is full batch. Each epoch
         is a fresh permutation cut into ``n // batch_size`` equal batches.
-    tol, n_iter_no_change : float, int
-        Early stopping as in ``MLPRegressor``: the smoothed per-row negative
-        ELBO has to fall by ``tol`` within ``n_iter_no_change`` epochs.
-    n_lr_decays, lr_decay_factor : int, float
-        On each plateau the step size is multiplied by ``lr_decay_factor``,
-        up to ``n_lr_decays`` times, before the fit stops (0: stop at the
-        first plateau). Small final steps remove the optimiser's jitter from
-        the variational parameters.
-    smoothing : float
-        Weight of the past in the exponential moving average of epoch losses.
-    num_particles : int
+    schedule : Schedule or None
+        Early stopping on the smoothed per-row negative ELBO, step-size
+        decays and Polyak averaging (see :class:`Schedule`); ``None`` is
+        ``Schedule()``, which stops at the first plateau after averaging the
+        iterates of one more plateau's worth of epochs.
+    n_particles : int
         ELBO particles per step (vectorised).
     jit : bool
         Use ``JitTrace_ELBO``. The model must then be traceable (no
@@ -243,7 +231,7 @@ def fit_svi(
         Passed to the autoguide.
     device, dtype
         Where and in which precision to compute.
-    num_threads : int or None
+    n_threads : int or None
         torch intra-op threads during the fit (see :func:`isolated_pyro`).
     verbose : int
         ``>= 1`` shows a tqdm progress bar with the current ELBO.
@@ -258,10 +246,11 @@ def fit_svi(
     init_state : SVIState or None
         Continue a fit: ``SVIResult.state`` of an earlier fit of the same
         model and guide (the data may differ). After the guide is created its
-        parameters are overwritten with the saved ones, Adam's moments, the
-        step-size schedule (``learning_rate_init`` is then unused) and the
-        early-stopping counters are restored, so the first step continues
-        exactly where the last one stopped. The torch generator is then
+        parameters are overwritten with the saved ones, and Adam's moments
+        and the schedule's position (``learning_rate_init`` is then unused)
+        are restored, so the first step continues
+        exactly where the last one stopped (the ``schedule`` should be the
+        one that fit used). The torch generator is then
         seeded from ``(seed, state.n_steps)``: a continued fit does not
         replay the random stream of the fit it continues, and a sequence of
         fits is reproducible given the same seeds and calls. ``None``: start
@@ -289,6 +278,7 @@ def fit_svi(
     """
     from tqdm.auto import tqdm
 
+    schedule = Schedule() if schedule is None else schedule
     device = resolve_device(device)
     tensors = tuple(as_tensor(a, device, dtype) for a in data)
     n = int(tensors[0].shape[0])
@@ -297,8 +287,8 @@ def fit_svi(
     full_idx = torch.arange(n, device=device)
 
     elbo_cls = JitTrace_ELBO if jit else Trace_ELBO
-    elbo_kwargs: dict[str, Any] = {"num_particles": num_particles}
-    if num_particles > 1:
+    elbo_kwargs: dict[str, Any] = {"num_particles": n_particles}
+    if n_particles > 1:
         elbo_kwargs.update(vectorize_particles=True, max_plate_nesting=1)
     if jit:
         elbo_kwargs["ignore_jit_warnings"] = True
@@ -306,33 +296,24 @@ def fit_svi(
 
     per_row = float(n if n_rows is None else n_rows)
     loss_curve: list[float] = []
-    lr = float(learning_rate_init if init_state is None else init_state.lr)
     converged = False
-    epoch = epochs_before = steps_before = 0
+    epoch = steps_before = 0
     if init_state is not None:
-        epochs_before, steps_before = init_state.n_epochs, init_state.n_steps
+        steps_before = init_state.n_steps
         seed = _continued_seed(seed, steps_before)
-    with isolated_pyro(seed, device, num_threads):
+    with isolated_pyro(seed, device, n_threads):
         auto = _make_guide(model, guide, init_loc_fn, init_scale, rank)
-        first_idx = full_idx[:bs]
-        auto(*tensors, first_idx)  # create the guide's parameters
+        auto(*tensors, full_idx[:bs])  # create the guide's parameters
         names, params = zip(*pyro.get_param_store().named_parameters(), strict=True)
         params = list(params)
-        optim = _adam(params, lr)
-        step_fn = _CompiledStep(elbo, model, auto) if jit else _Step(elbo, model, auto)
         if init_state is None:
-            best = smoothed = math.inf
-            no_improvement = decays = 0
-            # Polyak averaging of the iterates of the last learning-rate phase.
-            averaging = polyak and n_lr_decays == 0
-            avg = [p.detach().clone() for p in params] if averaging else None
-            n_avg = 1
+            progress = schedule.start(learning_rate_init)
+            optim = _adam(params, progress.lr)
         else:
-            avg = _restore_state(init_state, names, params, optim)
-            best, smoothed = init_state.best, init_state.smoothed
-            no_improvement, decays = init_state.no_improvement, init_state.decays
-            averaging = polyak and avg is not None
-            n_avg = init_state.n_avg
+            progress = dataclasses.replace(init_state.progress)
+            optim = _adam(params, progress.lr)
+            progress.avg = _restore_state(init_state, names, params, optim)
+        step_fn = _CompiledStep(elbo, model, auto) if jit else _Step(elbo, model, auto)
         with tqdm(total=max_iter, disable=verbose < 1, desc=desc) as bar:
             for epoch in range(1, max_iter + 1):
                 if bs < n:
@@ -349,69 +330,48 @@ def fit_svi(
                         if epoch == 1 and step == 0:
                             raise
                         where = f"epoch {epoch}, step {step + 1}"
-                        raise _diverged(where, math.nan, lr) from err
+                        raise _diverged(where, math.nan, progress.lr) from err
                     if not math.isfinite(loss):
-                        raise _diverged(f"epoch {epoch}, step {step + 1}", loss, lr)
+                        where = f"epoch {epoch}, step {step + 1}"
+                        raise _diverged(where, loss, progress.lr)
                     optim.step()
                     optim.zero_grad(set_to_none=True)
                     total += loss
-                    if averaging:
-                        n_avg += 1
-                        with torch.no_grad():
-                            torch._foreach_lerp_(avg, params, 1.0 / n_avg)
+                    schedule.after_step(progress, params)
                 epoch_loss = total / (steps_per_epoch * per_row)
                 loss_curve.append(epoch_loss)
                 if verbose:
                     bar.set_postfix(elbo=f"{-epoch_loss * per_row:.4g}", refresh=False)
                     bar.update()
-                # Early stopping on the smoothed loss (MLPRegressor's rule).
-                smoothed = (
-                    epoch_loss
-                    if epochs_before + epoch == 1
-                    else smoothing * smoothed + (1.0 - smoothing) * epoch_loss
-                )
-                if smoothed > best - tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
-                best = min(best, smoothed)
-                if no_improvement >= n_iter_no_change:
-                    if decays >= n_lr_decays:
-                        converged = True
-                        break
-                    decays += 1
-                    lr *= lr_decay_factor
+                action = schedule.after_epoch(progress, epoch_loss, params)
+                if action is Action.STOP:
+                    converged = True
+                    break
+                if action is Action.DECAY:
                     for group in optim.param_groups:
-                        group["lr"] = lr
-                    no_improvement = 0
-                    best = smoothed
-                    if polyak and decays == n_lr_decays:
-                        averaging = True
-                        avg = [p.detach().clone() for p in params]
-                        n_avg = 1
+                        group["lr"] = progress.lr
         adam = {k: optim.state[p] for k, p in zip(names, params, strict=True)}
         state = SVIState(
             params={k: _numpy(p) for k, p in zip(names, params, strict=True)},
             exp_avg={k: _numpy(a["exp_avg"]) for k, a in adam.items()},
             exp_avg_sq={k: _numpy(a["exp_avg_sq"]) for k, a in adam.items()},
             step={k: _numpy(a["step"]) for k, a in adam.items()},
-            lr=lr,
-            decays=decays,
-            averaging=averaging,
-            avg=dict(zip(names, map(_numpy, avg), strict=True)) if averaging else None,
-            n_avg=n_avg,
-            smoothed=smoothed,
-            best=best,
-            no_improvement=no_improvement,
-            n_epochs=epochs_before + epoch,
+            progress=dataclasses.replace(
+                progress,
+                avg=(
+                    dict(zip(names, map(_numpy, progress.avg), strict=True))
+                    if progress.averaging
+                    else None
+                ),
+            ),
             n_steps=steps_before + epoch * steps_per_epoch,
         )
-        if averaging:
+        if progress.averaging:
             with torch.no_grad():
-                for p, a in zip(params, avg, strict=False):
+                for p, a in zip(params, progress.avg, strict=False):
                     p.copy_(a)
         if not all(bool(torch.isfinite(p).all()) for p in params):
-            raise _diverged("the end of the fit (parameters)", math.nan, lr)
+            raise _diverged("the end of the fit (parameters)", math.nan, progress.lr)
         posterior = export_guide(auto)
     if warn and not converged:
         warnings.warn(
@@ -420,7 +380,7 @@ def fit_svi(
             ConvergenceWarning,
             stacklevel=3,
         )
-    return SVIResult(posterior, loss_curve, epoch, converged, lr, state)
+    return SVIResult(posterior, loss_curve, epoch, converged, progress.lr, state)
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
@@ -440,6 +400,7 @@ def _restore_state(state: SVIState, names, params, optim) -> list | None:
     """Overwrite the guide's parameters and Adam's state with ``state``.
 
     Returns the running Polyak average as tensors (``None`` if not averaging).
+    The optimiser must have been created with the saved step size.
     Every tensor is a copy: the continued fit never writes into ``state``.
     """
     have = {k: tuple(p.shape) for k, p in zip(names, params, strict=True)}
@@ -466,6 +427,7 @@ def _restore_state(state: SVIState, names, params, optim) -> list | None:
         for i, (k, p) in enumerate(zip(names, params, strict=True))
     }
     optim.load_state_dict(saved_optim)
-    if not state.averaging or state.avg is None:
+    avg = state.progress.avg
+    if not state.progress.averaging or avg is None:
         return None
-    return [like(state.avg[k], p) for k, p in zip(names, params, strict=True)]
+    return [like(avg[k], p) for k, p in zip(names, params, strict=True)]

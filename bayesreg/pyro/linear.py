@@ -26,7 +26,7 @@ from ..utils._random import check_generator
 from ..utils._state import restore_on_error
 from ..utils._validation import check_noise_posterior_proper, validated_gram_stats
 from ._arviz import to_inference_data
-from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
+from ._engine import GUIDES, Schedule, fit_svi, resolve_device, run_nuts, seed_from
 
 __all__ = ["PyroBayesianLinear"]
 
@@ -775,12 +775,14 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
                 guide=self.guide,
                 learning_rate_init=self.learning_rate_init,
                 max_iter=self.max_iter,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                n_lr_decays=3 if adaptive else 0,
-                lr_decay_factor=0.2,
-                polyak=adaptive,
-                num_particles=self.num_particles,
+                schedule=Schedule(
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    n_lr_decays=3 if adaptive else 0,
+                    lr_decay_factor=0.2,
+                    polyak=adaptive,
+                ),
+                n_particles=self.num_particles,
                 jit=self.jit is not False,
                 init_loc_fn=init_to_value(
                     values=_mode_values(design, self.fit_intercept, device)
@@ -788,7 +790,7 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
                 init_scale=min(0.1, 1.0 / math.sqrt(max(design.n, 1.0))),
                 device=device,
                 dtype=torch.float64,
-                num_threads=1,
+                n_threads=1,
                 verbose=self.verbose,
                 desc=type(self).__name__,
                 n_rows=design.n,
@@ -806,13 +808,13 @@ class PyroBayesianLinear(BayesianRegressorMixin, BaseEstimator):
                 None,
                 (np.zeros(1),),
                 seed=seed,
-                num_warmup=self.num_warmup,
-                num_samples=self.num_samples,
-                num_chains=self.num_chains,
+                n_warmup=self.num_warmup,
+                n_draws=self.num_samples,
+                n_chains=self.num_chains,
                 full_mass=False,
                 device=device,
                 dtype=torch.float64,
-                num_threads=1,
+                n_threads=1,
                 verbose=self.verbose,
                 potential_fn=target.potential,
                 initial_params=target.initial_params,
