@@ -49,7 +49,7 @@ line.fit(design(x_obs), y_obs)
 x_plot = np.linspace(-5, 5, 201)
 Phi = design(x_plot)
 
-fig, (ax_band, ax_std) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+fig, ax_band = plt.subplots(figsize=(7, 4.2), layout="constrained")
 PredictiveBandDisplay.from_predictions(
     x_plot,
     line.predict_dist(Phi),
@@ -65,7 +65,8 @@ ax_band.set_title("posterior predictive after two observations")
 # %%
 # Splitting the variance
 # ----------------------
-# The right panel shows the three standard deviations against :math:`x`.
+# The three standard deviations against :math:`x`, in a figure of their own
+# (sphinx-gallery shows each figure at the end of the cell that draws it).
 # The noise part is flat at :math:`\sigma_\epsilon = 1`. The model part is
 # smallest between the two observations and grows linearly far from them:
 # with :math:`\phi(x) = (1, x)`, :math:`\phi^\top \Sigma_N \phi` is a
@@ -74,6 +75,7 @@ ax_band.set_title("posterior predictive after two observations")
 std_total = line.predict_std(Phi)
 std_model = line.predict_std(Phi, kind="epistemic")
 std_noise = line.predict_std(Phi, kind="aleatoric")
+fig, ax_std = plt.subplots(figsize=(7, 4.2), layout="constrained")
 ax_std.plot(x_plot, std_total, "k", lw=2, label="total")
 ax_std.plot(x_plot, std_model, label="epistemic (model)")
 ax_std.plot(x_plot, std_noise, label="aleatoric (noise)")
