@@ -102,7 +102,9 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
     an evidence of transformed targets, or one where an improper flat
     intercept prior fixes the additive constant differently, is not. Hence
     ``fit`` refuses candidates whose final steps disagree on
-    ``fit_intercept``.
+    ``fit_intercept``, and candidates inside a ``TransformedTargetRegressor``
+    (wrap the search in one instead: every candidate then explains the same
+    transformed target).
 
     References
     ----------
