@@ -118,8 +118,9 @@ class LossCurveDisplay:
         ----------
         estimator : estimator instance
             A fitted estimator with ``loss_curve_`` (PyroBayesianLinear,
-            PyroBNNRegressor, MLPRegressor...), or a Pipeline / fitted search
-            ending in one.
+            PyroBNNRegressor, MLPRegressor...), or any Pipeline, fitted search
+            or TransformedTargetRegressor around one (the wrappers
+            :func:`bayesreg.predict_dist` sees through).
         ax : matplotlib Axes, default=None
         name : str, default=None
         **plot_kw

@@ -198,10 +198,11 @@ class PredictiveBandDisplay:
     ) -> PredictiveBandDisplay:
         """Plot the predictive band of an estimator over the range of ``X``.
 
-        A fitted estimator (a bayesreg estimator, a Pipeline ending in one, a
-        fitted search, or an sklearn regressor whose ``predict`` accepts
-        ``return_std``) gives its exact central intervals through
-        :func:`bayesreg.predict_dist`. An *unfitted* estimator that can draw
+        A fitted estimator (a bayesreg estimator or an sklearn regressor whose
+        ``predict`` accepts ``return_std``, bare or inside any Pipeline,
+        fitted search or TransformedTargetRegressor) gives its exact central
+        intervals through :func:`bayesreg.predict_dist`; function draws need
+        an affine target transform. An *unfitted* estimator that can draw
         from its prior (``ConjugateLinearRegression``) gives the prior
         predictive band, estimated from ``n_prior_samples`` draws of
         ``sample_y``, and its draws are prior functions.
