@@ -7,15 +7,15 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _dask, _gaussian, _gram
-from ._base import BayesianRegressorMixin
-from ._dask import validated_gram_stats, validated_X
+from ._dask import validated_X
 from ._intake import check_noise_posterior_proper
-from .distributions import Normal, PredictiveDistribution, StudentT
+from ._linear import LinearGaussianRegressor, predictive_distribution
+from .distributions import PredictiveDistribution
 from .utils._checks import check_n_samples
 from .utils._random import check_generator
 from .utils._state import restore_on_error
@@ -23,7 +23,7 @@ from .utils._state import restore_on_error
 __all__ = ["ConjugateLinearRegression"]
 
 
-class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
+class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     """Bayesian linear regression with a conjugate prior, solved exactly.
 
     A Gaussian prior on the coefficients and a Gaussian likelihood give a
@@ -327,9 +327,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         self : ConjugateLinearRegression
         """
         with restore_on_error(self):
-            stats, _ = validated_gram_stats(
-                self, X, y, sample_weight, center=self.fit_intercept, reset=True
-            )
+            stats, _ = self._gram_stats(X, y, sample_weight, reset=True)
             self._update(stats)
         return self
 
@@ -354,9 +352,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         """
         first = not hasattr(self, "sufficient_stats_")
         with restore_on_error(self):
-            stats, _ = validated_gram_stats(
-                self, X, y, sample_weight, center=self.fit_intercept, reset=first
-            )
+            stats, _ = self._gram_stats(X, y, sample_weight, reset=first)
             if not first:
                 stats = _gram.merge_stats(self.sufficient_stats_, stats)
             self._update(stats)
@@ -587,11 +583,6 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         return out[0], out[1]
 
     # ------------------------------------------------------------ predict
-    def _predict_mean(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        # A dask X stays lazy: the product maps over its row blocks.
-        return validated_X(self, X) @ self.coef_ + self.intercept_
-
     def predict_dist(self, X) -> PredictiveDistribution:
         """Posterior predictive distribution of a new observation at each row.
 
@@ -612,96 +603,44 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validated_X(self, X)
-        return self._dist(self._posterior, X)
-
-    @staticmethod
-    def _dist(post: _gaussian.LinearPosterior, X: np.ndarray) -> PredictiveDistribution:
-        mean, var_f = _dask.predictive_moments(post, X)
-        if not np.isfinite(post.df):
-            # N(mean, s^2 + var_f): var_f is the epistemic part.
-            std = np.sqrt(var_f + post.noise_var)
-            return _dask.distribution(Normal, mean, std, epistemic_std=np.sqrt(var_f))
-        # t_{2a}(mean, (b/a)(1 + q)) with var_f = (b/a) q; its variance is
-        # b/(a-1) (1 + q), of which b/(a-1) q is epistemic (a > 1).
-        a = 0.5 * post.df
-        scale = np.sqrt(var_f + post.noise_var)
-        # With a <= 1 the variance is infinite; report the scale of the
-        # function's t-distribution as the epistemic part (noise takes the rest).
-        factor = a / (a - 1.0) if a > 1 else 1.0
-        epistemic = np.sqrt(var_f * factor)
-        return _dask.distribution(
-            StudentT, post.df, mean, scale, epistemic_std=epistemic
-        )
+        return predictive_distribution(self._posterior, X)
 
     # --------------------------------------------------------------- draws
-    def _posterior_or_prior(self, X) -> tuple[_gaussian.LinearPosterior, np.ndarray]:
+    def _draw_source(self, X) -> tuple[_gaussian.LinearPosterior, np.ndarray]:
         """The posterior if fitted, else the prior (GaussianProcessRegressor's
-        convention), with validated X."""
+        convention), with validated X (None if X is None)."""
         if hasattr(self, "_posterior"):
-            return self._posterior, validated_X(self, X)
+            return self._posterior, None if X is None else validated_X(self, X)
         self._validate_params()
-        X = validated_X(self, X, reset=None)
+        if X is not None:
+            X = validated_X(self, X, reset=None)
         if _is_auto(self.prior_std) or self.noise_std is None:
-            raise ValueError(
-                "Draws from the prior need a prior fixed before seeing data: "
-                "give prior_std and noise_std as numbers (the defaults, "
-                "prior_std='auto' and noise_std=None, are set by the data), "
-                "or fit the estimator first."
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted, and draws from the "
+                "prior need a prior fixed before seeing data: give prior_std "
+                "and noise_std as numbers (the defaults, prior_std='auto' and "
+                "noise_std=None, are set by the data), or fit the estimator "
+                "first."
             )
-        prior_mean, prior_std = self._prior_arrays(X.shape[1])
+        if X is not None:
+            n_features = X.shape[1]
+        else:
+            n_features = max(
+                (np.size(v) for v in (self.prior_std, self.prior_mean) if np.ndim(v)),
+                default=None,
+            )
+            if n_features is None:
+                raise NotFittedError(
+                    f"This {type(self).__name__} is not fitted and its prior "
+                    "does not say how many features there are: give prior_std "
+                    "or prior_mean one value per feature, or fit the estimator "
+                    "first."
+                )
+        prior_mean, prior_std = self._prior_arrays(n_features)
         post = _gaussian.prior_as_posterior(
             prior_mean, prior_std, float(self.noise_std) ** 2
         )
         return post, X
-
-    def sample_coef(
-        self, n_samples: int = 1, random_state=None, *, return_intercept: bool = False
-    ):
-        """Draw coefficient vectors from the posterior (the prior if unfitted).
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : None, int, RandomState or Generator, default=None
-        return_intercept : bool, default=False
-            Also return the intercept of each draw (drawn jointly with the
-            coefficients; always 0 for prior draws, see :meth:`sample_y`).
-
-        Returns
-        -------
-        coef : ndarray of shape (n_samples, n_features)
-        intercept : ndarray of shape (n_samples,)
-            Only when ``return_intercept=True``.
-        """
-        check_is_fitted(self)
-        draws = self._draws(self._posterior, n_samples, random_state)
-        return (draws.coef, draws.intercept) if return_intercept else draws.coef
-
-    def sample_functions(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
-        """Regression functions drawn from the posterior, evaluated at X.
-
-        Each column is one function f(x) = x^T w + b with (w, b) drawn from
-        the posterior, or from the prior on an unfitted estimator (intercept
-        0, see :meth:`sample_y`): the textbook "functions drawn from
-        the prior / posterior" figures.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples_X, n_features)
-        n_samples : int, default=1
-            Number of functions drawn.
-        random_state : int, RandomState instance or Generator, default=None
-            Makes the draws reproducible.
-
-        Returns
-        -------
-        f : ndarray of shape (n_samples_X, n_samples)
-            A dask array (computed by blocks of rows) for a dask ``X``; the
-            draws are the same as for the NumPy ``X``.
-        """
-        post, X = self._posterior_or_prior(X)
-        draws = self._draws(post, n_samples, random_state)
-        return X @ draws.coef.T + draws.intercept  # lazy for a dask X
 
     def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draws from the posterior predictive, or the prior predictive if unfitted.
@@ -730,7 +669,7 @@ class ConjugateLinearRegression(BayesianRegressorMixin, BaseEstimator):
             NumPy draws, the noise is drawn block by block from seeds taken
             from ``random_state`` (reproducible for the same chunking).
         """
-        post, X = self._posterior_or_prior(X)
+        post, X = self._draw_source(X)
         rng = check_generator(random_state)
         draws = self._draws(post, n_samples, rng)
         f = X @ draws.coef.T + draws.intercept

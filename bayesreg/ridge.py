@@ -10,15 +10,16 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from . import _dask, _gram
-from ._base import BayesianRegressorMixin
-from ._dask import validated_gram_stats, validated_X
+from ._dask import validated_X
+from ._gaussian import PosteriorDraws
+from ._linear import LinearGaussianRegressor
 from .distributions import Normal
 from .utils._state import restore_on_error
 
 __all__ = ["RidgeMAP"]
 
 
-class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
+class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
     """Ridge regression as the MAP estimate of a Gaussian linear model.
 
     With a Gaussian likelihood of noise variance sigma^2 and a zero-mean
@@ -82,6 +83,12 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
     the eigendecomposition gives the minimum-norm solution instead. No
     inverse is ever formed.
 
+    Sampling: the MAP is a point estimate, so :meth:`sample_parameters`
+    repeats it (``coef_``, ``intercept_`` and ``noise_std_`` in every draw)
+    and :meth:`sample_functions` repeats the MAP function; :meth:`sample_y`
+    draws from the plug-in predictive. There is no draw from the prior: the
+    penalty is a prior relative to the unknown noise, on a flat intercept.
+
     ``X``, ``y`` and ``sample_weight`` may be dask arrays: the statistics are
     then reduced block by block on the dask scheduler and only they reach
     the client (a second pass computes the residuals when the fit is
@@ -128,8 +135,8 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
         self : RidgeMAP
         """
         with restore_on_error(self):
-            stats, (X, y, sample_weight) = validated_gram_stats(
-                self, X, y, sample_weight, center=self.fit_intercept, reset=True
+            stats, (X, y, sample_weight) = self._gram_stats(
+                X, y, sample_weight, reset=True
             )
             self._fit_stats(stats, X, y, sample_weight)
         return self
@@ -137,9 +144,7 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
     def _fit_stats(self, stats, X, y, sample_weight) -> None:
         sol = _gram.solve_ridge(stats.xtx, stats.xty, float(self.alpha))
         coef = sol.coef
-        intercept = (
-            float(stats.y_mean - stats.x_mean @ coef) if self.fit_intercept else 0.0
-        )
+        intercept = self._intercept(stats, coef)
         dof = sol.dof + float(self.fit_intercept)
         rss = self._rss(stats, coef, intercept, X, y, sample_weight)
         # A perfect interpolation leaves zero residual; keep the predictive
@@ -156,11 +161,7 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
             ls = _gram.solve_ridge(stats.xtx, stats.xty, 0.0)
             dof_ls = ls.dof + float(self.fit_intercept)
             if stats.n - dof_ls >= 1.0:
-                b_ls = (
-                    float(stats.y_mean - stats.x_mean @ ls.coef)
-                    if self.fit_intercept
-                    else 0.0
-                )
+                b_ls = self._intercept(stats, ls.coef)
                 rss_ls = self._rss(stats, ls.coef, b_ls, X, y, sample_weight)
                 noise_std = float(
                     min(max(np.sqrt(rss_ls / (stats.n - dof_ls)), floor), residual_std)
@@ -181,11 +182,6 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
             w = 1.0 if sample_weight is None else sample_weight
             rss = float(np.sum(w * resid**2))
         return rss
-
-    def _predict_mean(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        # A dask X stays lazy: the product maps over its row blocks.
-        return validated_X(self, X) @ self.coef_ + self.intercept_
 
     def predict_dist(self, X) -> Normal:
         """Plug-in predictive ``Normal(x^T coef_ + intercept_, residual_std_)``.
@@ -212,4 +208,23 @@ class RidgeMAP(BayesianRegressorMixin, BaseEstimator):
             mean,
             np.full_like(mean, self.residual_std_),
             epistemic_std=np.full_like(mean, epistemic),
+        )
+
+    def _draw_source(self, X):
+        check_is_fitted(
+            self,
+            msg=(
+                "This %(name)s instance is not fitted yet, and its prior is "
+                "improper (a penalty alpha is a prior relative to the unknown "
+                "noise, on a flat intercept): fit it before drawing."
+            ),
+        )
+        return None, None if X is None else validated_X(self, X)
+
+    def _draws(self, source, n_samples: int, random_state) -> PosteriorDraws:
+        # A point estimate: every draw is the MAP, with the noise std_.
+        return PosteriorDraws(
+            np.tile(self.coef_, (n_samples, 1)),
+            np.full(n_samples, self.intercept_),
+            np.full(n_samples, self.noise_std_**2),
         )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import special, stats
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -591,12 +591,50 @@ def test_sample_y_unfitted_draws_from_the_prior_predictive():
         ConjugateLinearRegression(prior_std=[1.0, 2.0]).sample_y(np.ones((2, 3)))
 
 
+def test_sample_parameters_unfitted_draws_from_a_proper_prior():
+    # Defect (issue 13): sample_coef was documented to draw from the prior
+    # when unfitted, but raised NotFittedError.
+    reg = ConjugateLinearRegression(
+        prior_std=[1.0, 2.0], prior_mean=[0.5, -1.0], noise_std=0.3
+    )
+    draws = reg.sample_parameters(40_000, random_state=0)
+    assert sorted(draws) == ["coef", "intercept", "noise_std"]
+    assert draws["coef"].shape == (40_000, 2)
+    assert_allclose(draws["coef"].mean(0), [0.5, -1.0], atol=0.03)
+    assert_allclose(draws["coef"].std(0), [1.0, 2.0], rtol=0.02)
+    assert_array_equal(draws["intercept"], 0.0)  # the flat intercept: 0
+    assert_allclose(draws["noise_std"], 0.3)
+    again = reg.sample_parameters(3, random_state=1)["coef"]
+    assert_array_equal(again, reg.sample_parameters(3, random_state=1)["coef"])
+    assert not hasattr(reg, "coef_")
+    # The same draws as the functions drawn from that prior.
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    f = reg.sample_functions(X, 5, random_state=2)
+    assert_allclose(f.T, reg.sample_parameters(5, random_state=2)["coef"])
+
+
+@pytest.mark.parametrize(
+    "params, why",
+    [
+        ({}, "prior fixed before seeing data"),
+        ({"prior_std": 1.0}, "prior fixed before seeing data"),
+        ({"noise_std": 1.0}, "prior fixed before seeing data"),
+        ({"prior_std": 1.0, "noise_std": 1.0}, "how many features"),
+    ],
+)
+def test_sample_parameters_unfitted_improper_prior_says_why(params, why):
+    with pytest.raises(NotFittedError, match=why):
+        ConjugateLinearRegression(**params).sample_parameters(2)
+
+
 @pytest.mark.parametrize("params", [{}, {"noise_std": 1.0}])
 def test_posterior_draws_match_posterior_moments(linear_data, params):
     X, y = linear_data(11, n=15, offset=2.0)
     reg = ConjugateLinearRegression(noise_prior_shape=3.0, **params).fit(X, y)
-    coef, intercept = reg.sample_coef(40_000, random_state=0, return_intercept=True)
+    draws = reg.sample_parameters(40_000, random_state=0)
+    coef, intercept = draws["coef"], draws["intercept"]
     assert coef.shape == (40_000, 3) and intercept.shape == (40_000,)
+    assert draws["noise_std"].shape == (40_000,)
     assert_allclose(coef.mean(0), reg.coef_, atol=0.02)
     assert_allclose(np.cov(coef.T), reg.coef_cov_, rtol=0.08, atol=2e-3)
     assert_allclose(intercept.mean(), reg.intercept_, atol=0.05)

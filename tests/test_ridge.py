@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, Ridge
 
 from bayesreg import RidgeMAP
@@ -105,3 +106,18 @@ def test_bad_sample_weight(linear_data):
     negative[0] = -1.0
     with pytest.raises(ValueError, match=r"[Nn]egative"):
         RidgeMAP().fit(X, y, sample_weight=negative)
+
+
+def test_sampling_methods_repeat_the_point_estimate(linear_data):
+    X, y = linear_data(3, n=30)
+    reg = RidgeMAP(alpha=0.5).fit(X, y)
+    draws = reg.sample_parameters(4, random_state=0)
+    assert sorted(draws) == ["coef", "intercept", "noise_std"]
+    np.testing.assert_array_equal(draws["coef"], np.tile(reg.coef_, (4, 1)))
+    np.testing.assert_array_equal(draws["intercept"], reg.intercept_)
+    np.testing.assert_array_equal(draws["noise_std"], reg.noise_std_)
+    f = reg.sample_functions(X[:5], 3, random_state=0)
+    assert f.shape == (5, 3)
+    np.testing.assert_allclose(f, np.tile(reg.predict(X[:5])[:, None], 3))
+    with pytest.raises(NotFittedError, match="prior is improper"):
+        RidgeMAP().sample_parameters()
