@@ -321,7 +321,10 @@ def test_mass_beyond_the_maps_domain_sits_at_its_end():
 def test_lazy_base_is_refused():
     import dask.array as da
 
-    lazy = Normal(da.zeros(4, chunks=2), da.ones(4, chunks=2))
+    from bayesreg import _dask
+
+    lazy = _dask.distribution(Normal, da.zeros(4, chunks=2), da.ones(4, chunks=2))
+    assert lazy.lazy
     with pytest.raises(ValueError, match="NumPy only"):
         TransformedDistribution(lazy, np.exp, np.log)
 

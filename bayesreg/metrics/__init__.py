@@ -80,12 +80,3 @@ __all__ = [
     "predict_dist",
     "sharpness",
 ]
-
-
-# The public names live here, whichever module defines them: what the API
-# reference, reprs and pickles show (as numpy's ``set_module`` does).
-for _name in __all__:
-    _obj = globals()[_name]
-    if callable(_obj) and not isinstance(_obj, PredictiveScorer):
-        _obj.__module__ = __name__
-del _name, _obj

@@ -34,9 +34,3 @@ __all__ = [
     "PredictiveBandDisplay",
     "ReliabilityDisplay",
 ]
-
-# The public names live here, whichever module defines them: what the API
-# reference, reprs and pickles show (as numpy's ``set_module`` does).
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
