@@ -45,7 +45,7 @@ def _searches():
     linear = GridSearchCV(
         PyroBayesianLinear(
             max_iter=40,
-            num_particles=2,
+            n_particles=2,
             learning_rate="constant",
             n_posterior_samples=30,
             random_state=0,

@@ -340,7 +340,7 @@ def test_displays_and_scorers_with_a_real_svi_fit(seed_data):
             (
                 "reg",
                 PyroBayesianLinear(
-                    max_iter=40, num_particles=1, n_posterior_samples=20, random_state=0
+                    max_iter=40, n_particles=1, n_posterior_samples=20, random_state=0
                 ),
             ),
         ]
@@ -354,10 +354,13 @@ def test_displays_and_scorers_with_a_real_svi_fit(seed_data):
     band = PredictiveBandDisplay.from_estimator(
         pipe, X, y, n_draws=5, random_state=0, grid_resolution=30
     )
-    # The draws are components of the NormalMixture predictive.
-    dist = predict_dist(pipe, band.line_.get_xdata()[:, None])
-    for ln in band.draws_:
-        assert np.any(np.all(np.isclose(dist.locs, ln.get_ydata()[:, None]), axis=0))
+    # The draws are the estimator's own sample_functions on the grid.
+    grid = band.line_.get_xdata()[:, None]
+    expected = pipe[-1].sample_functions(
+        pipe[0].transform(grid), n_samples=5, random_state=np.random.default_rng(0)
+    )
+    drawn = np.column_stack([ln.get_ydata() for ln in band.draws_])
+    np.testing.assert_allclose(drawn, expected)
     assert np.isfinite(neg_crps_scorer(pipe, X, y))
     assert np.isfinite(neg_nlpd_scorer(pipe, X, y))
 
