@@ -78,9 +78,9 @@ def run_bayesreg(X, y, known: bool, seed: int):
         inference="nuts",
         prior_std=1.0,
         noise_std=NOISE if known else None,
-        num_warmup=WARMUP,
-        num_samples=SAMPLES,
-        num_chains=CHAINS,
+        n_warmup=WARMUP,
+        n_draws=SAMPLES,
+        n_chains=CHAINS,
         random_state=seed,
     )
     start = time.perf_counter()

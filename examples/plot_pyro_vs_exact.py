@@ -71,9 +71,9 @@ models = {
             inference="nuts",
             prior_std=prior_std,
             noise_std=noise_std,
-            num_warmup=100,
-            num_samples=200,
-            num_chains=2,
+            n_warmup=100,
+            n_draws=200,
+            n_chains=2,
             random_state=0,
         ),
     ),
@@ -85,9 +85,9 @@ import os
 if os.environ.get("BAYESREG_EXAMPLES_QUICK"):
     models["SVI"].set_params(pyrobayesianlinear__max_iter=30)
     models["NUTS"].set_params(
-        pyrobayesianlinear__num_warmup=30,
-        pyrobayesianlinear__num_samples=40,
-        pyrobayesianlinear__num_chains=1,
+        pyrobayesianlinear__n_warmup=30,
+        pyrobayesianlinear__n_draws=40,
+        pyrobayesianlinear__n_chains=1,
     )
 # sphinx_gallery_end_ignore
 
@@ -118,14 +118,14 @@ print(
 # The posterior of the weights
 # ----------------------------
 # Each Pyro estimator draws fresh posterior samples of the weights with
-# :meth:`~bayesreg.PyroBayesianLinear.sample_posterior` (from the guide for
+# :meth:`~bayesreg.PyroBayesianLinear.sample_parameters` (from the guide for
 # SVI, from the chains for NUTS); the exact marginals are the Normals with
 # mean ``coef_`` and covariance ``coef_cov_``. The right panel shows the
 # joint posterior of the weights of :math:`T_1` and :math:`T_3`, the most
 # correlated pair, with the exact 1, 2 and 3 standard-deviation ellipses.
 draws = {
-    "SVI": svi.sample_posterior(1000, random_state=0)["coef"],
-    "NUTS": nuts.sample_posterior(1000, random_state=0)["coef"],
+    "SVI": svi.sample_parameters(1000, random_state=0)["coef"],
+    "NUTS": nuts.sample_parameters(1000, random_state=0)["coef"],
 }
 colors = {"exact": "k", "SVI": "C0", "NUTS": "C1"}
 names = [f"$T_{k}$" for k in range(1, 7)]

@@ -121,7 +121,7 @@ print(
 # other runs: the constant step size stops at the first plateau; the adaptive
 # schedule goes on with smaller and smaller steps, and the loss keeps falling
 # slowly (the noise of the curve is that of the stochastic ELBO estimate,
-# ``num_particles=128`` draws per step). A dot marks the end of each run.
+# ``n_particles=128`` draws per step). A dot marks the end of each run.
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
 # Longest run first, so that the shorter ones are drawn on top of it.
 for color, (name, run) in reversed(

@@ -63,7 +63,7 @@ def az():
 @pytest.fixture(scope="module")
 def linear_nuts(data, frame):
     est = PyroBayesianLinear(
-        inference="nuts", num_warmup=100, num_samples=120, random_state=0
+        inference="nuts", n_warmup=100, n_draws=120, random_state=0
     )
     return _fit(est, frame, data[1])
 
@@ -73,7 +73,7 @@ def linear_nuts_1d(data):
     # One feature: coef is an affine map of the sampled latent, so its R-hat
     # and ESS are the latent's, which diagnostics_ reports.
     est = PyroBayesianLinear(
-        inference="nuts", num_warmup=100, num_samples=100, random_state=0
+        inference="nuts", n_warmup=100, n_draws=100, random_state=0
     )
     return _fit(est, data[0][:, :1], data[1])
 
@@ -90,8 +90,8 @@ def bnn_nuts(data):
     est = PyroBNNRegressor(
         hidden_layer_sizes=(2,),
         inference="nuts",
-        num_warmup=20,
-        num_samples=10,
+        n_warmup=20,
+        n_draws=10,
         jit=False,
         random_state=0,
     )
@@ -208,7 +208,7 @@ def test_plot_trace_runs(az, linear_nuts, bnn_svi):
 
 
 def test_linear_svi_one_chain_of_guide_draws(az, data):
-    est = PyroBayesianLinear(num_particles=8, max_iter=100, random_state=0)
+    est = PyroBayesianLinear(n_particles=8, max_iter=100, random_state=0)
     est = _fit(est, *data)
     idata = est.to_inference_data()
     assert "sample_stats" not in idata.groups()
@@ -238,13 +238,16 @@ def test_inference_data_is_a_copy_and_survives_pickle(az, linear_nuts):
 
 
 # --------------------------------------------------------------------- BNN
-def _packed(post, n_layers):
-    """The posterior's per-layer arrays packed back as weight_samples_ is."""
-    parts = []
+def _network(post, X, n_layers):
+    """The exported per-layer draws (original scale) applied to raw X: (n, S)."""
+    h = X[None]
     for i in range(n_layers):
-        w, b = post[f"coefs_{i}"].values, post[f"intercepts_{i}"].values
-        parts += [w.reshape(*w.shape[:2], -1), b]
-    return _pooled(np.concatenate(parts, axis=-1))
+        w = _pooled(post[f"coef_{i}"].values)
+        b = _pooled(post[f"intercept_{i}"].values)
+        h = h @ w + b[:, None, :]
+        if i < n_layers - 1:
+            h = np.maximum(h, 0.0)
+    return h[..., 0].T
 
 
 def test_bnn_nuts_layout_values_and_sample_stats(az, bnn_nuts, data):
@@ -252,24 +255,33 @@ def test_bnn_nuts_layout_values_and_sample_stats(az, bnn_nuts, data):
     idata = est.to_inference_data()
     post = idata.posterior
     assert set(post.data_vars) == {
-        "coefs_0",
-        "intercepts_0",
-        "coefs_1",
-        "intercepts_1",
+        "coef_0",
+        "intercept_0",
+        "coef_1",
+        "intercept_1",
         "noise_std",
     }
-    assert post["coefs_0"].dims == ("chain", "draw", "feature", "hidden_0")
-    assert post["coefs_0"].shape == (2, 10, 2, 2)
-    assert post["intercepts_0"].dims == ("chain", "draw", "hidden_0")
-    assert post["coefs_1"].dims == ("chain", "draw", "hidden_0", "output")
-    assert post["intercepts_1"].shape == (2, 10, 1)
+    assert post["coef_0"].dims == ("chain", "draw", "feature", "hidden_0")
+    assert post["coef_0"].shape == (2, 10, 2, 2)
+    assert post["intercept_0"].dims == ("chain", "draw", "hidden_0")
+    assert post["coef_1"].dims == ("chain", "draw", "hidden_0", "output")
+    assert post["intercept_1"].shape == (2, 10, 1)
     assert list(post["feature"].values) == [0, 1]  # no feature names
-    np.testing.assert_array_equal(_packed(post, 2), est.weight_samples_)
+    X = data[0][:20]
+    # every NUTS draw is kept here (20 < n_posterior_samples)
+    np.testing.assert_allclose(
+        _network(post, X, 2),
+        est._functions(X, est._kept_draws()),
+        rtol=1e-5,  # the predictive runs the network in float32
+        atol=1e-5,
+    )
     np.testing.assert_array_equal(
         _pooled(post["noise_std"].values), est.noise_std_samples_
     )
     np.testing.assert_allclose(
-        post["coefs_0"].mean(("chain", "draw")).values, est.coefs_[0], rtol=1e-12
+        post["coef_0"].mean(("chain", "draw")).values * est._x_scale[:, None],
+        est.coefs_[0],
+        rtol=1e-10,
     )
     np.testing.assert_array_equal(idata.observed_data["y"].values, data[1][:20])
 
@@ -289,10 +301,13 @@ def test_bnn_svi_one_chain_of_guide_draws(az, bnn_svi):
     assert "sample_stats" not in idata.groups()
     post = idata.posterior
     assert post.attrs["inference"] == "svi"
-    assert post["coefs_1"].dims == ("chain", "draw", "hidden_0", "hidden_1")
-    assert post["coefs_2"].shape == (1, 50, 2, 1)
+    assert post["coef_1"].dims == ("chain", "draw", "hidden_0", "hidden_1")
+    assert post["coef_2"].shape == (1, 50, 2, 1)
     assert list(post["feature"].values) == ["age", "dose"]
-    np.testing.assert_array_equal(_packed(post, 3), est.weight_samples_)
+    X = np.random.default_rng(0).normal(size=(7, 2))
+    np.testing.assert_allclose(
+        _network(post, X, 3), est._functions(X, est._kept_draws()), rtol=1e-5, atol=1e-5
+    )
     np.testing.assert_array_equal(post["noise_std"].values[0], est.noise_std_samples_)
 
 

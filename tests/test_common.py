@@ -16,7 +16,7 @@ from bayesreg.utils.estimator_checks import check_predictive_contract
 
 # Fast configurations: the checks test the plumbing, not the posterior quality
 # (tests/test_pyro_*.py compare the posteriors with closed forms).
-FAST_SVI_LINEAR = PyroBayesianLinear(max_iter=30, num_particles=4, random_state=0)
+FAST_SVI_LINEAR = PyroBayesianLinear(max_iter=30, n_particles=4, random_state=0)
 FAST_BNN = PyroBNNRegressor(
     hidden_layer_sizes=(8,),
     max_iter=10,
@@ -52,14 +52,14 @@ TRANSFORMERS = [
 # test files or would repeat the configurations above at a higher cost).
 CONTRACT_ONLY = [
     PyroBayesianLinear(
-        inference="nuts", num_warmup=60, num_samples=60, num_chains=1, random_state=0
+        inference="nuts", n_warmup=60, n_draws=60, n_chains=1, random_state=0
     ),
     PyroBNNRegressor(
         inference="nuts",
         hidden_layer_sizes=(4,),
-        num_warmup=40,
-        num_samples=40,
-        num_chains=1,
+        n_warmup=40,
+        n_draws=40,
+        n_chains=1,
         random_state=0,
     ),
 ]

@@ -203,9 +203,9 @@ def test_nuts_small_network(seed_data):
     bnn = PyroBNNRegressor(
         hidden_layer_sizes=(3,),
         inference="nuts",
-        num_warmup=4,
-        num_samples=5,
-        num_chains=1,
+        n_warmup=4,
+        n_draws=5,
+        n_chains=1,
         jit=False,
         random_state=0,
     ).fit(X[::3], y[::3])
@@ -228,9 +228,9 @@ def test_nuts_fits_the_seed_problem(seed_data):
         hidden_layer_sizes=(5,),
         activation="tanh",
         inference="nuts",
-        num_warmup=100,
-        num_samples=100,
-        num_chains=1,
+        n_warmup=100,
+        n_draws=100,
+        n_chains=1,
         random_state=0,
     ).fit(X, y)
     rmse = np.sqrt(np.mean((bnn.predict(X) - y) ** 2))
@@ -521,12 +521,12 @@ def test_short_nuts_warns_and_refits_drop_the_other_inference(seed_data):
     X, y = seed_data
     w = np.arange(len(y)) % 3
     bnn = _fast(hidden_layer_sizes=(3,), max_iter=5).fit(X, y)
-    assert hasattr(bnn, "loss_curve_") and hasattr(bnn, "posterior_")
-    bnn.set_params(inference="nuts", num_warmup=4, num_samples=5, num_chains=1)
+    assert hasattr(bnn, "loss_curve_") and hasattr(bnn, "_posterior")
+    bnn.set_params(inference="nuts", n_warmup=4, n_draws=5, n_chains=1)
     with pytest.warns(ConvergenceWarning, match="n_warmup"):
         bnn.fit(X[::3], y[::3], sample_weight=w[::3] + 1.0)
     assert "max_r_hat" in bnn.diagnostics_
-    assert not hasattr(bnn, "loss_curve_") and not hasattr(bnn, "posterior_")
+    assert not hasattr(bnn, "loss_curve_") and not hasattr(bnn, "_posterior")
     bnn.set_params(inference="svi").fit(X, y, sample_weight=w)
     assert not hasattr(bnn, "diagnostics_")
 

@@ -68,7 +68,7 @@ def _assert_close_to_exact(est, mean, cov, mean_tol, std_rtol):
 # Short fits for behaviour tests; ACCURATE for tests that check values.
 FAST = dict(
     max_iter=60,
-    num_particles=4,
+    n_particles=4,
     learning_rate="constant",
     random_state=0,
     n_posterior_samples=50,
@@ -137,7 +137,7 @@ def _std_standard_error(est) -> float:
     """
     from pyro.ops.stats import effective_sample_size
 
-    coef = est._mcmc_draws["coef"].reshape(est.num_chains, est.num_samples, -1)
+    coef = est._mcmc_draws["coef"].reshape(est.n_chains, est.n_draws, -1)
     sq = torch.as_tensor((coef - coef.mean(axis=(0, 1))) ** 2)
     ess = effective_sample_size(sq, chain_dim=0, sample_dim=1).numpy()
     return float(1.0 / np.sqrt(2.0 * ess.min()))
@@ -151,7 +151,7 @@ def test_long_nuts_reaches_the_exact_posterior_tightly(design):
     _, Z, y, noise = design
     ref = ConjugateLinearRegression(noise_std=noise).fit(Z, y)
     est = PyroBayesianLinear(
-        noise_std=noise, inference="nuts", num_samples=8000, random_state=0
+        noise_std=noise, inference="nuts", n_draws=8000, random_state=0
     ).fit(Z, y)
     _assert_close_to_exact(
         est, ref.coef_, ref.coef_cov_, 0.05, max(0.05, 4.0 * _std_standard_error(est))
@@ -191,7 +191,7 @@ def test_svi_predictive_is_exact_for_its_guide(noise_std):
     dist = est.predict_dist(Xt)
     np.testing.assert_allclose(dist.mean, est.predict(Xt), rtol=1e-12)
     # Monte Carlo check of the closed form: functions drawn from the guide.
-    draws = est.sample_posterior(40_000, random_state=1)
+    draws = est.sample_parameters(40_000, random_state=1)
     f = Xt @ draws["coef"].T + draws["intercept"]
     np.testing.assert_allclose(dist.epistemic_std, f.std(axis=1), rtol=0.02)
     np.testing.assert_allclose(
@@ -216,7 +216,7 @@ def test_integer_weights_equal_repeated_rows():
     X, y = _problem(n=60, d=3, intercept=1.0)
     w = np.arange(60) % 3
     for inference in ("svi", "nuts"):
-        kw = dict(inference=inference, random_state=0, num_warmup=100, num_samples=100)
+        kw = dict(inference=inference, random_state=0, n_warmup=100, n_draws=100)
         a = PyroBayesianLinear(**kw).fit(X, y, sample_weight=w)
         b = PyroBayesianLinear(**kw).fit(np.repeat(X, w, 0), np.repeat(y, w))
         # The likelihood sees the data only through weighted statistics,
@@ -265,14 +265,14 @@ def test_threads_equal_sequential():
 @pytest.mark.parametrize("inference", ["svi", "nuts"])
 def test_global_random_states_untouched_and_bit_identical(inference):
     X, y = _problem(n=40, d=2)
-    kw = dict(FAST, inference=inference, num_warmup=20, num_samples=20, num_chains=1)
+    kw = dict(FAST, inference=inference, n_warmup=20, n_draws=20, n_chains=1)
     torch_state = torch.get_rng_state()
     np_state = np.random.get_state()  # noqa: NPY002 (the global state itself)
     a = PyroBayesianLinear(**kw).fit(X, y)
     b = PyroBayesianLinear(**kw).fit(X, y)
     pa = a.predict(X, return_std=True)
     a.predict_interval(X)
-    a.sample_posterior(3, random_state=0)
+    a.sample_parameters(3, random_state=0)
     assert torch.equal(torch.get_rng_state(), torch_state)
     after = np.random.get_state()  # noqa: NPY002
     assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
@@ -325,7 +325,7 @@ def test_posterior_draws_follow_the_fit_not_the_live_parameter():
     est = PyroBayesianLinear(**FAST).fit(X, y)
     est.set_params(inference="nuts")
     assert est.sample_y(X[:3], 2, random_state=0).shape == (3, 2)
-    assert est.sample_posterior(2, random_state=0)["coef"].shape == (2, 2)
+    assert est.sample_parameters(2, random_state=0)["coef"].shape == (2, 2)
 
 
 def test_cuda_requested_without_cuda_is_a_clear_error():
@@ -367,7 +367,7 @@ def test_cuda_fit_matches_exact_posterior(inference):
 def test_pickle_and_joblib_round_trip(tmp_path, inference):
     X, y = _problem(n=40, d=2)
     est = PyroBayesianLinear(
-        inference=inference, num_warmup=20, num_samples=20, num_chains=1, **FAST
+        inference=inference, n_warmup=20, n_draws=20, n_chains=1, **FAST
     ).fit(X, y)
     clone = pickle.loads(pickle.dumps(est))
     path = tmp_path / "model.joblib"
@@ -378,9 +378,9 @@ def test_pickle_and_joblib_round_trip(tmp_path, inference):
         np.testing.assert_array_equal(
             other.predict_interval(X), est.predict_interval(X)
         )
-        a = other.sample_posterior(4, random_state=3)["coef"]
+        a = other.sample_parameters(4, random_state=3)["coef"]
         np.testing.assert_array_equal(
-            a, est.sample_posterior(4, random_state=3)["coef"]
+            a, est.sample_parameters(4, random_state=3)["coef"]
         )
 
 
@@ -408,7 +408,7 @@ def test_verbose_shows_progress_bar(capsys):
 def test_nuts_warns_when_chains_have_not_converged():
     X, y = _problem(n=40, d=2)
     est = PyroBayesianLinear(
-        inference="nuts", num_warmup=2, num_samples=10, num_chains=2, random_state=0
+        inference="nuts", n_warmup=2, n_draws=10, n_chains=2, random_state=0
     )
     with pytest.warns(ConvergenceWarning, match="R-hat|effective"):
         est.fit(X, y)
@@ -425,10 +425,10 @@ def test_predictive_distribution_and_posterior_draws():
     epi = est.predict_std(X[:7], kind="epistemic")
     ale = est.predict_std(X[:7], kind="aleatoric")
     np.testing.assert_allclose(total**2, epi**2 + ale**2)
-    draws = est.sample_posterior(5, random_state=0)
+    draws = est.sample_parameters(5, random_state=0)
     assert draws["coef"].shape == (5, 2) and draws["noise_std"].shape == (5,)
     np.testing.assert_array_equal(
-        draws["coef"], est.sample_posterior(5, random_state=0)["coef"]
+        draws["coef"], est.sample_parameters(5, random_state=0)["coef"]
     )
 
 
@@ -450,7 +450,7 @@ def test_grid_search_in_processes():
     [
         {},
         {"noise_std": NOISE},
-        {"inference": "nuts", "num_warmup": 100, "num_samples": 100, "num_chains": 1},
+        {"inference": "nuts", "n_warmup": 100, "n_draws": 100, "n_chains": 1},
     ],
     ids=["svi, learned noise", "svi, known noise", "nuts"],
 )

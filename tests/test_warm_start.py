@@ -18,6 +18,7 @@ import pyro.distributions as dist  # noqa: E402
 
 from bayesreg import PyroBayesianLinear, PyroBNNRegressor  # noqa: E402
 from bayesreg.datasets import make_seed_problem  # noqa: E402
+from bayesreg.pyro import _base as base_module  # noqa: E402
 from bayesreg.pyro import _engine  # noqa: E402
 from bayesreg.pyro import bnn as bnn_module  # noqa: E402
 from bayesreg.pyro import linear as linear_module  # noqa: E402
@@ -274,9 +275,9 @@ def test_linear_partial_fit_with_nuts_samples_the_merged_statistics():
     X, y = _linear_data()
     kw = dict(
         inference="nuts",
-        num_warmup=50,
-        num_samples=50,
-        num_chains=1,
+        n_warmup=50,
+        n_draws=50,
+        n_chains=1,
         jit=False,
         random_state=0,
     )
@@ -335,7 +336,7 @@ def test_cold_fits_start_afresh(module, monkeypatch):
         calls.append(kwargs.get("init_state"))
         return _engine.fit_svi(*args, **kwargs)
 
-    monkeypatch.setattr(module, "fit_svi", spy)
+    monkeypatch.setattr(base_module, "fit_svi", spy)
     fresh = reg.__class__(**reg.get_params()).fit(X, y)
     reg.fit(X, y).fit(X, y)
     assert calls == [None, None, None]
