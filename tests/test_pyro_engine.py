@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 torch = pytest.importorskip("torch")
 pyro = pytest.importorskip("pyro")
@@ -184,3 +185,143 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA"):
             _engine.resolve_device("cuda")
+
+
+# ------------------------------------------------------- the shared base class
+def _estimators():
+    from bayesreg import PyroBayesianLinear, PyroBNNRegressor
+
+    return [
+        PyroBayesianLinear(max_iter=30, n_particles=4, random_state=0),
+        PyroBayesianLinear(
+            inference="nuts", n_warmup=30, n_draws=30, n_chains=1, random_state=0
+        ),
+        PyroBNNRegressor(
+            hidden_layer_sizes=(4,), max_iter=10, jit=False, random_state=0
+        ),
+        PyroBNNRegressor(
+            inference="nuts",
+            hidden_layer_sizes=(2,),
+            n_warmup=10,
+            n_draws=10,
+            n_chains=1,
+            random_state=0,
+        ),
+    ]
+
+
+_IDS = ["linear-svi", "linear-nuts", "bnn-svi", "bnn-nuts"]
+
+
+def test_shared_parameters_have_one_set_of_constraints():
+    # Drift: the two estimators repeated ~20 parameters and their constraints
+    # differed (random_state, guides, num_threads on one only).
+    from bayesreg import PyroBayesianLinear, PyroBNNRegressor
+    from bayesreg.pyro._base import PyroRegressor
+
+    for cls in (PyroBayesianLinear, PyroBNNRegressor):
+        assert issubclass(cls, PyroRegressor)
+        params = cls().get_params()
+        for name, constraint in PyroRegressor._parameter_constraints.items():
+            assert name in params, (cls.__name__, name)
+            assert cls._parameter_constraints[name] is constraint
+
+
+@pytest.mark.parametrize("est", _estimators(), ids=_IDS)
+def test_generator_random_state_and_one_tag_policy(est, linear_data):
+    # PyroBayesianLinear rejected a Generator; only the BNN set the tag.
+    X, y = linear_data(n=30, d=2)
+    a = clone(est).set_params(random_state=np.random.default_rng(0)).fit(X, y)
+    b = clone(est).set_params(random_state=np.random.default_rng(0)).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert clone(est).set_params(random_state=None).__sklearn_tags__().non_deterministic
+    assert not est.__sklearn_tags__().non_deterministic
+
+
+@pytest.mark.parametrize("est", _estimators(), ids=_IDS)
+def test_sampling_methods_follow_the_fit_not_the_live_parameter(est, linear_data):
+    # Defect: PyroBayesianLinear's sampling read the live ``inference``
+    # (set_params(inference="nuts") after an SVI fit broke sample_y).
+    X, y = linear_data(n=30, d=2)
+    est = clone(est).fit(X, y)
+    params = est.sample_parameters(3, random_state=1)
+    f = est.sample_functions(X[:5], 3, random_state=1)
+    y_draws = est.sample_y(X[:5], 3, random_state=1)
+    other = "nuts" if est.inference == "svi" else "svi"
+    est.set_params(inference=other)
+    again = est.sample_parameters(3, random_state=1)
+    assert again.keys() == params.keys()
+    for k in params:
+        np.testing.assert_array_equal(again[k], params[k])
+    np.testing.assert_array_equal(est.sample_functions(X[:5], 3, random_state=1), f)
+    np.testing.assert_array_equal(est.sample_y(X[:5], 3, random_state=1), y_draws)
+
+
+@pytest.mark.parametrize("est", _estimators(), ids=_IDS)
+def test_parameters_and_functions_agree_on_the_original_scale(est, linear_data):
+    X, y = linear_data(n=30, d=2, offset=5.0, scale=3.0)
+    y = 100.0 + 10.0 * y
+    est = clone(est).fit(X, y)
+    p = est.sample_parameters(4, random_state=2)
+    f = est.sample_functions(X, 4, random_state=2)
+    assert f.shape == (30, 4)
+    assert all(v.shape[0] == 4 for v in p.values())
+    if "coef" in p:
+        np.testing.assert_allclose(f, X @ p["coef"].T + p["intercept"], rtol=1e-12)
+        return
+    h = X[None]
+    n_layers = sum(k.startswith("coef_") for k in p)
+    for i in range(n_layers):
+        h = h @ p[f"coef_{i}"] + p[f"intercept_{i}"][:, None, :]
+        if i < n_layers - 1:
+            h = np.maximum(h, 0.0)
+    # the network runs in float32 for prediction
+    np.testing.assert_allclose(f, h[..., 0].T, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("est", _estimators(), ids=_IDS)
+def test_a_failed_refit_leaves_every_attribute_as_it_was(est, linear_data):
+    # Defect class: unfitted_on_error cleared only public attributes, so
+    # private state (scaling, guide, draws, SVI state) survived a failed refit.
+    X, y = linear_data(n=30, d=2)
+    est = clone(est).fit(X, y)
+    before = dict(vars(est))
+    bad = y.copy()
+    bad[3] = 1e200  # refused after validate_data has reset n_features_in_
+    with pytest.raises(ValueError, match=r"1e\+?150"):
+        est.fit(X[:, :1], bad)
+    assert vars(est).keys() == before.keys()
+    assert all(vars(est)[k] is v for k, v in before.items())
+    with pytest.raises(ValueError):
+        est.partial_fit(X, bad)
+    assert all(vars(est)[k] is v for k, v in before.items())
+
+
+def test_nuts_thins_to_n_posterior_samples_in_both(linear_data):
+    # n_posterior_samples thinned the chains in one estimator and was ignored
+    # in the other; now it is the number of draws behind every prediction.
+    from bayesreg import PyroBayesianLinear, PyroBNNRegressor
+
+    X, y = linear_data(n=30, d=2)
+    kw = dict(inference="nuts", n_warmup=10, n_draws=15, n_chains=2, random_state=0)
+    lin = PyroBayesianLinear(n_posterior_samples=10, **kw).fit(X, y)
+    bnn = PyroBNNRegressor(hidden_layer_sizes=(2,), n_posterior_samples=10, **kw)
+    bnn.fit(X, y)
+    assert lin.posterior_samples_["coef"].shape[0] == 10
+    assert bnn.weight_samples_.shape[0] == bnn.noise_std_samples_.shape[0] == 10
+    assert bnn.to_inference_data().posterior["noise_std"].shape == (2, 15)
+
+
+def test_every_guide_on_both_and_n_threads(linear_data):
+    from bayesreg import PyroBayesianLinear, PyroBNNRegressor
+
+    X, y = linear_data(n=30, d=2)
+    threads = torch.get_num_threads()
+    for guide in _engine.GUIDES:
+        PyroBNNRegressor(
+            hidden_layer_sizes=(3,), guide=guide, max_iter=3, jit=False, random_state=0
+        ).fit(X, y)
+        PyroBayesianLinear(
+            guide=guide, max_iter=5, n_particles=2, n_threads=2, random_state=0
+        ).fit(X, y)
+    assert torch.get_num_threads() == threads

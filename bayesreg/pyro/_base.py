@@ -171,8 +171,30 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
         Returns
         -------
         dict of str to ndarray
-            Each value has leading axis ``n_samples``; the keys are listed
-            in the estimator's docstring.
+            Each value has leading axis ``n_samples``. PyroBayesianLinear:
+            ``"coef"`` (n_samples, n_features), ``"intercept"`` and
+            ``"noise_std"`` (n_samples,). PyroBNNRegressor: each layer's
+            ``"coef_<i>"`` (n_samples, fan_in, fan_out) and
+            ``"intercept_<i>"`` (n_samples, fan_out) of the network that maps
+            raw X to raw y, and ``"noise_std"``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted: these priors are improper or
+            defined on the scale of the data, so there is nothing to draw.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesreg import PyroBayesianLinear
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(50, 2))
+        >>> y = X @ [1.0, -2.0] + 0.1 * rng.normal(size=50)
+        >>> reg = PyroBayesianLinear(random_state=0).fit(X, y)
+        >>> draws = reg.sample_parameters(5, random_state=0)
+        >>> sorted(draws), draws["coef"].shape
+        (['coef', 'intercept', 'noise_std'], (5, 2))
         """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
@@ -194,6 +216,16 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
         ndarray of shape (n_samples_X, n_samples)
             Column ``s`` is the function of posterior draw ``s`` at the rows
             of ``X``, on the scale of y.
+
+        Examples
+        --------
+        >>> from bayesreg import PyroBNNRegressor
+        >>> from bayesreg.datasets import make_seed_problem
+        >>> X, y = make_seed_problem(50, random_state=0)
+        >>> bnn = PyroBNNRegressor(hidden_layer_sizes=(8,), max_iter=20,
+        ...                        jit=False, random_state=0).fit(X, y)
+        >>> bnn.sample_functions(X[:3], n_samples=4, random_state=0).shape
+        (3, 4)
         """
         X = self._validated_X(X)
         n_samples = check_n_samples(n_samples)
