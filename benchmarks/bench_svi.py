@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bayesreg import PyroBNNRegressor  # noqa: E402
-from bayesreg.pyro import bnn as _bnn  # noqa: E402
+from bayesreg.pyro import _network as _bnn  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from uci import load, machine, write_results  # noqa: E402

@@ -7,14 +7,16 @@ state it leaves, warm starts, the sampling methods and the ArviZ export. A
 subclass supplies its model and the mapping back to the original scale:
 
 ``_fit_chunk(X, y, sample_weight, incremental)``
-    validate and scale a chunk, build the model, call :meth:`_infer`, store
-    the public fitted attributes;
+    validate and scale a chunk (the model's own intake and standardisation),
+    build the model, call :meth:`_infer`, store the fitted attributes;
 ``_from_guide(sites)``
     draws of the guide's sites -> the internal draws kept by the estimator;
 ``_parameters(draws)``
     internal draws -> :meth:`sample_parameters`' dict (original scale);
 ``_functions(X, draws)``
     internal draws -> the regression function at validated rows X, (n, S);
+``_kept_draws()``
+    the internal draws kept for prediction;
 ``_arviz_layout(params)``
     which parameters ArviZ shows, their dimensions and constants.
 """
@@ -24,13 +26,14 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import BayesianRegressorMixin
 from ..utils._checks import check_n_samples
 from ..utils._random import check_generator
+from ..utils._state import restore_on_error
 from ._arviz import to_inference_data
 from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
 
@@ -65,6 +68,44 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
     }
 
     # ----------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the posterior by SVI or NUTS (see the subclass).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        # Everything, validate_data (which resets n_features_in_) included,
+        # is undone if any step fails.
+        with restore_on_error(self):
+            self._fit_chunk(X, y, sample_weight, incremental=False)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Continue the fit with a chunk of data (see the subclass).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        with restore_on_error(self):
+            self._fit_chunk(X, y, sample_weight, incremental=True)
+        return self
+
     def _infer(self, model, data, rng, *, state, svi: dict, nuts) -> dict:
         """Fit ``model`` by ``self.inference``; return the fitted state.
 

@@ -6,13 +6,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ..distributions import NormalMixture
 from ..utils._random import check_generator
-from ..utils._state import check_magnitude, restore_on_error
+from ..utils._state import check_magnitude
 from ._base import PyroRegressor
 from ._engine import Schedule, batched_forward, resolve_device
 from ._network import (
@@ -302,7 +301,6 @@ class PyroBNNRegressor(PyroRegressor):
         self.warm_start = warm_start
 
     # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> PyroBNNRegressor:
         """Fit the posterior over the network's weights and noise.
 
@@ -331,16 +329,8 @@ class PyroBNNRegressor(PyroRegressor):
             whose squares overflow. A failed fit or refit leaves the
             estimator exactly as it was.
         """
-        # Everything, validate_data (which resets n_features_in_) included,
-        # is undone if any step fails.
-        with restore_on_error(self):
-            hidden = self._hidden_sizes()
-            X, y, w = self._validated(X, y, sample_weight, reset=True)
-            self._fit(X, y, w, hidden)
-            self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
-        return self
+        return super().fit(X, y, sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None) -> PyroBNNRegressor:
         """Run one epoch of SVI on a chunk of data, continuing the last fit.
 
@@ -394,24 +384,25 @@ class PyroBNNRegressor(PyroRegressor):
         With ``jit=True`` every call compiles the ELBO anew; for many small
         chunks ``jit=False`` is faster.
         """
-        if self.inference != "svi":
+        return super().partial_fit(X, y, sample_weight)
+
+    def _fit_chunk(self, X, y, sample_weight, incremental: bool) -> None:
+        if incremental and self.inference != "svi":
             raise ValueError(
                 "partial_fit needs inference='svi': NUTS has no incremental "
                 "form. Use fit, or set inference='svi'."
             )
-        first = not hasattr(self, "_svi_state")
-        with restore_on_error(self):
-            hidden = self._hidden_sizes()
-            X, y, w = self._validated(X, y, sample_weight, reset=first)
-            if not first and self._warm_key != self._layout(X.shape[1], hidden):
-                raise ValueError(
-                    "partial_fit cannot continue the last fit: hidden_layer_sizes, "
-                    "guide or rank changed since. Call fit to start afresh."
-                )
-            self._fit(X, y, w, hidden, incremental=True)
-            # One epoch treats the chunk as the data set (see above).
-            self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
-        return self
+        first = not (incremental and hasattr(self, "_svi_state"))
+        hidden = self._hidden_sizes()
+        X, y, w = self._validated(X, y, sample_weight, reset=first)
+        if not first and self._warm_key != self._layout(X.shape[1], hidden):
+            raise ValueError(
+                "partial_fit cannot continue the last fit: hidden_layer_sizes, "
+                "guide or rank changed since. Call fit to start afresh."
+            )
+        self._fit(X, y, w, hidden, incremental=incremental)
+        # After partial_fit, the last chunk: one epoch treats it as the data.
+        self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
 
     def _validated(self, X, y, sample_weight, reset: bool):
         """Validated float64 X, y and non-negative weights (1 by default)."""

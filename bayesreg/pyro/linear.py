@@ -8,13 +8,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from pyro.infer.autoguide.initialization import init_to_value
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _gaussian
 from ..distributions import Normal, NormalMixture
 from ..utils._random import check_generator
-from ..utils._state import restore_on_error
 from ..utils._validation import check_noise_posterior_proper, validated_gram_stats
 from ._base import PyroRegressor
 from ._engine import Schedule, resolve_device
@@ -308,7 +306,6 @@ class PyroBayesianLinear(PyroRegressor):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the posterior by SVI or NUTS.
 
@@ -337,13 +334,8 @@ class PyroBayesianLinear(PyroRegressor):
             If the SVI loss diverges (the message names
             ``learning_rate_init``); the estimator is then left as it was.
         """
-        with restore_on_error(self):
-            stats, y = self._validated_stats(X, y, sample_weight, reset=True)
-            self._fit(stats)
-            self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
-        return self
+        return super().fit(X, y, sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a chunk of data: the posterior given all the data seen so far.
 
@@ -390,22 +382,24 @@ class PyroBayesianLinear(PyroRegressor):
         When the statistics do not change, SVI continues as with
         ``warm_start=True``.
         """
-        first = not hasattr(self, "_stats")
-        with restore_on_error(self):
-            if not first and self._stats.centered != bool(self.fit_intercept):
-                raise ValueError(
-                    "fit_intercept changed since the data seen so far were "
-                    "added; call fit to start afresh."
-                )
-            stats, y = self._validated_stats(X, y, sample_weight, reset=first)
-            seen = None if first else getattr(self, "_observed_y", None)
-            if not first:
-                stats = _gaussian.merge_stats(self._stats, stats)
-            self._fit(stats, incremental=True)
+        return super().partial_fit(X, y, sample_weight)
+
+    def _fit_chunk(self, X, y, sample_weight, incremental: bool) -> None:
+        first = not (incremental and hasattr(self, "_stats"))
+        if not first and self._stats.centered != bool(self.fit_intercept):
+            raise ValueError(
+                "fit_intercept changed since the data seen so far were "
+                "added; call fit to start afresh."
+            )
+        stats, y = self._validated_stats(X, y, sample_weight, reset=first)
+        y = np.array(y, dtype=np.float64)
+        if not first:
+            stats = _gaussian.merge_stats(self._stats, stats)
             # The posterior is given every chunk: so are ArviZ's observations.
-            y = np.array(y, dtype=np.float64)
-            self._observed_y = y if seen is None else np.concatenate([seen, y])
-        return self
+            seen = getattr(self, "_observed_y", None)
+            y = y if seen is None else np.concatenate([seen, y])
+        self._fit(stats, incremental=incremental)
+        self._observed_y = y
 
     def _validated_stats(self, X, y, sample_weight, reset: bool):
         """Validate a chunk; return its weighted sufficient statistics and y
