@@ -588,10 +588,13 @@ class PyroBNNRegressor(PyroRegressor):
         (the inputs' dimension is ``feature``, labelled by ``feature_names_in_``
         when X had column names; then ``hidden_0``, ``hidden_1``, ... and
         ``output``), and ``noise_std``. ``observed_data`` holds the training
-        ``y`` (of the last chunk after :meth:`partial_fit`). See
-        :meth:`PyroRegressor.to_inference_data
-        <bayesreg.pyro._base.PyroRegressor.to_inference_data>` for the groups
-        under SVI and NUTS.
+        ``y`` (of the last chunk after :meth:`partial_fit`). Under NUTS the
+        posterior holds every kept draw of every chain (``n_chains`` by
+        ``n_draws``), with the sampler's per-draw statistics (``diverging``,
+        ``tree_depth``, ``n_steps``, ``step_size``, ``acceptance_rate``, ``lp``)
+        in ``sample_stats``; under SVI the ``n_posterior_samples`` draws from
+        the guide as one chain, without ``sample_stats`` (their R-hat and
+        effective sample size say nothing about the approximation).
 
         Returns
         -------

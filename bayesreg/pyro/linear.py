@@ -627,14 +627,17 @@ class PyroBayesianLinear(PyroRegressor):
         """The posterior draws as an ArviZ ``InferenceData``.
 
         ``posterior`` holds the draws on the original scale, with dimensions
-        ``(chain, draw, ...)``: ``coef`` (with a ``feature`` dimension,
-        labelled by ``feature_names_in_`` when X had column names),
-        ``intercept`` when it is fitted and ``noise_std`` when it is learned
-        (a known ``noise_std`` goes to ``constant_data`` instead).
-        ``observed_data`` holds the training ``y`` of every chunk the posterior
-        is given. See :meth:`PyroRegressor.to_inference_data
-        <bayesreg.pyro._base.PyroRegressor.to_inference_data>` for the groups
-        under SVI and NUTS.
+        ``(chain, draw, ...)``: ``coef`` (with a ``feature`` dimension, labelled
+        by ``feature_names_in_`` when X had column names), ``intercept`` when it
+        is fitted and ``noise_std`` when it is learned (a known ``noise_std``
+        goes to ``constant_data`` instead). ``observed_data`` holds the training
+        ``y`` of every chunk the posterior is given. Under NUTS the posterior
+        holds every kept draw of every chain (``n_chains`` by ``n_draws``), with
+        the sampler's per-draw statistics (``diverging``, ``tree_depth``,
+        ``n_steps``, ``step_size``, ``acceptance_rate``, ``lp``) in
+        ``sample_stats``; under SVI the ``n_posterior_samples`` draws from the
+        guide as one chain, without ``sample_stats`` (their R-hat and effective
+        sample size say nothing about the approximation).
 
         Returns
         -------
