@@ -102,10 +102,10 @@ class PyroBNNRegressor(PyroRegressor):
         NUTS draws kept per chain.
     n_chains : int, default=2
         NUTS chains, run one after the other.
-    jit : bool, default=True
+    jit : bool or "auto", default=True
         Compile the ELBO (``JitTrace_ELBO``) with the torch JIT: the same
-        result, several times faster per step. (The NUTS potential is always
-        traced.)
+        result, several times faster per step; ``"auto"`` is ``True``. (The
+        NUTS potential is always traced.)
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to fit and predict. A fitted model holds NumPy arrays only, so
         it unpickles on a machine without the device.
