@@ -328,6 +328,26 @@ def test_posterior_draws_follow_the_fit_not_the_live_parameter():
     assert est.sample_parameters(2, random_state=0)["coef"].shape == (2, 2)
 
 
+@pytest.mark.parametrize("inference", ["svi", "nuts"])
+def test_predictions_follow_the_fitted_noise_not_the_live_parameter(inference):
+    # Defect: predict_dist and the draws read the live ``noise_std``, so
+    # set_params(noise_std=0.5) after a fit with learned noise changed the
+    # predictive (SVI) without a refit.
+    X, y = _problem(n=40, d=2)
+    kw = dict(FAST, inference=inference, n_warmup=20, n_draws=20, n_chains=1)
+    est = PyroBayesianLinear(**kw).fit(X, y)
+    dist = est.predict_dist(X[:5])
+    draws = est.sample_parameters(4, random_state=0)
+    est.set_params(noise_std=0.5)
+    again = est.predict_dist(X[:5])
+    np.testing.assert_array_equal(again.mean, dist.mean)
+    np.testing.assert_array_equal(again.std, dist.std)
+    np.testing.assert_array_equal(
+        est.sample_parameters(4, random_state=0)["noise_std"], draws["noise_std"]
+    )
+    assert "noise_std" in est.to_inference_data().posterior
+
+
 def test_cuda_requested_without_cuda_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("CUDA is available")
