@@ -255,6 +255,16 @@ def test_sampling_methods_follow_the_fit_not_the_live_parameter(est, linear_data
         np.testing.assert_array_equal(again[k], params[k])
     np.testing.assert_array_equal(est.sample_functions(X[:5], 3, random_state=1), f)
     np.testing.assert_array_equal(est.sample_y(X[:5], 3, random_state=1), y_draws)
+    # nor the live model settings (before, the BNN's predictions switched to
+    # the live activation)
+    live = (
+        {"activation": "tanh"}
+        if "activation" in est.get_params()
+        else {"noise_std": 9.0}
+    )
+    est.set_params(**live)
+    np.testing.assert_array_equal(est.sample_functions(X[:5], 3, random_state=1), f)
+    np.testing.assert_array_equal(est.sample_y(X[:5], 3, random_state=1), y_draws)
 
 
 @pytest.mark.parametrize("est", _estimators(), ids=_IDS)

@@ -451,7 +451,7 @@ class PyroBNNRegressor(PyroRegressor):
         shapes = _layer_shapes(X.shape[1], hidden)
         self._x_mean, self._x_scale = x_mean, x_scale
         self._y_mean, self._y_scale = y_mean, y_scale
-        self._shapes = shapes
+        self._shapes, self._activation = shapes, self.activation
         model = _BNNModel(
             shapes, _prior_scales(shapes, self.prior_std, self.prior), self.activation
         )
@@ -535,7 +535,7 @@ class PyroBNNRegressor(PyroRegressor):
     def _forward(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """The network of each draw at the rows of X, standardised, (n, S)."""
         Xs = (X - self._x_mean) / self._x_scale
-        act = _ACTIVATIONS[self.activation]
+        act = _ACTIVATIONS[self._activation]  # the fitted one, not the live one
         shapes = self._shapes
         # A model fitted on CUDA predicts on the CPU where CUDA is absent.
         device = resolve_device(
