@@ -318,6 +318,7 @@ def test_nuts_thins_to_n_posterior_samples_in_both(linear_data):
     bnn = PyroBNNRegressor(hidden_layer_sizes=(2,), n_posterior_samples=10, **kw)
     bnn.fit(X, y)
     assert lin.posterior_samples_["coef"].shape[0] == 10
+    assert lin.n_iter_ == bnn.n_iter_ == 25  # one n_iter_ policy under NUTS
     assert bnn.weight_samples_.shape[0] == bnn.noise_std_samples_.shape[0] == 10
     assert bnn.to_inference_data().posterior["noise_std"].shape == (2, 15)
 

@@ -170,6 +170,7 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
                 np.linspace(0, total - 1, min(S, total)).round().astype(int)
             )
             fitted.update(
+                n_iter_=self.n_warmup + self.n_draws,
                 diagnostics_=result.diagnostics,
                 _mcmc_stats=result.sample_stats,  # (chain, draw) each
                 _mcmc_draws=mc,

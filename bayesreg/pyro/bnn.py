@@ -156,7 +156,7 @@ class PyroBNNRegressor(PyroRegressor):
         :meth:`partial_fit` sequence.
     n_iter_ : int
         SVI epochs run (over every call of such a sequence); NUTS:
-        ``n_warmup + n_draws``.
+        ``n_warmup + n_draws`` (transitions per chain).
     diagnostics_ : dict
         NUTS only: R-hat, effective sample sizes, divergences.
 
@@ -484,7 +484,6 @@ class PyroBNNRegressor(PyroRegressor):
             mean_w = fitted["_posterior"].mean_unconstrained()["weights"]
             noise_mean = float(draws["noise_std"].mean())
         else:
-            fitted["n_iter_"] = self.n_warmup + self.n_draws
             mean_w = fitted["_mcmc_draws"]["weights"].mean(axis=0)
             noise_mean = float(fitted["_mcmc_draws"]["noise_std"].mean())
         coefs, intercepts = _unpack(mean_w, shapes)

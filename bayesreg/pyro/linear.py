@@ -161,7 +161,8 @@ class PyroBayesianLinear(PyroRegressor):
         Per-step mean negative ELBO per training row (SVI only), over every
         continued fit of the optimisation that produced the guide.
     n_iter_ : int
-        Number of SVI steps run (SVI only), counted likewise.
+        SVI: number of steps run, counted likewise; NUTS: ``n_warmup +
+        n_draws`` (transitions per chain).
     diagnostics_ : dict
         NUTS only: ``"r_hat"`` and ``"ess"`` per site (split R-hat and
         effective sample size), ``"max_r_hat"``, ``"min_ess"``,
