@@ -11,9 +11,10 @@ from pyro.infer.autoguide.initialization import init_to_value
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _gaussian
+from .._dask import validated_gram_stats
+from .._intake import check_noise_posterior_proper
 from ..distributions import Normal, NormalMixture
 from ..utils._random import check_generator
-from ..utils._validation import check_noise_posterior_proper, validated_gram_stats
 from ._base import PyroRegressor
 from ._engine import Schedule, resolve_device
 from ._linear_model import (
