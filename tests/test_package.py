@@ -1,7 +1,9 @@
 """Package-level promises: lazy imports and the public names."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import bayesreg
 
@@ -24,3 +26,117 @@ def test_public_names_resolve():
     for name in bayesreg.__all__:
         assert getattr(bayesreg, name).__name__ == name
     assert set(bayesreg.__all__) <= set(dir(bayesreg))
+
+
+# ---------------------------------------------------------------------------
+# The shape of the house: the import graph
+# ---------------------------------------------------------------------------
+_PACKAGE_DIR = Path(bayesreg.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(_PACKAGE_DIR.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(_PACKAGE_DIR.rglob("*.py"))}
+
+
+def _imports(name: str, path: Path, modules) -> set[str]:
+    """The bayesreg modules that ``name`` imports anywhere in its source,
+    at module level or inside a function (a lazy import is still a
+    dependency)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            # ``from pkg import sub`` imports the submodule when there is one.
+            subs = [f"{stem}.{alias.name}" for alias in node.names]
+            targets = [s for s in subs if s in modules] or [stem]
+        else:
+            continue
+        found.update(t for t in targets if t in modules and t != name)
+    return found
+
+
+def _import_graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(name, path, modules) for name, path in modules.items()}
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` as a closed path, or None (depth-first
+    search: meeting a node still on the stack closes a cycle)."""
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = _import_graph()
+    assert len(graph) > 20 and "bayesreg.conjugate" in graph
+    assert _find_cycle(graph) is None, " -> ".join(_find_cycle(graph))
+
+
+def test_the_cycle_finder_can_fail():
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [
+        "a",
+        "b",
+        "c",
+        "a",
+    ]
+    assert _find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+    # The graph is read from the source, lazy imports included: a function-
+    # level import is an edge.
+    graph = _import_graph()
+    assert "bayesreg._gaussian" in graph["bayesreg.conjugate"]
+
+
+def test_utils_is_a_leaf():
+    graph = _import_graph()
+    for name, deps in graph.items():
+        if name.startswith("bayesreg.utils"):
+            outside = {d for d in deps if not d.startswith("bayesreg.utils")}
+            assert not outside, (
+                f"{name} imports {sorted(outside)}: utils must be a leaf"
+            )
+
+
+def test_numpy_side_never_imports_the_pyro_package():
+    graph = _import_graph()
+    for name, deps in graph.items():
+        if not name.startswith("bayesreg.pyro") and name != "bayesreg":
+            assert not {d for d in deps if d.startswith("bayesreg.pyro")}, name
+
+
+def test_no_module_over_700_lines():
+    long = {
+        name: n
+        for name, path in _modules().items()
+        if (n := len(path.read_text().splitlines())) > 700
+    }
+    assert not long, f"modules over 700 lines: {long}"
