@@ -220,8 +220,8 @@ def fit_svi(
     schedule : Schedule or None
         Early stopping on the smoothed per-row negative ELBO, step-size
         decays and Polyak averaging (see :class:`Schedule`); ``None`` is
-        ``Schedule()``, which stops at the first plateau after averaging the
-        iterates of one more plateau's worth of epochs.
+        ``Schedule()``: a plateau is 50 epochs without improvement, and the
+        fit stops at the second one, having averaged the iterates in between.
     n_particles : int
         ELBO particles per step (vectorised).
     jit : bool
