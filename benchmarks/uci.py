@@ -9,12 +9,18 @@ split. Models:
 
 - ``bnn``: :class:`bayesreg.PyroBNNRegressor` with its defaults and one hidden
   layer of 50 units (the protocol's architecture);
+- ``ensemble``: :class:`bayesreg.pyro.ensemble.DeepEnsembleRegressor` with its
+  defaults (5 anchored heteroscedastic networks of 50 units);
 - ``bayesridge``: :class:`sklearn.linear_model.BayesianRidge`;
 - ``gp``: :class:`sklearn.gaussian_process.GaussianProcessRegressor` with an
   ARD RBF + white-noise kernel on the standardised data.
 
 The published VI, PBP and MC-dropout columns are those printed in Gal &
-Ghahramani (2016), Table 1 (copied from the data folder's README).
+Ghahramani (2016), Table 1 (copied from the data folder's README); the deep
+ensembles column is Lakshminarayanan et al. (2017), Table 1 (5 networks), the
+NGBoost column Duan et al. (2019), Table 1 (both print mean +- their spread
+over the splits). The pooled 90% coverage is the share of all test points of
+all splits inside the central 90% predictive interval.
 
 Run from the repository root::
 
@@ -47,8 +53,13 @@ sys.path.insert(0, str(ROOT))
 from bayesreg.datasets import load_uci  # noqa: E402
 
 DATASETS = ("bostonHousing", "concrete", "energy", "wine-quality-red", "yacht")
-MODELS = ("bnn", "bayesridge", "gp")
-LABELS = {"bnn": "bayesreg BNN", "bayesridge": "BayesianRidge", "gp": "GP (ARD)"}
+MODELS = ("bnn", "ensemble", "bayesridge", "gp")
+LABELS = {
+    "bnn": "bayesreg BNN",
+    "ensemble": "bayesreg DeepEnsemble",
+    "bayesridge": "BayesianRidge",
+    "gp": "GP (ARD)",
+}
 
 # Gal & Ghahramani (2016), Table 1: (mean, standard error) for RMSE and LL.
 PUBLISHED = {
@@ -56,26 +67,36 @@ PUBLISHED = {
         "VI": ((4.32, 0.29), (-2.90, 0.07)),
         "PBP": ((3.01, 0.18), (-2.57, 0.09)),
         "MC-dropout": ((2.97, 0.19), (-2.46, 0.06)),
+        "Deep ensembles": ((3.28, 1.00), (-2.41, 0.25)),
+        "NGBoost": ((2.94, 0.53), (-2.43, 0.15)),
     },
     "concrete": {
         "VI": ((7.19, 0.12), (-3.39, 0.02)),
         "PBP": ((5.67, 0.09), (-3.16, 0.02)),
         "MC-dropout": ((5.23, 0.12), (-3.04, 0.02)),
+        "Deep ensembles": ((6.03, 0.58), (-3.06, 0.18)),
+        "NGBoost": ((5.06, 0.61), (-3.04, 0.17)),
     },
     "energy": {
         "VI": ((2.65, 0.08), (-2.39, 0.03)),
         "PBP": ((1.80, 0.05), (-2.04, 0.02)),
         "MC-dropout": ((1.66, 0.04), (-1.99, 0.02)),
+        "Deep ensembles": ((2.09, 0.29), (-1.38, 0.22)),
+        "NGBoost": ((0.46, 0.06), (-0.60, 0.45)),
     },
     "wine-quality-red": {
         "VI": ((0.65, 0.01), (-0.98, 0.01)),
         "PBP": ((0.64, 0.01), (-0.97, 0.01)),
         "MC-dropout": ((0.62, 0.01), (-0.93, 0.01)),
+        "Deep ensembles": ((0.64, 0.04), (-0.94, 0.12)),
+        "NGBoost": ((0.63, 0.04), (-0.91, 0.06)),
     },
     "yacht": {
         "VI": ((6.89, 0.67), (-3.43, 0.16)),
         "PBP": ((1.02, 0.05), (-1.63, 0.02)),
         "MC-dropout": ((1.11, 0.09), (-1.55, 0.03)),
+        "Deep ensembles": ((1.58, 0.48), (-1.18, 0.21)),
+        "NGBoost": ((0.50, 0.20), (-0.20, 0.26)),
     },
 }
 
@@ -91,6 +112,10 @@ def make_model(name: str, n_features: int, seed: int, bnn_params: dict):
         params = {"hidden_layer_sizes": (50,), "random_state": seed}
         params.update(bnn_params)
         return PyroBNNRegressor(**params)
+    if name == "ensemble":
+        from bayesreg.pyro.ensemble import DeepEnsembleRegressor
+
+        return DeepEnsembleRegressor(random_state=seed)
     if name == "bayesridge":
         from sklearn.linear_model import BayesianRidge
 
@@ -104,12 +129,19 @@ def make_model(name: str, n_features: int, seed: int, bnn_params: dict):
     raise ValueError(f"unknown model {name!r}; choose from {MODELS}.")
 
 
-def predictive_logpdf(model, X, y) -> tuple[np.ndarray, np.ndarray]:
-    """Predictive mean and pointwise log density on the standardised scale."""
+def predictive_logpdf(model, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predictive mean, pointwise log density and whether y lies in the central
+    90% interval, on the standardised scale."""
     if hasattr(model, "log_predictive_density"):
-        return model.predict(X), model.log_predictive_density(X, y)
+        lo, hi = model.predict_interval(X, coverage=0.9).T
+        return (
+            model.predict(X),
+            model.log_predictive_density(X, y),
+            (lo <= y) & (y <= hi),
+        )
     mean, std = model.predict(X, return_std=True)
-    return mean, stats.norm.logpdf(y, mean, std)
+    inside = np.abs(y - mean) <= stats.norm.ppf(0.95) * std
+    return mean, stats.norm.logpdf(y, mean, std), inside
 
 
 def standardise(train: np.ndarray, *arrays: np.ndarray):
@@ -127,10 +159,10 @@ def run_split(name, X, y, train, test, model_name, seed, bnn_params):
         warnings.simplefilter("ignore")  # GP optimiser bound warnings
         model.fit(Xtr, ytr)
     fit_time = time.perf_counter() - t0
-    mean, logpdf = predictive_logpdf(model, Xte, yte)
+    mean, logpdf, inside = predictive_logpdf(model, Xte, yte)
     rmse = float(np.sqrt(np.mean((mean * ys + ym - y[test]) ** 2)))
     ll = float(np.mean(logpdf) - np.log(ys))
-    return rmse, ll, fit_time
+    return rmse, ll, fit_time, int(inside.sum()), int(inside.size)
 
 
 def mean_se(values) -> tuple[float, float]:
@@ -147,7 +179,7 @@ def fmt(m_se, digits=2) -> str:
 
 def tables(results: dict, models: list[str]) -> str:
     ours = [LABELS[m] for m in models]
-    pub = ["VI", "PBP", "MC-dropout"]
+    pub = ["VI", "PBP", "MC-dropout", "Deep ensembles", "NGBoost"]
     out = []
     for title, k in (
         ("Test RMSE (lower is better)", 0),
@@ -165,6 +197,12 @@ def tables(results: dict, models: list[str]) -> str:
             cells += [fmt(PUBLISHED[ds][p][k]) for p in pub]
             out.append(f"| {ds} | {res['n']} | " + " | ".join(cells) + " |")
         out.append("")
+    out.append("**Pooled 90% coverage (share of all test points in the interval)**\n")
+    out.append("| data set | " + " | ".join(ours) + " |")
+    out.append("|---" * (1 + len(ours)) + "|")
+    for ds, res in results.items():
+        out.append(f"| {ds} | " + " | ".join(f"{res[m][3]:.3f}" for m in models) + " |")
+    out.append("")
     out.append("**Fit time per split, seconds (mean ± s.e.)**\n")
     out.append("| data set | " + " | ".join(ours) + " |")
     out.append("|---" * (1 + len(ours)) + "|")
@@ -178,7 +216,7 @@ def tables(results: dict, models: list[str]) -> str:
         )
         out.append("|---|---|---|---|---|")
         for ds, res in results.items():
-            (rmse, _), (ll, _), (t, _) = res["bnn"]
+            (rmse, _), (ll, _), (t, _) = res["bnn"][:3]
             (prmse, pse), (pll, _) = PUBLISHED[ds]["PBP"]
             vll = PUBLISHED[ds]["VI"][1][0]
             marks = [
@@ -190,6 +228,31 @@ def tables(results: dict, models: list[str]) -> str:
             out.append(
                 f"| {ds} | "
                 + " | ".join("yes" if ok else "**no**" for ok in marks)
+                + " |"
+            )
+        out.append("")
+    if "ensemble" in models:
+        out.append("**Goals of issue 14 for DeepEnsembleRegressor**\n")
+        out.append(
+            "| data set | LL > MC-dropout | LL > deep ensembles | LL > GP (this run) "
+            "| 90% coverage in [0.85, 0.95] | time <= 60 s |"
+        )
+        out.append("|---|---|---|---|---|---|")
+        for ds, res in results.items():
+            (_, _), (ll, _), (t, _), cov = res["ensemble"]
+            gp = res.get("gp")
+            marks = [
+                ll > PUBLISHED[ds]["MC-dropout"][1][0],
+                ll > PUBLISHED[ds]["Deep ensembles"][1][0],
+                None if gp is None or ds == "wine-quality-red" else ll > gp[1][0],
+                0.85 <= cov <= 0.95,
+                t <= 60,
+            ]
+            out.append(
+                f"| {ds} | "
+                + " | ".join(
+                    "n/a" if ok is None else ("yes" if ok else "**no**") for ok in marks
+                )
                 + " |"
             )
         out.append("")
@@ -308,6 +371,10 @@ def main(argv=None) -> None:
                     cache.write_text(json.dumps(rows))
             rows = np.array(rows)
             res[m] = [mean_se(rows[:, j]) for j in range(3)]
+            # Pooled 90% coverage (NaN for caches written before it was kept).
+            res[m].append(
+                rows[:, 3].sum() / rows[:, 4].sum() if rows.shape[1] > 3 else np.nan
+            )
             print(
                 f"{ds:18s} {m:10s} splits={len(m_splits):2d} "
                 f"rmse {fmt(res[m][0], 3)}  ll {fmt(res[m][1], 3)}  "
@@ -321,7 +388,7 @@ def main(argv=None) -> None:
         argv if argv is not None else sys.argv[1:]
     )
     header = (
-        "## UCI regression benchmark (PyroBNNRegressor vs baselines)\n\n"
+        "## UCI regression benchmark (bayesreg networks vs baselines)\n\n"
         f"Command: `{cmd.strip()}` (splits: {n_splits}"
         + (f", GP on the first {args.gp_splits} only" if args.gp_splits else "")
         + f"; commit {git_commit()}; "
@@ -332,7 +399,9 @@ def main(argv=None) -> None:
         "Protocol: X and y standardised on each training split; RMSE and mean "
         "test log-likelihood on the original y scale; mean ± standard error over "
         "splits. GP: ARD RBF + WhiteKernel, sklearn's default optimiser without "
-        "restarts. Published columns: Gal & Ghahramani (2016), Table 1.\n"
+        "restarts. Published columns: Gal & Ghahramani (2016), Table 1 (VI, PBP, "
+        "MC dropout); Lakshminarayanan et al. (2017), Table 1 (deep ensembles); "
+        "Duan et al. (2019), Table 1 (NGBoost).\n"
     )
     text = header + "\n" + tables(results, models)
     print("\n" + text)

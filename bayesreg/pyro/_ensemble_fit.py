@@ -1,0 +1,258 @@
+"""Torch numerics of DeepEnsembleRegressor: members trained as one batched graph.
+
+Pure functions over arrays in standardised units; no validation (the
+estimator in ``ensemble.py`` validates and scales). Every member's randomness
+(its anchor, its held-out rows, its minibatch order) comes from its own seed,
+and its early stopping looks at itself alone, so a member's fit does not
+depend on which other members share the batched graph: fitting the members
+one by one (``n_jobs``) gives the same members as fitting them together, up
+to the rounding of batched against single matrix products.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
+
+#: Held-out rows per member are capped: early stopping needs a precise
+#: estimate of the held-out loss, not 10% of a million rows.
+MAX_VALIDATION_ROWS = 10_000
+#: Minibatch runs evaluate the held-out loss every this many steps (or every
+#: epoch when an epoch is shorter).
+EVAL_INTERVAL = 50
+#: Rows per forward pass when predicting (bounds prediction memory).
+PREDICT_CHUNK = 65_536
+
+
+@dataclass(frozen=True)
+class Config:
+    """Training settings (standardised units); see DeepEnsembleRegressor."""
+
+    hidden: tuple[int, ...]
+    activation: str
+    prior_std: float
+    anchored: bool
+    learning_rate: float
+    max_iter: int
+    batch_size: int | None
+    validation_fraction: float
+    n_iter_no_change: int
+    warmup_iter: int
+    variance_floor: float
+
+
+def layer_shapes(n_features: int, hidden: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(fan_in, fan_out) of each layer; the output layer has the mean and the
+    noise pre-activation as its two columns."""
+    sizes = (n_features, *hidden, 2)
+    return list(itertools.pairwise(sizes))
+
+
+def prior_stds(shapes, prior_std: float) -> list[float]:
+    """Prior std of each parameter tensor, weights then biases per layer.
+
+    Weights of a layer with ``fan_in`` inputs: ``prior_std / sqrt(fan_in)``
+    (LeCun's scaling, which keeps the prior over functions O(1) whatever the
+    width); biases: ``prior_std``.
+    """
+    out = []
+    for fi, _ in shapes:
+        out += [prior_std / math.sqrt(fi), prior_std]
+    return out
+
+
+def forward(params, X, activation, floor: float):
+    """Members' mean and noise std at rows X.
+
+    ``params`` alternates weights (M, fan_in, fan_out) and biases
+    (M, 1, fan_out); ``X`` is (M, b, d) or (b, d) (the same rows for every
+    member). Returns two (M, b) tensors.
+    """
+    M = params[0].shape[0]
+    h = X if X.dim() == 3 else X.expand(M, *X.shape)
+    n_layers = len(params) // 2
+    for k in range(n_layers):
+        h = torch.baddbmm(params[2 * k + 1], h, params[2 * k])
+        if k < n_layers - 1:
+            h = activation(h)
+    return h[..., 0], F.softplus(h[..., 1]) + floor
+
+
+def _gauss_nll(y, mu, sig):
+    # Per-row Gaussian negative log density without the constant.
+    return 0.5 * ((y - mu) / sig) ** 2 + torch.log(sig)
+
+
+def _objective(mu, sig, y, w, warm: bool):
+    """Per-member weighted mean over the batch of the training objective.
+
+    The noise head always sees the Gaussian likelihood of the residuals of
+    the member's (fixed) mean. The mean is fitted by least squares weighted
+    by ``1 / min(sigma_i^2, mean sigma^2)`` (held fixed within the step):
+    rows the noise head finds precise weigh in as the likelihood says, but
+    no row weighs less than under a homoscedastic fit, which avoids the
+    known failure of heteroscedastic maximum likelihood where a member
+    explains badly fitted rows as noise and stops fitting them (Seitzer et
+    al. 2022; Stirn et al. 2023). During the warm-up the mean is fitted by
+    plain least squares (unit noise).
+    """
+    wsum = w.sum(1, keepdim=True)
+    s = sig.detach()
+    if warm:
+        weight = torch.ones_like(s)
+    else:
+        s2 = s**2
+        weight = 1.0 / torch.minimum(s2, (s2 * w).sum(1, keepdim=True) / wsum)
+    lik = 0.5 * weight * (y - mu) ** 2 + _gauss_nll(y, mu.detach(), sig)
+    return (lik * w).sum(1) / wsum[:, 0]
+
+
+def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
+    """Fit ``len(seeds)`` members on standardised float64 arrays.
+
+    Returns NumPy arrays: ``params`` (list, weights then biases per layer,
+    leading axis = member), ``best_iter`` and ``best_loss`` (per member; the
+    held-out loss is the mean Gaussian negative log density, standardised
+    units, without the constant), ``stopped`` (per member: early stopping
+    fired), ``n_iter`` and ``loss_curve`` (mean training objective over
+    members, one value per step).
+    """
+    M, (n, d) = len(seeds), X.shape
+    dtype = torch.float64
+    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    shapes = layer_shapes(d, cfg.hidden)
+    stds = prior_stds(shapes, cfg.prior_std)
+
+    # Each member's prior draw (its anchor and its starting point).
+    anchors = []
+    for (fi, fo), sw, sb in zip(shapes, stds[::2], stds[1::2], strict=True):
+        Wd = torch.stack([torch.randn(fi, fo, generator=g, dtype=dtype) for g in gens])
+        bd = torch.stack([torch.randn(1, fo, generator=g, dtype=dtype) for g in gens])
+        anchors += [Wd * sw, bd * sb]
+
+    # Each member's held-out rows: its own random subset.
+    n_val = min(int(cfg.validation_fraction * n), MAX_VALIDATION_ROWS)
+    if n - n_val < 1:
+        n_val = 0
+    perms = [torch.randperm(n, generator=g) for g in gens]
+    val_idx = torch.stack([p[:n_val] for p in perms])
+    train_idx = torch.stack([p[n_val:] for p in perms])
+    n_tr = n - n_val
+
+    Xt = torch.as_tensor(X, dtype=dtype, device=device)
+    yt = torch.as_tensor(y, dtype=dtype, device=device)
+    wt = torch.as_tensor(w, dtype=dtype, device=device)
+    anchors = [a.to(device) for a in anchors]
+    params = [a.clone().requires_grad_(True) for a in anchors]
+    centres = anchors if cfg.anchored else [torch.zeros_like(a) for a in anchors]
+    inv_var = [1.0 / s**2 for s in stds]
+    # The prior term is divided by the member's total training weight, as the
+    # likelihood term is a weighted mean: the objective is the negative log
+    # posterior per unit of weight, so one step size serves every n.
+    w_train = wt[train_idx.to(device)].sum(1)
+
+    act = ACTIVATIONS[cfg.activation]
+    opt = torch.optim.Adam(params, lr=cfg.learning_rate)
+    full = cfg.batch_size is None or cfg.batch_size >= n_tr
+    B = n_tr if full else cfg.batch_size
+    steps_per_epoch = math.ceil(n_tr / B)
+    eval_every = 1 if full else min(EVAL_INTERVAL, steps_per_epoch)
+    if n_val:
+        vi = val_idx.to(device)
+        Xv, yv, wv = Xt[vi], yt[vi], wt[vi]
+    ti = train_idx.to(device)
+    Xf, yf, wf = (Xt[ti], yt[ti], wt[ti]) if full else (None, None, None)
+
+    best = [p.detach().clone() for p in params]
+    best_loss = torch.full((M,), math.inf, dtype=dtype, device=device)
+    best_iter = torch.zeros(M, dtype=torch.long, device=device)
+    since = torch.zeros(M, dtype=torch.long, device=device)
+    done = torch.zeros(M, dtype=torch.bool, device=device)
+    curve = []
+    order = None
+    it = 0
+    for it in range(cfg.max_iter):
+        warm = it < cfg.warmup_iter
+        if full:
+            Xb, yb, wb = Xf, yf, wf
+        else:
+            k = it % steps_per_epoch
+            if k == 0:
+                order = torch.stack(
+                    [
+                        train_idx[m, torch.randperm(n_tr, generator=g)]
+                        for m, g in enumerate(gens)
+                    ]
+                ).to(device)
+            idx = order[:, k * B : (k + 1) * B]
+            Xb, yb, wb = Xt[idx], yt[idx], wt[idx]
+        mu, sig = forward(params, Xb, act, cfg.variance_floor)
+        penalty = sum(
+            (((p - c) ** 2).sum(dim=(1, 2)) * iv)
+            for p, c, iv in zip(params, centres, inv_var, strict=True)
+        )
+        loss = _objective(mu, sig, yb, wb, warm) + 0.5 * penalty / w_train
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        opt.step()
+        curve.append(loss.detach().mean())
+        if n_val and not warm and (it + 1) % eval_every == 0:
+            with torch.no_grad():
+                vm, vs = forward(params, Xv, act, cfg.variance_floor)
+                v = (_gauss_nll(yv, vm, vs) * wv).sum(1) / wv.sum(1)
+                better = (v < best_loss) & ~done
+                best_loss = torch.where(better, v, best_loss)
+                best_iter = torch.where(better, it + 1, best_iter)
+                since = torch.where(better, 0, since + eval_every)
+                for b, p in zip(best, params, strict=True):
+                    b.copy_(torch.where(better.view(M, 1, 1), p.detach(), b))
+                done |= since >= cfg.n_iter_no_change
+            if bool(done.all()):
+                break
+        if verbose and (it + 1) % 500 == 0:
+            print(f"step {it + 1}: objective {float(curve[-1]):.4f}", flush=True)
+    n_iter = it + 1 if cfg.max_iter else 0
+    # Members never evaluated (no held-out rows, or a run shorter than the
+    # warm-up) keep their last iterate.
+    unseen = ~torch.isfinite(best_loss)
+    final = [
+        torch.where(unseen.view(M, 1, 1), p.detach(), b)
+        for p, b in zip(params, best, strict=True)
+    ]
+    if not all(bool(torch.isfinite(p).all()) for p in final):
+        raise FloatingPointError(
+            "A member's weights became NaN or infinite: the optimiser diverged. "
+            "Lower learning_rate_init."
+        )
+    return {
+        "params": [p.cpu().numpy() for p in final],
+        "best_iter": np.where(unseen.cpu().numpy(), n_iter, best_iter.cpu().numpy()),
+        "best_loss": best_loss.cpu().numpy(),
+        "stopped": done.cpu().numpy(),
+        "n_iter": n_iter,
+        "loss_curve": torch.stack(curve).cpu().numpy() if curve else np.empty(0),
+    }
+
+
+def predict_members(params, X, activation: str, floor: float, device):
+    """Members' means and noise stds at rows X, arrays of shape (n, M)."""
+    dtype = torch.float64
+    ps = [torch.as_tensor(p, dtype=dtype, device=device) for p in params]
+    act = ACTIVATIONS[activation]
+    mus, sigs = [], []
+    with torch.no_grad():
+        for start in range(0, max(X.shape[0], 1), PREDICT_CHUNK):
+            Xc = torch.as_tensor(
+                X[start : start + PREDICT_CHUNK], dtype=dtype, device=device
+            )
+            mu, sig = forward(ps, Xc, act, floor)
+            mus.append(mu.cpu().numpy().T)
+            sigs.append(sig.cpu().numpy().T)
+    return np.concatenate(mus), np.concatenate(sigs)

@@ -1,0 +1,341 @@
+"""DeepEnsembleRegressor: the contract, isolation, faults and its predictive."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from bayesreg.datasets import make_seed_problem, seed_function
+from bayesreg.distributions import NormalMixture
+from bayesreg.pyro import _ensemble_fit
+from bayesreg.pyro.ensemble import DeepEnsembleRegressor
+from bayesreg.utils.estimator_checks import check_predictive_contract
+
+
+def fast(**kw) -> DeepEnsembleRegressor:
+    """A configuration that fits in well under a second."""
+    params = dict(
+        n_estimators=3,
+        hidden_layer_sizes=(8,),
+        max_iter=60,
+        warmup_iter=20,
+        n_iter_no_change=20,
+        random_state=0,
+    )
+    params.update(kw)
+    return DeepEnsembleRegressor(**params)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (
+        np.sin(X[:, 0])
+        + 0.5 * X[:, 1]
+        + 0.1 * (1 + np.abs(X[:, 2])) * rng.normal(size=60)
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fast().fit(X, y)
+
+
+# ------------------------------------------------------------ sklearn, contract
+@parametrize_with_checks(
+    [fast()],
+    expected_failed_checks=lambda est: {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "each member holds out a random share of the rows for early "
+            "stopping, so repeating a row is not the same draw as weighting "
+            "it; without held-out rows the two agree "
+            "(test_sample_weight_equals_repeated_rows)"
+        )
+    },
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predictive_contract():
+    check_predictive_contract(fast())
+
+
+def test_predictive_methods(fitted, data):
+    X, y = data
+    dist = fitted.predict_dist(X)
+    assert isinstance(dist, NormalMixture)
+    assert dist.locs.shape == (60, 3)
+    mean, std = fitted.predict(X, return_std=True)
+    np.testing.assert_array_equal(mean, dist.mean)
+    np.testing.assert_array_equal(std, dist.std)
+    tot, ep, al = (
+        fitted.predict_std(X, kind=k) for k in ("total", "epistemic", "aleatoric")
+    )
+    np.testing.assert_allclose(tot**2, ep**2 + al**2, rtol=1e-12)
+    assert np.all(ep > 0) and np.all(al > 0)
+    # Heteroscedastic: the noise varies with x.
+    assert al.std() > 0.01 * al.mean()
+    iv = fitted.predict_interval(X, coverage=0.9)
+    assert iv.shape == (60, 2) and np.all(iv[:, 0] < mean) and np.all(mean < iv[:, 1])
+    lpd = fitted.log_predictive_density(X, y)
+    assert lpd.shape == (60,) and np.all(np.isfinite(lpd))
+    np.testing.assert_allclose(lpd, dist.logpdf(y))
+    assert fitted.sample_y(X, 7, random_state=0).shape == (60, 7)
+
+
+def test_sample_functions_are_members(fitted, data):
+    X, _ = data
+    f = fitted.sample_functions(X, 40, random_state=0)
+    assert f.shape == (60, 40)
+    locs = fitted.predict_dist(X).locs
+    # Every draw is one member's mean, and all members appear.
+    match = [
+        int(np.flatnonzero(np.all(np.isclose(locs, f[:, [s]]), axis=0))[0])
+        for s in range(40)
+    ]
+    assert set(match) == {0, 1, 2}
+    np.testing.assert_array_equal(f, fitted.sample_functions(X, 40, random_state=0))
+
+
+def test_sample_parameters_rebuild_the_members(fitted, data):
+    X, _ = data
+    p = fitted.sample_parameters(5, random_state=3)
+    assert sorted(p) == [
+        "coef_0",
+        "coef_1",
+        "intercept_0",
+        "intercept_1",
+        "noise_coef",
+        "noise_intercept",
+        "noise_scale",
+    ]
+    assert p["coef_0"].shape == (5, 3, 8) and p["coef_1"].shape == (5, 8, 1)
+    f = fitted.sample_functions(X, 5, random_state=3)
+    noise = fitted.predict_dist(X).scales
+    for s in range(5):
+        h = np.maximum(X @ p["coef_0"][s] + p["intercept_0"][s], 0.0)
+        np.testing.assert_allclose(
+            h @ p["coef_1"][s][:, 0] + p["intercept_1"][s, 0], f[:, s]
+        )
+        z = h @ p["noise_coef"][s] + p["noise_intercept"][s]
+        sd = p["noise_scale"][s] * (np.logaddexp(0.0, z) + fitted.variance_floor)
+        assert np.any(np.all(np.isclose(noise, sd[:, None]), axis=0))
+
+
+def test_sample_parameters_unfitted_names_why():
+    with pytest.raises(NotFittedError, match="standardised scale"):
+        fast().sample_parameters()
+
+
+# --------------------------------------------------------------- isolation
+def test_bit_identical_and_isolated(data):
+    X, y = data
+    torch.set_num_threads(2)
+    np.random.seed(5)  # noqa: NPY002 (the global state under test)
+    torch.manual_seed(5)
+    np_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    torch_state = torch.get_rng_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = fast(random_state=1).fit(X, y).predict_dist(X)
+        b = fast(random_state=1).fit(X, y).predict_dist(X)
+        c = fast(random_state=2).fit(X, y).predict_dist(X)
+    np.testing.assert_array_equal(a.locs, b.locs)
+    np.testing.assert_array_equal(a.scales, b.scales)
+    assert not np.array_equal(a.locs, c.locs)
+    assert np.array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert torch.get_num_threads() == 2
+
+
+def test_pickle_round_trip(fitted, data):
+    X, y = data
+    clone = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(clone.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(
+        clone.log_predictive_density(X, y), fitted.log_predictive_density(X, y)
+    )
+
+
+def test_n_jobs_fits_the_same_members(data):
+    X, y = data
+    est = fast(validation_fraction=0.2, max_iter=80)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = est.fit(X, y).predict_dist(X)
+        with joblib.parallel_backend("threading"):
+            par = fast(validation_fraction=0.2, max_iter=80, n_jobs=2)
+            par = par.fit(X, y).predict_dist(X)
+    np.testing.assert_allclose(par.locs, ref.locs, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(par.scales, ref.scales, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("device", ["cuda", "auto"])
+def test_device(device, data):
+    X, y = data
+    if device == "cuda" and not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="cuda"):
+            fast(device="cuda").fit(X, y)
+        pytest.skip("no CUDA device: checked the error only")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = fast(device=device).fit(X, y)
+        ref = fast().fit(X, y)
+    # A fitted model holds NumPy arrays only and predicts like the CPU fit.
+    assert all(isinstance(W, np.ndarray) for W in est.coefs_)
+    np.testing.assert_allclose(est.predict(X), ref.predict(X), rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------- weights, faults
+def test_sample_weight_equals_repeated_rows(data):
+    X, y = data
+    k = np.arange(60) % 3  # weights 0, 1, 2
+    rows = np.repeat(np.arange(60), k)
+    kw = dict(validation_fraction=0.0, max_iter=40)
+    a = fast(**kw).fit(X, y, sample_weight=k)
+    b = fast(**kw).fit(X[rows], y[rows])
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        a.predict_std(X), b.predict_std(X), rtol=1e-8, atol=1e-10
+    )
+    c = fast(**kw).fit(X, y)
+    assert not np.allclose(a.predict(X), c.predict(X))
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (lambda X, y: (np.where(X == X[0, 0], np.nan, X), y), "NaN"),
+        (lambda X, y: (X, np.where(y == y[0], np.inf, y)), "infinity"),
+        (lambda X, y: (X[:, :0], y), "feature"),
+        (lambda X, y: (X * 1e200, y), "magnitude"),
+    ],
+)
+def test_bad_input_clear_error(bad, match, data):
+    X, y = bad(*data)
+    with pytest.raises(ValueError, match=match):
+        fast().fit(X, y)
+
+
+def test_bad_parameters_and_weights(fitted, data):
+    X, y = data
+    with pytest.raises(InvalidParameterError, match="n_estimators"):
+        fast(n_estimators=0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="validation_fraction"):
+        fast(validation_fraction=1.0).fit(X, y)
+    with pytest.raises(ValueError, match=r"(?i)negative"):
+        fast().fit(X, y, sample_weight=-np.ones(60))
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(X[:, :2])
+
+
+def test_failed_fit_leaves_the_estimator_as_it_was(fitted, data, monkeypatch):
+    X, y = data
+    est = pickle.loads(pickle.dumps(fitted))
+    before = {k: pickle.dumps(v) for k, v in vars(est).items()}
+    with pytest.raises(ValueError):
+        est.fit(X[:, :2], np.full(60, np.nan))
+
+    def boom(*args, **kwargs):
+        raise FloatingPointError("diverged")
+
+    monkeypatch.setattr(_ensemble_fit, "fit_members", boom)
+    monkeypatch.setattr("bayesreg.pyro.ensemble.fit_members", boom)
+    with pytest.raises(FloatingPointError):
+        est.fit(X[:, :2], y)
+    assert {k: pickle.dumps(v) for k, v in vars(est).items()} == before
+    fresh = fast()
+    with pytest.raises(FloatingPointError):
+        fresh.fit(X, y)
+    assert not hasattr(fresh, "coefs_") and not hasattr(fresh, "n_features_in_")
+
+
+def test_divergence_is_a_clear_error(data):
+    X, y = data
+    with pytest.raises(FloatingPointError, match="learning_rate_init"):
+        fast(learning_rate_init=1e300, validation_fraction=0.0).fit(X, y)
+
+
+def test_convergence_warning_only_without_early_stop(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        fast(max_iter=30).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = fast(max_iter=2000, n_iter_no_change=5, learning_rate_init=0.1)
+        est.fit(X, y)
+        assert est.n_iter_ < 2000
+        assert np.all(est.best_iter_ <= est.n_iter_)
+        fast(validation_fraction=0.0, max_iter=30).fit(X, y)
+
+
+# ------------------------------------------------------------ equivariance
+@pytest.mark.parametrize("c, a, b", [(1e-3, 1e4, -7.0), (50.0, 1e-5, 1e3)])
+def test_equivariant_in_units(c, a, b, data):
+    X, y = data
+    kw = dict(max_iter=80)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = fast(**kw).fit(X, y)
+        new = fast(**kw).fit(c * X, a * y + b)
+    tol = dict(rtol=1e-6)
+    np.testing.assert_allclose(new.predict(c * X), a * ref.predict(X) + b, **tol)
+    for kind in ("total", "epistemic", "aleatoric"):
+        np.testing.assert_allclose(
+            new.predict_std(c * X, kind=kind), a * ref.predict_std(X, kind=kind), **tol
+        )
+    np.testing.assert_allclose(
+        new.log_predictive_density(c * X, a * y + b),
+        ref.log_predictive_density(X, y) - np.log(a),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+
+
+# ------------------------------------------------- the seed problem (issue 14)
+@pytest.mark.slow
+def test_seed_problem_beyond_and_inside_the_data():
+    """Beyond the data its 95% band covers x sin(10 x) on more of [1.2, 1.5]
+    than the exact GP's; inside, its mean width is within 1.5x the GP's."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, WhiteKernel
+
+    X, y = make_seed_problem(100, random_state=0)
+    gp = GaussianProcessRegressor(
+        RBF() + WhiteKernel(), normalize_y=True, n_restarts_optimizer=3, random_state=0
+    ).fit(X, y)
+    ens = DeepEnsembleRegressor(random_state=0).fit(X, y)
+
+    def band(model, grid):
+        if hasattr(model, "predict_interval"):
+            return model.predict_interval(grid, coverage=0.95).T
+        m, s = model.predict(grid, return_std=True)
+        return m - 1.96 * s, m + 1.96 * s
+
+    out = np.linspace(1.2, 1.5, 61)[:, None]
+    inside = np.linspace(0.1, 0.9, 161)[:, None]
+    f = seed_function(out[:, 0])
+    cover = {}
+    for name, model in (("gp", gp), ("ens", ens)):
+        lo, hi = band(model, out)
+        cover[name] = np.mean((lo <= f) & (f <= hi))
+    assert cover["ens"] > cover["gp"], cover
+    lo_g, hi_g = band(gp, inside)
+    lo_e, hi_e = band(ens, inside)
+    assert np.mean(hi_e - lo_e) <= 1.5 * np.mean(hi_g - lo_g)
