@@ -179,17 +179,13 @@ class _LazyLocScale:
         # Part of the graph: raises when the offending block is computed.
         return assert_blocks(message, predicate, *arrays)
 
-    def _vector(self, name: str, value, like=None):
-        arr = as_vector(value, name)
-        if arr.ndim != 1:
-            raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}.")
-        if like is not None:
-            n = like.shape[0]
-            if arr.shape[0] not in (1, n):
-                raise ValueError(f"{name} has {arr.shape[0]} entries, expected {n}.")
-            arr = align_rows(arr, like)
-        message = f"{name} contains NaN or infinite values."
-        return self._require(message, _all_finite, arr)
+    @staticmethod
+    def _as_array(value, name: str):
+        return as_vector(value, name)
+
+    @staticmethod
+    def _broadcast(arr, like):
+        return align_rows(arr, like)
 
     def _check_y(self, y):
         # A dask y stays lazy (its shape is known).

@@ -22,9 +22,9 @@ class _ScipyLocScale(PredictiveDistribution):
     """A location-scale family evaluated through ``scipy.stats``.
 
     The lazy form (dask parameters, :mod:`bayesreg._dask`) is a subclass that
-    overrides the array handling below (``_vector``, ``_require``,
-    ``_check_y``, ``_evaluate``, ``ppf``, ``sample``) to map these NumPy
-    methods over row blocks.
+    overrides the array handling below (``_as_array``, ``_broadcast``,
+    ``_require``, ``_check_y``, ``_evaluate``, ``ppf``, ``sample``) to map
+    these NumPy methods over row blocks.
     """
 
     #: constructor arguments, in the order of ``_params()``
@@ -59,7 +59,7 @@ class _ScipyLocScale(PredictiveDistribution):
     def _vector(self, name: str, value, like=None) -> np.ndarray:
         """``value`` as a finite float vector; with ``like``, of its length
         (a single entry is broadcast)."""
-        arr = np.atleast_1d(np.asarray(value, dtype=float))
+        arr = self._as_array(value, name)
         if arr.ndim != 1:
             raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}.")
         if like is not None:
@@ -69,6 +69,11 @@ class _ScipyLocScale(PredictiveDistribution):
             arr = self._broadcast(arr, like)
         message = f"{name} contains NaN or infinite values."
         return self._require(message, _all_finite, arr)
+
+    @staticmethod
+    def _as_array(value, name: str) -> np.ndarray:
+        """``value`` as a float array of at least one dimension."""
+        return np.atleast_1d(np.asarray(value, dtype=float))
 
     @staticmethod
     def _broadcast(arr: np.ndarray, like: np.ndarray) -> np.ndarray:
