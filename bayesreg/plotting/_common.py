@@ -6,7 +6,41 @@ from numbers import Real
 
 import numpy as np
 
+from .._resolve import final_name
+from ..metrics import predict_dist
 from ..utils._checks import check_coverage
+
+
+class _Display:
+    """What every Display shares: where it draws, under which name, and how
+    a fitted estimator becomes its predictions."""
+
+    estimator_name: str | None
+
+    def _axes(self, ax, name: str | None):
+        """The axes to draw on (new ones when None), their figure, and the
+        legend name (``estimator_name`` unless ``name`` is given)."""
+        ax, fig = _get_ax(ax)
+        return ax, fig, self.estimator_name if name is None else name
+
+    def _drawn(self, ax, fig, legend_loc: str | None = "best"):
+        """Add the legend (unless ``legend_loc`` is None), keep the axes and
+        figure as ``ax_`` and ``figure_``, and return the display."""
+        if legend_loc is not None:
+            ax.legend(loc=legend_loc, fontsize="small")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    @classmethod
+    def _from_fitted(cls, estimator, X, y, *, name: str | None, **kwargs):
+        """``from_predictions`` on the predictive of ``estimator`` at ``X``,
+        named after the estimator unless ``name`` is given."""
+        return cls.from_predictions(
+            y,
+            predict_dist(estimator, X),
+            name=final_name(estimator) if name is None else name,
+            **kwargs,
+        )
 
 
 def _get_ax(ax):

@@ -7,10 +7,10 @@ from numbers import Integral
 import numpy as np
 
 from .._resolve import final_estimator
-from ._common import _get_ax, _merged_kw
+from ._common import _Display, _merged_kw
 
 
-class LossCurveDisplay:
+class LossCurveDisplay(_Display):
     """The training loss of an iterative fit, e.g. the negative ELBO of SVI.
 
     Parameters
@@ -81,8 +81,7 @@ class LossCurveDisplay:
             raise ValueError(
                 f"smooth must be an integer between 1 and {loss.size}, got {smooth!r}."
             )
-        ax, fig = _get_ax(ax)
-        name = self.estimator_name if name is None else name
+        ax, fig, name = self._axes(ax, name)
         steps = np.arange(1, loss.size + 1)
         kw = {"color": "C0", "alpha": 0.5 if smooth else 1.0, "linewidth": 1.0}
         kw["label"] = name or "loss"
@@ -104,9 +103,7 @@ class LossCurveDisplay:
             ax.set_yscale("log")
         ax.set_xlabel("iteration")
         ax.set_ylabel("loss (negative ELBO)")
-        ax.legend(loc="best", fontsize="small")
-        self.ax_, self.figure_ = ax, fig
-        return self
+        return self._drawn(ax, fig)
 
     @classmethod
     def from_estimator(

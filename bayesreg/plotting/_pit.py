@@ -6,12 +6,11 @@ from numbers import Integral
 
 import numpy as np
 
-from .._resolve import final_name
-from ..metrics import pit, predict_dist
-from ._common import _get_ax, _merged_kw
+from ..metrics import pit
+from ._common import _Display, _merged_kw
 
 
-class PITDisplay:
+class PITDisplay(_Display):
     """Histogram of probability integral transform values.
 
     For a calibrated predictive the PIT values ``F_i(y_i)`` are uniform: the
@@ -82,8 +81,7 @@ class PITDisplay:
         """
         if not isinstance(n_bins, Integral) or n_bins < 1:
             raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
-        ax, fig = _get_ax(ax)
-        name = self.estimator_name if name is None else name
+        ax, fig, name = self._axes(ax, name)
         kw = _merged_kw(
             {"alpha": 0.7, "edgecolor": "white", "label": name or "PIT"},
             hist_kw,
@@ -103,9 +101,7 @@ class PITDisplay:
         ax.set_xlim(0, 1)
         ax.set_xlabel("PIT value F(y)")
         ax.set_ylabel("density")
-        ax.legend(loc="best", fontsize="small")
-        self.ax_, self.figure_ = ax, fig
-        return self
+        return self._drawn(ax, fig)
 
     @classmethod
     def from_estimator(
@@ -128,13 +124,7 @@ class PITDisplay:
         -------
         PITDisplay
         """
-        return cls.from_predictions(
-            y,
-            predict_dist(estimator, X),
-            ax=ax,
-            name=final_name(estimator) if name is None else name,
-            **plot_kw,
-        )
+        return cls._from_fitted(estimator, X, y, ax=ax, name=name, **plot_kw)
 
     @classmethod
     def from_predictions(

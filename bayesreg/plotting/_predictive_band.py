@@ -13,10 +13,16 @@ from ..distributions import NormalMixture
 from ..metrics import predict_dist
 from ..utils._checks import check_y_true
 from ..utils._random import check_generator
-from ._common import _check_coverages, _check_x_1d, _get_ax, _merged_kw, _percent
+from ._common import (
+    _check_coverages,
+    _check_x_1d,
+    _Display,
+    _merged_kw,
+    _percent,
+)
 
 
-class PredictiveBandDisplay:
+class PredictiveBandDisplay(_Display):
     """Predictive mean and central intervals over a one-dimensional input.
 
     The classic teaching figure: the data, the predictive mean, shaded
@@ -123,8 +129,7 @@ class PredictiveBandDisplay:
         -------
         self : PredictiveBandDisplay
         """
-        ax, fig = _get_ax(ax)
-        name = self.estimator_name if name is None else name
+        ax, fig, name = self._axes(ax, name)
         x = np.asarray(self.x)
         mean = np.asarray(self.mean)
         line_kw = _merged_kw({}, line_kw, "line")
@@ -173,10 +178,7 @@ class PredictiveBandDisplay:
 
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        if legend:
-            ax.legend(loc="best", fontsize="small")
-        self.ax_, self.figure_ = ax, fig
-        return self
+        return self._drawn(ax, fig, legend_loc="best" if legend else None)
 
     @classmethod
     def from_estimator(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .._resolve import as_distribution, final_name
-from ..metrics import calibration_curve, calibration_error, predict_dist
+from .._resolve import as_distribution
+from ..metrics import calibration_curve, calibration_error
 from ..utils._checks import check_levels
-from ._common import _get_ax, _merged_kw
+from ._common import _Display, _merged_kw
 
 
-class ReliabilityDisplay:
+class ReliabilityDisplay(_Display):
     """Reliability diagram: observed against nominal coverage.
 
     A calibrated predictive follows the diagonal; a curve below it means
@@ -96,8 +96,7 @@ class ReliabilityDisplay:
         -------
         self : ReliabilityDisplay
         """
-        ax, fig = _get_ax(ax)
-        name = self.estimator_name if name is None else name
+        ax, fig, name = self._axes(ax, name)
         ref_label = "perfectly calibrated"
         self.reference_line_ = None
         if ref_line and ref_label not in [ln.get_label() for ln in ax.get_lines()]:
@@ -120,9 +119,7 @@ class ReliabilityDisplay:
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")
-        ax.legend(loc="upper left", fontsize="small")
-        self.ax_, self.figure_ = ax, fig
-        return self
+        return self._drawn(ax, fig, legend_loc="upper left")
 
     @classmethod
     def from_estimator(
@@ -157,14 +154,8 @@ class ReliabilityDisplay:
         -------
         ReliabilityDisplay
         """
-        return cls.from_predictions(
-            y,
-            predict_dist(estimator, X),
-            levels=levels,
-            kind=kind,
-            ax=ax,
-            name=final_name(estimator) if name is None else name,
-            **plot_kw,
+        return cls._from_fitted(
+            estimator, X, y, levels=levels, kind=kind, ax=ax, name=name, **plot_kw
         )
 
     @classmethod
