@@ -208,7 +208,7 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
 
     Examples
     --------
-    >>> from bayesreg import DeepEnsembleRegressor
+    >>> from bayesreg.pyro.ensemble import DeepEnsembleRegressor
     >>> from bayesreg.datasets import make_seed_problem
     >>> X, y = make_seed_problem(50, random_state=0)
     >>> ens = DeepEnsembleRegressor(n_estimators=3, max_iter=300,
