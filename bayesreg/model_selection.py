@@ -226,6 +226,12 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return resolve_dist(self.best_estimator_, X)
 
+    def _best_final(self, X):
+        """The best candidate's final step and ``X`` as that step sees it."""
+        check_is_fitted(self)
+        final, Xt, _ = unwrap(self.best_estimator_, X)
+        return final, Xt
+
     def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draws from the best candidate's posterior predictive.
 
@@ -242,8 +248,7 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         -------
         y_samples : ndarray of shape (n_samples_X, n_samples)
         """
-        check_is_fitted(self)
-        final, Xt, _ = unwrap(self.best_estimator_, X)
+        final, Xt = self._best_final(X)
         return final.sample_y(Xt, n_samples=n_samples, random_state=random_state)
 
     def sample_functions(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
@@ -262,8 +267,7 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         -------
         f : ndarray of shape (n_samples_X, n_samples)
         """
-        check_is_fitted(self)
-        final, Xt, _ = unwrap(self.best_estimator_, X)
+        final, Xt = self._best_final(X)
         return final.sample_functions(
             Xt, n_samples=n_samples, random_state=random_state
         )

@@ -68,42 +68,23 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
     }
 
     # ----------------------------------------------------------- fitting
+    # The subclasses document fit and partial_fit (their arguments and
+    # what each fits) and call these.
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the posterior by SVI or NUTS (see the subclass).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self
-        """
-        # Everything, validate_data (which resets n_features_in_) included,
-        # is undone if any step fails.
-        with restore_on_error(self):
-            self._fit_chunk(X, y, sample_weight, incremental=False)
-        return self
+        """Fit the posterior by SVI or NUTS (see the subclass)."""
+        return self._fit_atomic(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
-        """Continue the fit with a chunk of data (see the subclass).
+        """Continue the fit with a chunk of data (see the subclass)."""
+        return self._fit_atomic(X, y, sample_weight, incremental=True)
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self
-        """
+    def _fit_atomic(self, X, y, sample_weight, *, incremental: bool):
+        """``_fit_chunk``, all of it undone if any step fails (validate_data,
+        which resets ``n_features_in_``, included)."""
         with restore_on_error(self):
-            self._fit_chunk(X, y, sample_weight, incremental=True)
+            self._fit_chunk(X, y, sample_weight, incremental=incremental)
         return self
 
     def _infer(self, model, data, rng, *, state, svi: dict, nuts) -> dict:

@@ -96,25 +96,21 @@ def _check_distribution(est, X, y) -> None:
         assert np.all(np.isfinite(value)), f"dist.{name} is not finite."
 
 
+def _assert_close(actual, desired, err_msg: str) -> None:
+    """``actual`` equals ``desired`` up to rounding."""
+    np.testing.assert_allclose(actual, desired, rtol=1e-10, atol=1e-12, err_msg=err_msg)
+
+
 def _check_point_predictions(est, X, y) -> None:
     dist = est.predict_dist(X)
-    mean = est.predict(X)
-    np.testing.assert_allclose(
-        mean,
-        dist.mean,
-        rtol=1e-10,
-        atol=1e-12,
-        err_msg="predict(X) differs from predict_dist(X).mean",
+    _assert_close(
+        est.predict(X), dist.mean, "predict(X) differs from predict_dist(X).mean"
     )
     mean2, std = est.predict(X, return_std=True)
-    np.testing.assert_allclose(mean2, dist.mean, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(
-        std,
-        dist.std,
-        rtol=1e-10,
-        atol=1e-12,
-        err_msg="predict(return_std=True) differs from dist.std",
+    _assert_close(
+        mean2, dist.mean, "predict(return_std=True) mean differs from dist.mean"
     )
+    _assert_close(std, dist.std, "predict(return_std=True) differs from dist.std")
     again = est.predict_dist(X)
     assert np.array_equal(again.mean, dist.mean) and np.array_equal(
         again.std, dist.std
