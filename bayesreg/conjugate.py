@@ -17,12 +17,14 @@ from ._intake import check_noise_posterior_proper
 from ._linear import LinearGaussianRegressor, predictive_distribution
 from .distributions import PredictiveDistribution
 from .utils._checks import check_n_samples
+from .utils._docstrings import FEATURES_SEEN, fill_doc
 from .utils._random import check_generator
 from .utils._state import restore_on_error
 
 __all__ = ["ConjugateLinearRegression"]
 
 
+@fill_doc(features_seen=FEATURES_SEEN)
 class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     """Bayesian linear regression with a conjugate prior, solved exactly.
 
@@ -144,10 +146,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         ``y^T W y`` of the data centred on those means. The posterior
         depends on the data only through them; :meth:`partial_fit` and
         :meth:`merge` combine them exactly.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
+    %(features_seen)s
 
     See Also
     --------

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BayesianRegressorMixin
 from ._resolve import final_estimator, resolve_dist, unwrap
 from .distributions import PredictiveDistribution
+from .utils._docstrings import FEATURES_SEEN, fill_doc
 
 __all__ = ["EvidenceSearch"]
 
@@ -41,6 +42,7 @@ def _fit_candidate(estimator, params, X, y, fit_params):
     return estimator, float(final.log_marginal_likelihood_), fit_time
 
 
+@fill_doc(features_seen=FEATURES_SEEN)
 class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
     """Choose among candidate models by their log evidence, fitting each once.
 
@@ -81,10 +83,7 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         ``"log_marginal_likelihood"``, ``"fit_time"`` (seconds) and
         ``"rank_log_marginal_likelihood"`` (1 is best). Loads into
         ``pandas.DataFrame``.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
+    %(features_seen)s
 
     See Also
     --------

@@ -14,11 +14,13 @@ from ._dask import validated_X
 from ._gaussian import PosteriorDraws
 from ._linear import LinearGaussianRegressor
 from .distributions import Normal
+from .utils._docstrings import FEATURES_SEEN, fill_doc
 from .utils._state import restore_on_error
 
 __all__ = ["RidgeMAP"]
 
 
+@fill_doc(features_seen=FEATURES_SEEN)
 class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
     """Ridge regression as the MAP estimate of a Gaussian linear model.
 
@@ -64,10 +66,7 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
         data can be interpolated or ``alpha=0``.
     dof_ : float
         That effective number of parameters.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
+    %(features_seen)s
 
     See Also
     --------

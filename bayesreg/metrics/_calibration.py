@@ -6,9 +6,15 @@ import numpy as np
 
 from .._resolve import as_distribution
 from ..utils._checks import check_levels, check_sample_weight, check_y_true
-from ._common import _weighted_mean
+from ..utils._docstrings import fill_doc
+from ._common import (
+    GNEITING_BALABDAOUI_RAFTERY_2007,
+    KULESHOV_FENNER_ERMON_2018,
+    _weighted_mean,
+)
 
 
+@fill_doc(gneiting_2007=GNEITING_BALABDAOUI_RAFTERY_2007)
 def pit(y_true, y_pred, y_std=None) -> np.ndarray:
     """Probability integral transform values ``F_i(y_i)``, shape (n,).
 
@@ -26,10 +32,7 @@ def pit(y_true, y_pred, y_std=None) -> np.ndarray:
     -------
     ndarray of shape (n,)
 
-    References
-    ----------
-    .. [1] T. Gneiting, F. Balabdaoui and A. E. Raftery, "Probabilistic
-       forecasts, calibration and sharpness", JRSS B 69 (2), 2007.
+    %(gneiting_2007)s
 
     Examples
     --------
@@ -45,6 +48,7 @@ def pit(y_true, y_pred, y_std=None) -> np.ndarray:
 _CALIBRATION_KINDS = ("interval", "quantile")
 
 
+@fill_doc(kuleshov_2018=KULESHOV_FENNER_ERMON_2018)
 def calibration_curve(
     y_true,
     y_pred,
@@ -79,10 +83,7 @@ def calibration_curve(
     nominal : ndarray of shape (k,)
     observed : ndarray of shape (k,)
 
-    References
-    ----------
-    .. [1] V. Kuleshov, N. Fenner and S. Ermon, "Accurate uncertainties for
-       deep learning using calibrated regression", ICML 2018.
+    %(kuleshov_2018)s
 
     Examples
     --------
@@ -109,6 +110,7 @@ def calibration_curve(
 _NORMS = ("l1", "l2", "max")
 
 
+@fill_doc(kuleshov_2018=KULESHOV_FENNER_ERMON_2018)
 def calibration_error(
     y_true,
     y_pred,
@@ -137,10 +139,7 @@ def calibration_error(
     -------
     float
 
-    References
-    ----------
-    .. [1] V. Kuleshov, N. Fenner and S. Ermon, "Accurate uncertainties for
-       deep learning using calibrated regression", ICML 2018.
+    %(kuleshov_2018)s
 
     Examples
     --------
@@ -166,6 +165,7 @@ def calibration_error(
     return float(gap.max())
 
 
+@fill_doc(gneiting_2007=GNEITING_BALABDAOUI_RAFTERY_2007)
 def sharpness(y_pred, y_std=None, *, sample_weight=None) -> float:
     """Root mean predictive variance ``sqrt(mean(std_i^2))`` (smaller is sharper).
 
@@ -182,10 +182,7 @@ def sharpness(y_pred, y_std=None, *, sample_weight=None) -> float:
     -------
     float
 
-    References
-    ----------
-    .. [1] T. Gneiting, F. Balabdaoui and A. E. Raftery, "Probabilistic
-       forecasts, calibration and sharpness", JRSS B 69 (2), 2007.
+    %(gneiting_2007)s
 
     Examples
     --------

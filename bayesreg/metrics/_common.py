@@ -8,6 +8,20 @@ from .._resolve import as_distribution
 from ..distributions import PredictiveDistribution
 from ..utils._checks import check_sample_weight
 
+# References cited by more than one metric, for utils._docstrings.fill_doc.
+GNEITING_BALABDAOUI_RAFTERY_2007 = """\
+References
+----------
+.. [1] T. Gneiting, F. Balabdaoui and A. E. Raftery, "Probabilistic
+   forecasts, calibration and sharpness", JRSS B 69 (2), 2007.
+"""
+KULESHOV_FENNER_ERMON_2018 = """\
+References
+----------
+.. [1] V. Kuleshov, N. Fenner and S. Ermon, "Accurate uncertainties for
+   deep learning using calibrated regression", ICML 2018.
+"""
+
 
 def _intervals(y_pred, y_std, coverage: float) -> np.ndarray:
     """Central intervals (n, 2); ``y_pred`` may already be an (n, 2) array."""

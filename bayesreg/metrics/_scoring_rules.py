@@ -384,10 +384,9 @@ def mean_crps(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
     -------
     float
 
-    References
-    ----------
-    .. [1] T. Gneiting and A. E. Raftery, "Strictly proper scoring rules,
-       prediction, and estimation", JASA 102 (477), 2007.
+    See Also
+    --------
+    crps : the pointwise scores (and the reference for them).
 
     Examples
     --------

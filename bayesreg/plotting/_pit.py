@@ -32,10 +32,9 @@ class PITDisplay(_Display):
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
 
-    References
-    ----------
-    .. [1] T. Gneiting, F. Balabdaoui and A. E. Raftery, "Probabilistic
-       forecasts, calibration and sharpness", JRSS B 69 (2), 2007.
+    See Also
+    --------
+    bayesreg.metrics.pit : the PIT values (and the reference for them).
 
     Examples
     --------

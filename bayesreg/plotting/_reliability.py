@@ -37,12 +37,8 @@ class ReliabilityDisplay(_Display):
 
     See Also
     --------
-    bayesreg.metrics.calibration_curve, bayesreg.metrics.calibration_error
-
-    References
-    ----------
-    .. [1] V. Kuleshov, N. Fenner and S. Ermon, "Accurate uncertainties for
-       deep learning using calibrated regression", ICML 2018.
+    bayesreg.metrics.calibration_curve, bayesreg.metrics.calibration_error :
+        the curve and its summary (and the reference for them).
 
     Examples
     --------

@@ -14,6 +14,7 @@ from .. import _gaussian
 from .._dask import validated_gram_stats
 from .._intake import check_noise_posterior_proper
 from ..distributions import Normal, NormalMixture
+from ..utils._docstrings import FEATURES_SEEN, fill_doc
 from ..utils._random import check_generator
 from ._base import PyroRegressor
 from ._engine import Schedule, resolve_device
@@ -31,6 +32,7 @@ from ._linear_model import (
 __all__ = ["PyroBayesianLinear"]
 
 
+@fill_doc(features_seen=FEATURES_SEEN)
 class PyroBayesianLinear(PyroRegressor):
     """Bayesian linear regression fitted with Pyro, by SVI or by NUTS.
 
@@ -168,10 +170,7 @@ class PyroBayesianLinear(PyroRegressor):
         NUTS only: ``"r_hat"`` and ``"ess"`` per site (split R-hat and
         effective sample size), ``"max_r_hat"``, ``"min_ess"``,
         ``"num_divergences"``, ``"acceptance_rate"`` per chain.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
+    %(features_seen)s
 
     See Also
     --------
