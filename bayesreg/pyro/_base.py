@@ -211,13 +211,12 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
         --------
         >>> import numpy as np
         >>> from bayesreg import PyroBayesianLinear
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.normal(size=(50, 2))
-        >>> y = X @ [1.0, -2.0] + 0.1 * rng.normal(size=50)
+        >>> X = np.random.default_rng(1).normal(size=(40, 3))
+        >>> y = X.sum(axis=1) + np.random.default_rng(2).normal(scale=0.1, size=40)
         >>> reg = PyroBayesianLinear(random_state=0).fit(X, y)
         >>> draws = reg.sample_parameters(5, random_state=0)
         >>> sorted(draws), draws["coef"].shape
-        (['coef', 'intercept', 'noise_std'], (5, 2))
+        (['coef', 'intercept', 'noise_std'], (5, 3))
         """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
@@ -242,11 +241,11 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
 
         Examples
         --------
+        >>> import numpy as np
         >>> from bayesreg import PyroBNNRegressor
-        >>> from bayesreg.datasets import make_seed_problem
-        >>> X, y = make_seed_problem(50, random_state=0)
-        >>> bnn = PyroBNNRegressor(hidden_layer_sizes=(8,), max_iter=20,
-        ...                        jit=False, random_state=0).fit(X, y)
+        >>> X = np.linspace(-1.0, 1.0, 30)[:, None]
+        >>> bnn = PyroBNNRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
+        >>> bnn = bnn.set_params(jit=False).fit(X, np.sin(3 * X[:, 0]))
         >>> bnn.sample_functions(X[:3], n_samples=4, random_state=0).shape
         (3, 4)
         """

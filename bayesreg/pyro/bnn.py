@@ -602,11 +602,12 @@ class PyroBNNRegressor(PyroRegressor):
 
         Examples
         --------
+        >>> import numpy as np
         >>> from bayesreg import PyroBNNRegressor
-        >>> from bayesreg.datasets import make_seed_problem
-        >>> X, y = make_seed_problem(50, random_state=0)
-        >>> bnn = PyroBNNRegressor(hidden_layer_sizes=(20,), max_iter=50,
-        ...                        jit=False, random_state=0).fit(X, y)
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(40, 2))
+        >>> y = np.tanh(X[:, 0]) - X[:, 1] + 0.1 * rng.normal(size=40)
+        >>> bnn = PyroBNNRegressor(max_iter=50, jit=False, random_state=0).fit(X, y)
         >>> idata = bnn.to_inference_data()
         >>> sorted(idata.posterior.data_vars)
         ['coef_0', 'coef_1', 'intercept_0', 'intercept_1', 'noise_std']
