@@ -604,10 +604,9 @@ class PyroBNNRegressor(PyroRegressor):
         --------
         >>> import numpy as np
         >>> from bayesreg import PyroBNNRegressor
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.normal(size=(40, 2))
-        >>> y = np.tanh(X[:, 0]) - X[:, 1] + 0.1 * rng.normal(size=40)
-        >>> bnn = PyroBNNRegressor(max_iter=50, jit=False, random_state=0).fit(X, y)
+        >>> X = np.random.default_rng(0).uniform(-2, 2, size=(40, 2))
+        >>> bnn = PyroBNNRegressor(max_iter=50, jit=False, random_state=0)
+        >>> bnn = bnn.fit(X, np.tanh(X[:, 0]) - X[:, 1])
         >>> idata = bnn.to_inference_data()
         >>> sorted(idata.posterior.data_vars)
         ['coef_0', 'coef_1', 'intercept_0', 'intercept_1', 'noise_std']
