@@ -14,6 +14,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .utils._params import store_params
+
 __all__ = ["BasisExpansion"]
 
 
@@ -168,11 +170,7 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
         base_frequency: float | np.ndarray | None = None,
         rbf_width: float = 1.0,
     ) -> None:
-        self.kind = kind
-        self.degree = degree
-        self.include_bias = include_bias
-        self.base_frequency = base_frequency
-        self.rbf_width = rbf_width
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> BasisExpansion:

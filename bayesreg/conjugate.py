@@ -18,6 +18,7 @@ from ._linear import LinearGaussianRegressor, predictive_distribution
 from .distributions import PredictiveDistribution
 from .utils._checks import check_n_samples
 from .utils._docstrings import FEATURES_SEEN, fill_doc
+from .utils._params import store_params
 from .utils._random import check_generator
 from .utils._state import restore_on_error
 
@@ -298,15 +299,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         max_iter: int = 300,
         tol: float = 1e-10,
     ):
-        self.prior_std = prior_std
-        self.prior_mean = prior_mean
-        self.noise_std = noise_std
-        self.noise_prior_shape = noise_prior_shape
-        self.noise_prior_scale = noise_prior_scale
-        self.fit_intercept = fit_intercept
-        self.fit_hyperparameters = fit_hyperparameters
-        self.max_iter = max_iter
-        self.tol = tol
+        store_params(self, locals())
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)

@@ -16,6 +16,7 @@ from ._base import BayesianRegressorMixin
 from ._resolve import final_estimator, resolve_dist, unwrap
 from .distributions import PredictiveDistribution
 from .utils._docstrings import FEATURES_SEEN, fill_doc
+from .utils._params import store_params
 
 __all__ = ["EvidenceSearch"]
 
@@ -136,10 +137,7 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
     }
 
     def __init__(self, estimator, param_grid, *, n_jobs=None, verbose=0):
-        self.estimator = estimator
-        self.param_grid = param_grid
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **fit_params) -> EvidenceSearch:

@@ -15,6 +15,7 @@ from ._gaussian import PosteriorDraws
 from ._linear import LinearGaussianRegressor
 from .distributions import Normal
 from .utils._docstrings import FEATURES_SEEN, fill_doc
+from .utils._params import store_params
 from .utils._state import restore_on_error
 
 __all__ = ["RidgeMAP"]
@@ -114,8 +115,7 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
     }
 
     def __init__(self, *, alpha: float = 1.0, fit_intercept: bool = True):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> RidgeMAP:

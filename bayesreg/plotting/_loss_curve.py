@@ -7,6 +7,7 @@ from numbers import Integral
 import numpy as np
 
 from .._resolve import final_estimator
+from ..utils._params import store_params
 from ._common import _Display, _merged_kw
 
 
@@ -42,8 +43,7 @@ class LossCurveDisplay(_Display):
     """
 
     def __init__(self, *, loss_curve, estimator_name: str | None = None):
-        self.loss_curve = loss_curve
-        self.estimator_name = estimator_name
+        store_params(self, locals())
 
     def plot(
         self,

@@ -7,6 +7,7 @@ from numbers import Integral
 import numpy as np
 
 from ..metrics import pit
+from ..utils._params import store_params
 from ._common import _Display, _merged_kw
 
 
@@ -49,8 +50,7 @@ class PITDisplay(_Display):
     """
 
     def __init__(self, *, pit_values, estimator_name: str | None = None):
-        self.pit_values = pit_values
-        self.estimator_name = estimator_name
+        store_params(self, locals())
 
     def plot(
         self,

@@ -12,6 +12,7 @@ from .._resolve import as_distribution, final_name, resolve_affine
 from ..distributions import NormalMixture
 from ..metrics import predict_dist
 from ..utils._checks import check_y_true
+from ..utils._params import store_params
 from ..utils._random import check_generator
 from ._common import (
     _check_coverages,
@@ -91,14 +92,7 @@ class PredictiveBandDisplay(_Display):
         draws_from: str = "posterior",
         estimator_name: str | None = None,
     ):
-        self.x = x
-        self.mean = mean
-        self.intervals = intervals
-        self.x_data = x_data
-        self.y_data = y_data
-        self.function_draws = function_draws
-        self.draws_from = draws_from
-        self.estimator_name = estimator_name
+        store_params(self, locals())
 
     def plot(
         self,

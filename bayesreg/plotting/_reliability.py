@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._resolve import as_distribution
 from ..metrics import calibration_curve, calibration_error
 from ..utils._checks import check_levels
+from ..utils._params import store_params
 from ._common import _Display, _merged_kw
 
 
@@ -62,11 +63,7 @@ class ReliabilityDisplay(_Display):
         calibration_error: float | None = None,
         estimator_name: str | None = None,
     ):
-        self.nominal = nominal
-        self.observed = observed
-        self.kind = kind
-        self.calibration_error = calibration_error
-        self.estimator_name = estimator_name
+        store_params(self, locals())
 
     def plot(
         self,

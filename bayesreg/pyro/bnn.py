@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ..distributions import NormalMixture
+from ..utils._params import store_params
 from ..utils._random import check_generator
 from ..utils._state import check_magnitude
 from ._base import PyroRegressor
@@ -276,29 +277,7 @@ class PyroBNNRegressor(PyroRegressor):
         verbose: int = 0,
         warm_start: bool = False,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.prior_std = prior_std
-        self.prior = prior
-        self.inference = inference
-        self.guide = guide
-        self.rank = rank
-        self.init_scale = init_scale
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.batch_size = batch_size
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.n_posterior_samples = n_posterior_samples
-        self.n_warmup = n_warmup
-        self.n_draws = n_draws
-        self.n_chains = n_chains
-        self.jit = jit
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
+        store_params(self, locals())
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, sample_weight=None) -> PyroBNNRegressor:

@@ -15,6 +15,7 @@ from .._dask import validated_gram_stats
 from .._intake import check_noise_posterior_proper
 from ..distributions import Normal, NormalMixture
 from ..utils._docstrings import FEATURES_SEEN, fill_doc
+from ..utils._params import store_params
 from ..utils._random import check_generator
 from ._base import PyroRegressor
 from ._engine import Schedule, resolve_device
@@ -282,30 +283,7 @@ class PyroBayesianLinear(PyroRegressor):
         verbose: int = 0,
         warm_start: bool = False,
     ):
-        self.inference = inference
-        self.prior_std = prior_std
-        self.noise_std = noise_std
-        self.noise_prior_shape = noise_prior_shape
-        self.noise_prior_scale = noise_prior_scale
-        self.fit_intercept = fit_intercept
-        self.guide = guide
-        self.rank = rank
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.n_particles = n_particles
-        self.n_warmup = n_warmup
-        self.n_draws = n_draws
-        self.n_chains = n_chains
-        self.n_posterior_samples = n_posterior_samples
-        self.jit = jit
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
+        store_params(self, locals())
 
     def fit(self, X, y, sample_weight=None):
         """Fit the posterior by SVI or NUTS.
