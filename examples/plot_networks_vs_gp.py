@@ -80,12 +80,15 @@ def band(model, grid, coverage=0.95):
 # The predictive bands
 # --------------------
 # The 95% predictive band of each estimator over twice the range of the
-# data (grey: where the data are), with the true function dashed. Inside the
-# data the three agree closely. To the right, the true function keeps
-# oscillating with a growing amplitude: the GP's band narrows back to its
-# prior within about one length scale of the data and the function leaves
-# it; the variational BNN's band barely widens; the ensemble's members
-# extrapolate in different directions, so its band opens up.
+# data (grey: where the data are; red: the interval scored below), with the
+# true function dashed. Inside the data the GP and the ensemble follow the
+# function closely; the variational BNN, with its defaults, smooths it and
+# blames part of the misfit on noise (see :ref:`bnn`). To the right the true
+# function keeps oscillating with a growing amplitude: the GP's band returns
+# to its prior within about one length scale of the data and the function
+# leaves it; the networks extrapolate linearly (ReLU units), and how far
+# their band opens depends on how much their draws (the BNN's posterior
+# samples, the ensemble's members) disagree there.
 x_grid = np.linspace(-0.5, 1.5, 400)[:, None]
 f_grid = seed_function(x_grid[:, 0])
 
@@ -154,11 +157,12 @@ ax_ep.legend(fontsize="small")
 # On small, smooth, low-dimensional data the exact GP is the reference
 # inside the data, and cheap. Its uncertainty beyond the data is only as
 # good as its kernel: a stationary RBF kernel says "the function returns to
-# its mean", which is wrong here. The ensemble's spread is a weaker
-# statement (networks that fit the data equally well disagree there) and it
-# covers more of the truth, at the price of a somewhat wider band inside
-# the data. The variational BNN's band is the narrowest beyond the data:
-# mean-field VI underestimates the posterior's spread. See
+# its mean", which is wrong here. The ensemble's spread says something
+# weaker (networks that fit the data equally well disagree there) and, with
+# ``random_state=0``, covers more of the truth than the GP at the price of
+# a somewhat wider band inside the data. That spread is not a guarantee:
+# with other seeds the five members can agree beyond the data and the band
+# misses the function as the GP's does (``benchmarks/RESULTS.md``). See
 # :ref:`choosing` for the same comparison on real data sets.
 
 plt.show()

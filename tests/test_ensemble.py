@@ -186,6 +186,32 @@ def test_n_jobs_fits_the_same_members(data):
     np.testing.assert_allclose(par.scales, ref.scales, rtol=1e-9, atol=1e-9)
 
 
+def test_members_spread_over_a_dask_cluster(data):
+    distributed = pytest.importorskip("distributed")
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = fast().fit(X, y).predict_dist(X)
+        with (
+            distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=False,
+                dashboard_address=None,
+            ) as cluster,
+            distributed.Client(cluster) as client,
+            joblib.parallel_backend("dask"),
+        ):
+            est = fast(n_jobs=-1).fit(X, y)
+            tasks = sum(len(v) for v in client.run_on_scheduler(_task_log).values())
+    np.testing.assert_allclose(est.predict_dist(X).locs, ref.locs, rtol=1e-9)
+    assert tasks >= 3  # the members went through the scheduler as tasks
+
+
+def _task_log(dask_scheduler=None):
+    return {"tasks": list(dask_scheduler.transition_log)}
+
+
 @pytest.mark.parametrize("device", ["cuda", "auto"])
 def test_device(device, data):
     X, y = data
@@ -311,8 +337,11 @@ def test_equivariant_in_units(c, a, b, data):
 # ------------------------------------------------- the seed problem (issue 14)
 @pytest.mark.slow
 def test_seed_problem_beyond_and_inside_the_data():
-    """Beyond the data its 95% band covers x sin(10 x) on more of [1.2, 1.5]
-    than the exact GP's; inside, its mean width is within 1.5x the GP's."""
+    """Issue 14's acceptance point, as stated for ``random_state=0``: beyond
+    the data its 95% band covers x sin(10 x) on more of [1.2, 1.5] than the
+    exact GP's; inside, its mean width is within 1.5x the GP's. (The first
+    part depends on the seed: with seeds 1-5 the members agree beyond the
+    data and cover 0-5% of the grid; the width holds for all six.)"""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, WhiteKernel
 
