@@ -11,6 +11,7 @@ the same sampling methods, which differ only in where the draws of
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from . import _dask, _gaussian, _gram
@@ -20,6 +21,7 @@ from ._gaussian import PosteriorDraws
 from .distributions import Normal, PredictiveDistribution, StudentT
 from .utils._checks import check_n_samples
 from .utils._random import check_generator
+from .utils._state import restore_on_error
 
 
 class LinearGaussianRegressor(BayesianRegressorMixin):
@@ -27,11 +29,41 @@ class LinearGaussianRegressor(BayesianRegressorMixin):
 
     Subclasses have the parameter ``fit_intercept`` and the fitted
     attributes ``coef_`` and ``intercept_``, and define
-    ``_draw_source(X)`` (validate ``X``, which may be None, and return what
-    ``_draws`` draws from: the posterior, or the prior of an unfitted
-    estimator) and ``_draws(source, n_samples, rng)`` (a
+    ``_fit_stats(stats, X, y, sample_weight)`` (the fit from the validated
+    data's statistics), ``_draw_source(X)`` (validate ``X``, which may be
+    None, and return what ``_draws`` draws from: the posterior, or the prior
+    of an unfitted estimator) and ``_draws(source, n_samples, rng)`` (a
     :class:`~bayesreg._gaussian.PosteriorDraws`).
     """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None) -> LinearGaussianRegressor:
+        """Fit the model to (X, y), forgetting any earlier data.
+
+        One pass over the data gathers its sufficient statistics, from
+        which the estimator computes its fit (the posterior, or the MAP).
+        A fit that fails leaves the estimator as it was.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+        y : array-like or dask array of shape (n_samples,)
+        sample_weight : array-like or dask array of shape (n_samples,), \
+                default=None
+            Non-negative weights; a weight of k counts a row k times.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        with restore_on_error(self):
+            stats, data = self._gram_stats(X, y, sample_weight, reset=True)
+            self._fit_stats(stats, *data)
+        return self
+
+    def _fit_stats(self, stats: _gram.GramStats, X, y, sample_weight) -> None:
+        raise NotImplementedError  # pragma: no cover
 
     def _gram_stats(self, X, y, sample_weight, *, reset: bool):
         """Validated data and its statistics, centred to fit an intercept."""

@@ -303,27 +303,6 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None) -> ConjugateLinearRegression:
-        """Compute the posterior from (X, y), forgetting any earlier data.
-
-        Parameters
-        ----------
-        X : array-like or dask array of shape (n_samples, n_features)
-        y : array-like or dask array of shape (n_samples,)
-        sample_weight : array-like or dask array of shape (n_samples,), \
-                default=None
-            Non-negative weights; a weight of k counts a row k times.
-
-        Returns
-        -------
-        self : ConjugateLinearRegression
-        """
-        with restore_on_error(self):
-            stats, _ = self._gram_stats(X, y, sample_weight, reset=True)
-            self._update(stats)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None) -> ConjugateLinearRegression:
         """Update the posterior with a chunk of data: it becomes the prior.
 
@@ -347,7 +326,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
             stats, _ = self._gram_stats(X, y, sample_weight, reset=first)
             if not first:
                 stats = _gram.merge_stats(self.sufficient_stats_, stats)
-            self._update(stats)
+            self._fit_stats(stats)
         return self
 
     def merge(self, *others: ConjugateLinearRegression) -> ConjugateLinearRegression:
@@ -469,11 +448,15 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         merged.n_features_in_ = self.n_features_in_
         if hasattr(self, "feature_names_in_"):
             merged.feature_names_in_ = self.feature_names_in_
-        merged._update(stats)
+        merged._fit_stats(stats)
         return merged
 
-    def _update(self, stats: _gram.GramStats) -> None:
-        """Posterior from the accumulated statistics; store the attributes."""
+    def _fit_stats(self, stats: _gram.GramStats, *data) -> None:
+        """Posterior from the accumulated statistics; store the attributes.
+
+        The posterior depends on the data only through ``stats``: ``data``
+        (the validated X, y and weights of a ``fit``) is not read.
+        """
         d = stats.xtx.shape[0]
         auto = _is_auto(self.prior_std)
         prior_mean, prior_std = self._prior_arrays(d)

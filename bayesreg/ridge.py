@@ -5,7 +5,7 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -16,7 +16,6 @@ from ._linear import LinearGaussianRegressor
 from .distributions import Normal
 from .utils._docstrings import FEATURES_SEEN, fill_doc
 from .utils._params import store_params
-from .utils._state import restore_on_error
 
 __all__ = ["RidgeMAP"]
 
@@ -116,29 +115,6 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
 
     def __init__(self, *, alpha: float = 1.0, fit_intercept: bool = True):
         store_params(self, locals())
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None) -> RidgeMAP:
-        """Fit the MAP coefficients.
-
-        Parameters
-        ----------
-        X : array-like or dask array of shape (n_samples, n_features)
-        y : array-like or dask array of shape (n_samples,)
-        sample_weight : array-like or dask array of shape (n_samples,), \
-                default=None
-            Non-negative weights; a weight of k counts a row k times.
-
-        Returns
-        -------
-        self : RidgeMAP
-        """
-        with restore_on_error(self):
-            stats, (X, y, sample_weight) = self._gram_stats(
-                X, y, sample_weight, reset=True
-            )
-            self._fit_stats(stats, X, y, sample_weight)
-        return self
 
     def _fit_stats(self, stats, X, y, sample_weight) -> None:
         sol = _gram.solve_ridge(stats.xtx, stats.xty, float(self.alpha))
