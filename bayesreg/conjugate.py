@@ -17,7 +17,7 @@ from ._intake import check_noise_posterior_proper
 from ._linear import LinearGaussianRegressor, predictive_distribution
 from .distributions import PredictiveDistribution
 from .utils._checks import check_n_samples
-from .utils._docstrings import FEATURES_SEEN, fill_doc
+from .utils._docstrings import FEATURES_SEEN, POSTERIOR_MEANS, fill_doc
 from .utils._params import store_params
 from .utils._random import check_generator
 from .utils._state import restore_on_error
@@ -25,7 +25,7 @@ from .utils._state import restore_on_error
 __all__ = ["ConjugateLinearRegression"]
 
 
-@fill_doc(features_seen=FEATURES_SEEN)
+@fill_doc(features_seen=FEATURES_SEEN, posterior_means=POSTERIOR_MEANS)
 class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     """Bayesian linear regression with a conjugate prior, solved exactly.
 
@@ -105,10 +105,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Posterior mean of the coefficients.
-    intercept_ : float
-        Posterior mean of the intercept (0.0 when ``fit_intercept=False``).
+    %(posterior_means)s
     coef_cov_ : ndarray of shape (n_features, n_features)
         Posterior covariance of the coefficients. For unknown noise, the
         covariance of their multivariate-t marginal (infinite when

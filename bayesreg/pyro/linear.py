@@ -14,7 +14,7 @@ from .. import _gaussian
 from .._dask import validated_gram_stats
 from .._intake import check_noise_posterior_proper
 from ..distributions import Normal, NormalMixture
-from ..utils._docstrings import FEATURES_SEEN, fill_doc
+from ..utils._docstrings import FEATURES_SEEN, POSTERIOR_MEANS, fill_doc
 from ..utils._params import store_params
 from ..utils._random import check_generator
 from ._base import PyroRegressor
@@ -33,7 +33,7 @@ from ._linear_model import (
 __all__ = ["PyroBayesianLinear"]
 
 
-@fill_doc(features_seen=FEATURES_SEEN)
+@fill_doc(features_seen=FEATURES_SEEN, posterior_means=POSTERIOR_MEANS)
 class PyroBayesianLinear(PyroRegressor):
     """Bayesian linear regression fitted with Pyro, by SVI or by NUTS.
 
@@ -142,10 +142,7 @@ class PyroBayesianLinear(PyroRegressor):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Posterior mean of the coefficients.
-    intercept_ : float
-        Posterior mean of the intercept (0.0 when ``fit_intercept=False``).
+    %(posterior_means)s
     coef_cov_ : ndarray of shape (n_features, n_features)
         Posterior covariance of the coefficients.
     noise_std_ : float

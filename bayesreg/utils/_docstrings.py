@@ -21,6 +21,14 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of features seen during fit, when X has string column names.
 """
 
+#: The fitted posterior means of a Bayesian linear model's coefficients.
+POSTERIOR_MEANS = """\
+coef_ : ndarray of shape (n_features,)
+    Posterior mean of the coefficients.
+intercept_ : float
+    Posterior mean of the intercept (0.0 when ``fit_intercept=False``).
+"""
+
 
 def fill_doc(**sections: str):
     """Decorator: each ``%(key)s`` line of the docstring becomes
