@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 from .._base import BayesianRegressorMixin
 from ..distributions import NormalMixture
 from ..utils._checks import check_n_samples
+from ..utils._params import store_params
 from ..utils._random import check_generator
 from ..utils._state import check_magnitude, restore_on_error
 from ._engine import resolve_device, seed_from
@@ -267,23 +268,7 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         random_state=None,
         verbose: int = 0,
     ):
-        self.n_estimators = n_estimators
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.prior_std = prior_std
-        self.anchored = anchored
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warmup_iter = warmup_iter
-        self.variance_floor = variance_floor
-        self.device = device
-        self.n_threads = n_threads
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
