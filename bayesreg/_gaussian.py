@@ -329,6 +329,24 @@ class PriorScale(NamedTuple):
     eigh: tuple[np.ndarray, np.ndarray]
 
 
+def _whitened_spectrum(stats: GramStats, prior_mean: np.ndarray, prior_std: np.ndarray):
+    """``(ws, ev, Q, z)``: the whitened statistics, ``G = Q diag(ev) Q^T``
+    for G = ``ws.gram``, and ``z = Q^T ws.rhs``, the evidence searches'
+    coordinates (d = len(ev)).
+
+    Eigenvalues within rounding of the largest (d eps ev_max) are set to
+    zero (rank deficiency), and so are their entries of z: the right-hand
+    side lies in the range of G, the rest is rounding.
+    """
+    ws = whiten_stats(stats, prior_mean, prior_std)
+    ev, Q = linalg.eigh(ws.gram, check_finite=False)
+    null = ev <= ev.shape[0] * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
+    ev[null] = 0.0
+    z = Q.T @ ws.rhs
+    z[null] = 0.0
+    return ws, ev, Q, z
+
+
 #: search range of log c^2 for :func:`evidence_prior_scale` (natural log);
 #: c multiplies a prior std measured per standardised column, so c^2 spans
 #: 1e-13 (the prior alone) to 1e13 (no shrinkage at any n a computer holds).
@@ -371,13 +389,9 @@ def evidence_prior_scale(
     """
     from scipy.optimize import brentq
 
-    ws = whiten_stats(stats, prior_mean, prior_shape)
-    ev, Q = linalg.eigh(ws.gram, check_finite=False)
+    ws, ev, Q, z = _whitened_spectrum(stats, prior_mean, prior_shape)
     d = ev.shape[0]
-    null = ev <= d * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
-    ev[null] = 0.0
-    z2 = (Q.T @ ws.rhs) ** 2
-    z2[null] = 0.0
+    z2 = z**2
     ev_raw = ev.copy()
     if noise_var is not None:
         ev = ev / noise_var
@@ -511,14 +525,7 @@ def maximize_evidence(
     costs O(d). Stops when alpha and beta change by less than ``tol``
     (relative).
     """
-    ws = whiten_stats(stats, prior_mean, prior_std)
-    ev, Q = linalg.eigh(ws.gram, check_finite=False)
-    # Eigenvalues within rounding of the largest are zero (rank deficiency).
-    d = ev.shape[0]
-    null = ev <= d * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
-    ev[null] = 0.0
-    z = Q.T @ ws.rhs
-    z[null] = 0.0  # r lies in the range of G; the rest is rounding
+    ws, ev, Q, z = _whitened_spectrum(stats, prior_mean, prior_std)
     n_eff = max(ws.n_eff, 1.0)
     y_var = ws.rss0 / n_eff
     # When the data can be interpolated (n <= rank) the evidence keeps rising

@@ -7,6 +7,7 @@ Pure functions of the sufficient statistics; the estimator in
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 
 import numpy as np
 import pyro
@@ -290,13 +291,9 @@ class _ScaleMixture(NormalMixture):
         self._epistemic = epistemic
         self._aleatoric = aleatoric
 
-    @property
-    def epistemic_std(self) -> np.ndarray:
-        return self._epistemic
-
-    @property
-    def aleatoric_std(self) -> np.ndarray:
-        return self._aleatoric
+    # The split as stored, not the quadrature's.
+    epistemic_std = property(attrgetter("_epistemic"))
+    aleatoric_std = property(attrgetter("_aleatoric"))
 
 
 def _normal_nodes(k: int) -> np.ndarray:
