@@ -225,15 +225,17 @@ class PyroBayesianLinear(PyroRegressor):
 
     Examples
     --------
+    A line, y = 3 x - 1, observed with noise:
+
     >>> import numpy as np
     >>> from bayesreg import PyroBayesianLinear
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(50, 2))
-    >>> y = X @ [1.0, -2.0] + 0.1 * rng.normal(size=50)
-    >>> reg = PyroBayesianLinear(random_state=0).fit(X, y)
-    >>> reg.coef_.round(1)
-    array([ 1., -2.])
-    >>> reg.predict_interval(X[:1]).shape
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.uniform(-2, 2, size=(40, 1))
+    >>> y = 3.0 * x[:, 0] - 1.0 + 0.2 * rng.normal(size=40)
+    >>> reg = PyroBayesianLinear(random_state=0).fit(x, y)
+    >>> reg.coef_.round(1), round(reg.intercept_, 1)
+    (array([3.]), -1.0)
+    >>> reg.predict_interval(x[:1]).shape
     (1, 2)
     """
 
