@@ -4,7 +4,8 @@ Every estimator answers ``predict_dist(X)``; predictions, standard deviations,
 intervals, samples and log densities all derive from it.
 
 Public names resolve lazily (PEP 562), so ``import bayesreg`` is cheap and
-never imports torch or pyro; the Pyro estimators load them on first use.
+never imports torch or pyro; the estimators in ``bayesreg.pyro`` load them on
+first use.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _LAZY = {
     "predict_dist": "bayesreg.metrics",
     "PyroBayesianLinear": "bayesreg.pyro.linear",
     "PyroBNNRegressor": "bayesreg.pyro.bnn",
+    "DeepEnsembleRegressor": "bayesreg.pyro.ensemble",
 }
 
 __all__ = sorted(_LAZY)

@@ -1,5 +1,6 @@
 """Pyro estimators: everything in bayesreg that imports torch or pyro.
 
-``bayesreg.PyroBayesianLinear`` and ``bayesreg.PyroBNNRegressor`` resolve here
-lazily, so ``import bayesreg`` alone never imports torch.
+``bayesreg.PyroBayesianLinear``, ``bayesreg.PyroBNNRegressor`` and
+``bayesreg.DeepEnsembleRegressor`` resolve here lazily, so ``import bayesreg``
+alone never imports torch.
 """
