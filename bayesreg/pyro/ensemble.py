@@ -149,8 +149,9 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         rows.
     n_iter_ : int
         Steps run (the last member to stop).
-    loss_curve_ : ndarray of shape (n_iter_,)
-        Training objective of each step, averaged over the members.
+    loss_curve_ : ndarray of shape (n_steps,)
+        Training objective of each of the ``n_iter_`` steps, averaged over the
+        members.
 
     See Also
     --------
