@@ -9,29 +9,21 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_common import FAST_ENSEMBLE
 
 from bayesreg.datasets import make_seed_problem, seed_function
 from bayesreg.distributions import NormalMixture
 from bayesreg.pyro import _ensemble_fit
 from bayesreg.pyro.ensemble import DeepEnsembleRegressor
-from bayesreg.utils.estimator_checks import check_predictive_contract
 
 
 def fast(**kw) -> DeepEnsembleRegressor:
-    """A configuration that fits in well under a second."""
-    params = dict(
-        n_estimators=3,
-        hidden_layer_sizes=(8,),
-        max_iter=60,
-        warmup_iter=20,
-        n_iter_no_change=20,
-        random_state=0,
-    )
-    params.update(kw)
-    return DeepEnsembleRegressor(**params)
+    """test_common's configuration (sklearn's checks and the predictive
+    contract run it there), which fits in well under a second."""
+    return clone(FAST_ENSEMBLE).set_params(**kw)
 
 
 @pytest.fixture(scope="module")
@@ -52,28 +44,6 @@ def fitted(data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return fast().fit(X, y)
-
-
-# ------------------------------------------------------------ sklearn, contract
-@parametrize_with_checks(
-    [fast()],
-    expected_failed_checks=lambda est: {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "each member holds out a random share of the rows for early "
-            "stopping, so repeating a row is not the same draw as weighting "
-            "it; without held-out rows the two agree "
-            "(test_sample_weight_equals_repeated_rows)"
-        )
-    },
-)
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_predictive_contract():
-    check_predictive_contract(fast())
 
 
 def test_predictive_methods(fitted, data):
