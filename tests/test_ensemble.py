@@ -338,3 +338,55 @@ def test_seed_problem_beyond_and_inside_the_data():
     lo_g, hi_g = band(gp, inside)
     lo_e, hi_e = band(ens, inside)
     assert np.mean(hi_e - lo_e) <= 1.5 * np.mean(hi_g - lo_g)
+
+
+# ------------------------------------------------------------ calibration
+def test_calibration_recovers_shrinkage_and_noise():
+    from bayesreg.pyro.ensemble import _calibrate
+
+    rng = np.random.default_rng(0)
+    n, M = 400, 5
+    sig = np.full((n, M), 1.0)
+    # Members that disagree (spread 1) about a y that is pure noise of std
+    # 0.5 around their average: their spread says nothing, so kappa -> 0
+    # and the noise std 1 shrinks to about 0.5.
+    centre = rng.normal(size=(n, 1))
+    dev = rng.normal(size=(n, M))
+    mu = centre + dev - dev.mean(axis=1, keepdims=True)
+    y = centre[:, 0] + 0.5 * rng.normal(size=n)
+    kappa, c = _calibrate(mu, sig, y, np.ones(n))
+    assert kappa <= 0.1 and 0.4 <= c <= 0.6
+    # y drawn from the mixture itself: the plain mixture is right.
+    pick = rng.integers(M, size=n)
+    y = mu[np.arange(n), pick] + sig[np.arange(n), pick] * rng.normal(size=n)
+    kappa, c = _calibrate(mu, sig, y, np.ones(n))
+    assert kappa >= 0.8 and 0.85 <= c <= 1.15
+
+
+def test_predictive_is_the_calibrated_mixture():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-2, 2, size=(300, 2))
+    y = np.sin(2 * X[:, 0]) + 0.3 * rng.normal(size=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = fast(max_iter=200).fit(X, y)
+        plain = fast(max_iter=200, calibration_fraction=0.0).fit(X, y)
+    assert 0.0 <= est.spread_shrinkage_ <= 1.0 and 0.25 <= est.noise_scale_ <= 2.0
+    assert (plain.spread_shrinkage_, plain.noise_scale_) == (1.0, 1.0)
+    # The components are the fitted members, shrunk and scaled.
+    Xs = (X[:7] - est._x_mean) / est._x_scale
+    mu, sig = est._members_standardised(Xs)
+    centre = mu.mean(axis=1, keepdims=True)
+    dist = est.predict_dist(X[:7])
+    k, c = est.spread_shrinkage_, est.noise_scale_
+    np.testing.assert_allclose(
+        dist.locs, est._y_mean + est._y_scale * (centre + k * (mu - centre))
+    )
+    np.testing.assert_allclose(dist.scales, est._y_scale * c * sig)
+    # Fewer than 20 calibration rows: none are set aside.
+    small = X[:150], y[:150]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = fast(max_iter=200).fit(*small)
+        b = fast(max_iter=200, calibration_fraction=0.0).fit(*small)
+    assert np.array_equal(a.predict(X[:5]), b.predict(X[:5]))
