@@ -17,6 +17,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
+from sphinx_gallery.py_source_parser import split_code_and_text_blocks
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("plot_*.py"))
@@ -34,23 +35,14 @@ def test_examples_are_found():
     assert EXAMPLES, f"no plot_*.py in {EXAMPLES_DIR}"
 
 
-# sphinx-gallery's cell separators: "# %%" or a line of 20 or more "#".
-CELL_SEPARATOR = re.compile(r"^(?:# ?%%.*|#{20,})$", re.MULTILINE)
-
-
-def _cells(source: str) -> list[str]:
-    """The code of each gallery cell, padded with blank lines so that
-    tracebacks give the script's own line numbers."""
-    cells, start = [], 0
-    for match in CELL_SEPARATOR.finditer(source):
-        cells.append(source[start : match.start()])
-        start = match.start()
-    cells.append(source[start:])
-    padded, offset = [], 0
-    for cell in cells:
-        padded.append("\n" * offset + cell)
-        offset += cell.count("\n")
-    return padded
+def _cells(path: Path) -> list[str]:
+    """The code of each gallery cell as sphinx-gallery's own parser splits the
+    script, padded with blank lines so that tracebacks give the script's line
+    numbers."""
+    _, blocks = split_code_and_text_blocks(path)
+    return [
+        "\n" * (lineno - 1) + code for kind, code, lineno in blocks if kind == "code"
+    ]
 
 
 def _empty_axes(fig) -> list[int]:
@@ -64,9 +56,14 @@ def _empty_axes(fig) -> list[int]:
     ]
 
 
-def test_cells_and_empty_axes_are_found():
-    cells = _cells("a = 1\n# %%\nb = 2\n" + "#" * 30 + "\nc = 3\n")
+def test_cells_and_empty_axes_are_found(tmp_path):
+    script = tmp_path / "plot_cells.py"
+    script.write_text(
+        '"""T\n=\n\nText.\n"""\na = 1\n# %%\nb = 2\n' + "#" * 30 + "\nc = 3\n"
+    )
+    cells = _cells(script)
     assert [c.strip().splitlines()[-1] for c in cells] == ["a = 1", "b = 2", "c = 3"]
+    assert cells[1].count("\n") >= 6  # padded to its line in the script
     fig, (left, _) = plt.subplots(1, 2)
     left.plot([0, 1], [0, 1])
     try:
@@ -89,7 +86,7 @@ def test_example_runs_and_every_captured_figure_is_drawn(path, monkeypatch, tmp_
     namespace = {"__name__": "__main__", "__file__": str(path)}
     n_figures = 0
     try:
-        for k, cell in enumerate(_cells(path.read_text(encoding="utf-8"))):
+        for k, cell in enumerate(_cells(path)):
             exec(compile(cell, str(path), "exec"), namespace)
             for num in plt.get_fignums():
                 fig = plt.figure(num)
