@@ -67,6 +67,20 @@ def seed_from(rng: np.random.Generator) -> int:
 
 
 @contextmanager
+def torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Set torch's intra-op thread count to ``n_threads`` for the block (if
+    given) and restore it on exit, however the block ends."""
+    old = torch.get_num_threads()
+    if n_threads is not None:
+        torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        if n_threads is not None:
+            torch.set_num_threads(old)
+
+
+@contextmanager
 def isolated_pyro(
     seed: int, device: torch.device | None = None, n_threads: int | None = None
 ) -> Iterator[dict]:
@@ -94,15 +108,8 @@ def isolated_pyro(
             if cuda:
                 with torch.cuda.device(cuda_index):
                     torch.cuda.manual_seed(seed)
-            old_threads = torch.get_num_threads()
-            if n_threads is not None:
-                torch.set_num_threads(n_threads)
-            try:
-                with pyro.get_param_store().scope() as state:
-                    yield state
-            finally:
-                if n_threads is not None:
-                    torch.set_num_threads(old_threads)
+            with torch_threads(n_threads), pyro.get_param_store().scope() as state:
+                yield state
 
 
 def as_tensor(a, device: torch.device, dtype: torch.dtype) -> torch.Tensor:

@@ -6,7 +6,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -24,37 +23,14 @@ from ..utils._random import check_generator
 from ..utils._state import check_magnitude, restore_on_error
 from ._engine import resolve_device, seed_from
 from ._ensemble_fit import ACTIVATIONS, Config, fit_members, predict_members
+from ._network import _weighted_scale
+from ._runtime import torch_threads
 
 __all__ = ["DeepEnsembleRegressor"]
 
 
-def _weighted_scale(v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted column means and stds (``p`` sums to 1); a column whose std is
-    at the rounding level of its entries keeps scale 1."""
-    v2 = v.reshape(v.shape[0], -1)
-    mean = p @ v2
-    std = np.sqrt(p @ (v2 - mean) ** 2)
-    rounding = 64 * np.finfo(np.float64).eps * np.max(np.abs(v2), axis=0)
-    return mean, np.where(std <= rounding, 1.0, std)
-
-
-class _Threads:
-    """Set torch's intra-op thread count for a block and restore it."""
-
-    def __init__(self, n: int | None):
-        self.n = n
-
-    def __enter__(self):
-        self.saved = torch.get_num_threads()
-        if self.n is not None:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.saved)
-
-
 def _fit_group(X, y, w, seeds, cfg, device, n_threads, verbose):
-    with _Threads(n_threads):
+    with torch_threads(n_threads):
         return fit_members(X, y, w, seeds, cfg, device, verbose)
 
 
@@ -439,7 +415,7 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         for W, b in zip(self.coefs_, self.intercepts_, strict=True):
             params += [W, b[:, None, :]]
         device = resolve_device(self.device)
-        with _Threads(self.n_threads):
+        with torch_threads(self.n_threads):
             return predict_members(params, Xs, self._activation, self._floor, device)
 
     def predict_dist(self, X) -> NormalMixture:
