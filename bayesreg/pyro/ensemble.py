@@ -542,13 +542,9 @@ def _calibrate(mu, sig, y, w) -> tuple[float, float]:
     n_eff = float(w.sum() ** 2 / (w**2).sum())  # rows the weights amount to
     best, arg = -np.inf, (1.0, 1.0)
     for kappa in _SHRINKAGE_GRID:
-        z = y[:, None] - centre - kappa * dev
         for c in _NOISE_GRID:
-            s = c * sig
-            logp = -0.5 * (z / s) ** 2 - np.log(s)
-            top = logp.max(axis=1, keepdims=True)
-            mix = top[:, 0] + np.log(np.exp(logp - top).mean(axis=1))
-            value = float(p @ mix) * n_eff - 0.5 * (np.log(c) / _NOISE_PRIOR_STD) ** 2
+            logp = NormalMixture(centre + kappa * dev, c * sig).logpdf(y)
+            value = float(p @ logp) * n_eff - 0.5 * (np.log(c) / _NOISE_PRIOR_STD) ** 2
             if value > best:
                 best, arg = value, (float(kappa), float(c))
     return arg
