@@ -304,6 +304,27 @@ def test_equivariant_in_units(c, a, b, data):
     )
 
 
+@pytest.mark.parametrize("c, a, b", [(1.0, 1e6, 0.0), (1.0, 3.0, 0.0), (37.0, 1e-4, 1e3)])
+def test_equivariant_through_early_stopping(c, a, b):
+    """With early stopping on real data: a change of units moves the
+    standardised data by a few ulps, which used to make members stop at other
+    steps (single predictions moved by up to 0.29 std of y). The members must
+    keep the same steps and the predictive map exactly."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X, y = X[:300], y[:300]
+    kw = dict(n_estimators=2, random_state=0)
+    ref = DeepEnsembleRegressor(**kw).fit(X, y)
+    new = DeepEnsembleRegressor(**kw).fit(c * X, a * y + b)
+    assert ref.n_iter_ < ref.max_iter  # early stopping decided the steps
+    np.testing.assert_array_equal(new.best_iter_, ref.best_iter_)
+    np.testing.assert_allclose(new.predict(c * X), a * ref.predict(X) + b, rtol=1e-9)
+    np.testing.assert_allclose(
+        new.predict_std(c * X), a * ref.predict_std(X), rtol=1e-9
+    )
+
+
 # ------------------------------------------------- the seed problem (issue 14)
 @pytest.mark.slow
 def test_seed_problem_beyond_and_inside_the_data():
