@@ -304,7 +304,9 @@ def test_equivariant_in_units(c, a, b, data):
     )
 
 
-@pytest.mark.parametrize("c, a, b", [(1.0, 1e6, 0.0), (1.0, 3.0, 0.0), (37.0, 1e-4, 1e3)])
+@pytest.mark.parametrize(
+    "c, a, b", [(1.0, 1e6, 0.0), (1.0, 3.0, 0.0), (37.0, 1e-4, 1e3)]
+)
 def test_equivariant_through_early_stopping(c, a, b):
     """With early stopping on real data: a change of units moves the
     standardised data by a few ulps, which used to make members stop at other
