@@ -27,6 +27,8 @@ _NOISE_PRIOR_SCALE = 1.0
 # Initial noise std of the guide, also in target stds (the prior's median).
 _NOISE_INIT = 0.5
 
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
 # Step-size schedule of SVI (engine options): on each plateau of the smoothed
 # ELBO the step size drops by ``lr_decay_factor``, ``n_lr_decays`` times;
 # the iterates of the last phase are averaged (Polyak).
@@ -90,6 +92,40 @@ def _mlp(x: torch.Tensor, w: torch.Tensor, shapes, activation) -> torch.Tensor:
     return h[..., 0]
 
 
+def _log_joint(weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale=1.0):
+    """log p(weights, log s, y | X) of :class:`_BNNModel`, less its constants.
+
+    Over the weights (..., D) and the log noise std ``log_s`` (...), with
+    row weights ``w`` (summing to ``w_sum``) and the likelihood scaled by
+    ``lik_scale``::
+
+        -|w / prior|^2 / 2 - ((log s - nu) / tau)^2 / 2
+        - lik_scale * [w_sum log s + sum_i k_i (y_i - f(x_i))^2 / (2 s^2)],
+
+    the density with LogNormal's Jacobian absorbed into log s. The constants
+    are :func:`_prior_const` and ``-lik_scale * w_sum * log(2 pi) / 2``.
+    Shared by the NUTS potential and the SVI step.
+    """
+    f = _mlp(X, weights, shapes, act)
+    return (
+        -0.5 * ((weights / scales) ** 2).sum(-1)
+        - 0.5 * ((log_s - _NOISE_PRIOR_LOC) / _NOISE_PRIOR_SCALE) ** 2
+        - (lik_scale * w_sum) * log_s
+        - (0.5 * lik_scale) * (w * (y - f) ** 2).sum(-1) * torch.exp(-2.0 * log_s)
+    )
+
+
+def _prior_const(prior_scales: np.ndarray) -> float:
+    """The priors' normalising constant in :func:`_log_joint`'s coordinates."""
+    D = prior_scales.shape[0]
+    return -(
+        float(np.log(prior_scales).sum())
+        + D * _HALF_LOG_2PI
+        + math.log(_NOISE_PRIOR_SCALE)
+        + _HALF_LOG_2PI
+    )
+
+
 class _BNNModel:
     """The Pyro model: Gaussian weights, LogNormal noise, Normal likelihood.
 
@@ -131,6 +167,45 @@ class _BNNModel:
                     "obs", dist.Normal(f, noise, validate_args=False), obs=y[idx]
                 )
 
+    def log_density(
+        self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor
+    ):
+        """This model's log joint density in the guide's coordinates, in torch.
+
+        Returns ``log_p(latent, idx)``: ``latent`` maps ``"weights"`` (..., D)
+        and ``"noise_std"`` (...) to their *unconstrained* values (the
+        weights and the log noise std), with any leading batch shape, and
+        ``log_p`` is the density of :meth:`__call__`'s sites at them, the
+        likelihood of the rows ``idx`` scaled by ``n / len(idx)``, plus the
+        log-Jacobian ``log s`` of ``s = exp(log s)``: what ``Trace_ELBO``
+        sums over the model's sites, plus the log-Jacobian that the guide's
+        noise site carries. The engine's own SVI step (see
+        :mod:`~bayesreg.pyro._svi`) evaluates it instead of tracing the model.
+        ``idx`` holds distinct rows (a slice of a permutation), so when it has
+        all ``n`` rows they are summed in place, without gathering them.
+        """
+        n = X.shape[0]
+        scales = X.new_tensor(self.prior_scales)
+        shapes, act = self.shapes, _ACTIVATIONS[self.activation]
+        prior_const = _prior_const(self.prior_scales)
+        w_all = sample_weight.sum()
+
+        def log_p(latent: dict, idx: torch.Tensor) -> torch.Tensor:
+            m = idx.shape[0]
+            if m == n:
+                Xb, yb, wb, w_sum = X, y, sample_weight, w_all
+            else:
+                Xb, yb, wb = X[idx], y[idx], sample_weight[idx]
+                w_sum = wb.sum()
+            c = n / m
+            terms = _log_joint(
+                latent["weights"], latent["noise_std"], Xb, yb, wb, w_sum,
+                scales, shapes, act, lik_scale=c,
+            )  # fmt: skip
+            return terms + (prior_const - (c * _HALF_LOG_2PI) * w_sum)
+
+        return log_p
+
 
 #: NUTS trajectories are capped at 2^7 = 128 leapfrog steps: a network's
 #: posterior otherwise drives NUTS to its default depth of 10 (1,023 steps a
@@ -147,8 +222,9 @@ class _NUTSTarget:
               + sum_i k_i log N(y_i; f(x_i), s)],
 
     the model's own density (LogNormal's Jacobian absorbed into log s; row
-    weights k_i as in the model), traced by ``torch.jit.trace`` once per fit:
-    no Pyro tracing per gradient. ``to_model_sites`` maps draws back to the
+    weights k_i as in the model; :func:`_log_joint`, which the SVI step
+    shares), traced by ``torch.jit.trace`` once per fit: no Pyro tracing per
+    gradient. ``to_model_sites`` maps draws back to the
     model's sites ``weights`` and ``noise_std``.
     """
 
@@ -162,25 +238,17 @@ class _NUTSTarget:
         self.n_weights = int(scales.shape[0])
         self.device = device
         D = self.n_weights
-        half_log_2pi = 0.5 * math.log(2.0 * math.pi)
+        w_sum = w.sum()
         const = -(
             torch.log(scales).sum()
-            + D * half_log_2pi
+            + D * _HALF_LOG_2PI
             + math.log(_NOISE_PRIOR_SCALE)
-            + half_log_2pi
-            + w.sum() * half_log_2pi
+            + _HALF_LOG_2PI
+            + w_sum * _HALF_LOG_2PI
         )
-        w_sum = w.sum()
 
         def energy(theta):
-            weights, log_s = theta[:D], theta[D]
-            f = _mlp(X, weights, shapes, act)
-            log_p = (
-                -0.5 * ((weights / scales) ** 2).sum()
-                - 0.5 * ((log_s - _NOISE_PRIOR_LOC) / _NOISE_PRIOR_SCALE) ** 2
-                - w_sum * log_s
-                - 0.5 * (w * (y - f) ** 2).sum() * torch.exp(-2.0 * log_s)
-            )
+            log_p = _log_joint(theta[:D], theta[D], X, y, w, w_sum, scales, shapes, act)
             return -(log_p + const)
 
         example = torch.zeros(D + 1, dtype=torch.float64, device=device)
