@@ -96,20 +96,28 @@ def test_epistemic_std_grows_away_from_the_data(seed_data):
 def test_diabetes_beats_constant_and_approaches_bayesian_ridge():
     """A short fit (defaults, 20 units, 100 epochs) on load_diabetes.
 
-    Measured on splits 0-2 (NLPD, nats per point): the BNN is 0.16-0.24
-    better than a constant Normal predictor and 0.06-0.07 worse than
-    BayesianRidge (this data set is close to linear). Asserted margins: 0.1
+    NLPD in nats per point, averaged over the splits ``random_state`` 0-2:
+    one split alone moves with the fit's random stream (on these splits,
+    over seeds 0-4, the BNN is 0.03-0.11 worse than BayesianRidge; 0.01-0.11
+    with the stream of the JIT-compiled step before the engine's own).
+    Measured with seed 0: 0.13-0.25 better than a constant Normal predictor
+    and 0.04-0.10 worse than BayesianRidge (this data set is close to
+    linear), 0.21 and 0.07 on average. Asserted margins, on average: 0.1
     better than the constant, within 0.1 of BayesianRidge.
     """
     X, y = load_diabetes(return_X_y=True)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
-    bnn = PyroBNNRegressor(hidden_layer_sizes=(20,), max_iter=100, random_state=0)
-    nlpd_bnn = -bnn.fit(Xtr, ytr).log_predictive_density(Xte, yte).mean()
-    nlpd_const = -stats.norm.logpdf(yte, ytr.mean(), ytr.std()).mean()
-    mean, std = BayesianRidge().fit(Xtr, ytr).predict(Xte, return_std=True)
-    nlpd_ridge = -stats.norm.logpdf(yte, mean, std).mean()
-    assert nlpd_bnn < nlpd_const - 0.1
-    assert nlpd_bnn < nlpd_ridge + 0.1
+    gains = []
+    for split in range(3):
+        Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=split)
+        bnn = PyroBNNRegressor(hidden_layer_sizes=(20,), max_iter=100, random_state=0)
+        nlpd_bnn = -bnn.fit(Xtr, ytr).log_predictive_density(Xte, yte).mean()
+        nlpd_const = -stats.norm.logpdf(yte, ytr.mean(), ytr.std()).mean()
+        mean, std = BayesianRidge().fit(Xtr, ytr).predict(Xte, return_std=True)
+        nlpd_ridge = -stats.norm.logpdf(yte, mean, std).mean()
+        gains.append((nlpd_const - nlpd_bnn, nlpd_ridge - nlpd_bnn))
+    over_const, over_ridge = np.mean(gains, axis=0)
+    assert over_const > 0.1
+    assert over_ridge > -0.1
 
 
 # --------------------------------------------------- persistence, isolation

@@ -10,8 +10,9 @@ scikit-learn estimator lives in the engine's modules, once:
     generator per fit, under a process-wide lock), devices, seeds, and the
     batched evaluation of a function over posterior draws.
 :mod:`~bayesreg.pyro._svi`
-    :func:`fit_svi`: an autoguide fitted by a compiled, fused-Adam loop;
-    minibatches, divergence checks, progress, warm starts (``SVIState``).
+    :func:`fit_svi`: an autoguide fitted by a fused-Adam loop over the
+    engine's own ELBO step (or Pyro's, compiled); minibatches, divergence
+    checks, progress, warm starts (``SVIState``).
 :mod:`~bayesreg.pyro._schedule`
     When SVI stops, decays its step size and averages its iterates.
 :mod:`~bayesreg.pyro._posterior`

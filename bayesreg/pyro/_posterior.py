@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.distributions import biject_to
 
-__all__ = ["GaussianPosterior", "export_guide"]
+__all__ = ["GaussianPosterior", "export_guide", "guide_sites"]
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,21 @@ class GaussianPosterior:
         return out
 
 
-def export_guide(guide) -> GaussianPosterior:
-    """Detach an AutoContinuous guide's Gaussian into NumPy arrays."""
+def guide_sites(guide) -> tuple[_Site, ...]:
+    """The latent sites of an AutoContinuous guide, in the order of its packed
+    unconstrained vector."""
     sites = []
     for name, site in guide.prototype_trace.iter_stochastic_nodes():
         value = site["value"].detach()
         support = site["fn"].support
         u_shape = tuple(biject_to(support).inv(value).shape)
         sites.append(_Site(name, tuple(value.shape), u_shape, support))
+    return tuple(sites)
+
+
+def export_guide(guide) -> GaussianPosterior:
+    """Detach an AutoContinuous guide's Gaussian into NumPy arrays."""
+    sites = guide_sites(guide)
 
     def arr(t):
         return t.detach().to("cpu", torch.float64).numpy().copy()
@@ -107,19 +114,17 @@ def export_guide(guide) -> GaussianPosterior:
     with torch.no_grad():
         q = guide.get_posterior()
         if isinstance(q, torch.distributions.MultivariateNormal):
-            post = GaussianPosterior(
-                tuple(sites), arr(q.loc), scale_tril=arr(q.scale_tril)
-            )
+            post = GaussianPosterior(sites, arr(q.loc), scale_tril=arr(q.scale_tril))
         elif isinstance(q, torch.distributions.LowRankMultivariateNormal):
             post = GaussianPosterior(
-                tuple(sites),
+                sites,
                 arr(q.loc),
                 cov_factor=arr(q.cov_factor),
                 cov_diag=arr(q.cov_diag),
             )
         else:  # Independent(Normal)
             post = GaussianPosterior(
-                tuple(sites), arr(q.base_dist.loc), scale=arr(q.base_dist.scale)
+                sites, arr(q.base_dist.loc), scale=arr(q.base_dist.scale)
             )
     if sum(s.size for s in sites) != post.loc.shape[0]:  # pragma: no cover
         raise RuntimeError("guide layout does not match its location vector.")

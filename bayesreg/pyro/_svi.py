@@ -1,4 +1,4 @@
-"""Stochastic variational inference: an autoguide fitted by a compiled Adam loop.
+"""Stochastic variational inference: an autoguide fitted by a fast Adam loop.
 
 A model is a callable ``model(*data, idx)``: ``data`` are tensors whose first
 axis indexes the ``n`` training rows and ``idx`` is a ``LongTensor`` of the
@@ -8,9 +8,24 @@ data, so that the ELBO is scaled by ``n / len(idx)``. The full data set is
 ``idx = arange(n)``. Models must create their tensors on the device of the
 data (e.g. ``X.new_tensor``) to run on CUDA.
 
-``jit=True`` compiles the ELBO with ``JitTrace_ELBO`` and then runs its graph
-directly (:class:`_CompiledStep`). Minibatches have a fixed size (the
-remainder of an epoch's permutation is dropped, as
+A model may also offer its log density in torch: a method
+``model.log_density(*data)`` returning a function ``log_p(latent, idx)``,
+where ``latent`` maps each latent site to its *unconstrained* value (the
+guide's coordinates, ``biject_to(site support)``; any leading batch shape)
+and ``log_p`` is the sum over the model's sites, the likelihood of the rows
+``idx`` scaled by ``n / len(idx)``, plus each site's log-Jacobian
+``log |d value / d unconstrained|``: the value the model contributes to
+``Trace_ELBO``, plus the Jacobian that the guide's sites carry there.
+
+``jit=True`` asks for the fastest exact step. With the diagonal guide and a
+model that offers ``log_density`` it is the engine's own
+(:class:`_DiagonalStep`): the reparametrised ELBO written out in eager
+torch over the guide's own parameters, with the draws and the value of
+``Trace_ELBO``; no Pyro code runs per step and nothing is compiled. Otherwise
+it compiles the ELBO with ``JitTrace_ELBO`` and then runs its graph directly
+(:class:`_CompiledStep`). ``jit=False`` runs Pyro's ``Trace_ELBO`` at every
+step (the reference, and the way to debug a model). Minibatches have a fixed
+size (the remainder of an epoch's permutation is dropped, as
 ``DataLoader(drop_last=True)``), so one compiled graph serves every step. The
 training loop is a plain (fused) ``torch.optim.Adam`` loop over the guide's
 unconstrained leaf tensors; when to stop, decay the step size and average is
@@ -43,8 +58,9 @@ from pyro.infer.autoguide import (
 )
 from pyro.infer.autoguide.initialization import init_to_feasible
 from sklearn.exceptions import ConvergenceWarning
+from torch.distributions import biject_to
 
-from ._posterior import GaussianPosterior, export_guide
+from ._posterior import GaussianPosterior, export_guide, guide_sites
 from ._runtime import as_tensor, isolated_pyro, resolve_device
 from ._schedule import Action, Progress, Schedule
 
@@ -122,11 +138,11 @@ def _adam(params, lr: float) -> torch.optim.Adam:
 class _Step:
     """One SVI gradient: the ELBO's ``loss_and_grads`` (loss as a float)."""
 
-    def __init__(self, elbo, model, guide):
-        self.elbo, self.model, self.guide = elbo, model, guide
+    def __init__(self, elbo, model, guide, data):
+        self.elbo, self.model, self.guide, self.data = elbo, model, guide, data
 
-    def __call__(self, *args) -> float:
-        return self.elbo.loss_and_grads(self.model, self.guide, *args)
+    def __call__(self, idx: torch.Tensor) -> float:
+        return self.elbo.loss_and_grads(self.model, self.guide, *self.data, idx)
 
 
 class _CompiledStep(_Step):
@@ -142,13 +158,13 @@ class _CompiledStep(_Step):
     order, drawing the same random numbers, so the fit is bit-identical.
     """
 
-    def __init__(self, elbo, model, guide):
-        super().__init__(elbo, model, guide)
+    def __init__(self, elbo, model, guide, data):
+        super().__init__(elbo, model, guide, data)
         self.graph = None
 
-    def __call__(self, *args) -> float:
+    def __call__(self, idx: torch.Tensor) -> float:
         if self.graph is None:
-            loss = super().__call__(*args)
+            loss = super().__call__(idx)
             compiled = getattr(self.elbo, "_loss_and_surrogate_loss", None)
             graphs = getattr(compiled, "compiled", {})
             if len(graphs) == 1:
@@ -159,9 +175,76 @@ class _CompiledStep(_Step):
                 self.graph = (graph, params)
             return loss
         graph, params = self.graph
-        loss, surrogate = graph(*params, *args)
+        loss, surrogate = graph(*params, *self.data, idx)
         surrogate.backward()
         return loss.item()
+
+
+class _DiagonalStep:
+    """``Trace_ELBO`` of ``AutoDiagonalNormal``, written out in eager torch.
+
+    For a model that offers ``log_density`` (see the module docstring), a
+    step of ``Trace_ELBO`` with ``AutoDiagonalNormal`` is, for ``P`` draws
+    eps ~ N(0, I) of the D packed unconstrained latents::
+
+        z = loc + eps * scale,
+        loss = mean over the draws of  log q(z) - log p(z, rows idx),
+        log q(z) = -|eps|^2 / 2 - sum_j log scale_j - D log(2 pi) / 2,
+
+    with ``log p`` the model's log density in the unconstrained coordinates,
+    each site's log-Jacobian included (on Pyro's path the guide's sites
+    carry that Jacobian, and it cancels the model's). ``loc`` and ``scale``
+    are the guide's own parameters in the param store (``scale`` through its
+    constraint), so Adam, the schedule, warm starts and the export see the
+    same tensors as on Pyro's path. eps comes from the same call as in
+    ``Normal.rsample`` (``normal_`` on a new tensor of the latent's shape,
+    from the isolated generator), so on the same generator state the loss and
+    gradients are ``Trace_ELBO``'s, to rounding; log q uses eps where Pyro
+    computes (z - loc) / scale, the same value and gradient in exact
+    arithmetic. No effect handler, trace or distribution runs per step, and
+    each operation's backward is eager torch's own (one fused kernel for the
+    activation, where TorchScript's symbolic backward takes several passes),
+    so a step costs what a hand-written torch loop costs.
+    """
+
+    def __init__(self, guide, log_p: Callable, n_particles: int):
+        self.log_p = log_p
+        self.loc = guide.loc.unconstrained()
+        self.scale = guide.scale.unconstrained()
+        self.to_scale = biject_to(type(guide).scale_constraint)
+        self.batch = () if n_particles == 1 else (n_particles,)
+        self.sites, pos = [], 0
+        for site in guide_sites(guide):
+            cut = slice(pos, pos + site.size)
+            self.sites.append((site.name, cut, self.batch + site.unconstrained_shape))
+            pos += site.size
+        self.log_q_const = -0.5 * pos * math.log(2.0 * math.pi)
+
+    def __call__(self, idx: torch.Tensor) -> float:
+        loc, scale = self.loc, self.to_scale(self.scale)
+        eps = loc.new_empty(self.batch + loc.shape).normal_()
+        z = loc + eps * scale
+        latent = {name: z[..., cut].view(shape) for name, cut, shape in self.sites}
+        log_q = -0.5 * (eps * eps).sum(-1) - torch.log(scale).sum() + self.log_q_const
+        loss = log_q - self.log_p(latent, idx)
+        if self.batch:
+            loss = loss.mean()
+        loss.backward()
+        return loss.item()
+
+
+def _make_step(model, auto, data, *, guide: str, jit: bool, n_particles: int):
+    """The fastest exact step for these options (see :func:`fit_svi`'s ``jit``)."""
+    if jit and guide == "diagonal" and hasattr(model, "log_density"):
+        return _DiagonalStep(auto, model.log_density(*data), n_particles)
+    elbo_cls = JitTrace_ELBO if jit else Trace_ELBO
+    elbo_kwargs: dict[str, Any] = {"num_particles": n_particles}
+    if n_particles > 1:
+        elbo_kwargs.update(vectorize_particles=True, max_plate_nesting=1)
+    if jit:
+        elbo_kwargs["ignore_jit_warnings"] = True
+    step_cls = _CompiledStep if jit else _Step
+    return step_cls(elbo_cls(**elbo_kwargs), model, auto, data)
 
 
 def _diverged(where: str, value: float, learning_rate: float) -> FloatingPointError:
@@ -225,8 +308,11 @@ def fit_svi(
     n_particles : int
         ELBO particles per step (vectorised).
     jit : bool
-        Use ``JitTrace_ELBO``. The model must then be traceable (no
-        data-dependent Python control flow).
+        The fastest exact step: the engine's own ELBO (the same draws and
+        value as ``Trace_ELBO``) for ``guide="diagonal"`` and a model with
+        ``log_density``, else ``JitTrace_ELBO`` (the model must then be
+        traceable: no data-dependent Python control flow). ``False``: Pyro's
+        ``Trace_ELBO`` at every step.
     init_loc_fn, init_scale, rank
         Passed to the autoguide.
     device, dtype
@@ -286,14 +372,6 @@ def fit_svi(
     steps_per_epoch = n // bs
     full_idx = torch.arange(n, device=device)
 
-    elbo_cls = JitTrace_ELBO if jit else Trace_ELBO
-    elbo_kwargs: dict[str, Any] = {"num_particles": n_particles}
-    if n_particles > 1:
-        elbo_kwargs.update(vectorize_particles=True, max_plate_nesting=1)
-    if jit:
-        elbo_kwargs["ignore_jit_warnings"] = True
-    elbo = elbo_cls(**elbo_kwargs)
-
     per_row = float(n if n_rows is None else n_rows)
     loss_curve: list[float] = []
     converged = False
@@ -313,7 +391,9 @@ def fit_svi(
             progress = dataclasses.replace(init_state.progress)
             optim = _adam(params, progress.lr)
             progress.avg = _restore_state(init_state, names, params, optim)
-        step_fn = _CompiledStep(elbo, model, auto) if jit else _Step(elbo, model, auto)
+        step_fn = _make_step(
+            model, auto, tensors, guide=guide, jit=jit, n_particles=n_particles
+        )
         with tqdm(total=max_iter, disable=verbose < 1, desc=desc) as bar:
             for epoch in range(1, max_iter + 1):
                 if bs < n:
@@ -322,7 +402,7 @@ def fit_svi(
                 for step in range(steps_per_epoch):
                     idx = full_idx if bs == n else perm[step * bs : (step + 1) * bs]
                     try:
-                        loss = step_fn(*tensors, idx)
+                        loss = step_fn(idx)
                     except ValueError as err:
                         # After a first good step, a distribution's argument
                         # check failing (a NaN or infinite scale) means the

@@ -104,9 +104,14 @@ class PyroBNNRegressor(PyroRegressor):
     n_chains : int, default=2
         NUTS chains, run one after the other.
     jit : bool or "auto", default=True
-        Compile the ELBO (``JitTrace_ELBO``) with the torch JIT: the same
-        result, several times faster per step; ``"auto"`` is ``True``. (The
-        NUTS potential is always traced.)
+        The fast SVI step; ``"auto"`` is ``True``. With the diagonal guide
+        the engine computes the ELBO itself: the model's log density and the
+        guide's reparametrised draw written out in eager torch, with the
+        draws and the value of Pyro's ``Trace_ELBO`` (a step costs what a
+        hand-written torch loop costs; nothing is compiled). With the other
+        guides it compiles the ELBO (``JitTrace_ELBO``). ``False`` runs
+        Pyro's ``Trace_ELBO`` at every step: the same model and guide,
+        several times slower. (The NUTS potential is always traced.)
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to fit and predict. A fitted model holds NumPy arrays only, so
         it unpickles on a machine without the device.
@@ -360,8 +365,9 @@ class PyroBNNRegressor(PyroRegressor):
         weights scale the likelihood). Each call draws its randomness from
         ``random_state`` and the number of steps run so far, so a sequence
         of calls is reproducible given the same chunks in the same order.
-        With ``jit=True`` every call compiles the ELBO anew; for many small
-        chunks ``jit=False`` is faster.
+        With ``jit=True`` and a guide other than ``"diagonal"`` every call
+        compiles the ELBO anew; for many small chunks ``jit=False`` is then
+        faster.
         """
         return super().partial_fit(X, y, sample_weight)
 
