@@ -22,8 +22,9 @@ from pyro.infer import Trace_ELBO  # noqa: E402
 from pyro.infer.autoguide import AutoDiagonalNormal  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
-from bayesreg import PyroBNNRegressor  # noqa: E402
+from bayesreg import PyroBayesianLinear, PyroBNNRegressor  # noqa: E402
 from bayesreg.datasets import make_seed_problem  # noqa: E402
+from bayesreg.pyro import _base as base_module  # noqa: E402
 from bayesreg.pyro import _engine, _svi  # noqa: E402
 from bayesreg.pyro._network import (  # noqa: E402
     _BNNModel,
@@ -108,6 +109,37 @@ def test_bnn_step_equals_trace_elbo(case, dtype):
         idx = torch.arange(n)
     ref, own = _both_steps(model, data, idx, dtype, init)
     _assert_same(ref, own, dtype)
+
+
+def _linear_svi_problem(monkeypatch, **params):
+    """The model, data and options that PyroBayesianLinear hands to fit_svi."""
+    calls = []
+
+    def spy(model, data, **kw):
+        calls.append((model, data, kw))
+        return _engine.fit_svi(model, data, **kw)
+
+    monkeypatch.setattr(base_module, "fit_svi", spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=50)
+    PyroBayesianLinear(max_iter=3, random_state=0, **params).fit(X, y)
+    (call,) = calls
+    return call
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"fit_intercept": False}, {"noise_std": 0.4}],
+    ids=["default", "no-intercept", "fixed-noise"],
+)
+def test_linear_step_equals_trace_elbo_with_particles(params, monkeypatch):
+    model, data, kw = _linear_svi_problem(monkeypatch, **params)
+    assert kw["dtype"] == torch.float64 and kw["n_particles"] == 128
+    ref, own = _both_steps(
+        model, data, torch.arange(2), torch.float64, kw["init_loc_fn"], n_particles=8
+    )
+    _assert_same(ref, own, torch.float64)
 
 
 def test_the_comparison_catches_a_wrong_density():

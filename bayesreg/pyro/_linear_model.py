@@ -65,14 +65,58 @@ class _RotatedLinearModel:
         xi = pyro.sample(
             "xi", dist.Normal(torch.zeros_like(self.xi_scale), scale).to_event(1)
         )
-        rss = yty - 2.0 * (xi * h).sum(-1) + (q * xi * xi).sum(-1)
+        beta = None
         if self.fit_intercept:
             beta = pyro.sample(
                 "intercept", dist.Normal(h.new_zeros(()), 1.0).mask(False)
             )
-            rss = rss + beta * beta
+        rss = _rss(yty, h, q, xi, beta)
         loglik = -n * log_s - 0.5 * n * math.log(2 * math.pi) - 0.5 * rss / s**2
         pyro.factor("obs", loglik)
+
+    def log_density(self, moments, h, q):
+        """This model's log joint density in the guide's coordinates, in torch.
+
+        Returns ``log_p(latent, idx)`` (``idx`` is unused: the likelihood is
+        on sufficient statistics). ``latent`` maps ``"xi"``, and
+        ``"noise_std"`` and ``"intercept"`` where they are latent, to their
+        unconstrained values (log s for the noise) with any leading batch
+        shape; ``log_p`` is the sum of the factors and sites of
+        :meth:`__call__` (the masked ones contribute nothing) plus the
+        log-Jacobian ``log s`` of ``s = exp(log s)``: what the engine's own
+        SVI step needs (see :mod:`~bayesreg.pyro._svi`).
+        """
+        n, yty = moments[0], moments[1]
+        d = h.shape[-1]
+        half_log_2pi = 0.5 * math.log(2 * math.pi)
+        xi_const = -(torch.log(self.xi_scale).sum() + d * half_log_2pi)
+        fixed_log_s = None if self.noise_std is None else math.log(self.noise_std)
+
+        def log_p(latent: dict, idx) -> torch.Tensor:
+            xi = latent["xi"]
+            if fixed_log_s is None:
+                log_s = latent["noise_std"]
+                inv_var = torch.exp(-2.0 * log_s)
+                # the noise prior's factor, plus the Jacobian
+                lp = -(2.0 * self.a0 + 1.0) * log_s - self.b0 * inv_var + log_s
+            else:
+                log_s = h.new_tensor(fixed_log_s)
+                inv_var = torch.exp(-2.0 * log_s)
+                lp = 0.0
+            # xi | s ~ N(0, s^2 xi_scale^2)
+            lp = lp - 0.5 * inv_var * ((xi / self.xi_scale) ** 2).sum(-1)
+            lp = lp - d * log_s + xi_const
+            rss = _rss(yty, h, q, xi, latent.get("intercept"))
+            return lp - n * (log_s + half_log_2pi) - 0.5 * rss * inv_var
+
+        return log_p
+
+
+def _rss(yty, h, q, xi, beta=None):
+    """The residual sum of squares of :class:`_RotatedLinearModel` (standardised
+    units) at ``xi`` and the intercept ``beta``."""
+    rss = yty - 2.0 * (xi * h).sum(-1) + (q * xi * xi).sum(-1)
+    return rss if beta is None else rss + beta * beta
 
 
 class _Design:

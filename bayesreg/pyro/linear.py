@@ -114,10 +114,14 @@ class PyroBayesianLinear(PyroRegressor):
         drawn from the guide under SVI, evenly thinned from the chains under
         NUTS (where they are the draws behind every prediction).
     jit : bool or "auto", default="auto"
-        Compile the SVI objective with the PyTorch JIT (``JitTrace_ELBO``,
-        whose graph the engine then runs directly); ``"auto"`` and ``True``
-        compile, ``False`` runs Pyro's ``Trace_ELBO`` eagerly. NUTS samples a
-        potential written in torch and needs no compilation.
+        The fast SVI step; ``"auto"`` is ``True``. With the diagonal guide
+        the engine computes the ELBO itself: the model's log density and the
+        guide's reparametrised draws written out in torch, with the draws and
+        the value of Pyro's ``Trace_ELBO``; with the other guides it compiles
+        the ELBO with the PyTorch JIT (``JitTrace_ELBO``, whose graph the
+        engine then runs directly). ``False`` runs Pyro's ``Trace_ELBO``
+        eagerly at every step. NUTS samples a potential written in torch and
+        needs no compilation.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to fit. Fitted state is kept as NumPy arrays, so a model fitted
         on CUDA predicts and unpickles anywhere.
