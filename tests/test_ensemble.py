@@ -328,13 +328,10 @@ def test_equivariant_through_early_stopping(c, a, b):
 
 
 # ------------------------------------------------- the seed problem (issue 14)
-@pytest.mark.slow
-def test_seed_problem_beyond_and_inside_the_data():
-    """Issue 14's acceptance point, as stated for ``random_state=0``: beyond
-    the data its 95% band covers x sin(10 x) on more of [1.2, 1.5] than the
-    exact GP's; inside, its mean width is within 1.5x the GP's. (The first
-    part depends on the seed: with seeds 1-5 the members agree beyond the
-    data and cover 0-5% of the grid; the width holds for all six.)"""
+@pytest.fixture(scope="module")
+def seed_problem_fits():
+    """The seed problem, the exact GP of issue 14 and ensembles with three
+    seeds; bands on a grid beyond the data and one inside."""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, WhiteKernel
 
@@ -342,25 +339,54 @@ def test_seed_problem_beyond_and_inside_the_data():
     gp = GaussianProcessRegressor(
         RBF() + WhiteKernel(), normalize_y=True, n_restarts_optimizer=3, random_state=0
     ).fit(X, y)
-    ens = DeepEnsembleRegressor(random_state=0).fit(X, y)
+    ensembles = [DeepEnsembleRegressor(random_state=s).fit(X, y) for s in range(3)]
+    return gp, ensembles
 
-    def band(model, grid):
-        if hasattr(model, "predict_interval"):
-            return model.predict_interval(grid, coverage=0.95).T
-        m, s = model.predict(grid, return_std=True)
-        return m - 1.96 * s, m + 1.96 * s
 
-    out = np.linspace(1.2, 1.5, 61)[:, None]
-    inside = np.linspace(0.1, 0.9, 161)[:, None]
-    f = seed_function(out[:, 0])
-    cover = {}
-    for name, model in (("gp", gp), ("ens", ens)):
-        lo, hi = band(model, out)
-        cover[name] = np.mean((lo <= f) & (f <= hi))
-    assert cover["ens"] > cover["gp"], cover
-    lo_g, hi_g = band(gp, inside)
-    lo_e, hi_e = band(ens, inside)
-    assert np.mean(hi_e - lo_e) <= 1.5 * np.mean(hi_g - lo_g)
+def _band(model, grid):
+    if hasattr(model, "predict_interval"):
+        return model.predict_interval(grid, coverage=0.95).T
+    m, s = model.predict(grid, return_std=True)
+    return m - 1.96 * s, m + 1.96 * s
+
+
+_BEYOND = np.linspace(1.2, 1.5, 61)[:, None]
+_INSIDE = np.linspace(0.1, 0.9, 161)[:, None]
+
+
+def _covers(model) -> float:
+    lo, hi = _band(model, _BEYOND)
+    f = seed_function(_BEYOND[:, 0])
+    return float(np.mean((lo <= f) & (f <= hi)))
+
+
+@pytest.mark.slow
+def test_seed_problem_inside_width_and_growth_beyond(seed_problem_fits):
+    """Inside the data the 95% band is within 1.5x the exact GP's mean width
+    (issue 14), for every seed; beyond it the members disagree more than
+    inside (their spread grows away from the data)."""
+    gp, ensembles = seed_problem_fits
+    lo_g, hi_g = _band(gp, _INSIDE)
+    for ens in ensembles:
+        lo, hi = _band(ens, _INSIDE)
+        assert np.mean(hi - lo) <= 1.5 * np.mean(hi_g - lo_g)
+        inside = ens.predict_std(_INSIDE, kind="epistemic").mean()
+        beyond = ens.predict_std(_BEYOND, kind="epistemic").mean()
+        assert beyond > 2 * inside, (beyond, inside)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14, not met: the members extrapolate the slope at the edge of "
+    "the data, which the data pin down, so they agree beyond it and cover "
+    "0-8% of the grid against the GP's 41% (benchmarks/RESULTS.md)",
+)
+def test_seed_problem_band_beyond_the_data_beats_the_gp(seed_problem_fits):
+    """Issue 14's acceptance point: beyond the data the 95% band covers
+    x sin(10 x) on more of [1.2, 1.5] than the exact GP's, for any seed."""
+    gp, ensembles = seed_problem_fits
+    assert min(_covers(ens) for ens in ensembles) > _covers(gp)
 
 
 # ------------------------------------------------------------ calibration
