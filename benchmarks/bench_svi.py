@@ -3,8 +3,9 @@
 For each configuration the script times one gradient step of
 
 - **bayesreg**: ``PyroBNNRegressor(inference="svi")`` as shipped (the engine's
-  loop, ``JitTrace_ELBO`` with ``AutoDiagonalNormal``), and the same with
-  ``jit=False`` (plain ``Trace_ELBO``) for reference;
+  loop and its own step: ``Trace_ELBO`` of ``AutoDiagonalNormal`` written out
+  in eager torch), and the same with ``jit=False`` (Pyro's ``Trace_ELBO`` at
+  every step) for reference;
 - **torch**: a hand-written mean-field Bayes-by-backprop loop with the same
   architecture (8 inputs, tanh), the same model (Normal weight prior,
   LogNormal noise prior), the same minibatches (a fresh permutation per epoch
