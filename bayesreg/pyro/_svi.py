@@ -192,8 +192,9 @@ class _DiagonalStep:
         log q(z) = -|eps|^2 / 2 - sum_j log scale_j - D log(2 pi) / 2,
 
     with ``log p`` the model's log density in the unconstrained coordinates,
-    each site's log-Jacobian included (on Pyro's path the guide's sites
-    carry that Jacobian, and it cancels the model's). ``loc`` and ``scale``
+    each site's log-Jacobian included. (Pyro evaluates the model at the
+    constrained values and adds the log-Jacobian of each site's transform to
+    the guide's density instead: the same difference.) ``loc`` and ``scale``
     are the guide's own parameters in the param store (``scale`` through its
     constraint), so Adam, the schedule, warm starts and the export see the
     same tensors as on Pyro's path. eps comes from the same call as in
