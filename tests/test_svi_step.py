@@ -198,17 +198,17 @@ class _MeanModel:
         return log_p
 
 
+def _init_to_zero(site):
+    return torch.zeros_like(site["fn"].sample())
+
+
 def test_a_model_of_the_contract_with_particles_equals_trace_elbo():
     x = np.random.default_rng(0).normal(3.0, 1.0, size=(40, 2))
     idx = torch.arange(10, 30)
     ref, own = _both_steps(
-        _MeanModel(), (x,), idx, torch.float64, init_to_zero, n_particles=4
+        _MeanModel(), (x,), idx, torch.float64, _init_to_zero, n_particles=4
     )
     _assert_same(ref, own, torch.float64)
-
-
-def init_to_zero(site):
-    return torch.zeros_like(site["fn"].sample())
 
 
 def test_which_step_runs():
