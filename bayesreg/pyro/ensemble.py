@@ -536,8 +536,13 @@ _GRID = 2.0**-24
 
 
 def _snap(a: np.ndarray) -> np.ndarray:
-    """``a`` rounded to the nearest multiple of ``_GRID`` (exact in floats)."""
-    return np.round(a / _GRID) * _GRID
+    """``a`` rounded, in place, to the nearest multiple of ``_GRID`` (exact in
+    floats: dividing and multiplying by a power of two only moves the
+    exponent). In place, so a million-row X is not copied three more times."""
+    a /= _GRID
+    np.round(a, out=a)
+    a *= _GRID
+    return a
 
 
 #: Calibration rows: at least this many (else no calibration), at most that.
