@@ -158,11 +158,12 @@ ax_ep.legend(fontsize="small")
 # inside the data, and cheap. Its uncertainty beyond the data is only as
 # good as its kernel: a stationary RBF kernel says "the function returns to
 # its mean", which is wrong here. The ensemble's spread says something
-# weaker (networks that fit the data equally well disagree there) and, with
-# ``random_state=0``, covers more of the truth than the GP at the price of
-# a somewhat wider band inside the data. That spread is not a guarantee:
-# with other seeds the five members can agree beyond the data and the band
-# misses the function as the GP's does (``benchmarks/RESULTS.md``). See
+# weaker (networks that fit the data equally well disagree there), and here
+# it is too small: the five members all continue the steep slope at the edge
+# of the data, which the data pin down, and miss the function as it turns,
+# more of it than the GP does (``benchmarks/RESULTS.md``). Neither band is a
+# guarantee beyond the data; the ensemble's advantage is inside it, on data
+# whose noise varies with x. See
 # :ref:`choosing` for the same comparison on real data sets.
 
 plt.show()
