@@ -61,6 +61,26 @@ def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------- reference
+def _seconds_per_step(one_step, n, batch, n_steps, g, device) -> float:
+    """Time ``one_step(idx)`` over ``n_steps`` minibatches of ``batch`` rows
+    (a fresh permutation from ``g`` each epoch, the remainder dropped), after
+    five untimed steps that pay the allocator's and first calls' costs."""
+    full = torch.arange(n, device=device)
+    for _ in range(5):
+        one_step(full[:batch])
+    step, t0 = 0, time.perf_counter()
+    while step < n_steps:
+        perm = torch.randperm(n, generator=g, device=device) if batch < n else full
+        for b in range(n // batch):
+            if step >= n_steps:
+                break
+            one_step(perm[b * batch : (b + 1) * batch])
+            step += 1
+    if device != "cpu":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / n_steps
+
+
 def torch_bbb_steps(X, y, hidden, batch, n_steps, lr=1e-2, device="cpu") -> float:
     """Seconds per step of a hand-written mean-field BBB loop (eager torch)."""
     g = torch.Generator(device=device).manual_seed(0)
@@ -79,8 +99,6 @@ def torch_bbb_steps(X, y, hidden, batch, n_steps, lr=1e-2, device="cpu") -> floa
     nu, tau = _bnn._NOISE_PRIOR_LOC, _bnn._NOISE_PRIOR_SCALE
     half_log_2pi = 0.5 * math.log(2 * math.pi)
     log_prior_std = prior.log()
-    batches_per_epoch = n // batch
-    step = 0
 
     def one_step(idx):
         scale = F.softplus(raw_scale)
@@ -103,21 +121,7 @@ def torch_bbb_steps(X, y, hidden, batch, n_steps, lr=1e-2, device="cpu") -> floa
         opt.zero_grad(set_to_none=True)
         return loss.item()
 
-    # warm-up (allocator, first-call costs), then the timed steps
-    full = torch.arange(n, device=device)
-    for _ in range(5):
-        one_step(full[:batch])
-    t0 = time.perf_counter()
-    while step < n_steps:
-        perm = torch.randperm(n, generator=g, device=device) if batch < n else full
-        for b in range(batches_per_epoch):
-            if step >= n_steps:
-                break
-            one_step(perm[b * batch : (b + 1) * batch])
-            step += 1
-    if device != "cpu":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / n_steps
+    return _seconds_per_step(one_step, n, batch, n_steps, g, device)
 
 
 def floor_steps(X, y, hidden, batch, n_steps, device="cpu") -> float:
@@ -142,20 +146,7 @@ def floor_steps(X, y, hidden, batch, n_steps, device="cpu") -> float:
         w.grad = None
         return loss.item()
 
-    full = torch.arange(n, device=device)
-    for _ in range(5):
-        one_step(full[:batch])
-    step, t0 = 0, time.perf_counter()
-    while step < n_steps:
-        perm = torch.randperm(n, generator=g, device=device) if batch < n else full
-        for b in range(n // batch):
-            if step >= n_steps:
-                break
-            one_step(perm[b * batch : (b + 1) * batch])
-            step += 1
-    if device != "cpu":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / n_steps
+    return _seconds_per_step(one_step, n, batch, n_steps, g, device)
 
 
 def bayesreg_fit_seconds(X, y, hidden, batch, epochs, jit, device="cpu") -> float:
