@@ -239,13 +239,7 @@ class _NUTSTarget:
         self.device = device
         D = self.n_weights
         w_sum = w.sum()
-        const = -(
-            torch.log(scales).sum()
-            + D * _HALF_LOG_2PI
-            + math.log(_NOISE_PRIOR_SCALE)
-            + _HALF_LOG_2PI
-            + w_sum * _HALF_LOG_2PI
-        )
+        const = _prior_const(model.prior_scales) - w_sum * _HALF_LOG_2PI
 
         def energy(theta):
             log_p = _log_joint(theta[:D], theta[D], X, y, w, w_sum, scales, shapes, act)
