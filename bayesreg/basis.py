@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.polynomial.chebyshev import chebvander
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -15,6 +16,7 @@ from sklearn.utils.validation import (
 )
 
 from .utils._params import store_params
+from .utils._state import restore_on_error
 
 __all__ = ["BasisExpansion"]
 
@@ -176,10 +178,16 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None) -> BasisExpansion:
         """Learn the range of each column and place the basis functions on it.
 
+        A fit that fails (a bad ``base_frequency`` for this ``X``, an
+        interrupt) leaves the transformer as it was: unfitted, or with its
+        previous fit.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
+            Training data. Sparse matrices are refused with a TypeError: every
+            basis maps a zero to a non-zero feature, so the expansion would be
+            dense (expand the dense columns only, or call ``X.toarray()``).
 
         y : None
             Ignored; present for API consistency.
@@ -189,7 +197,14 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
         self : BasisExpansion
             The fitted transformer.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=True)
+        with restore_on_error(self):
+            X = validate_data(self, _dense(X), dtype=[np.float64, np.float32])
+            self._fit_range(X)
+        return self
+
+    def _fit_range(self, X: np.ndarray) -> None:
+        for name in ("base_frequency_", "centers_", "widths_"):
+            vars(self).pop(name, None)  # a refit with another kind drops them
         # Halve before subtracting so that ranges near the float64 limit
         # do not overflow.
         lo = X.min(axis=0).astype(np.float64) / 2
@@ -210,7 +225,6 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
         self.n_output_features_ = self.n_features_in_ * per_column + int(
             self.include_bias
         )
-        return self
 
     def transform(self, X) -> np.ndarray:
         """Expand ``X`` into the basis learned in ``fit``.
@@ -227,7 +241,7 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
             float32 input gives float32 output, anything else float64.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, _dense(X), dtype=[np.float64, np.float32], reset=False)
         x = X.astype(np.float64, copy=False)
 
         if self.kind == "polynomial":
@@ -303,6 +317,21 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
                 f"base_frequency must be finite and > 0 for every column; got {f0}."
             )
         return f0.copy()
+
+
+def _dense(X):
+    """``X`` itself; a scipy.sparse matrix or array is refused, saying why."""
+    if sp.issparse(X):
+        raise TypeError(
+            "BasisExpansion does not take sparse X: every basis it offers maps a "
+            "zero entry to a non-zero feature (the polynomial and Chebyshev bases "
+            "centre x on its training range, cos(0) = 1, a Gaussian bump is "
+            "positive everywhere), so the expansion of a sparse matrix is dense. "
+            "Expand only the dense numeric columns (for example with a "
+            "ColumnTransformer that passes the sparse ones through), or densify X "
+            "with X.toarray() if its dense form fits in memory."
+        )
+    return X
 
 
 def _powers(z: np.ndarray, degree: int) -> np.ndarray:

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.polynomial import chebyshev as C
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -334,6 +336,69 @@ def test_bad_input_at_transform_raises_value_error():
         basis.transform(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="NaN"):
         basis.transform([[0.0, np.nan]])
+
+
+def _fitted_state(basis):
+    return {k: np.copy(v) if isinstance(v, np.ndarray) else v
+            for k, v in vars(basis).items()}  # fmt: skip
+
+
+def _assert_same_state(basis, state):
+    assert vars(basis).keys() == state.keys()
+    for key, value in state.items():
+        np.testing.assert_array_equal(getattr(basis, key), value)
+
+
+def test_failed_fit_leaves_the_transformer_unfitted():
+    # Issue 21, defect 3: the shape check of base_frequency failed after
+    # n_features_in_ and center_ were set, so check_is_fitted passed and
+    # transform raised AttributeError.
+    basis = BasisExpansion(kind="sinusoidal", base_frequency=[1.0, 2.0])
+    with pytest.raises(ValueError, match="base_frequency"):
+        basis.fit(np.random.default_rng(0).normal(size=(40, 3)))
+    assert vars(basis).keys() == basis.get_params().keys()
+    with pytest.raises(NotFittedError):
+        basis.transform(np.zeros((2, 3)))
+
+
+def test_failed_refit_keeps_the_previous_fit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    basis = BasisExpansion(kind="sinusoidal", base_frequency=[1.0, 2.0, 3.0]).fit(X)
+    before, state = basis.transform(X), _fitted_state(basis)
+    with pytest.raises(ValueError, match=r"\(n_features,\) = \(4,\)"):
+        basis.fit(rng.normal(size=(5, 4)))
+    _assert_same_state(basis, state)
+    np.testing.assert_array_equal(basis.transform(X), before)
+    with pytest.raises(ValueError, match="NaN"):
+        basis.fit(np.full((5, 3), np.nan))
+    _assert_same_state(basis, state)
+
+
+def test_refit_with_another_kind_drops_the_old_kinds_attributes():
+    basis = BasisExpansion(kind="rbf").fit([[0.0], [1.0]])
+    basis.set_params(kind="polynomial").fit([[0.0], [2.0]])
+    assert not hasattr(basis, "centers_") and not hasattr(basis, "widths_")
+    np.testing.assert_allclose(basis.transform([[2.0]]), [[1.0, 1.0, 1.0]])
+
+
+@pytest.mark.parametrize(
+    "to_sparse", [sp.csr_matrix, sp.csc_array, sp.coo_matrix], ids=str
+)
+def test_sparse_input_is_refused_saying_why_and_what_to_do(to_sparse):
+    # Every basis maps a zero entry to a non-zero feature, so no expansion
+    # of a sparse X stays sparse: a clear refusal, before or after a fit.
+    X = sp.random(20, 3, density=0.2, random_state=0)
+    dense = BasisExpansion().fit_transform(X.toarray())
+    for kind in KINDS:
+        expanded = BasisExpansion(kind=kind).fit_transform(X.toarray())
+        assert np.count_nonzero(expanded) > 3 * X.nnz  # the expansion is dense
+        with pytest.raises(TypeError, match=r"sparse X.*dense.*toarray"):
+            BasisExpansion(kind=kind).fit(to_sparse(X))
+    basis = BasisExpansion().fit(X.toarray())
+    with pytest.raises(TypeError, match="sparse X"):
+        basis.transform(to_sparse(X))
+    np.testing.assert_array_equal(basis.transform(X.toarray()), dense)
 
 
 # --- properties -----------------------------------------------------------------
