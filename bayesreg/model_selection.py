@@ -17,6 +17,7 @@ from ._resolve import final_estimator, resolve_dist, unwrap
 from .distributions import PredictiveDistribution
 from .utils._docstrings import FEATURES_SEEN, fill_doc
 from .utils._params import store_params
+from .utils._state import restore_on_error
 
 __all__ = ["EvidenceSearch"]
 
@@ -40,7 +41,9 @@ def _fit_candidate(estimator, params, X, y, fit_params):
             "needs an estimator (or a Pipeline ending in one) that computes its "
             "evidence, such as ConjugateLinearRegression."
         )
-    return estimator, float(final.log_marginal_likelihood_), fit_time
+    # Several targets give one log evidence each; they are independent given
+    # X, so the evidence of the candidate is their product (sum of logs).
+    return estimator, float(np.sum(final.log_marginal_likelihood_)), fit_time
 
 
 @fill_doc(features_seen=FEATURES_SEEN)
@@ -75,13 +78,15 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
     best_params_ : dict
         Its parameters.
     best_score_ : float
-        Its log evidence.
+        Its log evidence (summed over the targets when ``y`` has several
+        columns).
     best_index_ : int
         Its index in ``cv_results_``.
     cv_results_ : dict of ndarrays
         One entry per candidate, like ``GridSearchCV.cv_results_``:
         ``"params"``, ``"param_<name>"`` (masked arrays),
-        ``"log_marginal_likelihood"``, ``"fit_time"`` (seconds) and
+        ``"log_marginal_likelihood"`` (summed over the targets),
+        ``"fit_time"`` (seconds) and
         ``"rank_log_marginal_likelihood"`` (1 is best). Loads into
         ``pandas.DataFrame``.
     %(features_seen)s
@@ -105,6 +110,13 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
     ``fit_intercept``, and candidates inside a ``TransformedTargetRegressor``
     (wrap the search in one instead: every candidate then explains the same
     transformed target).
+
+    With several targets (``y`` of shape (n_samples, n_targets)) a final
+    estimator's ``log_marginal_likelihood_`` holds one log evidence per
+    target; the targets are independent given ``X`` under the model, so the
+    evidence of the candidate is their product, and the search compares,
+    ranks and reports the summed log evidence. One candidate serves all the
+    targets: to choose per target, search each column separately.
 
     References
     ----------
@@ -146,7 +158,9 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            With several targets the candidates are compared by the sum of
+            their targets' log evidences.
         **fit_params : dict
             Passed to each candidate's ``fit`` (e.g. ``sample_weight``, or
             ``conjugatelinearregression__sample_weight`` for a Pipeline).
@@ -155,32 +169,37 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         -------
         self : EvidenceSearch
         """
-        candidates = list(ParameterGrid(self.param_grid))
-        if not candidates:
-            raise ValueError("param_grid gives no candidate to fit.")
-        out = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fit_candidate)(clone(self.estimator), params, X, y, fit_params)
-            for params in candidates
-        )
-        intercepts = {
-            getattr(final_estimator(est), "fit_intercept", None) for est, _, _ in out
-        }
-        if len(intercepts) > 1:
-            raise ValueError(
-                "candidates differ in fit_intercept: the evidence with a flat "
-                "intercept prior is defined up to a constant, so it cannot be "
-                "compared with the evidence of a model without one."
+        with restore_on_error(self):
+            candidates = list(ParameterGrid(self.param_grid))
+            if not candidates:
+                raise ValueError("param_grid gives no candidate to fit.")
+            out = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+                delayed(_fit_candidate)(clone(self.estimator), params, X, y, fit_params)
+                for params in candidates
             )
-        evidence = np.array([ev for _, ev, _ in out])
-        ranked = np.where(np.isnan(evidence), -np.inf, evidence)
-        self.best_index_ = int(np.argmax(ranked))
-        self.best_estimator_ = out[self.best_index_][0]
-        self.best_params_ = candidates[self.best_index_]
-        self.best_score_ = float(evidence[self.best_index_])
-        self.cv_results_ = self._results(candidates, evidence, out)
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(self.best_estimator_, name):
-                setattr(self, name, getattr(self.best_estimator_, name))
+            intercepts = {
+                getattr(final_estimator(est), "fit_intercept", None)
+                for est, _, _ in out
+            }
+            if len(intercepts) > 1:
+                raise ValueError(
+                    "candidates differ in fit_intercept: the evidence with a flat "
+                    "intercept prior is defined up to a constant, so it cannot be "
+                    "compared with the evidence of a model without one."
+                )
+            evidence = np.array([ev for _, ev, _ in out])
+            ranked = np.where(np.isnan(evidence), -np.inf, evidence)
+            self.best_index_ = int(np.argmax(ranked))
+            self.best_estimator_ = out[self.best_index_][0]
+            self.best_params_ = candidates[self.best_index_]
+            self.best_score_ = float(evidence[self.best_index_])
+            self.cv_results_ = self._results(candidates, evidence, out)
+            # What the best candidate saw, and nothing left from an earlier fit
+            # (a refit on a plain array has no feature names).
+            for name in ("n_features_in_", "feature_names_in_"):
+                vars(self).pop(name, None)
+                if hasattr(self.best_estimator_, name):
+                    setattr(self, name, getattr(self.best_estimator_, name))
         return self
 
     @staticmethod

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
@@ -137,3 +138,80 @@ def test_predictive_contract():
             ConjugateLinearRegression(noise_std=None), {"prior_std": [0.5, 2]}
         )
     )
+
+
+def test_refit_on_a_plain_array_forgets_the_feature_names():
+    # Issue 21, defect 12: feature_names_in_ of a DataFrame fit outlived a
+    # refit on a plain array, while best_estimator_ had none.
+    X, y = make_seed_problem(30, random_state=0)
+    X3 = np.hstack([X, X**2, X**3])
+    search = EvidenceSearch(ConjugateLinearRegression(), {"prior_std": [0.5, 2.0]})
+    search.fit(pd.DataFrame(X3, columns=list("abc")), y)
+    assert list(search.feature_names_in_) == ["a", "b", "c"]
+    search.fit(X3, y)
+    assert not hasattr(search.best_estimator_, "feature_names_in_")
+    assert not hasattr(search, "feature_names_in_")
+    assert search.n_features_in_ == 3
+    search.fit(X, y)
+    assert search.n_features_in_ == 1
+
+
+def test_failed_refit_keeps_the_previous_search():
+    X, y = make_seed_problem(30, random_state=0)
+    search = EvidenceSearch(ConjugateLinearRegression(), {"prior_std": [0.5, 2.0]})
+    search.fit(pd.DataFrame(X, columns=["x"]), y)
+    state = dict(vars(search))
+    with pytest.raises(ValueError, match="NaN"):
+        search.fit(np.full_like(X, np.nan), y)
+    assert vars(search) == state
+
+
+class _TwoTargetEvidence(RegressorMixin, BaseEstimator):
+    """A stand-in with one log evidence per target, shape (2,), as the closed
+    forms have with a y of shape (n, 2)."""
+
+    def __init__(self, evidence=(0.0, 0.0)):
+        self.evidence = evidence
+
+    def fit(self, X, y):
+        self.n_features_in_ = np.shape(X)[1]
+        self.log_marginal_likelihood_ = np.asarray(self.evidence, dtype=float)
+        self.mean_ = np.mean(y, axis=0)
+        return self
+
+    def predict(self, X):
+        return np.tile(self.mean_, (len(X), 1))
+
+
+def test_several_targets_are_compared_by_their_summed_log_evidence():
+    X, y = make_seed_problem(20, random_state=0)
+    Y = np.column_stack([y, 2 * y])
+    # The first candidate is best for target 0, the second overall: the sum
+    # picks the second, a comparison of either target alone or of the
+    # largest entry would pick the first.
+    grid = {"evidence": [(0.0, -10.0), (-1.0, -1.0), (-3.0, -8.5)]}
+    search = EvidenceSearch(_TwoTargetEvidence(), grid).fit(X, Y)
+    assert search.best_params_ == {"evidence": (-1.0, -1.0)}
+    assert search.best_score_ == -2.0
+    assert_allclose(search.cv_results_["log_marginal_likelihood"], [-10, -2, -11.5])
+    assert list(search.cv_results_["rank_log_marginal_likelihood"]) == [2, 1, 3]
+
+
+@pytest.mark.xfail(
+    strict=True, raises=ValueError, reason="issue 20: several targets being built"
+)
+def test_several_targets_with_the_closed_form_sum_the_separate_evidences():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    Y = X @ rng.normal(size=(3, 2)) + [[0.1, 2.0]] * rng.normal(size=(40, 2))
+    grid = {"prior_std": [0.1, 1.0, 10.0]}
+    search = EvidenceSearch(ConjugateLinearRegression(), grid).fit(X, Y)
+    for i, params in enumerate(search.cv_results_["params"]):
+        separate = [
+            ConjugateLinearRegression(**params).fit(X, Y[:, j]).log_marginal_likelihood_
+            for j in range(2)
+        ]
+        assert_allclose(
+            search.cv_results_["log_marginal_likelihood"][i], sum(separate), rtol=1e-10
+        )
+    assert search.predict(X).shape == (40, 2)
