@@ -1,7 +1,10 @@
-"""Vectorised predictive distributions over n points.
+"""Vectorised predictive distributions over n points (and k targets).
 
 Every bayesreg estimator answers ``predict_dist(X)`` with one of these objects:
-n independent univariate distributions, one per row of ``X``. Everything a user
+n independent univariate distributions, one per row of ``X`` (batch shape
+(n,)), or, for an estimator fitted to k targets, n x k of them (batch shape
+(n, k)); see :class:`PredictiveDistribution` for how arguments and results
+are shaped. Everything a user
 asks of a prediction (mean, std, intervals, densities, quantiles, draws) is a
 method here, so estimators only have to say *which* distribution they predict.
 
@@ -40,8 +43,8 @@ strictly monotone map, the predictive of a model fitted to a transformed
 target) is NumPy only and refuses a lazy base.
 """
 
-# _KNOWN_MAPS, _Affine, _TANH_SINH, _row_chunks, _row_subset: private helpers
-# that bayesreg.metrics builds on.
+# _KNOWN_MAPS, _Affine, _TANH_SINH, _flatten, _row_chunks, _row_subset,
+# _take_output: private helpers that bayesreg.metrics and plotting build on.
 from ._base import PredictiveDistribution
 from ._loc_scale import Normal, StudentT
 from ._maps import _KNOWN_MAPS, _Affine  # noqa: F401
@@ -49,8 +52,10 @@ from ._mixture import NormalMixture
 from ._transformed import (  # noqa: F401
     _TANH_SINH,
     TransformedDistribution,
+    _flatten,
     _row_chunks,
     _row_subset,
+    _take_output,
 )
 
 __all__ = [

@@ -29,12 +29,22 @@ def _within_scale(epistemic: np.ndarray, scale: np.ndarray) -> bool:
 
 
 class PredictiveDistribution(ABC):
-    """n independent univariate predictive distributions.
+    """Independent univariate predictive distributions, one per point and target.
 
     Subclasses provide ``mean``, ``std``, ``logpdf``, ``cdf``, ``ppf`` and
     ``sample``; intervals, medians and the variance split derive from them.
-    Arguments to ``logpdf`` and ``cdf`` are arrays of shape (n,) or
-    (n, k); ``ppf`` takes levels of shape (), (n,) or (n, k).
+
+    **Batch shape.** One target gives a batch of n distributions,
+    ``batch_shape == (n,)``; k targets give ``batch_shape == (n, k)``
+    (distribution ``[i, j]`` is that of target j at point i). Every moment
+    (``mean``, ``std``, ``epistemic_std``, ``aleatoric_std``, ``var``,
+    ``median()``) has the batch shape. Arguments of ``logpdf``, ``cdf`` and
+    ``ppf`` have the batch shape (one value per distribution; a scalar applies
+    to every one) or the batch shape plus a trailing axis of m values per
+    distribution; the result has the shape of the argument (a scalar ``ppf``
+    level gives the batch shape). ``interval`` appends a trailing axis of 2
+    (lower, upper) and ``sample`` one of ``n_samples`` draws. With a batch
+    (n,) a single value (shape (1,)) also applies to every point.
 
     Every estimator's ``predict_dist(X)`` returns one of these; see
     :class:`Normal`, :class:`StudentT`, :class:`NormalMixture` and
@@ -54,28 +64,28 @@ class PredictiveDistribution(ABC):
     array([0.5, 0.5])
     """
 
-    #: number of points (rows of X) described
+    #: number of points (rows of X) described: ``batch_shape[0]``
     n: int
 
     @property
     @abstractmethod
     def mean(self) -> np.ndarray:
-        """Predictive mean, shape (n,)."""
+        """Predictive mean, of the batch shape."""
 
     @property
     @abstractmethod
     def std(self) -> np.ndarray:
-        """Predictive standard deviation of a new observation, shape (n,)."""
+        """Predictive standard deviation of a new observation, of the batch shape."""
 
     @property
     @abstractmethod
     def epistemic_std(self) -> np.ndarray:
-        """Std of the regression function (model uncertainty), shape (n,)."""
+        """Std of the regression function (model uncertainty), of the batch shape."""
 
     @property
     @abstractmethod
     def aleatoric_std(self) -> np.ndarray:
-        """Std of the observation noise, shape (n,)."""
+        """Std of the observation noise, of the batch shape."""
 
     @abstractmethod
     def logpdf(self, y) -> np.ndarray:
@@ -83,8 +93,8 @@ class PredictiveDistribution(ABC):
 
         Parameters
         ----------
-        y : array-like of shape (n,) or (n, k)
-            Row i is evaluated under distribution i.
+        y : array-like of the batch shape, or of the batch shape + (m,)
+            Entry i (or row i of m values) is evaluated under distribution i.
 
         Returns
         -------
@@ -97,8 +107,8 @@ class PredictiveDistribution(ABC):
 
         Parameters
         ----------
-        y : array-like of shape (n,) or (n, k)
-            Row i is evaluated under distribution i.
+        y : array-like of the batch shape, or of the batch shape + (m,)
+            Entry i (or row i of m values) is evaluated under distribution i.
 
         Returns
         -------
@@ -111,13 +121,13 @@ class PredictiveDistribution(ABC):
 
         Parameters
         ----------
-        q : float or array-like of shape (n,) or (n, k)
-            Levels in [0, 1]; a scalar applies to every distribution.
+        q : float or array-like of the batch shape, or of the batch shape + (m,)
+            Levels in (0, 1); a scalar applies to every distribution.
 
         Returns
         -------
-        quantiles : ndarray of shape (n,) for a scalar ``q``, else of the
-            shape of ``q``
+        quantiles : ndarray of the batch shape for a scalar ``q``, else of
+            the shape of ``q``
         """
 
     @abstractmethod
@@ -133,17 +143,18 @@ class PredictiveDistribution(ABC):
 
         Returns
         -------
-        samples : ndarray of shape (n, n_samples)
+        samples : ndarray of shape ``batch_shape + (n_samples,)``
+            (n, n_samples), or (n, k, n_samples) for a batch (n, k).
         """
 
     # ------------------------------------------------------------ derived
     @property
     def var(self) -> np.ndarray:
-        """Predictive variance, shape (n,)."""
+        """Predictive variance, of the batch shape."""
         return self.std**2
 
     def median(self) -> np.ndarray:
-        """Predictive median, shape (n,)."""
+        """Predictive median, of the batch shape."""
         return self.ppf(0.5)
 
     def pdf(self, y) -> np.ndarray:
@@ -151,8 +162,8 @@ class PredictiveDistribution(ABC):
 
         Parameters
         ----------
-        y : array-like of shape (n,) or (n, k)
-            Row i is evaluated under distribution i.
+        y : array-like of the batch shape, or of the batch shape + (m,)
+            Entry i (or row i of m values) is evaluated under distribution i.
 
         Returns
         -------
@@ -170,44 +181,80 @@ class PredictiveDistribution(ABC):
 
         Returns
         -------
-        interval : ndarray of shape (n, 2)
-            Lower bounds in column 0, upper bounds in column 1.
+        interval : ndarray of shape (n, 2), or (n, k, 2) for a batch (n, k)
+            Lower bounds in ``[..., 0]``, upper bounds in ``[..., 1]``.
         """
         coverage = check_coverage(coverage)
         tail = 0.5 * (1.0 - coverage)
         # np.stack (not column_stack): lazy bounds stay lazy.
-        return np.stack([self.ppf(tail), self.ppf(1.0 - tail)], axis=1)
+        return np.stack([self.ppf(tail), self.ppf(1.0 - tail)], axis=-1)
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the array of distributions: (n,), or (n, k) for k targets."""
+        return (self.n,)
 
     def __len__(self) -> int:
         return self.n
 
     def _check_y(self, y) -> tuple[np.ndarray, bool]:
-        """Return y as (n, k) and whether it was one-dimensional."""
+        """Return y as ``batch_shape + (m,)`` and whether it had the batch
+        shape (one value per distribution)."""
         return self._shape_y(np.asarray(y, dtype=float))
 
     def _shape_y(self, y) -> tuple[np.ndarray, bool]:
-        """:meth:`_check_y` for an array ``y`` (of any array type)."""
-        was_1d = y.ndim <= 1
-        if was_1d and y.size not in (1, self.n):
-            raise ValueError(
-                f"y has {y.size} values but the distribution describes {self.n} points."
-            )
-        y2 = np.broadcast_to(y.reshape(-1, 1), (self.n, 1)) if was_1d else y
-        if not was_1d and (y.ndim != 2 or y.shape[0] != self.n):
-            raise ValueError(
-                f"y must have shape ({self.n},) or ({self.n}, k), got {y.shape}."
-            )
-        return y2, was_1d
+        """:meth:`_check_y` for an array ``y`` (of any array type).
+
+        With a batch (n,): y of shape (n,) (or a single value) gives one value
+        per point, (n, m) m values per point. With a batch (n, k): y of shape
+        (n, k) (or a scalar), or (n, k, m).
+        """
+        batch = tuple(self.batch_shape)
+        if len(batch) == 1:
+            was_1d = y.ndim <= 1
+            if was_1d and y.size not in (1, self.n):
+                raise ValueError(
+                    f"y has {y.size} values but the distribution describes "
+                    f"{self.n} points."
+                )
+            y2 = np.broadcast_to(y.reshape(-1, 1), (self.n, 1)) if was_1d else y
+            if not was_1d and (y.ndim != 2 or y.shape[0] != self.n):
+                raise ValueError(
+                    f"y must have shape ({self.n},) or ({self.n}, k), got {y.shape}."
+                )
+            return y2, was_1d
+        if y.ndim == 0 or tuple(y.shape) == batch:
+            return np.broadcast_to(y, batch)[..., None], True
+        if y.ndim == len(batch) + 1 and tuple(y.shape[:-1]) == batch:
+            return y, False
+        raise ValueError(
+            f"y must have shape {batch} (one value per distribution) or "
+            f"({', '.join(map(str, batch))}, m), got {tuple(y.shape)}."
+        )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(n={self.n})"
+        batch = tuple(self.batch_shape)
+        size = f"n={self.n}" if len(batch) == 1 else f"batch_shape={batch}"
+        return f"{type(self).__name__}({size})"
 
     def _check_targets(self, y) -> np.ndarray:
-        """``y`` for :meth:`logpdf` from user input: a finite vector of length n
-        (sklearn's ``check_array``, with its messages)."""
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if y.ndim != 1 or y.shape[0] != self.n:
+        """``y`` for :meth:`logpdf` from user input: finite values of the batch
+        shape (sklearn's ``check_array``, with its messages). A batch (n, 1)
+        also takes a y of shape (n,)."""
+        batch = tuple(self.batch_shape)
+        y = check_array(
+            y, ensure_2d=False, dtype=np.float64, input_name="y", allow_nd=True
+        )
+        if len(batch) == 1:
+            if y.ndim != 1 or y.shape[0] != self.n:
+                raise ValueError(
+                    f"y must have shape ({self.n},) to match X, got {y.shape}."
+                )
+            return y
+        if batch[1:] == (1,) and y.shape == batch[:1]:
+            return y.reshape(batch)
+        if tuple(y.shape) != batch:
             raise ValueError(
-                f"y must have shape ({self.n},) to match X, got {y.shape}."
+                f"y must have shape {batch} to match the prediction, got {y.shape}."
             )
         return y

@@ -33,6 +33,7 @@ class _ScipyLocScale(PredictiveDistribution):
     def __init__(self, loc, scale, epistemic_std=None):
         self.loc = self._vector("loc", loc)
         self.n = int(self.loc.shape[0])
+        self._batch_shape = tuple(int(d) for d in self.loc.shape)
         self.scale = self._require(
             "scale must be non-negative.",
             _nonnegative,
@@ -48,6 +49,11 @@ class _ScipyLocScale(PredictiveDistribution):
         """Whether the parameters are dask arrays (and so every result)."""
         return False
 
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the array of distributions, that of ``loc``."""
+        return self._batch_shape
+
     @staticmethod
     def _require(message: str, predicate, *arrays):
         """``arrays[0]``, provided ``predicate(*arrays)`` holds, else
@@ -57,16 +63,33 @@ class _ScipyLocScale(PredictiveDistribution):
         return arrays[0]
 
     def _vector(self, name: str, value, like=None) -> np.ndarray:
-        """``value`` as a finite float vector; with ``like``, of its length
-        (a single entry is broadcast)."""
+        """``value`` as a finite float array: without ``like`` (``loc``), of
+        shape (n,) or (n, k); with ``like``, broadcast to its shape (for a
+        batch (n,): a vector of length 1 or n; for a batch (n, k): any shape
+        NumPy broadcasts to (n, k), such as (k,) for one value per target)."""
         arr = self._as_array(value, name)
-        if arr.ndim != 1:
-            raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}.")
-        if like is not None:
+        if like is None:
+            if arr.ndim not in (1, 2):
+                raise ValueError(
+                    f"{name} must have shape (n,) or (n, k), got shape {arr.shape}."
+                )
+        elif like.ndim == 1:
+            if arr.ndim != 1:
+                raise ValueError(
+                    f"{name} must be one-dimensional, got shape {arr.shape}."
+                )
             n = like.shape[0]
             if arr.shape[0] not in (1, n):
                 raise ValueError(f"{name} has {arr.shape[0]} entries, expected {n}.")
             arr = self._broadcast(arr, like)
+        else:
+            try:
+                arr = np.broadcast_to(arr, like.shape).copy()
+            except ValueError:
+                raise ValueError(
+                    f"{name} of shape {arr.shape} does not broadcast to the batch "
+                    f"shape {like.shape}."
+                ) from None
         message = f"{name} contains NaN or infinite values."
         return self._require(message, _all_finite, arr)
 
@@ -104,10 +127,10 @@ class _ScipyLocScale(PredictiveDistribution):
         return np.sqrt(np.clip(self.var - self._epistemic**2, 0.0, None))
 
     def _evaluate(self, method: str, y) -> np.ndarray:
-        """logpdf, cdf or ppf at y of shape (n,) or (n, k)."""
+        """logpdf, cdf or ppf at y of the batch shape, or with a trailing axis."""
         y2, was_1d = self._check_y(y)
-        out = getattr(self._frozen(y2.shape[1]), method)(y2)
-        return out[:, 0] if was_1d else out
+        out = getattr(self._frozen(y2.shape[-1]), method)(y2)
+        return out[..., 0] if was_1d else out
 
     def logpdf(self, y) -> np.ndarray:
         return self._evaluate("logpdf", y)
@@ -118,25 +141,28 @@ class _ScipyLocScale(PredictiveDistribution):
     def ppf(self, q) -> np.ndarray:
         q = check_quantile_levels(q)
         if q.ndim == 0:
-            return self._frozen(1).ppf(np.full((self.n, 1), q))[:, 0]
+            return self._frozen(1).ppf(np.full((*self.batch_shape, 1), q))[..., 0]
         return self._evaluate("ppf", q)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         n_samples = check_n_samples(n_samples)
         rng = check_generator(random_state)
-        return self._frozen(n_samples).rvs(size=(self.n, n_samples), random_state=rng)
+        return self._frozen(n_samples).rvs(
+            size=(*self.batch_shape, n_samples), random_state=rng
+        )
 
 
 class Normal(_ScipyLocScale):
-    """n independent Normal distributions.
+    """Independent Normal distributions, a batch of shape (n,) or (n, k).
 
     Parameters
     ----------
-    loc : array-like of shape (n,)
-        Means.
-    scale : array-like of shape (n,) or scalar
-        Standard deviations (non-negative).
-    epistemic_std : array-like of shape (n,), default=None
+    loc : array-like of shape (n,) or (n, k)
+        Means; their shape is the batch shape (k targets give (n, k)).
+    scale : array-like of shape (n,) or scalar, or broadcasting to (n, k)
+        Standard deviations (non-negative). For a batch (n, k) any shape that
+        broadcasts to it, such as (k,) (one noise std per target).
+    epistemic_std : array-like of the shape of ``scale``, default=None
         The part of ``scale`` due to uncertainty about the regression function;
         the rest, ``sqrt(scale**2 - epistemic_std**2)``, is observation noise.
         ``None`` means all of it is noise (a plug-in predictive).
@@ -148,6 +174,12 @@ class Normal(_ScipyLocScale):
     >>> d.interval(0.95).round(2)
     array([[-1.96,  1.96],
            [-2.92,  4.92]])
+
+    Two targets at three points: the batch is (3, 2), intervals (3, 2, 2).
+
+    >>> d2 = Normal([[0.0, 1.0]] * 3, [1.0, 2.0])
+    >>> d2.batch_shape, d2.std.shape, d2.interval(0.9).shape
+    ((3, 2), (3, 2), (3, 2, 2))
     """
 
     def __init__(self, loc, scale, epistemic_std=None):
@@ -158,7 +190,7 @@ class Normal(_ScipyLocScale):
         )  # fmt: skip
 
     def _frozen(self, k):
-        return stats.norm(self.loc[:, None], self.scale[:, None])
+        return stats.norm(self.loc[..., None], self.scale[..., None])
 
     @property
     def std(self) -> np.ndarray:
@@ -166,18 +198,19 @@ class Normal(_ScipyLocScale):
 
 
 class StudentT(_ScipyLocScale):
-    """n independent location-scale Student-t distributions.
+    """Independent location-scale Student-t distributions, a batch (n,) or (n, k).
 
     The posterior predictive of Bayesian linear regression with unknown noise
     (Normal-Inverse-Gamma prior) has this form.
 
     Parameters
     ----------
-    df : float or array-like of shape (n,)
+    df : float or array-like of shape (n,), or broadcasting to (n, k)
         Degrees of freedom (> 0). The variance is finite only for df > 2.
-    loc, scale : array-like of shape (n,)
-        Location and scale; the variance is ``scale**2 * df / (df - 2)``.
-    epistemic_std : array-like of shape (n,), default=None
+    loc, scale : array-like of shape (n,) or (n, k)
+        Location and scale (``scale`` broadcasting to the shape of ``loc``,
+        the batch shape); the variance is ``scale**2 * df / (df - 2)``.
+    epistemic_std : array-like of the shape of ``scale``, default=None
         Std of the regression function; see :class:`Normal`.
 
     Examples
@@ -200,7 +233,7 @@ class StudentT(_ScipyLocScale):
         return [self.df, *super()._params()]
 
     def _frozen(self, k):
-        return stats.t(self.df[:, None], self.loc[:, None], self.scale[:, None])
+        return stats.t(self.df[..., None], self.loc[..., None], self.scale[..., None])
 
     @property
     def std(self) -> np.ndarray:

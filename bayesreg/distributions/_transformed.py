@@ -100,6 +100,38 @@ def _row_subset(dist: PredictiveDistribution, rows: slice):
     return None
 
 
+def _flatten(dist: PredictiveDistribution) -> PredictiveDistribution:
+    """A batch (n, k) as the batch (n * k,) of its row-major flattening."""
+    if isinstance(dist, _ScipyLocScale) and not dist.lazy:
+        return type(dist)(*(np.reshape(param, -1) for param in dist._params()))
+    if isinstance(dist, NormalMixture):
+        s = dist.n_components
+        return NormalMixture(dist.locs.reshape(-1, s), dist.scales.reshape(-1, s))
+    if isinstance(dist, TransformedDistribution):
+        return dist._flat
+    raise TypeError(
+        f"a {type(dist).__name__} with batch shape {dist.batch_shape} cannot be "
+        "pushed forward; only Normal, StudentT, NormalMixture and "
+        "TransformedDistribution batches of several targets can."
+    )
+
+
+def _take_output(dist: PredictiveDistribution, j: int) -> PredictiveDistribution:
+    """Target ``j`` of a batch (n, k), as a batch (n,)."""
+    if isinstance(dist, _ScipyLocScale):
+        return type(dist)(*(param[:, j] for param in dist._params()))
+    if isinstance(dist, NormalMixture):
+        return NormalMixture(dist.locs[:, j], dist.scales[:, j])
+    if isinstance(dist, TransformedDistribution):
+        return TransformedDistribution(
+            _take_output(dist.base, j),
+            dist.forward,
+            dist.inverse,
+            inverse_log_jacobian=dist._inverse_log_jacobian,
+        )
+    raise TypeError(f"cannot select one target of a {type(dist).__name__}.")
+
+
 class TransformedDistribution(PredictiveDistribution):
     """Law of ``g(Z)`` for ``Z ~ base`` and a strictly monotone map ``g``.
 
@@ -120,7 +152,9 @@ class TransformedDistribution(PredictiveDistribution):
     ``g`` tends to there.
 
     A ``TransformedDistribution`` as ``base`` is composed with: the maps
-    apply in turn, ``g(g_base(Z))``. NumPy only: a lazy (dask) ``base`` is
+    apply in turn, ``g(g_base(Z))``. A base of batch shape (n, k) (k
+    targets) gives a push-forward of the same batch shape; ``g`` then acts
+    elementwise on every target alike. NumPy only: a lazy (dask) ``base`` is
     refused; compute it first.
 
     Parameters
@@ -227,14 +261,41 @@ class TransformedDistribution(PredictiveDistribution):
         if forward is None or inverse is None:
             raise TypeError("forward and inverse are required.")
         self.base, self.forward, self.inverse = base, forward, inverse
+        self._inverse_log_jacobian = inverse_log_jacobian
+        self._batch_shape = tuple(int(d) for d in base.batch_shape)
+        self.n = int(base.n)
+        self._moment_cache = None
+        if len(self._batch_shape) > 1:
+            # Several targets: the maps act elementwise, so the push-forward
+            # of a batch (n, k) is that of its row-major flattening, reshaped.
+            self._flat = TransformedDistribution(
+                _flatten(base),
+                forward,
+                inverse,
+                inverse_log_jacobian=inverse_log_jacobian,
+            )
+            self._root, self._steps = self._flat._root, self._flat._steps
+            self.increasing = self._flat.increasing
+            return
+        self._flat = None
         step = _Step(forward, inverse, inverse_log_jacobian)
         if isinstance(base, TransformedDistribution):
             self._root, self._steps = base._root, (*base._steps, step)
         else:
             self._root, self._steps = base, (step,)
-        self.n = int(base.n)
-        self._moment_cache = None
         self._probe()
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the array of distributions, that of ``base``."""
+        return self._batch_shape
+
+    def _unflat(self, method: str, y) -> np.ndarray:
+        """``method`` of a batch (n, k) at ``y``, through the flat batch."""
+        y3, one = self._check_y(y)
+        out = getattr(self._flat, method)(np.reshape(y3, (-1, y3.shape[-1])))
+        out = np.reshape(out, y3.shape)
+        return out[..., 0] if one else out
 
     # ---------------------------------------------------------- the map
     def _chain(self, z) -> np.ndarray:
@@ -421,6 +482,8 @@ class TransformedDistribution(PredictiveDistribution):
         return z, log_jac, inside, y2, was_1d
 
     def logpdf(self, y) -> np.ndarray:
+        if self._flat is not None:
+            return self._unflat("logpdf", y)
         z, log_jac, inside, _, was_1d = self._pullback(y)
         z = np.where(inside, z, self._z_median[:, None])
         out = np.asarray(self._root.logpdf(z), dtype=float) + log_jac
@@ -428,6 +491,8 @@ class TransformedDistribution(PredictiveDistribution):
         return out[:, 0] if was_1d else out
 
     def cdf(self, y) -> np.ndarray:
+        if self._flat is not None:
+            return self._unflat("cdf", y)
         z, _, inside, y2, was_1d = self._pullback(y)
         z = np.where(inside, z, self._z_median[:, None])
         below = np.asarray(self._root.cdf(z), dtype=float)
@@ -439,6 +504,10 @@ class TransformedDistribution(PredictiveDistribution):
     def ppf(self, q) -> np.ndarray:
         q = check_quantile_levels(q)
         scalar = q.ndim == 0
+        if self._flat is not None:
+            if scalar:
+                return self._flat.ppf(q).reshape(self._batch_shape)
+            return self._unflat("ppf", q)
         q2, was_1d = self._check_y(np.full(self.n, float(q)) if scalar else q)
         out = self._quantile(np.asarray(q2, dtype=float), 1.0 - q2)
         return out[:, 0] if (was_1d or scalar) else out
@@ -451,11 +520,16 @@ class TransformedDistribution(PredictiveDistribution):
         return self._forward(_two_sided_quantile(root, p, c), rows)
 
     def median(self) -> np.ndarray:
-        """Predictive median, shape (n,): ``g`` of the median of ``Z``."""
+        """Predictive median, of the batch shape: ``g`` of the median of ``Z``."""
+        if self._flat is not None:
+            return self._flat.median().reshape(self._batch_shape)
         return self._forward(self._z_median)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         n_samples = check_n_samples(n_samples)
+        if self._flat is not None:
+            draws = self._flat.sample(n_samples, random_state)
+            return draws.reshape(*self._batch_shape, n_samples)
         return self._forward(self._root.sample(n_samples, random_state))
 
     # ---------------------------------------------------------- moments
@@ -479,6 +553,8 @@ class TransformedDistribution(PredictiveDistribution):
 
     def _epistemic_fraction(self) -> np.ndarray:
         """epistemic_Z^2 / var_Z, 0 where the base variance is 0 or infinite."""
+        if self._flat is not None:
+            return self._flat._epistemic_fraction().reshape(self._batch_shape)
         var = np.asarray(self._root.std, dtype=float) ** 2
         epi = np.asarray(self._root.epistemic_std, dtype=float) ** 2
         ok = np.isfinite(var) & (var > 0)
@@ -486,6 +562,10 @@ class TransformedDistribution(PredictiveDistribution):
             return np.where(ok, np.clip(epi / np.where(ok, var, 1.0), 0.0, 1.0), 0.0)
 
     def _moments(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._moment_cache is None and self._flat is not None:
+            mean, std = self._flat._moments()
+            shape = self._batch_shape
+            self._moment_cache = (mean.reshape(shape), std.reshape(shape))
         if self._moment_cache is None:
             core, a, s = self._split_affine()
             closed = self._closed_form_moments(core)
@@ -556,6 +636,11 @@ class TransformedDistribution(PredictiveDistribution):
 
     def __repr__(self) -> str:
         names = [step.name for step in self._steps]
+        if self._flat is not None:
+            return (
+                f"TransformedDistribution(batch_shape={self.batch_shape}, "
+                f"base={self.base!r}, maps={names})"
+            )
         return f"TransformedDistribution(n={self.n}, base={self._root!r}, maps={names})"
 
 
