@@ -5,6 +5,13 @@ derives every other predictive method from that one answer, so they agree
 with each other by construction. When ``predict_dist`` is lazy (a dask ``X``,
 see :mod:`bayesreg._dask`) so is every method derived here: each returns
 dask arrays and computes nothing.
+
+Shapes follow the batch shape of ``predict_dist`` (sklearn's
+``GaussianProcessRegressor`` convention): an estimator fitted to a 1-D y
+gives (n,) means and stds, (n, 2) intervals, (n, n_samples) draws; fitted to
+y of shape (n, k) (k >= 1, so (n, 1) too, as ``Ridge`` does) it gives (n, k)
+means, stds and log densities, (n, k, 2) intervals and (n, k, n_samples)
+draws.
 """
 
 from __future__ import annotations
@@ -43,8 +50,8 @@ class BayesianRegressorMixin(RegressorMixin):
 
         Returns
         -------
-        mean : ndarray of shape (n_samples,)
-        std : ndarray of shape (n_samples,)
+        mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        std : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Only when ``return_std=True``.
         """
         if not return_std:
@@ -53,7 +60,7 @@ class BayesianRegressorMixin(RegressorMixin):
         return dist.mean, dist.std
 
     def predict_std(self, X, kind: str = "total") -> np.ndarray:
-        """Predictive standard deviation, shape (n_samples,).
+        """Predictive standard deviation, shape (n_samples,) or (n_samples, n_targets).
 
         Parameters
         ----------
@@ -62,6 +69,10 @@ class BayesianRegressorMixin(RegressorMixin):
             ``"total"``: a new observation; ``"epistemic"``: the regression
             function alone; ``"aleatoric"``: the observation noise alone.
             ``total**2 == epistemic**2 + aleatoric**2``.
+
+        Returns
+        -------
+        std : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         if kind not in _STD_KINDS:
             raise ValueError(f"kind must be one of {_STD_KINDS}, got {kind!r}.")
@@ -71,9 +82,9 @@ class BayesianRegressorMixin(RegressorMixin):
         return dist.epistemic_std if kind == "epistemic" else dist.aleatoric_std
 
     def predict_interval(self, X, coverage: float = 0.95) -> np.ndarray:
-        """Central predictive interval, array of shape (n_samples, 2).
+        """Central predictive interval, (n_samples, 2) or (n_samples, n_targets, 2).
 
-        Column 0 is the lower bound, column 1 the upper bound; a new
+        ``[..., 0]`` is the lower bound, ``[..., 1]`` the upper bound; a new
         observation falls inside with probability ``coverage``.
 
         Parameters
@@ -85,13 +96,13 @@ class BayesianRegressorMixin(RegressorMixin):
 
         Returns
         -------
-        interval : ndarray of shape (n_samples, 2)
+        interval : ndarray of shape (n_samples, 2) or (n_samples, n_targets, 2)
         """
         coverage = check_coverage(coverage)
         return self.predict_dist(X).interval(coverage)
 
     def log_predictive_density(self, X, y) -> np.ndarray:
-        """Pointwise log p(y_i | x_i, training data), shape (n_samples,).
+        """Pointwise log p(y_i | x_i, training data), of the shape of y.
 
         Exact where the predictive is closed form (Normal, Student-t), a
         log-mean-exp over posterior draws for the Pyro estimators.
@@ -99,12 +110,15 @@ class BayesianRegressorMixin(RegressorMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-            Observed targets, on the scale of the training y.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Observed targets, on the scale of the training y and of its
+            shape (a model fitted to y of shape (n, 1) also takes (n,)).
 
         Returns
         -------
-        log_density : ndarray of shape (n_samples,)
+        log_density : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            One value per observation and target (the targets are
+            independent given x: sum over the last axis for the joint).
         """
         dist = self.predict_dist(X)
         return dist.logpdf(dist._check_targets(y))
@@ -112,8 +126,9 @@ class BayesianRegressorMixin(RegressorMixin):
     def sample_y(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draws from the posterior predictive, shape (n_samples_X, n_samples).
 
-        Each column is one draw of independent new observations at the rows
-        of ``X``.
+        Each column (``[..., s]``) is one draw of independent new observations
+        at the rows of ``X``; with several targets the shape is
+        (n_samples_X, n_targets, n_samples), as ``GaussianProcessRegressor``.
 
         Parameters
         ----------
@@ -126,7 +141,7 @@ class BayesianRegressorMixin(RegressorMixin):
 
         Returns
         -------
-        y_samples : ndarray of shape (n_samples_X, n_samples)
+        y_samples : ndarray of shape (n_samples_X, [n_targets,] n_samples)
         """
         n_samples = check_n_samples(n_samples)
         return self.predict_dist(X).sample(n_samples, random_state)
