@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 torch = pytest.importorskip("torch")
 pyro = pytest.importorskip("pyro")
 
-from units import A, B, C, assert_mapped, input_rounding  # noqa: E402
+from units import A, B, C, assert_mapped, rounding_rtol  # noqa: E402
 
 from bayesreg.pyro.linear import PyroBayesianLinear  # noqa: E402
 
@@ -486,7 +486,7 @@ def test_defaults_are_equivariant_in_the_units(mode, a, b, c):
         mapped["noise_std"] = a * mode["noise_std"]
     ref = PyroBayesianLinear(random_state=0, **mode).fit(X, y)
     got = PyroBayesianLinear(random_state=0, **mapped).fit(c * X, a * y + b)
-    rtol = 0.02 + 1e4 * input_rounding(y, a, b)
+    rtol = 0.02 + rounding_rtol(X, y, Xt, a, b)
     yt = ref.predict(Xt) + 0.3
     assert_mapped(ref.predict_dist(Xt), got.predict_dist(c * Xt), a, b, yt, rtol)
     np.testing.assert_allclose(got.noise_std_, a * ref.noise_std_, rtol=rtol)

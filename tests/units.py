@@ -13,15 +13,33 @@ B = st.one_of(
 C = st.floats(-3.0, 3.0).map(lambda e: 10.0**e)
 
 
-def input_rounding(y, a, b) -> float:
-    """Relative size, in units of its spread, of the rounding of a y + b.
+def rounding_rtol(X, y, Xt, a, b) -> float:
+    """Bound on what float64's rounding of ``a y + b`` can move the predictive
+    at ``Xt``, relative to the predictive std: the tolerance a fit on
+    (c X, a y + b) is held to beyond ``1e-8``, from the problem's own
+    conditioning.
 
-    float64 holds a y + b to eps |a y + b|: with |b| >> a std(y) that is a
-    real perturbation of the data (1.5e-4 of the spread for a = 1e-6,
-    b = 1e6), which predictions at test points of high leverage amplify.
+    Storing ``a y + b``, and a fit's own centring of it, moves each target by
+    up to ``delta = 2 eps max|a y + b| / a`` in the units of y (1.5e-4 of
+    the spread for a = 1e-6, b = 1e6: a real perturbation of the data). A
+    least-squares fit passes it to the mean at a test row through that row
+    of the hat matrix, ``h_t = [1, x_t] pinv([1, X])``, so by at most
+    ``||h_t||_1 delta`` (one more ``delta`` for an intercept rounded on its
+    own); the noise estimate, from the residuals ``r``, moves by at most
+    ``||delta||_2 / ||r||_2 = delta / rms(r)`` relative; and the predictive
+    std is at least about ``rms(r)``. Hence
+    ``(max_t ||h_t||_1 + 1) delta / rms(r)``: at most about 0.07 on these
+    tests' problems at a = 1e-6, |b| = 1e6, and 1e-10 or below when b = 0.
+    A shrunk (Bayesian or ridge) fit is no more sensitive than least squares.
     """
+    X, Xt = np.asarray(X, dtype=float), np.asarray(Xt, dtype=float)
     eps = np.finfo(float).eps
-    return float(eps * np.max(np.abs(a * y + b)) / (a * np.std(y)))
+    delta = 2.0 * eps * np.max(np.abs(a * y + b)) / a
+    design = np.column_stack([np.ones(len(X)), X])
+    hat = np.column_stack([np.ones(len(Xt)), Xt]) @ np.linalg.pinv(design)
+    gain = np.max(np.abs(hat).sum(axis=1)) + 1.0
+    resid = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    return float(gain * delta / np.sqrt(np.mean(resid**2)))
 
 
 def assert_mapped(dist, mapped, a, b, Xt_y, rtol):
