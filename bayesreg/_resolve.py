@@ -37,7 +37,7 @@ from .distributions import (
     TransformedDistribution,
     _Affine,
 )
-from .utils._checks import check_array_1d, check_std
+from .utils._checks import check_array_1d, check_real, check_std
 
 
 # --------------------------------------------------------------------------
@@ -58,11 +58,29 @@ def as_distribution(
             "y_pred is an array of means: pass its standard deviations as y_std, "
             "or pass a bayesreg.distributions object instead."
         )
-    mean = np.asarray(y_pred, dtype=float)
+    mean = check_real(y_pred, "y_pred")
+    if mean.ndim == 2 and mean.shape[1] > 1:
+        # k targets: means and stds of shape (n, k).
+        if not np.all(np.isfinite(mean)):
+            raise ValueError("y_pred contains NaN or infinite values.")
+        std = check_real(y_std, "y_std")
+        if std.shape != mean.shape:
+            raise ValueError(
+                f"y_std must have the shape of y_pred, {mean.shape}, got {std.shape}."
+            )
+        if not np.all(np.isfinite(std)):
+            raise ValueError("y_std contains NaN or infinite values.")
+        if np.any(std < 0):
+            raise ValueError("y_std must be non-negative.")
+        if strict and np.any(std == 0):
+            raise ValueError("y_std must be strictly positive for a density.")
+        return Normal(mean, std)
     if mean.ndim == 2 and mean.shape[1] == 1:
         mean = mean[:, 0]
     if mean.ndim != 1:
-        raise ValueError(f"y_pred must be one-dimensional, got shape {mean.shape}.")
+        raise ValueError(
+            f"y_pred must have shape (n,) or (n, k), got shape {mean.shape}."
+        )
     mean = check_array_1d("y_pred", mean, mean.shape[0])
     return Normal(mean, check_std(y_std, mean.shape[0], strict=strict))
 
@@ -134,20 +152,34 @@ def final_name(estimator) -> str:
 # --------------------------------------------------------------------------
 # target transformers
 # --------------------------------------------------------------------------
-def _affine_of(transformer) -> tuple[float, float] | None:
-    """(a, s) with ``inverse_transform(z) == a + s z``, or None if not affine."""
-    z = np.array([[0.0], [1.0], [2.0], [-3.5]])
+def _n_targets(transformer) -> int:
+    """Number of target columns a fitted target transformer was fitted on."""
+    k = getattr(transformer, "n_features_in_", 1)
+    return int(k) if isinstance(k, (int, np.integer)) and k > 1 else 1
+
+
+def _affine_of(transformer):
+    """(a, s) with ``inverse_transform(z) == a + s z``, or None if not affine.
+
+    Floats for a transformer of one target; arrays (k,) (one map per target)
+    for one fitted on k target columns (``StandardScaler`` on y (n, k)).
+    """
+    k = _n_targets(transformer)
+    z = np.tile(np.array([[0.0], [1.0], [2.0], [-3.5]]), (1, k))
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            v = np.asarray(transformer.inverse_transform(z), dtype=float).reshape(-1)
+            v = np.asarray(transformer.inverse_transform(z), dtype=float)
     except ValueError:
         return None
-    if v.shape != (4,) or not np.all(np.isfinite(v)):
+    if v.size != 4 * k or not np.all(np.isfinite(v)):
         return None
-    a, s = float(v[0]), float(v[1] - v[0])
-    if s == 0 or not np.allclose(v, a + s * z[:, 0], rtol=1e-9, atol=0):
+    v = v.reshape(4, k)
+    a, s = v[0], v[1] - v[0]
+    if np.any(s == 0) or not np.allclose(v, a + s * z, rtol=1e-9, atol=0):
         return None
+    if k == 1:
+        return float(a[0]), float(s[0])
     return a, s
 
 
@@ -220,6 +252,13 @@ def target_map(transformer):
         # np.log / np.exp and friends: the push-forward knows their Jacobian
         # and (for exp of a Normal) the log-normal moments.
         return ("monotone", transformer.inverse_func, transformer.func)
+    if _n_targets(transformer) > 1 and not isinstance(transformer, FunctionTransformer):
+        raise ValueError(
+            f"the target transform {transformer!r} of a TransformedTargetRegressor "
+            f"was fitted on {_n_targets(transformer)} target columns and is not "
+            "affine: a push-forward of several targets needs an affine transform "
+            "(StandardScaler) or one elementwise function (func=np.log)."
+        )
     return (
         "monotone",
         _TargetFunction(transformer, "inverse_transform"),
@@ -229,7 +268,11 @@ def target_map(transformer):
 
 def is_identity(targets) -> bool:
     """Whether the target transformers together leave y unchanged."""
-    return all(target_map(t) == ("affine", 0.0, 1.0) for t in targets)
+    for t in targets:
+        kind, *params = target_map(t)
+        if kind != "affine" or not (np.all(params[0] == 0) and np.all(params[1] == 1)):
+            return False
+    return True
 
 
 def resolve_affine(estimator, X):
@@ -283,11 +326,14 @@ def final_predict_dist(estimator, X) -> PredictiveDistribution:
         mean = mean[:, 0]
     if std.ndim == 2 and std.shape[1] == 1:
         std = std[:, 0]
-    if mean.ndim != 1 or std.shape != mean.shape:
+    if mean.ndim not in (1, 2) or std.shape != mean.shape:
         raise ValueError(
-            "predict_dist supports single-output regressors only; predict "
-            f"returned means of shape {mean.shape} and stds of shape {std.shape}."
+            "predict(X, return_std=True) must return means and stds of one "
+            f"shape, (n,) or (n, k); got means of shape {mean.shape} and stds "
+            f"of shape {std.shape}."
         )
+    if mean.ndim == 2:
+        return Normal(mean, std)
     epistemic = None
     if isinstance(estimator, (BayesianRidge, ARDRegression)):
         # Their predictive variance is 1 / alpha_ (noise) + x^T sigma_ x.
@@ -295,10 +341,12 @@ def final_predict_dist(estimator, X) -> PredictiveDistribution:
     return Normal(mean, std, epistemic_std=epistemic)
 
 
-def _affine_dist(dist: PredictiveDistribution, a: float, s: float):
-    if a == 0.0 and s == 1.0:
+def _affine_dist(dist: PredictiveDistribution, a, s):
+    """The law of ``a + s Y``; ``a`` and ``s`` floats, or arrays (k,) of one
+    map per target of a batch (n, k)."""
+    if np.all(np.asarray(a) == 0.0) and np.all(np.asarray(s) == 1.0):
         return dist
-    scale = abs(s)
+    scale = np.abs(s)
     if isinstance(dist, Normal):
         return Normal(a + s * dist.loc, scale * dist.scale, scale * dist.epistemic_std)
     if isinstance(dist, StudentT):
@@ -306,7 +354,15 @@ def _affine_dist(dist: PredictiveDistribution, a: float, s: float):
             dist.df, a + s * dist.loc, scale * dist.scale, scale * dist.epistemic_std
         )
     if isinstance(dist, NormalMixture):
+        if np.ndim(a):  # per target: the component axis is last
+            a, s, scale = a[:, None], s[:, None], scale[:, None]
         return NormalMixture(a + s * dist.locs, scale * dist.scales)
+    if np.ndim(a):
+        raise ValueError(
+            f"a {type(dist).__name__} of several targets can be mapped through "
+            "one affine map per target only if it is a Normal, StudentT or "
+            "NormalMixture."
+        )
     # Anything else (a push-forward, a user's distribution): one more map,
     # whose moments the push-forward carries exactly.
     affine = _Affine(a, s)

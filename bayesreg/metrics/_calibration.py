@@ -5,18 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from .._resolve import as_distribution
-from ..utils._checks import check_levels, check_sample_weight, check_y_true
+from ..utils._checks import check_levels, check_sample_weight
 from ..utils._docstrings import fill_doc
 from ._common import (
     GNEITING_BALABDAOUI_RAFTERY_2007,
     KULESHOV_FENNER_ERMON_2018,
-    _weighted_mean,
+    _average,
+    _combine,
+    _targets,
 )
 
 
 @fill_doc(gneiting_2007=GNEITING_BALABDAOUI_RAFTERY_2007)
 def pit(y_true, y_pred, y_std=None) -> np.ndarray:
-    """Probability integral transform values ``F_i(y_i)``, shape (n,).
+    """Probability integral transform values ``F_i(y_i)``, of the shape of y.
 
     For a calibrated predictive they are uniform on [0, 1]: a U-shaped
     histogram means over-confidence, a hump means under-confidence, a slope
@@ -24,13 +26,13 @@ def pit(y_true, y_pred, y_std=None) -> np.ndarray:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-    y_pred : PredictiveDistribution or array-like of shape (n,)
-    y_std : array-like of shape (n,), default=None
+    y_true : array-like of shape (n,) or (n, k)
+    y_pred : PredictiveDistribution or array-like of shape (n,) or (n, k)
+    y_std : array-like of the shape of ``y_pred``, default=None
 
     Returns
     -------
-    ndarray of shape (n,)
+    ndarray of shape (n,) or (n, k)
 
     %(gneiting_2007)s
 
@@ -41,8 +43,7 @@ def pit(y_true, y_pred, y_std=None) -> np.ndarray:
     array([0.5   , 0.8413])
     """
     dist = as_distribution(y_pred, y_std)
-    y = check_y_true(y_true, dist.n)
-    return dist.cdf(y)
+    return dist.cdf(_targets(y_true, dist))
 
 
 _CALIBRATION_KINDS = ("interval", "quantile")
@@ -57,6 +58,7 @@ def calibration_curve(
     levels=None,
     kind: str = "interval",
     sample_weight=None,
+    multioutput="uniform_average",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed against nominal probability, for a reliability diagram.
 
@@ -69,19 +71,24 @@ def calibration_curve(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-    y_pred : PredictiveDistribution or array-like of shape (n,)
-    y_std : array-like of shape (n,), default=None
-    levels : array-like of shape (k,), default=None
+    y_true : array-like of shape (n,) or (n, k)
+    y_pred : PredictiveDistribution or array-like of shape (n,) or (n, k)
+    y_std : array-like of the shape of ``y_pred``, default=None
+    levels : array-like of shape (n_levels,), default=None
         Nominal levels in (0, 1); default ``0.05, 0.10, ..., 0.95``.
     kind : {"interval", "quantile"}, default="interval"
     sample_weight : array-like of shape (n,), default=None
         Weights of the points: each observed value is the weighted fraction.
+    multioutput : {"uniform_average", "raw_values"} or array-like of shape (k,)
+        With k targets: ``"raw_values"`` gives one curve per target
+        (``observed`` of shape (n_levels, k)); ``"uniform_average"`` (the
+        default) their mean; an array of weights their weighted mean.
 
     Returns
     -------
-    nominal : ndarray of shape (k,)
-    observed : ndarray of shape (k,)
+    nominal : ndarray of shape (n_levels,)
+    observed : ndarray of shape (n_levels,), or (n_levels, k) with
+        ``multioutput="raw_values"``
 
     %(kuleshov_2018)s
 
@@ -98,13 +105,31 @@ def calibration_curve(
         raise ValueError(f"kind must be one of {_CALIBRATION_KINDS}, got {kind!r}.")
     levels = check_levels(levels)
     u = pit(y_true, y_pred, y_std)
+    observed = _per_output_curves(u, levels, kind, sample_weight)
+    return levels, _combine_curves(observed, multioutput)
+
+
+def _per_output_curves(u, levels, kind, sample_weight) -> np.ndarray:
+    """Observed fractions of PIT values ``u`` (n,) or (n, k) at each level,
+    shape (n_levels, k) (k = 1 for one target)."""
+    u = u.reshape(u.shape[0], -1)
     w = check_sample_weight(sample_weight, u.shape[0])
     if kind == "quantile":
-        hits = u[:, None] <= levels[None, :]
+        hits = u[:, None, :] <= levels[None, :, None]
     else:
-        hits = np.abs(u[:, None] - 0.5) <= 0.5 * levels[None, :]
-    observed = hits.mean(axis=0) if w is None else np.average(hits, 0, weights=w)
-    return levels, observed
+        hits = np.abs(u[:, None, :] - 0.5) <= 0.5 * levels[None, :, None]
+    return hits.mean(axis=0) if w is None else np.average(hits, 0, weights=w)
+
+
+def _combine_curves(observed: np.ndarray, multioutput) -> np.ndarray:
+    """Curves (n_levels, k) combined over the targets as ``multioutput``
+    says: (n_levels,), or (n_levels, k) for ``"raw_values"``."""
+    if isinstance(multioutput, str) and multioutput == "raw_values":
+        return observed
+    if observed.shape[1] == 1 and isinstance(multioutput, str):
+        _combine(observed[0], multioutput)  # validates the option
+        return observed[:, 0]
+    return np.array([_combine(row, multioutput) for row in observed])
 
 
 _NORMS = ("l1", "l2", "max")
@@ -120,7 +145,8 @@ def calibration_error(
     kind: str = "interval",
     norm: str = "l1",
     sample_weight=None,
-) -> float:
+    multioutput="uniform_average",
+):
     """Distance of the calibration curve from the diagonal (lower is better).
 
     ``norm="l1"`` is the mean absolute gap between observed and nominal over
@@ -134,10 +160,16 @@ def calibration_error(
     norm : {"l1", "l2", "max"}, default="l1"
     sample_weight : array-like of shape (n,), default=None
         Weights of the points in the observed coverage at each level.
+    multioutput : {"uniform_average", "raw_values"} or array-like of shape (k,)
+        How the errors of k targets (each from its own curve) combine,
+        as in scikit-learn's regression metrics: ``"raw_values"``
+        gives one error per target, shape (k,) (shape (1,) for one target);
+        ``"uniform_average"`` (the default) their mean; an array of weights
+        their weighted mean.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (k,) with ``multioutput="raw_values"``
 
     %(kuleshov_2018)s
 
@@ -155,18 +187,26 @@ def calibration_error(
     if norm not in _NORMS:
         raise ValueError(f"norm must be one of {_NORMS}, got {norm!r}.")
     nominal, observed = calibration_curve(
-        y_true, y_pred, y_std, levels=levels, kind=kind, sample_weight=sample_weight
+        y_true,
+        y_pred,
+        y_std,
+        levels=levels,
+        kind=kind,
+        sample_weight=sample_weight,
+        multioutput="raw_values",
     )
-    gap = np.abs(observed - nominal)
+    gap = np.abs(observed - nominal[:, None])  # (n_levels, k)
     if norm == "l1":
-        return float(gap.mean())
-    if norm == "l2":
-        return float(np.sqrt(np.mean(gap**2)))
-    return float(gap.max())
+        per_output = gap.mean(axis=0)
+    elif norm == "l2":
+        per_output = np.sqrt(np.mean(gap**2, axis=0))
+    else:
+        per_output = gap.max(axis=0)
+    return _combine(per_output, multioutput)
 
 
 @fill_doc(gneiting_2007=GNEITING_BALABDAOUI_RAFTERY_2007)
-def sharpness(y_pred, y_std=None, *, sample_weight=None) -> float:
+def sharpness(y_pred, y_std=None, *, sample_weight=None, multioutput="uniform_average"):
     """Root mean predictive variance ``sqrt(mean(std_i^2))`` (smaller is sharper).
 
     Sharpness says nothing about calibration on its own; report it next to
@@ -174,13 +214,19 @@ def sharpness(y_pred, y_std=None, *, sample_weight=None) -> float:
 
     Parameters
     ----------
-    y_pred : PredictiveDistribution or array-like of shape (n,)
-    y_std : array-like of shape (n,), default=None
+    y_pred : PredictiveDistribution or array-like of shape (n,) or (n, k)
+    y_std : array-like of the shape of ``y_pred``, default=None
     sample_weight : array-like of shape (n,), default=None
+    multioutput : {"uniform_average", "raw_values"} or array-like of shape (k,)
+        How the sharpness of k targets (each its own) combine,
+        as in scikit-learn's regression metrics: ``"raw_values"``
+        gives one value per target, shape (k,) (shape (1,) for one target);
+        ``"uniform_average"`` (the default) their mean; an array of weights
+        their weighted mean.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (k,) with ``multioutput="raw_values"``
 
     %(gneiting_2007)s
 
@@ -191,4 +237,5 @@ def sharpness(y_pred, y_std=None, *, sample_weight=None) -> float:
     5.0
     """
     dist = as_distribution(y_pred, y_std)
-    return float(np.sqrt(_weighted_mean(dist.std**2, sample_weight)))
+    per_output = np.sqrt(_average(dist.std**2, sample_weight, "raw_values"))
+    return _combine(per_output, multioutput)

@@ -5,32 +5,44 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils._checks import check_coverage, check_y_true
-from ._common import _intervals, _weighted_mean
+from ._common import _average, _intervals
 
 
 def interval_coverage(
-    y_true, y_pred, y_std=None, *, coverage: float = 0.95, sample_weight=None
-) -> float:
+    y_true,
+    y_pred,
+    y_std=None,
+    *,
+    coverage: float = 0.95,
+    sample_weight=None,
+    multioutput="uniform_average",
+):
     """Fraction of observations inside their central predictive interval.
 
     A calibrated predictive gives about ``coverage``.
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-    y_pred : PredictiveDistribution, array-like of shape (n,) or (n, 2)
+    y_true : array-like of shape (n,) or (n, k)
+    y_pred : PredictiveDistribution, array-like of shape (n,), (n, 2) or (n, k, 2)
         Distributions, Gaussian means (with ``y_std``), or the interval
-        bounds themselves (lower, upper columns).
+        bounds themselves (lower, upper on the last axis).
     y_std : array-like of shape (n,), default=None
         Gaussian predictive standard deviations.
     coverage : float, default=0.95
         Nominal probability of the central interval, in (0, 1). Ignored when
         ``y_pred`` holds the bounds.
     sample_weight : array-like of shape (n,), default=None
+    multioutput : {"uniform_average", "raw_values"} or array-like of shape (k,)
+        How the scores of k targets (a prediction of batch shape (n, k))
+        combine, as in scikit-learn's regression metrics: ``"raw_values"``
+        gives one score per target, shape (k,) (shape (1,) for one target);
+        ``"uniform_average"`` (the default) their mean; an array of weights
+        their weighted mean.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (k,) with ``multioutput="raw_values"``
 
     Examples
     --------
@@ -40,21 +52,26 @@ def interval_coverage(
     """
     coverage = check_coverage(coverage)
     bounds = _intervals(y_pred, y_std, coverage)
-    y = check_y_true(y_true, bounds.shape[0])
-    inside = (y >= bounds[:, 0]) & (y <= bounds[:, 1])
-    return _weighted_mean(inside.astype(float), sample_weight)
+    y = check_y_true(y_true, bounds.shape[0], bounds.shape[:-1])
+    inside = (y >= bounds[..., 0]) & (y <= bounds[..., 1])
+    return _average(inside.astype(float), sample_weight, multioutput)
 
 
 def mean_interval_width(
-    y_pred, y_std=None, *, coverage: float = 0.95, sample_weight=None
-) -> float:
+    y_pred,
+    y_std=None,
+    *,
+    coverage: float = 0.95,
+    sample_weight=None,
+    multioutput="uniform_average",
+):
     """Mean width of the central predictive intervals (smaller is sharper).
 
     Parameters
     ----------
-    y_pred : PredictiveDistribution, array-like of shape (n,) or (n, 2)
+    y_pred : PredictiveDistribution, array-like of shape (n,), (n, 2) or (n, k, 2)
         Distributions, Gaussian means (with ``y_std``), or the interval
-        bounds themselves (lower, upper columns).
+        bounds themselves (lower, upper on the last axis).
     y_std : array-like of shape (n,), default=None
         Gaussian predictive standard deviations.
     coverage : float, default=0.95
@@ -62,10 +79,16 @@ def mean_interval_width(
         ``y_pred`` holds the bounds.
     sample_weight : array-like of shape (n,), default=None
         Weights of the points in the average.
+    multioutput : {"uniform_average", "raw_values"} or array-like of shape (k,)
+        How the scores of k targets (a prediction of batch shape (n, k))
+        combine, as in scikit-learn's regression metrics: ``"raw_values"``
+        gives one score per target, shape (k,) (shape (1,) for one target);
+        ``"uniform_average"`` (the default) their mean; an array of weights
+        their weighted mean.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (k,) with ``multioutput="raw_values"``
 
     Examples
     --------
@@ -75,12 +98,18 @@ def mean_interval_width(
     """
     coverage = check_coverage(coverage)
     bounds = _intervals(y_pred, y_std, coverage)
-    return _weighted_mean(bounds[:, 1] - bounds[:, 0], sample_weight)
+    return _average(bounds[..., 1] - bounds[..., 0], sample_weight, multioutput)
 
 
 def interval_score(
-    y_true, y_pred, y_std=None, *, coverage: float = 0.95, sample_weight=None
-) -> float:
+    y_true,
+    y_pred,
+    y_std=None,
+    *,
+    coverage: float = 0.95,
+    sample_weight=None,
+    multioutput="uniform_average",
+):
     """Mean interval score of central prediction intervals (lower is better).
 
     For the central interval ``[l, u]`` at level ``1 - alpha``::
@@ -92,18 +121,24 @@ def interval_score(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-    y_pred : PredictiveDistribution, array-like of shape (n,) or (n, 2)
+    y_true : array-like of shape (n,) or (n, k)
+    y_pred : PredictiveDistribution, array-like of shape (n,), (n, 2) or (n, k, 2)
         Distributions, Gaussian means (with ``y_std``) or interval bounds.
     y_std : array-like of shape (n,), default=None
     coverage : float, default=0.95
         ``1 - alpha``, in (0, 1); with explicit bounds it still sets the
         penalty ``2 / alpha``.
     sample_weight : array-like of shape (n,), default=None
+    multioutput : {"uniform_average", "raw_values"} or array-like of shape (k,)
+        How the scores of k targets (a prediction of batch shape (n, k))
+        combine, as in scikit-learn's regression metrics: ``"raw_values"``
+        gives one score per target, shape (k,) (shape (1,) for one target);
+        ``"uniform_average"`` (the default) their mean; an array of weights
+        their weighted mean.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (k,) with ``multioutput="raw_values"``
 
     References
     ----------
@@ -120,11 +155,11 @@ def interval_score(
     coverage = check_coverage(coverage)
     alpha = 1.0 - coverage
     bounds = _intervals(y_pred, y_std, coverage)
-    y = check_y_true(y_true, bounds.shape[0])
-    lower, upper = bounds[:, 0], bounds[:, 1]
+    y = check_y_true(y_true, bounds.shape[0], bounds.shape[:-1])
+    lower, upper = bounds[..., 0], bounds[..., 1]
     score = (
         (upper - lower)
         + (2.0 / alpha) * np.clip(lower - y, 0.0, None)
         + (2.0 / alpha) * np.clip(y - upper, 0.0, None)
     )
-    return _weighted_mean(score, sample_weight)
+    return _average(score, sample_weight, multioutput)

@@ -6,8 +6,7 @@ import numpy as np
 
 from .._resolve import distribution_of, is_identity, unwrap
 from ..distributions import PredictiveDistribution
-from ..utils._checks import check_y_true
-from ._common import _check_log_density
+from ._common import _check_log_density, _targets
 
 
 def predict_dist(estimator, X) -> PredictiveDistribution:
@@ -51,7 +50,9 @@ def predict_dist(estimator, X) -> PredictiveDistribution:
     Returns
     -------
     PredictiveDistribution
-        n_samples independent predictive distributions.
+        n_samples independent predictive distributions (batch shape
+        (n_samples,), or (n_samples, n_targets) for a model of several
+        targets).
 
     Raises
     ------
@@ -107,7 +108,7 @@ def predict_dist(estimator, X) -> PredictiveDistribution:
 
 
 def log_predictive_density(estimator, X, y) -> np.ndarray:
-    """Pointwise log predictive density of a fitted estimator, shape (n,).
+    """Pointwise log predictive density of a fitted estimator, shape of y.
 
     Uses the final regressor's own ``log_predictive_density`` when it has
     one and no target transform lies between (every bayesreg estimator:
@@ -123,11 +124,11 @@ def log_predictive_density(estimator, X, y) -> np.ndarray:
     estimator : estimator instance
         Fitted regressor, Pipeline or search object; see :func:`predict_dist`.
     X : array-like of shape (n_samples, n_features)
-    y : array-like of shape (n_samples,)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
 
     Returns
     -------
-    ndarray of shape (n_samples,)
+    ndarray of shape (n_samples,) or (n_samples, n_targets)
 
     Examples
     --------
@@ -148,5 +149,5 @@ def log_predictive_density(estimator, X, y) -> np.ndarray:
         # Through a target transform: the density of the push-forward, with
         # the log-Jacobian of the transform.
         dist = distribution_of(resolved)
-        logp = dist.logpdf(check_y_true(y, dist.n))
+        logp = dist.logpdf(_targets(y, dist))
     return _check_log_density(logp)

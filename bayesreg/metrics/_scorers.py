@@ -4,49 +4,78 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..utils._checks import check_coverage, check_levels
+import numpy as np
+
+from ..utils._checks import check_coverage, check_levels, check_multioutput
 from ._calibration import _CALIBRATION_KINDS, _NORMS, calibration_error, sharpness
-from ._common import _weighted_mean
+from ._common import _average, _combine
 from ._intervals import interval_coverage, interval_score, mean_interval_width
 from ._predict import log_predictive_density, predict_dist
 from ._scoring_rules import mean_crps
 
-
-def _score_nlpd(estimator, X, y, sample_weight):
-    return -_weighted_mean(log_predictive_density(estimator, X, y), sample_weight)
+_MO = "uniform_average"
 
 
-def _score_crps(estimator, X, y, sample_weight):
-    return mean_crps(y, predict_dist(estimator, X), sample_weight=sample_weight)
+def _score_nlpd(estimator, X, y, sample_weight, multioutput=_MO):
+    logp = log_predictive_density(estimator, X, y)
+    return -_average(logp, sample_weight, multioutput)
+
+
+def _score_crps(estimator, X, y, sample_weight, multioutput=_MO):
+    return mean_crps(
+        y,
+        predict_dist(estimator, X),
+        sample_weight=sample_weight,
+        multioutput=multioutput,
+    )
 
 
 def _score_interval(metric):
-    def score(estimator, X, y, sample_weight, coverage=0.95):
+    def score(estimator, X, y, sample_weight, coverage=0.95, multioutput=_MO):
         return metric(
             y,
             predict_dist(estimator, X),
             coverage=coverage,
             sample_weight=sample_weight,
+            multioutput=multioutput,
         )
 
     return score
 
 
-def _score_width(estimator, X, y, sample_weight, coverage=0.95):
+def _score_width(estimator, X, y, sample_weight, coverage=0.95, multioutput=_MO):
     return mean_interval_width(
-        predict_dist(estimator, X), coverage=coverage, sample_weight=sample_weight
+        predict_dist(estimator, X),
+        coverage=coverage,
+        sample_weight=sample_weight,
+        multioutput=multioutput,
     )
 
 
-def _score_coverage_error(estimator, X, y, sample_weight, coverage=0.95):
+def _score_coverage_error(
+    estimator, X, y, sample_weight, coverage=0.95, multioutput=_MO
+):
+    # Each target's own error, then combined: over- and under-coverage of
+    # two targets do not cancel.
     observed = interval_coverage(
-        y, predict_dist(estimator, X), coverage=coverage, sample_weight=sample_weight
+        y,
+        predict_dist(estimator, X),
+        coverage=coverage,
+        sample_weight=sample_weight,
+        multioutput="raw_values",
     )
-    return abs(observed - coverage)
+    return _combine(np.abs(observed - coverage), multioutput)
 
 
 def _score_calibration(
-    estimator, X, y, sample_weight, levels=None, kind="interval", norm="l1"
+    estimator,
+    X,
+    y,
+    sample_weight,
+    levels=None,
+    kind="interval",
+    norm="l1",
+    multioutput=_MO,
 ):
     return calibration_error(
         y,
@@ -55,27 +84,40 @@ def _score_calibration(
         kind=kind,
         norm=norm,
         sample_weight=sample_weight,
+        multioutput=multioutput,
     )
 
 
-def _score_sharpness(estimator, X, y, sample_weight):
-    return sharpness(predict_dist(estimator, X), sample_weight=sample_weight)
+def _score_sharpness(estimator, X, y, sample_weight, multioutput=_MO):
+    return sharpness(
+        predict_dist(estimator, X),
+        sample_weight=sample_weight,
+        multioutput=multioutput,
+    )
 
 
 # name -> (function(estimator, X, y, sample_weight, **kwargs), sign, keywords)
 _REGISTRY: dict[str, tuple[Callable, float, tuple[str, ...]]] = {
-    "neg_nlpd": (_score_nlpd, -1.0, ()),
-    "neg_crps": (_score_crps, -1.0, ()),
-    "neg_interval_score": (_score_interval(interval_score), -1.0, ("coverage",)),
-    "interval_coverage": (_score_interval(interval_coverage), 1.0, ("coverage",)),
-    "neg_coverage_error": (_score_coverage_error, -1.0, ("coverage",)),
-    "neg_mean_interval_width": (_score_width, -1.0, ("coverage",)),
+    "neg_nlpd": (_score_nlpd, -1.0, ("multioutput",)),
+    "neg_crps": (_score_crps, -1.0, ("multioutput",)),
+    "neg_interval_score": (
+        _score_interval(interval_score),
+        -1.0,
+        ("coverage", "multioutput"),
+    ),
+    "interval_coverage": (
+        _score_interval(interval_coverage),
+        1.0,
+        ("coverage", "multioutput"),
+    ),
+    "neg_coverage_error": (_score_coverage_error, -1.0, ("coverage", "multioutput")),
+    "neg_mean_interval_width": (_score_width, -1.0, ("coverage", "multioutput")),
     "neg_calibration_error": (
         _score_calibration,
         -1.0,
-        ("levels", "kind", "norm"),
+        ("levels", "kind", "norm", "multioutput"),
     ),
-    "neg_sharpness": (_score_sharpness, -1.0, ()),
+    "neg_sharpness": (_score_sharpness, -1.0, ("multioutput",)),
 }
 
 
@@ -109,7 +151,11 @@ class PredictiveScorer:
         * ``"neg_sharpness"``: minus :func:`sharpness`.
     **kwargs
         Options of the metric: ``coverage`` for the interval metrics;
-        ``levels``, ``kind`` and ``norm`` for the calibration error.
+        ``levels``, ``kind`` and ``norm`` for the calibration error; and for
+        every metric ``multioutput``, how the scores of several targets
+        (y of shape (n, k)) combine: ``"uniform_average"`` (the default,
+        their mean) or an array of k weights (a scorer returns one number,
+        so ``"raw_values"`` is refused).
 
     Notes
     -----
@@ -156,6 +202,10 @@ class PredictiveScorer:
             raise ValueError(
                 f"kind must be one of {_CALIBRATION_KINDS}, got {kwargs['kind']!r}."
             )
+        if "multioutput" in kwargs:
+            kwargs["multioutput"] = check_multioutput(
+                kwargs["multioutput"], allow_raw=False
+            )
         if "norm" in kwargs and kwargs["norm"] not in _NORMS:
             raise ValueError(f"norm must be one of {_NORMS}, got {kwargs['norm']!r}.")
         self.metric = metric
@@ -171,7 +221,7 @@ class PredictiveScorer:
             :func:`predict_dist`.
         X : array-like of shape (n_samples, n_features)
             Input points.
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Observed targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the points in the average.

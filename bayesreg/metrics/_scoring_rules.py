@@ -21,7 +21,7 @@ from ..distributions import (
     _row_subset,
 )
 from ..utils._checks import check_y_true
-from ._common import _check_log_density, _weighted_mean
+from ._common import _average, _check_log_density, _targets
 
 _SQRT_PI = np.sqrt(np.pi)
 # Largest number of (row, component, component) triples evaluated at once by
@@ -29,7 +29,9 @@ _SQRT_PI = np.sqrt(np.pi)
 _MIXTURE_CHUNK = 2**21
 
 
-def mean_nlpd(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
+def mean_nlpd(
+    y_true, y_pred, y_std=None, *, sample_weight=None, multioutput="uniform_average"
+):
     """Mean negative log predictive density (lower is better).
 
     The logarithmic score of Good (1952): the average of ``-log p(y_i)`` under
@@ -38,20 +40,26 @@ def mean_nlpd(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-        Observed targets.
-    y_pred : PredictiveDistribution or array-like of shape (n,)
+    y_true : array-like of shape (n,) or (n, k)
+        Observed targets, of the batch shape of the prediction.
+    y_pred : PredictiveDistribution or array-like of shape (n,) or (n, k)
         The predictive distributions, or their means when ``y_std`` is given
         (the predictive is then taken to be Gaussian).
-    y_std : array-like of shape (n,), default=None
+    y_std : array-like of the shape of ``y_pred``, default=None
         Predictive standard deviations (strictly positive) of a Gaussian
         predictive; only with an array ``y_pred``.
     sample_weight : array-like of shape (n,), default=None
         Weights of the points in the average.
+    multioutput : {"uniform_average", "raw_values"} or array-like of shape (k,)
+        How the scores of k targets (a prediction of batch shape (n, k))
+        combine, as in scikit-learn's regression metrics: ``"raw_values"``
+        gives one score per target, shape (k,) (shape (1,) for one target);
+        ``"uniform_average"`` (the default) their mean; an array of weights
+        their weighted mean.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (k,) with ``multioutput="raw_values"``
 
     See Also
     --------
@@ -69,9 +77,9 @@ def mean_nlpd(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
     1.1689
     """
     dist = as_distribution(y_pred, y_std, strict=True)
-    y = check_y_true(y_true, dist.n)
+    y = _targets(y_true, dist)
     logp = dist.logpdf(y)
-    return -_weighted_mean(_check_log_density(logp), sample_weight)
+    return -_average(_check_log_density(logp), sample_weight, multioutput)
 
 
 # --------------------------------------------------------------------------
@@ -175,19 +183,47 @@ def crps_student_t(y, df, loc, scale) -> np.ndarray:
         raise ValueError("the closed-form Student-t CRPS needs df > 1 (a finite mean).")
     pos = scale > 0
     s = np.where(pos, scale, 1.0)
-    z = (y - loc) / s
+    with np.errstate(over="ignore"):
+        z = (y - loc) / s
     const = (
         2.0
         * np.sqrt(df)
         / (df - 1.0)
         * np.exp(special.betaln(0.5, df - 0.5) - 2.0 * special.betaln(0.5, 0.5 * df))
     )
-    out = s * (
-        z * (2.0 * stats.t.cdf(z, df) - 1.0)
-        + 2.0 * stats.t.pdf(z, df) * (df + z**2) / (df - 1.0)
-        - const
-    )
+    out = s * (z * (2.0 * stats.t.cdf(z, df) - 1.0) + _t_density_term(z, df) - const)
+    # |y - loc| / scale beyond the largest float: the CRPS, about |y - loc|,
+    # is too.
+    out = np.where(np.isfinite(z), out, np.inf)
     return np.where(pos, out, np.abs(y - loc))
+
+
+def _t_density_term(z: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """``2 f(z) (df + z^2) / (df - 1)`` for the standard t density ``f``.
+
+    In log space, with ``log(df + z^2) = 2 log|z| + log1p(df / z^2)`` for
+    ``|z| > 1``, so that ``z^2`` never overflows: the product is
+    ``2 exp(c - (df - 1) / 2 * log(df + z^2) + (df + 1) / 2 * log(df)) / (df - 1)``
+    with ``c = log Gamma((df + 1) / 2) - log Gamma(df / 2) - log(pi df) / 2``
+    (the direct form is ``inf * 0 = NaN`` once ``z^2`` overflows, at
+    ``|z| > 1.3e154``).
+    """
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        a = np.abs(z)
+        big = a > 1.0
+        safe = np.where(big, a, 1.0)
+        log_q = np.where(
+            big,
+            2.0 * np.log(safe) + np.log1p(df / safe / safe),
+            np.log(df + np.where(big, 0.0, z) ** 2),
+        )
+        log_c = (
+            special.gammaln(0.5 * (df + 1.0))
+            - special.gammaln(0.5 * df)
+            - 0.5 * np.log(np.pi * df)
+        )
+        log_term = log_c - 0.5 * (df - 1.0) * log_q + 0.5 * (df + 1.0) * np.log(df)
+        return 2.0 * np.exp(log_term) / (df - 1.0)
 
 
 def crps_normal_mixture(y, locs, scales) -> np.ndarray:
@@ -200,17 +236,19 @@ def crps_normal_mixture(y, locs, scales) -> np.ndarray:
 
     Parameters
     ----------
-    y : array-like of shape (n,)
+    y : array-like of shape (n,) or (n, k)
         Observations.
-    locs : array-like of shape (n, S)
+    locs : array-like of shape (n, S) or (n, k, S)
         Component means (for example posterior draws of the regression
-        function).
-    scales : array-like of shape (S,) or (n, S)
-        Component standard deviations (positive).
+        function), the components on the last axis (the convention of
+        :class:`~bayesreg.distributions.NormalMixture`).
+    scales : array-like broadcasting to the shape of ``locs``
+        Component standard deviations (positive): (S,), (n, S), (k, S) or
+        (n, k, S).
 
     Returns
     -------
-    ndarray of shape (n,)
+    ndarray of shape (n,) or (n, k)
 
     References
     ----------
@@ -232,24 +270,33 @@ def crps_normal_mixture(y, locs, scales) -> np.ndarray:
     array([0.564145])
     """
     locs = np.asarray(locs, dtype=float)
-    if locs.ndim != 2:
-        raise ValueError(f"locs must have shape (n, S), got {locs.shape}.")
-    n, n_comp = locs.shape
-    y = check_y_true(y, n)
+    if locs.ndim not in (2, 3):
+        raise ValueError(f"locs must have shape (n, S) or (n, k, S), got {locs.shape}.")
+    n_comp = locs.shape[-1]
+    y = check_y_true(y, locs.shape[0], locs.shape[:-1])
     scales = np.asarray(scales, dtype=float)
-    if scales.ndim == 1:
+    if locs.ndim == 2 and scales.ndim == 1:
         scales = scales[None, :]
     try:
         scales = np.broadcast_to(scales, locs.shape)
     except ValueError:
         raise ValueError(
-            f"scales must have shape ({n_comp},) or ({n}, {n_comp}), "
-            f"got {np.shape(scales)}."
+            f"scales must broadcast to the shape of locs, {locs.shape} (for "
+            f"example ({n_comp},)), got {np.shape(scales)}."
         ) from None
     if not (np.all(np.isfinite(locs)) and np.all(np.isfinite(scales))):
         raise ValueError("locs and scales must be finite.")
     if np.any(scales <= 0):
         raise ValueError("scales must be positive.")
+    return _crps_mixture(y, locs, scales)
+
+
+def _crps_mixture(y: np.ndarray, locs: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """The mixture CRPS for ``y`` of the batch shape ``locs.shape[:-1]``."""
+    batch, n_comp = locs.shape[:-1], locs.shape[-1]
+    y = y.reshape(-1)
+    locs, scales = locs.reshape(-1, n_comp), scales.reshape(-1, n_comp)
+    n = y.shape[0]
     # E|X - y|: O(n S).
     term1 = _abs_normal_moment(y[:, None] - locs, scales).mean(axis=1)
     # E|X - X'|: O(n S^2), in row chunks.
@@ -261,7 +308,7 @@ def crps_normal_mixture(y, locs, scales) -> np.ndarray:
         diff = locs[sl, :, None] - locs[sl, None, :]
         sd = np.sqrt(var[sl, :, None] + var[sl, None, :])
         term2[sl] = _abs_normal_moment(diff, sd).mean(axis=(1, 2))
-    return term1 - 0.5 * term2
+    return (term1 - 0.5 * term2).reshape(batch)
 
 
 def crps(y_true, y_pred, y_std=None) -> np.ndarray:
@@ -279,15 +326,16 @@ def crps(y_true, y_pred, y_std=None) -> np.ndarray:
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
-    y_pred : PredictiveDistribution or array-like of shape (n,)
+    y_true : array-like of shape (n,) or (n, k)
+        Observations, of the batch shape of the prediction.
+    y_pred : PredictiveDistribution or array-like of shape (n,) or (n, k)
         Distributions, or Gaussian means when ``y_std`` is given.
-    y_std : array-like of shape (n,), default=None
+    y_std : array-like of the shape of ``y_pred``, default=None
         Gaussian predictive standard deviations.
 
     Returns
     -------
-    ndarray of shape (n,)
+    ndarray of shape (n,) or (n, k)
 
     Raises
     ------
@@ -311,13 +359,13 @@ def crps(y_true, y_pred, y_std=None) -> np.ndarray:
     array([0.264, 1.385])
     """
     dist = as_distribution(y_pred, y_std)
-    y = check_y_true(y_true, dist.n)
+    y = _targets(y_true, dist)
     if isinstance(dist, Normal):
         return crps_normal(y, dist.loc, dist.scale)
     if isinstance(dist, StudentT):
         return crps_student_t(y, dist.df, dist.loc, dist.scale)
     if isinstance(dist, NormalMixture):
-        return crps_normal_mixture(y, dist.locs, dist.scales)
+        return _crps_mixture(y, dist.locs, dist.scales)
     if isinstance(dist, TransformedDistribution):
         return _crps_by_quantiles(y, dist)
     raise TypeError(f"no closed-form CRPS for {type(dist).__name__}.")
@@ -334,8 +382,10 @@ def _crps_by_quantiles(y: np.ndarray, dist: TransformedDistribution) -> np.ndarr
 
     each piece by the tanh-sinh rule (smooth inside, so about 1e-10
     relative). Infinite where the predictive mean is (the CRPS needs a
-    finite mean).
+    finite mean). A batch (n, k) is scored through its flattening.
     """
+    if dist._flat is not None:
+        return _crps_by_quantiles(y.reshape(-1), dist._flat).reshape(y.shape)
     finite = np.isfinite(dist.mean)
     if not np.any(finite):
         return np.full(dist.n, np.inf)
@@ -364,25 +414,33 @@ def _crps_by_quantiles(y: np.ndarray, dist: TransformedDistribution) -> np.ndarr
     return np.where(finite, out, np.inf)
 
 
-def mean_crps(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
+def mean_crps(
+    y_true, y_pred, y_std=None, *, sample_weight=None, multioutput="uniform_average"
+):
     """Mean continuous ranked probability score (lower is better).
 
     The (weighted) average of :func:`crps`.
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
+    y_true : array-like of shape (n,) or (n, k)
         Observed targets.
-    y_pred : PredictiveDistribution or array-like of shape (n,)
+    y_pred : PredictiveDistribution or array-like of shape (n,) or (n, k)
         Distributions, or Gaussian means when ``y_std`` is given.
-    y_std : array-like of shape (n,), default=None
+    y_std : array-like of the shape of ``y_pred``, default=None
         Gaussian predictive standard deviations.
     sample_weight : array-like of shape (n,), default=None
         Weights of the points in the average.
+    multioutput : {"uniform_average", "raw_values"} or array-like of shape (k,)
+        How the scores of k targets (a prediction of batch shape (n, k))
+        combine, as in scikit-learn's regression metrics: ``"raw_values"``
+        gives one score per target, shape (k,) (shape (1,) for one target);
+        ``"uniform_average"`` (the default) their mean; an array of weights
+        their weighted mean.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (k,) with ``multioutput="raw_values"``
 
     See Also
     --------
@@ -394,4 +452,4 @@ def mean_crps(y_true, y_pred, y_std=None, *, sample_weight=None) -> float:
     >>> round(mean_crps([0.0, 1.0], [0.0, 0.0], y_std=[1.0, 1.0]), 4)
     0.4181
     """
-    return _weighted_mean(crps(y_true, y_pred, y_std), sample_weight)
+    return _average(crps(y_true, y_pred, y_std), sample_weight, multioutput)

@@ -47,9 +47,59 @@ def check_levels(levels) -> np.ndarray:
     return levels
 
 
-def check_y_true(y_true, n: int | None = None) -> np.ndarray:
-    """Observed targets as a finite, non-empty vector (of length ``n`` if given)."""
-    y = np.asarray(y_true, dtype=float)
+def check_real(value, name: str) -> np.ndarray:
+    """``value`` as a float array, refusing complex numbers, strings and
+    objects that are not real numbers with a ``ValueError`` naming ``name``
+    (``np.asarray(..., dtype=float)`` would drop an imaginary part silently
+    and parse numeric strings)."""
+    arr = np.asarray(value)
+    kind = arr.dtype.kind
+    if kind == "O":
+        flat = arr.ravel()
+        if any(isinstance(v, (str, bytes)) for v in flat):
+            kind = "U"
+        elif any(np.iscomplexobj(v) for v in flat):
+            kind = "c"
+    if kind == "c":
+        raise ValueError(
+            f"{name} must be real numbers; got complex values (the imaginary "
+            "part would be lost)."
+        )
+    if kind in "USV":
+        raise ValueError(f"{name} must be numeric; got strings or bytes ({arr.dtype}).")
+    if kind in "mM":
+        raise ValueError(f"{name} must be numeric; got dates or times ({arr.dtype}).")
+    try:
+        return np.asarray(arr, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be numeric; got objects that are not numbers ({arr.dtype})."
+        ) from None
+
+
+def check_y_true(y_true, n: int | None = None, shape=None) -> np.ndarray:
+    """Observed targets as finite, non-empty real numbers.
+
+    Without ``shape`` (or with a one-dimensional ``shape``) a vector of
+    length ``n`` if given, a single column being taken as the vector. With
+    ``shape == (n, k)`` (a prediction of k targets) an array of that shape;
+    ``(n, 1)`` also takes a vector of length n.
+    """
+    y = check_real(y_true, "y_true")
+    if shape is not None and len(shape) > 1:
+        shape = tuple(int(d) for d in shape)
+        if shape[1:] == (1,) and y.shape == shape[:1]:
+            y = y.reshape(shape)
+        if y.shape != shape:
+            raise ValueError(
+                f"y_true must have shape {shape} to match the prediction, got "
+                f"{y.shape}."
+            )
+        if y.size == 0:
+            raise ValueError("y_true is empty.")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y_true contains NaN or infinite values.")
+        return y
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
@@ -63,6 +113,28 @@ def check_y_true(y_true, n: int | None = None) -> np.ndarray:
             f"y_true has {y.shape[0]} values but the prediction describes {n} points."
         )
     return y
+
+
+_MULTIOUTPUT = ("raw_values", "uniform_average")
+
+
+def check_multioutput(multioutput, *, allow_raw: bool = True):
+    """``"raw_values"``, ``"uniform_average"`` or non-negative weights (a
+    float vector) of the outputs, as scikit-learn's regression metrics."""
+    if isinstance(multioutput, str):
+        allowed = _MULTIOUTPUT if allow_raw else _MULTIOUTPUT[1:]
+        if multioutput not in allowed:
+            raise ValueError(
+                f"multioutput must be one of {allowed} or an array of weights of "
+                f"the outputs, got {multioutput!r}."
+            )
+        return multioutput
+    w = check_real(multioutput, "multioutput")
+    if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)):
+        raise ValueError("multioutput weights must be a non-empty finite vector.")
+    if np.any(w < 0) or not np.any(w > 0):
+        raise ValueError("multioutput weights must be non-negative and not all zero.")
+    return w
 
 
 def check_array_1d(name: str, value, n: int) -> np.ndarray:
