@@ -514,3 +514,77 @@ def test_quantile_transformer_with_ties_is_refused(diabetes):
     ).fit(X, y)
     with pytest.raises(ValueError, match="constant"):
         predict_dist(model, X)
+
+
+# ------------------------------------------------- decreasing affine maps
+def _one_minus_half(y):
+    return (1.0 - y) / 2.0
+
+
+def _one_minus_twice(z):
+    return 1.0 - 2.0 * z
+
+
+DECREASING = {
+    "negative": (np.negative, np.negative, 0.0, -1.0),
+    "1 - 2 z": (_one_minus_half, _one_minus_twice, 1.0, -2.0),
+}
+
+
+def _assert_affine_image(dist, z, a, s, y):
+    """``dist`` is the law of a + s Z for Z ~ ``z``, s < 0, to rounding."""
+    np.testing.assert_allclose(dist.mean, a + s * z.mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dist.std, abs(s) * z.std, rtol=1e-12)
+    np.testing.assert_allclose(dist.epistemic_std, abs(s) * z.epistemic_std, rtol=1e-12)
+    for coverage in (0.5, 0.9):
+        lo, hi = dist.interval(coverage).T
+        z_lo, z_hi = z.interval(coverage).T
+        assert np.all(lo < hi)  # a decreasing map swaps the ends
+        np.testing.assert_allclose(lo, a + s * z_hi, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(hi, a + s * z_lo, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dist.ppf(0.2), a + s * z.ppf(0.8), rtol=1e-10)
+    # density: the Jacobian of y -> (y - a) / s is 1 / |s|
+    np.testing.assert_allclose(
+        dist.logpdf(y), z.logpdf((y - a) / s) - np.log(abs(s)), rtol=1e-10
+    )
+    np.testing.assert_allclose(dist.cdf(y), 1 - z.cdf((y - a) / s), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", list(DECREASING))
+@pytest.mark.parametrize("regressor", [conjugate, RidgeMAP], ids=["t", "normal"])
+def test_decreasing_affine_target_map_maps_the_predictive_exactly(
+    diabetes, name, regressor
+):
+    # Issue 21: s instead of |s| for an affine map survived every test, none
+    # of which used a decreasing map.
+    func, inverse, a, s = DECREASING[name]
+    X, y = diabetes
+    model = TransformedTargetRegressor(
+        make_pipeline(StandardScaler(), regressor()), func=func, inverse_func=inverse
+    ).fit(X[:300], y[:300])
+    z = predict_dist(model.regressor_, X[300:320])
+    dist = predict_dist(model, X[300:320])
+    assert type(dist) is type(z)  # the exact family is kept
+    _assert_affine_image(dist, z, a, s, y[300:320])
+    np.testing.assert_allclose(
+        log_predictive_density(model, X[300:320], y[300:320]),
+        dist.logpdf(y[300:320]),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("name", list(DECREASING))
+def test_decreasing_affine_map_of_a_push_forward(diabetes, name):
+    # Outside the closed families the affine map is one more step of the
+    # push-forward (its own Jacobian -log|s|).
+    func, inverse, a, s = DECREASING[name]
+    X, y = diabetes
+    inner_model = TransformedTargetRegressor(
+        RidgeMAP(), func=neg_cubic_inverse, inverse_func=neg_cubic
+    )
+    model = TransformedTargetRegressor(inner_model, func=func, inverse_func=inverse)
+    model.fit(X[:300], y[:300] / 100)
+    inner = predict_dist(model.regressor_, X[300:310])  # a numerical push-forward
+    assert isinstance(inner, TransformedDistribution)
+    dist = predict_dist(model, X[300:310])
+    _assert_affine_image(dist, inner, a, s, y[300:310] / 100)
