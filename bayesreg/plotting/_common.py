@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 
 from .._resolve import final_name
+from ..distributions import _take_output
 from ..metrics import predict_dist
-from ..utils._checks import check_coverage
+from ..utils._checks import check_coverage, check_y_true
 
 
 class _Display:
@@ -32,15 +33,45 @@ class _Display:
         return self
 
     @classmethod
-    def _from_fitted(cls, estimator, X, y, *, name: str | None, **kwargs):
-        """``from_predictions`` on the predictive of ``estimator`` at ``X``,
-        named after the estimator unless ``name`` is given."""
+    def _from_fitted(cls, estimator, X, y, *, name: str | None, output=None, **kw):
+        """``from_predictions`` on the predictive of ``estimator`` at ``X``
+        (target ``output`` of several), named after the estimator unless
+        ``name`` is given."""
+        dist, y = _one_output(predict_dist(estimator, X), y, output)
         return cls.from_predictions(
-            y,
-            predict_dist(estimator, X),
-            name=final_name(estimator) if name is None else name,
-            **kwargs,
+            y, dist, name=final_name(estimator) if name is None else name, **kw
         )
+
+
+def _one_output(dist, y_true, output):
+    """The predictive (and the observations) of one target.
+
+    A batch (n,) is returned as it is (``output`` must be None or 0); of a
+    batch (n, k), target ``output`` (required when k > 1), with column
+    ``output`` of ``y_true`` (of shape (n, k)).
+    """
+    batch = tuple(getattr(dist, "batch_shape", (dist.n,)))
+    k = 1 if len(batch) == 1 else batch[1]
+    if output is None and k > 1:
+        raise ValueError(
+            f"the prediction has {k} targets and a display draws one: pass "
+            f"output=j with 0 <= j < {k} to choose it."
+        )
+    if output is not None and (
+        not isinstance(output, Integral)
+        or isinstance(output, bool)
+        or not 0 <= output < k
+    ):
+        raise ValueError(
+            f"output must be an integer in [0, {k}) (the prediction has {k} "
+            f"target{'s' if k > 1 else ''}), got {output!r}."
+        )
+    if len(batch) == 1:
+        return dist, y_true
+    j = 0 if output is None else int(output)
+    if y_true is not None:
+        y_true = check_y_true(y_true, dist.n, batch)[:, j]
+    return _take_output(dist, j), y_true
 
 
 def _get_ax(ax):

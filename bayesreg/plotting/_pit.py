@@ -6,9 +6,10 @@ from numbers import Integral
 
 import numpy as np
 
+from .._resolve import as_distribution
 from ..metrics import pit
 from ..utils._params import store_params
-from ._common import _Display, _merged_kw
+from ._common import _Display, _merged_kw, _one_output
 
 
 class PITDisplay(_Display):
@@ -104,7 +105,15 @@ class PITDisplay(_Display):
 
     @classmethod
     def from_estimator(
-        cls, estimator, X, y, *, ax=None, name: str | None = None, **plot_kw
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        ax=None,
+        name: str | None = None,
+        output: int | None = None,
+        **plot_kw,
     ) -> PITDisplay:
         """PIT histogram of a fitted estimator on held-out ``(X, y)``.
 
@@ -113,9 +122,13 @@ class PITDisplay(_Display):
         estimator : estimator instance
             Anything :func:`bayesreg.predict_dist` accepts.
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
         ax : matplotlib Axes, default=None
         name : str, default=None
+        output : int, default=None
+            Which target to draw when the prediction has several (a model fitted
+            to y of shape (n, k)); ``y`` then has shape (n, k) and its column
+            ``output`` is drawn. Without it several targets raise ``ValueError``.
         **plot_kw
             Passed to :meth:`plot` (``n_bins``, ``hist_kw``...).
 
@@ -123,7 +136,9 @@ class PITDisplay(_Display):
         -------
         PITDisplay
         """
-        return cls._from_fitted(estimator, X, y, ax=ax, name=name, **plot_kw)
+        return cls._from_fitted(
+            estimator, X, y, ax=ax, name=name, output=output, **plot_kw
+        )
 
     @classmethod
     def from_predictions(
@@ -134,21 +149,24 @@ class PITDisplay(_Display):
         *,
         ax=None,
         name: str | None = None,
+        output: int | None = None,
         **plot_kw,
     ) -> PITDisplay:
         """PIT histogram from predictive distributions or means and stds.
 
         Parameters
         ----------
-        y_true : array-like of shape (n,)
-        y_pred : PredictiveDistribution or array-like of shape (n,)
-        y_std : array-like of shape (n,), default=None
-        ax, name, **plot_kw
-            See :meth:`from_estimator`.
+        y_true : array-like of shape (n,) or (n, k)
+        y_pred : PredictiveDistribution or array-like of shape (n,) or (n, k)
+        y_std : array-like of the shape of ``y_pred``, default=None
+        ax, name, output, **plot_kw
+            See :meth:`from_estimator`; with several targets ``y_true`` has
+            shape (n, k).
 
         Returns
         -------
         PITDisplay
         """
-        display = cls(pit_values=pit(y_true, y_pred, y_std), estimator_name=name)
+        dist, y_true = _one_output(as_distribution(y_pred, y_std), y_true, output)
+        display = cls(pit_values=pit(y_true, dist), estimator_name=name)
         return display.plot(ax=ax, **plot_kw)

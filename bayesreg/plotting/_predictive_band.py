@@ -19,6 +19,7 @@ from ._common import (
     _check_x_1d,
     _Display,
     _merged_kw,
+    _one_output,
     _percent,
 )
 
@@ -190,6 +191,7 @@ class PredictiveBandDisplay(_Display):
         random_state=None,
         ax=None,
         name: str | None = None,
+        output: int | None = None,
         **plot_kw,
     ) -> PredictiveBandDisplay:
         """Plot the predictive band of an estimator over the range of ``X``.
@@ -208,7 +210,7 @@ class PredictiveBandDisplay(_Display):
         estimator : estimator instance
         X : array-like of shape (n, 1) or (n,)
             Inputs, used for the plotting range and scattered with ``y``.
-        y : array-like of shape (n,), default=None
+        y : array-like of shape (n,) or (n, n_targets), default=None
             Observations to scatter; None draws no data.
         x_grid : array-like of shape (n_grid,) or (n_grid, 1), default=None
             Where to evaluate the predictive; default an even grid over the
@@ -232,6 +234,11 @@ class PredictiveBandDisplay(_Display):
         ax : matplotlib Axes, default=None
         name : str, default=None
             Legend name; default the estimator's class name.
+        output : int, default=None
+            Which target to draw when the estimator predicts several (fitted
+            to y of shape (n, k)); ``y`` then has shape (n, k) and its column
+            ``output`` is scattered. Without it several targets raise
+            ``ValueError``.
         **plot_kw
             Passed to :meth:`plot`.
 
@@ -254,7 +261,6 @@ class PredictiveBandDisplay(_Display):
             )
         coverages = _check_coverages(coverage)
         rng = check_generator(random_state)
-        y_data = None if y is None else check_y_true(y, x_data.shape[0])
         G = grid[:, None]
 
         draws_from = "posterior"
@@ -263,14 +269,16 @@ class PredictiveBandDisplay(_Display):
         except NotFittedError:
             dist = None
         if dist is not None:
+            dist, y = _one_output(dist, y, output)
             mean = dist.mean
             intervals = {c: dist.interval(c) for c in coverages}
-            draws = _function_draws(estimator, G, dist, n_draws, rng)
+            draws = _function_draws(estimator, G, dist, n_draws, rng, output)
         else:
             mean, intervals, draws = _prior_band(
                 estimator, G, coverages, n_draws, n_prior_samples, rng
             )
             draws_from = "prior"
+        y_data = None if y is None else check_y_true(y, x_data.shape[0])
         display = cls(
             x=grid,
             mean=mean,
@@ -296,6 +304,7 @@ class PredictiveBandDisplay(_Display):
         function_draws=None,
         ax=None,
         name: str | None = None,
+        output: int | None = None,
         **plot_kw,
     ) -> PredictiveBandDisplay:
         """Plot a predictive band from precomputed predictions.
@@ -305,8 +314,9 @@ class PredictiveBandDisplay(_Display):
         x : array-like of shape (n_grid,)
             Inputs of the predictions (sorted here for drawing).
         y_pred : PredictiveDistribution or array-like of shape (n_grid,)
-            Distributions, or Gaussian means with ``y_std``.
-        y_std : array-like of shape (n_grid,), default=None
+            Distributions, or Gaussian means with ``y_std``; of several
+            targets (batch or shape (n_grid, k)) with ``output``.
+        y_std : array-like of the shape of ``y_pred``, default=None
         coverage : float or sequence of float, default=0.95
         x_data, y_data : array-like of shape (n,), default=None
             Observations to scatter.
@@ -314,6 +324,8 @@ class PredictiveBandDisplay(_Display):
             Functions evaluated at ``x``.
         ax : matplotlib Axes, default=None
         name : str, default=None
+        output : int, default=None
+            Which target to draw when ``y_pred`` has several; required then.
         **plot_kw
             Passed to :meth:`plot`.
 
@@ -322,7 +334,7 @@ class PredictiveBandDisplay(_Display):
         PredictiveBandDisplay
         """
         x = _check_x_1d(x, "x")
-        dist = as_distribution(y_pred, y_std)
+        dist, _ = _one_output(as_distribution(y_pred, y_std), None, output)
         if dist.n != x.shape[0]:
             raise ValueError(
                 f"x has {x.shape[0]} values but y_pred describes {dist.n} points."
@@ -357,11 +369,14 @@ class PredictiveBandDisplay(_Display):
         return display.plot(ax=ax, **plot_kw)
 
 
-def _function_draws(estimator, G, dist, n_draws, rng) -> np.ndarray | None:
-    """Regression functions at the grid rows G, shape (n_grid, n_draws)."""
+def _function_draws(estimator, G, dist, n_draws, rng, output=None):
+    """Regression functions at the grid rows G, shape (n_grid, n_draws), of
+    target ``output`` when there are several."""
     if n_draws == 0:
         return None
     final, Xt, (a, s) = resolve_affine(estimator, G)
+    if np.ndim(a):  # one affine target map per target
+        a, s = a[output or 0], s[output or 0]
     if callable(getattr(final, "sample_functions", None)):
         f = final.sample_functions(Xt, n_samples=n_draws, random_state=rng)
     elif isinstance(dist, NormalMixture):
@@ -384,8 +399,10 @@ def _function_draws(estimator, G, dist, n_draws, rng) -> np.ndarray | None:
         raise ValueError(
             f"{type(final).__name__} cannot draw regression functions; use n_draws=0."
         )
-    f = np.asarray(f, dtype=float).reshape(G.shape[0], n_draws)
-    return a + s * f
+    f = np.asarray(f, dtype=float)
+    if f.ndim == 3:  # (n_grid, k, n_draws): several targets
+        f = f[:, output or 0, :]
+    return a + s * f.reshape(G.shape[0], n_draws)
 
 
 def _prior_band(estimator, G, coverages, n_draws, n_prior_samples, rng):

@@ -6,7 +6,7 @@ from .._resolve import as_distribution
 from ..metrics import calibration_curve, calibration_error
 from ..utils._checks import check_levels
 from ..utils._params import store_params
-from ._common import _Display, _merged_kw
+from ._common import _Display, _merged_kw, _one_output
 
 
 class ReliabilityDisplay(_Display):
@@ -125,6 +125,7 @@ class ReliabilityDisplay(_Display):
         kind: str = "interval",
         ax=None,
         name: str | None = None,
+        output: int | None = None,
         **plot_kw,
     ) -> ReliabilityDisplay:
         """Reliability diagram of a fitted estimator on held-out ``(X, y)``.
@@ -134,12 +135,16 @@ class ReliabilityDisplay(_Display):
         estimator : estimator instance
             Anything :func:`bayesreg.predict_dist` accepts.
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
         levels : array-like, default=None
             Nominal levels; default ``0.05, 0.10, ..., 0.95``.
         kind : {"interval", "quantile"}, default="interval"
         ax : matplotlib Axes, default=None
         name : str, default=None
+        output : int, default=None
+            Which target to draw when the prediction has several (a model fitted
+            to y of shape (n, k)); ``y`` then has shape (n, k) and its column
+            ``output`` is drawn. Without it several targets raise ``ValueError``.
         **plot_kw
             Passed to :meth:`plot`.
 
@@ -148,7 +153,15 @@ class ReliabilityDisplay(_Display):
         ReliabilityDisplay
         """
         return cls._from_fitted(
-            estimator, X, y, levels=levels, kind=kind, ax=ax, name=name, **plot_kw
+            estimator,
+            X,
+            y,
+            levels=levels,
+            kind=kind,
+            ax=ax,
+            name=name,
+            output=output,
+            **plot_kw,
         )
 
     @classmethod
@@ -162,24 +175,26 @@ class ReliabilityDisplay(_Display):
         kind: str = "interval",
         ax=None,
         name: str | None = None,
+        output: int | None = None,
         **plot_kw,
     ) -> ReliabilityDisplay:
         """Reliability diagram from predictive distributions or means and stds.
 
         Parameters
         ----------
-        y_true : array-like of shape (n,)
-        y_pred : PredictiveDistribution or array-like of shape (n,)
-        y_std : array-like of shape (n,), default=None
-        levels, kind, ax, name, **plot_kw
-            See :meth:`from_estimator`.
+        y_true : array-like of shape (n,) or (n, k)
+        y_pred : PredictiveDistribution or array-like of shape (n,) or (n, k)
+        y_std : array-like of the shape of ``y_pred``, default=None
+        levels, kind, ax, name, output, **plot_kw
+            See :meth:`from_estimator`; with several targets ``y_true`` has
+            shape (n, k).
 
         Returns
         -------
         ReliabilityDisplay
         """
         levels = check_levels(levels)
-        dist = as_distribution(y_pred, y_std)
+        dist, y_true = _one_output(as_distribution(y_pred, y_std), y_true, output)
         nominal, observed = calibration_curve(y_true, dist, levels=levels, kind=kind)
         err = calibration_error(y_true, dist, levels=levels, kind=kind)
         display = cls(
