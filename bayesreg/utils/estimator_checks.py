@@ -234,6 +234,119 @@ def _check_bad_input(est, X, y) -> None:
     )
 
 
+def _multi_output_data(X, y, random_state: int) -> np.ndarray:
+    """Three targets of different scales and signs from the data (n, 3)."""
+    rng = np.random.default_rng(random_state + 1)
+    noise = rng.normal(size=(len(y), 2)) * np.std(y)
+    return np.column_stack([y, -3.0 * y + noise[:, 0], 0.1 * (X[:, 0] + noise[:, 1])])
+
+
+def _check_multi_output(estimator, X, y, random_state: int = 0) -> None:
+    """Fitted to y of shape (n, k), every method has the shapes of sklearn's
+    GaussianProcessRegressor and the relations of the 1-D contract hold per
+    target; fitted to y of shape (n, 1), the trailing axis is kept."""
+    Y = _multi_output_data(X, y, random_state)
+    k = Y.shape[1]
+    est = clone(estimator).fit(X, Y)
+    X_eval, Y_eval = X[:25], Y[:25]
+    n = X_eval.shape[0]
+    dist = est.predict_dist(X_eval)
+    shape = (n, k)
+    batch = tuple(getattr(dist, "batch_shape", np.shape(dist.mean)))
+    assert batch == shape, (
+        f"fitted to y of shape {Y.shape}, predict_dist has batch shape {batch}, "
+        f"not {shape}."
+    )
+    for name in ("mean", "std", "epistemic_std", "aleatoric_std"):
+        value = np.asarray(getattr(dist, name))
+        assert value.shape == shape, (
+            f"with {k} targets dist.{name} has shape {value.shape}, not {shape}."
+        )
+        assert np.all(np.isfinite(value)), f"dist.{name} is not finite."
+    mean = est.predict(X_eval)
+    assert mean.shape == shape, f"predict has shape {mean.shape}, not {shape}."
+    _assert_close(mean, dist.mean, "predict(X) differs from predict_dist(X).mean")
+    mean2, std = est.predict(X_eval, return_std=True)
+    _assert_close(mean2, dist.mean, "predict(return_std=True) mean != dist.mean")
+    assert std.shape == shape, f"predict(return_std=True) std has shape {std.shape}."
+    _assert_close(std, dist.std, "predict(return_std=True) differs from dist.std")
+    total, epi, ale = (
+        est.predict_std(X_eval, kind=kind)
+        for kind in ("total", "epistemic", "aleatoric")
+    )
+    for name, value in (("total", total), ("epistemic", epi), ("aleatoric", ale)):
+        assert value.shape == shape, (
+            f"predict_std(kind={name!r}) has shape {value.shape}, not {shape}."
+        )
+    assert np.all(ale > 0), "with several targets an aleatoric std is not positive."
+    np.testing.assert_allclose(
+        total**2,
+        epi**2 + ale**2,
+        rtol=1e-8,
+        err_msg="with several targets total^2 != epistemic^2 + aleatoric^2",
+    )
+    median = dist.median()
+    for coverage in _COVERAGES:
+        bounds = est.predict_interval(X_eval, coverage=coverage)
+        assert bounds.shape == (*shape, 2), (
+            f"predict_interval has shape {bounds.shape}, not {(*shape, 2)}."
+        )
+        tail = 0.5 * (1 - coverage)
+        _assert_close(
+            bounds,
+            np.stack([dist.ppf(tail), dist.ppf(1 - tail)], axis=-1),
+            "with several targets predict_interval differs from the quantiles "
+            "of predict_dist",
+        )
+        assert np.all(bounds[..., 0] <= median) and np.all(median <= bounds[..., 1])
+        mass = dist.cdf(bounds[..., 1]) - dist.cdf(bounds[..., 0])
+        np.testing.assert_allclose(
+            mass, coverage, atol=1e-6, err_msg="interval does not hold its coverage"
+        )
+    n_mc = 2000
+    draws = est.sample_y(X_eval, n_samples=n_mc, random_state=0)
+    assert draws.shape == (*shape, n_mc), (
+        f"sample_y has shape {draws.shape}, not {(*shape, n_mc)} "
+        "(n_samples_X, n_targets, n_samples)."
+    )
+    assert np.array_equal(draws, est.sample_y(X_eval, n_samples=n_mc, random_state=0))
+    bad = np.abs(draws.mean(axis=-1) - dist.mean) > 5 * dist.std / np.sqrt(n_mc)
+    assert not np.any(bad), (
+        "with several targets sample_y means disagree with predict_dist beyond "
+        "Monte Carlo error (are the draws' axes in the order (n, k, n_samples)?)."
+    )
+    lpd = est.log_predictive_density(X_eval, Y_eval)
+    assert lpd.shape == shape, (
+        f"log_predictive_density has shape {lpd.shape}, not {shape}."
+    )
+    _assert_close(lpd, dist.logpdf(Y_eval), "log_predictive_density != logpdf(y)")
+    _assert_raises_value_error(
+        lambda: est.log_predictive_density(X_eval, Y_eval[:, 0]),
+        "log_predictive_density of a model of several targets with a 1-D y",
+    )
+    one = clone(estimator).fit(X, Y[:, :1])
+    for name, value, want in (
+        ("predict", one.predict(X_eval), (n, 1)),
+        ("predict_std", one.predict_std(X_eval), (n, 1)),
+        ("predict_interval", one.predict_interval(X_eval), (n, 1, 2)),
+        ("sample_y", one.sample_y(X_eval, n_samples=3, random_state=0), (n, 1, 3)),
+    ):
+        assert np.shape(value) == want, (
+            f"fitted to y of shape (n, 1), {name} has shape {np.shape(value)}, "
+            f"not {want} (sklearn's Ridge keeps the trailing axis)."
+        )
+
+
+def _multi_output(estimator) -> bool:
+    """Whether the estimator's sklearn tags say it takes y of shape (n, k)."""
+    try:
+        from sklearn.utils import get_tags
+
+        return bool(get_tags(estimator).target_tags.multi_output)
+    except (AttributeError, ImportError):  # pragma: no cover (old sklearn)
+        return False
+
+
 _FITTED_CHECKS: tuple[Callable, ...] = (
     _check_distribution,
     _check_point_predictions,
@@ -266,11 +379,13 @@ def predictive_contract_checks() -> list[str]:
     >>> predictive_contract_checks()  # doctest: +NORMALIZE_WHITESPACE
     ['global_random_state', 'reproducible_fit', 'distribution',
      'point_predictions', 'std_decomposition', 'intervals', 'samples',
-     'log_density', 'bad_input']
+     'log_density', 'bad_input', 'multi_output']
     """
-    return ["global_random_state", "reproducible_fit"] + [
-        f.__name__.removeprefix("_check_") for f in _FITTED_CHECKS
-    ]
+    return (
+        ["global_random_state", "reproducible_fit"]
+        + [f.__name__.removeprefix("_check_") for f in _FITTED_CHECKS]
+        + ["multi_output"]
+    )
 
 
 def check_predictive_contract(
@@ -295,7 +410,14 @@ def check_predictive_contract(
     - ``log_predictive_density`` equals ``predict_dist(X).logpdf(y)``;
     - NaN, inf, strings, empty arrays, a wrong feature count, an unknown
       ``kind``, a coverage outside (0, 1) and a y of the wrong length raise a
-      ``ValueError`` with a message.
+      ``ValueError`` with a message;
+    - when the estimator's sklearn tags say ``multi_output``: fitted to y of
+      shape (n, 3), ``predict`` / ``predict_std`` (every kind) are (n, 3),
+      ``predict_interval`` (n, 3, 2) and equal to the quantiles of
+      ``predict_dist``, ``sample_y`` (n, 3, n_samples) and agreeing with it,
+      ``log_predictive_density`` (n, 3) and equal to its ``logpdf``;
+      total^2 = epistemic^2 + aleatoric^2 per target; fitted to y of shape
+      (n, 1) the trailing axis is kept, as sklearn's ``Ridge`` does.
 
     Parameters
     ----------
@@ -338,3 +460,5 @@ def check_predictive_contract(
     )
     for check in _FITTED_CHECKS:
         check(est, X_eval, y[:25])
+    if _multi_output(estimator):
+        _check_multi_output(estimator, X, y, random_state)
