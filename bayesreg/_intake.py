@@ -9,7 +9,10 @@ same checks and errors (:func:`bayesreg._dask.validated_gram_stats` and
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
+from scipy import sparse
 from sklearn.utils import check_array
 from sklearn.utils.validation import (
     _assert_all_finite,
@@ -23,6 +26,82 @@ from .utils._state import check_magnitude
 OVERFLOW_MESSAGE = (
     "X or y has values so large that their squares overflow float64; rescale them."
 )
+
+#: the sparse formats X may come in (COO is converted to CSR, which slices rows)
+SPARSE_FORMATS = ("csr", "csc", "coo")
+
+#: largest p x p statistics (bytes) that partial_fit keeps without being asked
+MAX_GRAM_BYTES = 2 * 2**30
+
+
+class FitData(NamedTuple):
+    """Validated fitting data: ``X`` (NumPy, SciPy sparse or dask), ``y`` as
+    given ((n,) or (n, k)), the checked ``sample_weight`` (or None), the
+    sufficient statistics (None in the dual form, which works on X itself)
+    and the form, ``"primal"`` or ``"dual"``."""
+
+    X: Any
+    y: Any
+    sample_weight: Any
+    stats: _gram.GramStats | None
+    form: str
+
+    @property
+    def Y(self) -> np.ndarray:
+        """y as a (n, k) array."""
+        return self.y.reshape(self.y.shape[0], -1)
+
+
+def choose_form(solver: str, n_samples: int, n_features: int) -> str:
+    """The primal (p x p) when n >= p, the dual (n x n) when p > n, unless
+    ``solver`` forces one."""
+    if solver != "auto":
+        return solver
+    return "dual" if n_features > n_samples else "primal"
+
+
+def check_gram_memory(n_features: int, what: str) -> None:
+    """Refuse p x p statistics beyond :data:`MAX_GRAM_BYTES`, naming the memory."""
+    size = 8.0 * n_features**2
+    if size > MAX_GRAM_BYTES:
+        raise ValueError(
+            f"{what} keeps the p x p sufficient statistics, {size / 2**30:.1f} GiB "
+            f"for {n_features} features (more than {MAX_GRAM_BYTES / 2**30:g} "
+            "GiB); fit the whole data at once with fit (the dual form stores "
+            "O(n p)), or reduce the number of features."
+        )
+
+
+def check_target_dtype(y) -> None:
+    """A clear error, naming y, for a string, object or complex target."""
+    if y is None or sparse.issparse(y) or hasattr(y, "dask"):
+        return
+    dtype = getattr(y, "dtype", None)
+    if dtype is None or not isinstance(dtype, np.dtype):
+        try:
+            dtype = np.asarray(y).dtype
+        except (TypeError, ValueError):
+            return
+    if dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: y has a complex dtype ({dtype}); the "
+            "regressors need a real-valued target (split the real and imaginary "
+            "parts into two targets)."
+        )
+    if dtype.kind in "OUSV":
+        try:
+            np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"y must be numeric, got dtype {dtype} with values that are not "
+                f"numbers ({err}); encode a categorical target before fitting a "
+                "regressor."
+            ) from None
+
+
+def check_finite_X(X) -> None:
+    """sklearn's NaN/inf message for X (its non-zeros only when sparse)."""
+    _assert_all_finite(X.data if sparse.issparse(X) else X, input_name="X")
 
 
 def in_memory_gram_stats(
@@ -42,63 +121,80 @@ def in_memory_gram_stats(
         The checked weights.
     """
     _assert_all_finite(y, input_name="y")
-    if sample_weight is not None:
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+    sample_weight = _checked_weights(sample_weight, X)
     with np.errstate(all="ignore"):  # non-finite X is reported below
         stats = _gram.gram_stats(X, y, sample_weight, center=center)
-    if not (np.all(np.isfinite(np.diag(stats.xtx))) and np.isfinite(stats.yty)):
-        _assert_all_finite(X, input_name="X")
+    if not (np.all(np.isfinite(np.diag(stats.xtx))) and np.all(np.isfinite(stats.yty))):
+        check_finite_X(X)
         raise ValueError(OVERFLOW_MESSAGE)
     return stats, sample_weight
 
 
-def validated_fit_data(
-    estimator, X, y, sample_weight, *, center: bool, reset: bool
-) -> tuple[_gram.GramStats, tuple]:
-    """Validate in-memory fitting data and reduce it to its statistics.
+def _checked_weights(sample_weight, X):
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
 
-    Returns
-    -------
-    stats : GramStats
-    data : tuple (X, y, sample_weight)
-        The validated NumPy arrays.
+
+def validated_fit_data(
+    estimator, X, y, sample_weight, *, center: bool, reset: bool, solver: str = "primal"
+) -> FitData:
+    """Validate in-memory fitting data; in the primal form reduce it to its
+    statistics.
+
+    X may be dense or sparse (CSR, CSC, COO; COO becomes CSR), y (n,) or
+    (n, k). Everything is float64 from here on: the statistics and the
+    spectra need its accuracy, whatever the input dtype.
     """
+    check_target_dtype(y)
     X, y = validate_data(
         estimator, X, y, dtype=np.float64, y_numeric=True, reset=reset,
-        ensure_all_finite=False,
+        ensure_all_finite=False, accept_sparse=SPARSE_FORMATS, multi_output=True,
     )  # fmt: skip
-    check_magnitude(X, "X")
+    if sparse.issparse(X) and X.format == "coo":
+        X = X.tocsr()
+    check_magnitude(X.data if sparse.issparse(X) else X, "X")
     check_magnitude(y, "y")
-    stats, sample_weight = in_memory_gram_stats(X, y, sample_weight, center=center)
-    return stats, (X, y, sample_weight)
+    form = choose_form(solver, *X.shape)
+    if form == "primal":
+        stats, sample_weight = in_memory_gram_stats(X, y, sample_weight, center=center)
+        return FitData(X, y, sample_weight, stats, form)
+    _assert_all_finite(y, input_name="y")
+    check_finite_X(X)
+    return FitData(X, y, _checked_weights(sample_weight, X), None, form)
 
 
 def validated_predict_X(estimator, X, *, reset: bool | None = False) -> np.ndarray:
-    """``validate_data(estimator, X, dtype=np.float64, reset=False)``; with
-    ``reset=None`` (an unfitted estimator drawing from its prior) only
-    ``check_array``."""
+    """``validate_data(estimator, X, dtype=np.float64, reset=False)``, dense or
+    sparse (returned as CSR); with ``reset=None`` (an unfitted estimator
+    drawing from its prior) only ``check_array``."""
     if reset is None:
-        return check_array(X, dtype=np.float64)
-    return validate_data(estimator, X, dtype=np.float64, reset=reset)
+        X = check_array(X, dtype=np.float64, accept_sparse=SPARSE_FORMATS)
+    else:
+        X = validate_data(
+            estimator, X, dtype=np.float64, reset=reset, accept_sparse=SPARSE_FORMATS
+        )
+    return X.tocsr() if sparse.issparse(X) else X
 
 
 def check_noise_posterior_proper(
-    stats: _gram.GramStats, noise_prior_shape: float, fit_intercept: bool
+    n: float, fit_intercept: bool, noise_prior_shape: float
 ) -> None:
     """Refuse data from which an inverse-gamma noise posterior is improper.
 
     a_N = a0 + n_eff / 2 must be positive: with Jeffreys' prior (a0 = 0) and
     a flat intercept, one row (n_eff = 0) says nothing about the noise.
+    ``n`` is the (weighted) number of rows.
     """
-    n_eff = stats.n - 1.0 if stats.centered else stats.n
+    n_eff = n - 1.0 if fit_intercept else n
     if noise_prior_shape + 0.5 * n_eff <= 0:
         raise ValueError(
             "The noise posterior is improper: with noise_std=None, "
             f"noise_prior_shape={noise_prior_shape} and "
             f"fit_intercept={fit_intercept}, at least "
-            f"{2 if stats.centered else 1} samples are needed "
-            f"(n_samples={stats.n:g}, weighted). Fit more samples, or "
+            f"{2 if fit_intercept else 1} samples are needed "
+            f"(n_samples={n:g}, weighted). Fit more samples, or "
             "give noise_std or a proper noise prior."
         )

@@ -11,13 +11,13 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _gaussian, _gram
+from . import _dask, _gram, _spectral
 from ._dask import validated_X
-from ._intake import check_noise_posterior_proper
+from ._intake import FitData, check_gram_memory, check_noise_posterior_proper
 from ._linear import LinearGaussianRegressor, predictive_distribution
 from .distributions import PredictiveDistribution
 from .utils._checks import check_n_samples
-from .utils._docstrings import FEATURES_SEEN, POSTERIOR_MEANS, fill_doc
+from .utils._docstrings import FEATURES_SEEN, fill_doc
 from .utils._params import store_params
 from .utils._random import check_generator
 from .utils._state import restore_on_error
@@ -25,7 +25,7 @@ from .utils._state import restore_on_error
 __all__ = ["ConjugateLinearRegression"]
 
 
-@fill_doc(features_seen=FEATURES_SEEN, posterior_means=POSTERIOR_MEANS)
+@fill_doc(features_seen=FEATURES_SEEN)
 class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     """Bayesian linear regression with a conjugate prior, solved exactly.
 
@@ -102,48 +102,68 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     tol : float, default=1e-10
         Relative change of the prior and noise precisions at which the fixed
         point stops.
+    solver : {"auto", "primal", "dual"}, default="auto"
+        How the posterior is computed (both give the same posterior,
+        evidence and predictive, to rounding): ``"primal"`` from the
+        p x p sufficient statistics (O(n p^2 + p^3), stores O(p^2));
+        ``"dual"`` (the kernel form) from the n x n matrix of the rows
+        (O(n^2 p + n^3), stores the training X: O(n p), or O(nnz) for a
+        sparse X). ``"auto"``: the dual when p > n. :meth:`partial_fit`,
+        :meth:`merge` and dask arrays always use the primal.
 
     Attributes
     ----------
-    %(posterior_means)s
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Posterior mean of the coefficients (one row per target for a 2-D y).
+    intercept_ : float or ndarray of shape (n_targets,)
+        Posterior mean of the intercept (0.0 when ``fit_intercept=False``).
     coef_cov_ : ndarray of shape (n_features, n_features)
-        Posterior covariance of the coefficients. For unknown noise, the
-        covariance of their multivariate-t marginal (infinite when
-        ``noise_shape_ <= 1``).
-    prior_std_ : ndarray of shape (n_features,)
+        Posterior covariance of the coefficients, (n_targets, n_features,
+        n_features) for a 2-D y. For unknown noise, the covariance of their
+        multivariate-t marginal (infinite when ``noise_shape_ <= 1``).
+        Computed on request from the eigenbasis (O(p^3), p x p memory per
+        target; the dual form stores no p x p matrix).
+    prior_std_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Prior std of each coefficient used by the fit (chosen by the
-        evidence for ``prior_std="auto"`` or ``fit_hyperparameters=True``);
-        in units of the noise std when the noise is unknown.
-    prior_scale_ : float
+        evidence for ``prior_std="auto"`` or ``fit_hyperparameters=True``,
+        per target); in units of the noise std when the noise is unknown.
+    prior_scale_ : float or ndarray of shape (n_targets,)
         The factor chosen by the evidence: ``c`` for ``prior_std="auto"``
         (``prior_std_ = c / sd(x_j)``, noise units), the common factor of
         the shape for ``fit_hyperparameters=True`` (with ``"auto"``,
         ``prior_std_ = prior_scale_ * sd(y) / sd(x_j)``); 1.0 for a fixed
         ``prior_std``.
-    noise_std_ : float
+    noise_std_ : float or ndarray of shape (n_targets,)
         Noise std: the given one, the fitted one, or for unknown noise the
         square root of the posterior mean of the noise variance,
         ``sqrt(noise_scale_ / (noise_shape_ - 1))`` (infinite if
         ``noise_shape_ <= 1``).
-    noise_shape_ : float
+    noise_shape_ : float or ndarray of shape (n_targets,)
         Posterior inverse-gamma shape a_N (only with unknown noise).
-    noise_scale_ : float
+    noise_scale_ : float or ndarray of shape (n_targets,)
         Posterior inverse-gamma scale b_N (only with unknown noise).
-    log_marginal_likelihood_ : float
-        Exact log evidence of the training targets, log p(y | X); see Notes
-        for its meaning with ``fit_intercept=True``.
+    log_marginal_likelihood_ : float or ndarray of shape (n_targets,)
+        Exact log evidence of the training targets, log p(y | X), one per
+        target (independent given X: their sum is the evidence of all); see
+        Notes for its meaning with ``fit_intercept=True``.
     n_iter_ : int
         Fixed-point iterations run with ``fit_hyperparameters``; evaluations
         of the evidence with ``prior_std="auto"``; 1 otherwise (the
-        closed-form update).
+        closed-form update). With several targets, the largest.
+    solver_ : {"primal", "dual"}
+        The form the fit used.
     sufficient_stats_ : GramStats
-        The data seen so far, reduced to a named tuple ``(n, x_mean, y_mean,
-        xtx, xty, yty, centered)``: the sum of the weights, the weighted
-        means of X and y (zero when ``fit_intercept=False``), and the
-        weighted sums of squares and cross-products ``X^T W X``, ``X^T W y``,
-        ``y^T W y`` of the data centred on those means. The posterior
-        depends on the data only through them; :meth:`partial_fit` and
-        :meth:`merge` combine them exactly.
+        The data seen so far, reduced to a named
+        tuple ``(n, x_mean, y_mean, xtx, xty, yty, centered)``: the sum of
+        the weights, the weighted means of X and y (zero when
+        ``fit_intercept=False``), and the weighted sums of squares and
+        cross-products ``X^T W X``, ``X^T W y``, ``y^T W y`` of the data
+        centred on those means (``xty`` (n_features, n_targets), ``y_mean``
+        and ``yty`` (n_targets,) for a 2-D y). The posterior depends on the
+        data only through them; :meth:`partial_fit` and :meth:`merge`
+        combine them exactly. The dual form stores the rows instead and
+        computes this on request (O(n p^2) time, O(p^2) memory; refused
+        beyond 2 GiB).
     %(features_seen)s
 
     See Also
@@ -231,12 +251,38 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     computed block by block, and :meth:`predict_dist` a distribution whose
     parameters are dask arrays (see :mod:`bayesreg.distributions`).
 
-    Numerics: one pass over X for the Gram matrix (O(n d^2)), then a
-    Cholesky factor of the whitened posterior precision I + D X^T W X D / s^2
-    (D = diag(prior_std)), which is >= I and so always factorisable; an
-    eigendecomposition takes over when rounding spoils it. No inverse is
-    formed except ``coef_cov_`` itself; predictive variances are computed in
-    blocks of rows by triangular solves.
+    Numerics (:mod:`bayesreg._spectral`): with D = diag(prior std) and the
+    centred, weighted rows A = W^1/2 Xc D, everything is written once in the
+    eigenbasis of G = A^T A = Q diag(l) Q^T with z = Q^T A^T W^1/2 yc: for
+    each target, with t its prior variance factor (c^2) and
+    lam_i = t l_i / s^2 (known noise) or t l_i (unknown noise), the
+    posterior mean is m0 + D Q diag(rho / (1 + lam)) z (rho = lam / l), the
+    log evidence needs sum log(1 + lam) and sum rho z^2 / (1 + lam) (O(r)
+    per evaluation, so the evidence search and the fixed point cost O(r)
+    per step), and predictive variances are
+    kappa [|v|^2 - |Q^T v|^2 + sum (Q^T v)_i^2 / (1 + lam_i)] with
+    v = D (x - x_mean), in blocks of rows.
+
+    - primal: ``eigh`` of the p x p matrix D X^T W X D from the statistics
+      (one pass over X, O(n p^2), then O(p^3)); Q is complete.
+    - dual (kernel form, p > n): ``eigh`` of the n x n matrix
+      K = A A^T = U diag(l) U^T, centred algebraically as
+      K = W^1/2 (X D^2 X^T - 1 q^T - q 1^T + (m^T D^2 m) 1 1^T) W^1/2 with
+      m = x_mean, q = X D^2 m; then Q = A^T U diag(l)^-1/2 (p x r, r <= n,
+      applied through products with the stored training rows, never
+      formed) and z = l^1/2 U^T W^1/2 yc. O(n^2 p + n^3); the fitted model
+      stores X (O(n p), or O(nnz) sparse), not p x p matrices. Predictions
+      use the kernel rows X_new D^2 X^T.
+
+    Sparse X (CSR, CSC, COO) is never densified: the statistics come from
+    sparse products with the centring done on them (X^T W X - n m m^T),
+    and the dual's kernel and the predictions are sparse products too.
+    Several targets (y of shape (n, k)) share the statistics and the one
+    eigendecomposition; each has its own noise posterior and evidence-chosen
+    prior scale (O(r) each), so the fit costs one fit plus O(k p^2), and
+    equals k separate fits. Everything is computed in float64 (the
+    statistics, the spectra and the evidence need it); a float32 X gives
+    float32 predictions and stds.
 
     References
     ----------
@@ -281,6 +327,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         "fit_hyperparameters": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"auto", "primal", "dual"})],
     }
 
     def __init__(
@@ -295,6 +342,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         fit_hyperparameters: bool = False,
         max_iter: int = 300,
         tol: float = 1e-10,
+        solver: str = "auto",
     ):
         store_params(self, locals())
 
@@ -307,10 +355,19 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         Golub & LeVeque's pairwise update for the centred ones), so any
         chunking of the data gives the batch posterior.
 
+        Online updates keep the p x p statistics (the primal form, whatever
+        ``solver`` says, which may not be ``"dual"``): beyond 2 GiB of them
+        (about 16,000 features) this refuses, naming the memory; fit the
+        whole data with :meth:`fit` instead, whose dual form stores O(n p).
+        After a fit in the dual form the statistics of its rows are computed
+        first (O(n p^2)), under the same limit.
+
         Parameters
         ----------
-        X : array-like or dask array of shape (n_samples, n_features)
-        y : array-like or dask array of shape (n_samples,)
+        X : {array-like, sparse matrix} or dask array of shape \
+                (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            The same number of targets in every chunk.
         sample_weight : array-like or dask array of shape (n_samples,), \
                 default=None
 
@@ -318,12 +375,26 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         -------
         self : ConjugateLinearRegression
         """
-        first = not hasattr(self, "sufficient_stats_")
+        first = not hasattr(self, "_posterior")
+        if self.solver == "dual":
+            raise ValueError(
+                "partial_fit keeps the p x p statistics (the primal form); "
+                "it cannot use solver='dual'."
+            )
+        check_gram_memory(np.shape(X)[-1] if np.ndim(X) == 2 else 0, "partial_fit")
         with restore_on_error(self):
-            stats, _ = self._gram_stats(X, y, sample_weight, reset=first)
+            data = self._validated(X, y, sample_weight, reset=first, solver="primal")
+            stats = data.stats
             if not first:
-                stats = _gram.merge_stats(self.sufficient_stats_, stats)
-            self._fit_stats(stats)
+                old = self.sufficient_stats_
+                if np.shape(old.yty) != np.shape(stats.yty):
+                    raise ValueError(
+                        "y has another number of targets than the data seen so "
+                        f"far ({_n_targets_text(stats)} against "
+                        f"{_n_targets_text(old)})."
+                    )
+                stats = _gram.merge_stats(old, stats)
+            self._fit_data(data._replace(stats=stats))
         return self
 
     def merge(self, *others: ConjugateLinearRegression) -> ConjugateLinearRegression:
@@ -440,34 +511,70 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
                     "cannot merge estimators fitted on different feature names "
                     f"({names[0]} and {names[1]})."
                 )
+            if np.shape(other.sufficient_stats_.yty) != np.shape(stats.yty):
+                raise ValueError(
+                    "cannot merge estimators fitted on different numbers of targets."
+                )
             stats = _gram.merge_stats(stats, other.sufficient_stats_)
         merged = clone(self)
         merged.n_features_in_ = self.n_features_in_
         if hasattr(self, "feature_names_in_"):
             merged.feature_names_in_ = self.feature_names_in_
-        merged._fit_stats(stats)
+        merged._fit_data(FitData(None, None, None, stats, "primal"))
         return merged
 
-    def _fit_stats(self, stats: _gram.GramStats, *data) -> None:
-        """Posterior from the accumulated statistics; store the attributes.
-
-        The posterior depends on the data only through ``stats``: ``data``
-        (the validated X, y and weights of a ``fit``) is not read.
-        """
-        d = stats.xtx.shape[0]
+    def _fit_data(self, data: FitData) -> None:
+        """Posterior from the statistics (primal) or the rows (dual); store
+        the attributes."""
+        stats = data.stats
+        if stats is not None:
+            one_d = np.ndim(stats.yty) == 0
+            d = stats.xtx.shape[0]
+            n, diag = stats.n, np.diag(stats.xtx)
+            yty = np.atleast_1d(np.asarray(stats.yty, dtype=float))
+        else:
+            one_d = data.y.ndim == 1
+            d = data.X.shape[1]
+            moments = _gram.column_moments(
+                data.X, data.sample_weight, center=self.fit_intercept
+            )
+            n, _, diag = moments
+            Y = data.Y
+            w = data.sample_weight
+            y_mean = (Y.sum(0) if w is None else w @ Y) / n
+            Yc = Y - y_mean if self.fit_intercept else Y
+            yty = np.sum(Yc * Yc if w is None else w[:, None] * Yc * Yc, axis=0)
+        self._n_targets = None if one_d else int(yty.shape[0])
+        k = yty.shape[0]
         auto = _is_auto(self.prior_std)
         prior_mean, prior_std = self._prior_arrays(d)
-        y_var = float(stats.yty / stats.n) if stats.n > 0 else 0.0
-        prior_scale = 1.0
+        y_var = yty / n if n > 0 else np.zeros(k)
+        sd = np.sqrt(np.clip(diag, 0.0, None) / n) if n > 0 else np.ones(d)
+        col_sd = np.where(sd > 0, sd, 1.0)
+
+        def spectrum(D):
+            if stats is not None:
+                return _spectral.primal_spectrum(stats, prior_mean, D)
+            return _spectral.dual_spectrum(
+                data.X, Y, data.sample_weight, prior_mean, D,
+                center=self.fit_intercept, moments=moments,
+            )  # fmt: skip
+
+        scale_unit = np.ones(k)
         if self.fit_hyperparameters:
             noise0 = None if self.noise_std is None else float(self.noise_std) ** 2
+            alpha0 = np.ones(k)
             if auto:
                 # Start at prior std sd(y) / sd(x_j), per standardised column
                 # of the data seen so far: equivariant from the first step.
-                col_sd = _gram.column_scale(stats)
-                prior_std = np.sqrt(y_var if y_var > 0 else 1.0) / col_sd
-            opt = _gaussian.maximize_evidence(
-                stats, prior_mean, prior_std, noise_var_init=noise0,
+                # The spectrum is shared: D = 1 / sd(x_j) and the start
+                # alpha = 1 / var(y) give that prior for each target.
+                prior_std = 1.0 / col_sd
+                scale_unit = np.sqrt(np.where(y_var > 0, y_var, 1.0))
+                alpha0 = 1.0 / scale_unit**2
+            spec = spectrum(prior_std)
+            opt = _spectral.maximize_evidence(
+                spec, noise_var_init=noise0, alpha_init=alpha0,
                 max_iter=self.max_iter, tol=self.tol,
             )  # fmt: skip
             if not opt.converged:
@@ -478,55 +585,78 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=4,
                 )
-            prior_scale = opt.prior_scale
-            prior_std = prior_std * opt.prior_scale
-            post = _gaussian.gaussian_posterior(
-                stats, prior_mean, prior_std, opt.noise_var, eigh=opt.eigh
-            )
+            t = opt.t
+            post = _spectral.posterior(spec, t, noise_var=opt.noise_var)
             self.n_iter_ = opt.n_iter
         elif self.noise_std is None:
             a0 = float(self.noise_prior_shape)
             b0 = float(self.noise_prior_scale) * y_var
-            check_noise_posterior_proper(stats, a0, self.fit_intercept)
-            self.n_iter_ = 1
+            check_noise_posterior_proper(n, self.fit_intercept, a0)
             if auto:
-                prior_std, opt = _gaussian.evidence_prior_std(
-                    stats, prior_mean, shape=a0, scale=b0
-                )
-                prior_scale, self.n_iter_ = opt.scale, opt.n_iter
-            post = _gaussian.nig_posterior(
-                stats, prior_mean, prior_std, a0, b0, eigh=opt.eigh if auto else None
-            )
+                prior_std = 1.0 / col_sd
+            spec = spectrum(prior_std)
+            t, self.n_iter_ = np.ones(k), 1
+            if auto:
+                choice = _spectral.evidence_scale(spec, shape=a0, scale=b0)
+                t, self.n_iter_ = choice.t, choice.n_iter
+            post = _spectral.posterior(spec, t, shape=a0, scale=b0)
         else:
-            noise_var = float(self.noise_std) ** 2
-            self.n_iter_ = 1
+            noise_var = np.full(k, float(self.noise_std) ** 2)
             if auto:
-                prior_std, opt = _gaussian.evidence_prior_std(
-                    stats, prior_mean, float(self.noise_std)
-                )
-                prior_scale, self.n_iter_ = opt.scale, opt.n_iter
-            post = _gaussian.gaussian_posterior(
-                stats, prior_mean, prior_std, noise_var, eigh=opt.eigh if auto else None
-            )
-        self.sufficient_stats_ = stats
+                prior_std = float(self.noise_std) / col_sd
+            spec = spectrum(prior_std)
+            t, self.n_iter_ = np.ones(k), 1
+            if auto:
+                choice = _spectral.evidence_scale(spec, noise_var=noise_var)
+                t, self.n_iter_ = choice.t, choice.n_iter
+            post = _spectral.posterior(spec, t, noise_var=noise_var)
+        self._stats = stats
+        # The dual form keeps the rows (X by reference): its statistics are
+        # computed from them on request (merge, partial_fit).
+        self._rows = None if stats is not None else (data.y, data.sample_weight)
         self._posterior = post
-        self.coef_ = post.coef
-        self.intercept_ = post.intercept_mean
-        self.coef_cov_ = _gaussian.coef_covariance(post)
-        self.prior_std_ = prior_std
-        self.prior_scale_ = float(prior_scale)
-        self.log_marginal_likelihood_ = post.log_evidence
+        self.solver_ = post.form
+        shaped = self._shaped_params
+        self.coef_ = shaped(post.coef)
+        self.intercept_ = shaped(post.intercept)
+        self.prior_std_ = shaped(np.sqrt(t)[:, None] * prior_std[None, :])
+        self.prior_scale_ = shaped(np.sqrt(t) / scale_unit)
+        self.log_marginal_likelihood_ = shaped(post.log_evidence)
         for name in ("noise_shape_", "noise_scale_"):
             vars(self).pop(name, None)
-        if np.isfinite(post.df):
+        if np.all(np.isfinite(post.df)):
             a_n = 0.5 * post.df
-            self.noise_shape_ = a_n
-            self.noise_scale_ = a_n * post.noise_var
-            self.noise_std_ = (
-                float(np.sqrt(self.noise_scale_ / (a_n - 1.0))) if a_n > 1 else np.inf
-            )
+            self.noise_shape_ = shaped(a_n)
+            self.noise_scale_ = shaped(a_n * post.noise_var)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                noise = np.where(
+                    a_n > 1, np.sqrt(a_n * post.noise_var / (a_n - 1.0)), np.inf
+                )
+            self.noise_std_ = shaped(noise)
         else:
-            self.noise_std_ = float(np.sqrt(post.noise_var))
+            self.noise_std_ = shaped(np.sqrt(post.noise_var))
+        for name in ("coef_", "intercept_", "prior_scale_", "log_marginal_likelihood_",
+                     "noise_shape_", "noise_scale_", "noise_std_"):  # fmt: skip
+            value = getattr(self, name, None)
+            if isinstance(value, np.floating):
+                setattr(self, name, float(value))
+
+    @property
+    def sufficient_stats_(self) -> _gram.GramStats:
+        check_is_fitted(self, "_posterior")
+        if self._stats is not None:
+            return self._stats
+        X = self._posterior.spec.basis.X
+        check_gram_memory(X.shape[1], "The dual form's sufficient_stats_")
+        y, w = self._rows
+        return _gram.gram_stats(X, y, w, center=self.fit_intercept)
+
+    @property
+    def coef_cov_(self) -> np.ndarray:
+        check_is_fitted(self, "_posterior")
+        post = self._posterior
+        covs = [_spectral.coef_covariance(post, j) for j in range(post.coef.shape[0])]
+        return covs[0] if self._n_targets is None else np.stack(covs)
 
     def _prior_arrays(self, n_features: int) -> tuple[np.ndarray, np.ndarray]:
         """Validate ``prior_mean`` and ``prior_std`` against ``n_features``.
@@ -565,20 +695,22 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or dask array of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} or dask array of shape \
+                (n_samples, n_features)
             For a dask array nothing is computed: the distribution's
             parameters are dask arrays, one task per block of rows.
 
         Returns
         -------
         dist : Normal or StudentT of length n_samples
+            With batch shape (n_samples, n_targets) for a 2-D training y.
         """
         check_is_fitted(self)
         X = validated_X(self, X)
-        return predictive_distribution(self._posterior, X)
+        return predictive_distribution(self._posterior, X, self._shaped)
 
     # --------------------------------------------------------------- draws
-    def _draw_source(self, X) -> tuple[_gaussian.LinearPosterior, np.ndarray]:
+    def _draw_source(self, X) -> tuple[_spectral.SpectralPosterior, np.ndarray]:
         """The posterior if fitted, else the prior (GaussianProcessRegressor's
         convention), with validated X (None if X is None)."""
         if hasattr(self, "_posterior"):
@@ -609,7 +741,8 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
                     "first."
                 )
         prior_mean, prior_std = self._prior_arrays(n_features)
-        post = _gaussian.prior_as_posterior(
+        self._n_targets = None
+        post = _spectral.prior_posterior(
             prior_mean, prior_std, float(self.noise_std) ** 2
         )
         return post, X
@@ -637,6 +770,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         Returns
         -------
         y_samples : ndarray of shape (n_samples_X, n_samples)
+            (n_samples_X, n_targets, n_samples) for a 2-D training y.
             A dask array for a dask ``X``: the functions are those of the
             NumPy draws, the noise is drawn block by block from seeds taken
             from ``random_state`` (reproducible for the same chunking).
@@ -644,13 +778,15 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         post, X = self._draw_source(X)
         rng = check_generator(random_state)
         draws = self._draws(post, n_samples, rng)
-        f = X @ draws.coef.T + draws.intercept
-        return _dask.add_noise(f, np.sqrt(draws.noise_var), rng)
+        f = self._functions(X, draws)
+        if self._n_targets is None:
+            return _dask.add_noise(f, np.sqrt(draws.noise_var[:, 0]), rng)
+        return f + np.sqrt(draws.noise_var.T)[None] * rng.standard_normal(f.shape)
 
     @staticmethod
-    def _draws(post, n_samples, random_state) -> _gaussian.PosteriorDraws:
+    def _draws(post, n_samples, random_state) -> _spectral.Draws:
         rng = check_generator(random_state)
-        return _gaussian.sample_posterior(post, check_n_samples(n_samples), rng)
+        return _spectral.sample_posterior(post, check_n_samples(n_samples), rng)
 
 
 def _is_auto(value) -> bool:
@@ -667,3 +803,7 @@ def _same_param(a, b) -> bool:
         )
     except (TypeError, ValueError):
         return a == b
+
+
+def _n_targets_text(stats: _gram.GramStats) -> str:
+    return "a 1-D y" if np.ndim(stats.yty) == 0 else f"{np.size(stats.yty)} targets"

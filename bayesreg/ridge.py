@@ -6,12 +6,12 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _gram
+from . import _dask, _spectral
 from ._dask import validated_X
-from ._gaussian import PosteriorDraws
+from ._intake import FitData
 from ._linear import LinearGaussianRegressor
 from .distributions import Normal
 from .utils._docstrings import FEATURES_SEEN, fill_doc
@@ -111,52 +111,89 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "primal", "dual"})],
     }
 
-    def __init__(self, *, alpha: float = 1.0, fit_intercept: bool = True):
+    def __init__(
+        self, *, alpha: float = 1.0, fit_intercept: bool = True, solver: str = "auto"
+    ):
         store_params(self, locals())
 
-    def _fit_stats(self, stats, X, y, sample_weight) -> None:
-        sol = _gram.solve_ridge(stats.xtx, stats.xty, float(self.alpha))
-        coef = sol.coef
-        intercept = self._intercept(stats, coef)
-        dof = sol.dof + float(self.fit_intercept)
-        rss = self._rss(stats, coef, intercept, X, y, sample_weight)
+    def _fit_data(self, data: FitData) -> None:
+        stats = data.stats
+        if stats is not None:
+            self._n_targets = None if np.ndim(stats.yty) == 0 else stats.yty.shape[0]
+            d = stats.xtx.shape[0]
+            spec = _spectral.primal_spectrum(stats, np.zeros(d), np.ones(d))
+        else:
+            self._set_target_shape(data.y)
+            d = data.X.shape[1]
+            spec = _spectral.dual_spectrum(
+                data.X, data.Y, data.sample_weight, np.zeros(d), np.ones(d),
+                center=self.fit_intercept,
+            )  # fmt: skip
+        alpha = float(self.alpha)
+        fit = _spectral.ridge(spec, alpha)
+        coef = fit.coef
+        intercept = self._intercepts(spec, coef)
+        n, extra = spec.n, float(self.fit_intercept)
+        dof = fit.dof + extra
+        rss = self._rss(spec, fit.rss, coef, intercept, data)
         # A perfect interpolation leaves zero residual; keep the predictive
         # a proper distribution with a noise floor at rounding level of y's
-        # own size (relative, so the fit stays equivariant in y's units).
-        size = np.sqrt((stats.yty + stats.n * stats.y_mean**2) / max(stats.n, 1.0))
-        floor = 1e-12 * size if size > 0 else np.finfo(float).tiny
-        residual_std = float(max(np.sqrt(rss / max(stats.n - dof, 1.0)), floor))
+        # spread (not its magnitude: y -> a y + b must map it exactly).
+        spread = np.sqrt(np.atleast_1d(stats.yty if stats else _yty(spec, data)) / n)
+        size = np.where(spread > 0, spread, np.abs(spec.y_mean))
+        floor = np.where(size > 0, 1e-12 * size, np.finfo(float).tiny)
+        # The prediction error at new rows, by generalised cross-validation
+        # (Golub, Heath & Wahba 1979): RSS / n / (1 - dof / n)^2, the
+        # leave-one-out error with every leverage replaced by their mean
+        # dof / n. The training residuals alone (RSS / (n - dof)) shrink as
+        # p grows and left the plug-in predictive over-confident.
+        residual_std = np.maximum(np.sqrt(rss * n) / max(n - dof, 1.0), floor)
         # The noise itself, from the residuals of the unpenalised fit: the
-        # MAP residuals also hold the penalty's bias, which at a high
-        # signal-to-noise ratio can exceed the noise.
+        # MAP's prediction error also holds the penalty's bias and the
+        # coefficients' own error.
         noise_std = residual_std
-        if self.alpha > 0:
-            ls = _gram.solve_ridge(stats.xtx, stats.xty, 0.0)
-            dof_ls = ls.dof + float(self.fit_intercept)
-            if stats.n - dof_ls >= 1.0:
-                b_ls = self._intercept(stats, ls.coef)
-                rss_ls = self._rss(stats, ls.coef, b_ls, X, y, sample_weight)
-                noise_std = float(
-                    min(max(np.sqrt(rss_ls / (stats.n - dof_ls)), floor), residual_std)
+        if alpha > 0:
+            ls = _spectral.ridge(spec, 0.0)
+            dof_ls = ls.dof + extra
+            if n - dof_ls >= 1.0:
+                b_ls = self._intercepts(spec, ls.coef)
+                rss_ls = self._rss(spec, ls.rss, ls.coef, b_ls, data)
+                noise_std = np.minimum(
+                    np.maximum(np.sqrt(rss_ls / (n - dof_ls)), floor), residual_std
                 )
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.dof_ = dof
-        self.residual_std_ = residual_std
-        self.noise_std_ = noise_std
+        shaped = self._shaped_params
+        self.coef_ = shaped(coef)
+        self.intercept_ = _scalar(shaped(intercept))
+        self.dof_ = float(dof)
+        self.residual_std_ = _scalar(shaped(residual_std))
+        self.noise_std_ = _scalar(shaped(noise_std))
+        self.solver_ = spec.form
+
+    def _intercepts(self, spec, coef: np.ndarray) -> np.ndarray:
+        if not self.fit_intercept:
+            return np.zeros(coef.shape[0])
+        return spec.y_mean - coef @ spec.x_mean
 
     @staticmethod
-    def _rss(stats, coef, intercept, X, y, sample_weight) -> float:
-        rss = _gram.residual_sum_of_squares(stats, coef)
-        if rss <= 1e-8 * stats.yty:
-            # The statistics formula cancels when the fit is nearly exact:
-            # one more pass over X (a lazy reduction for dask arrays).
-            resid = y - X @ coef - intercept
-            w = 1.0 if sample_weight is None else sample_weight
-            rss = float(np.sum(w * resid**2))
-        return rss
+    def _rss(spec, rss, coef, intercept, data) -> np.ndarray:
+        """RSS per target from the spectrum; from the data when the spectral
+        formula cancels (a nearly exact fit): one more pass over X (a lazy
+        reduction for dask arrays)."""
+        yty = spec.rss0
+        if data is None or data.X is None or not np.any(rss <= 1e-8 * yty):
+            return rss
+        X, y = data.X, data.y
+        fitted = X @ (coef[0] if y.ndim == 1 else coef.T)
+        resid = y - fitted - (intercept[0] if y.ndim == 1 else intercept)
+        w = 1.0 if data.sample_weight is None else data.sample_weight
+        if y.ndim == 1:
+            return np.atleast_1d(float(np.sum(w * resid**2)))
+        if data.sample_weight is not None:
+            w = w[:, None]
+        return np.asarray(np.sum(w * resid**2, axis=0), dtype=float)
 
     def predict_dist(self, X) -> Normal:
         """Plug-in predictive ``Normal(x^T coef_ + intercept_, residual_std_)``.
@@ -176,13 +213,14 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
         dist : Normal of length n_samples
         """
         mean = self._predict_mean(X)
-        # full_like: a dask mean gives a lazy dask std.
-        epistemic = np.sqrt(max(self.residual_std_**2 - self.noise_std_**2, 0.0))
+        epistemic = np.sqrt(
+            np.maximum(np.square(self.residual_std_) - np.square(self.noise_std_), 0.0)
+        )
+        # zeros_like + ...: a dask mean gives a lazy dask std, and several
+        # targets broadcast along the last axis.
+        zero = np.zeros_like(mean)
         return _dask.distribution(
-            Normal,
-            mean,
-            np.full_like(mean, self.residual_std_),
-            epistemic_std=np.full_like(mean, epistemic),
+            Normal, mean, zero + self.residual_std_, epistemic_std=zero + epistemic
         )
 
     def _draw_source(self, X):
@@ -196,10 +234,24 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
         )
         return None, None if X is None else validated_X(self, X)
 
-    def _draws(self, source, n_samples: int, random_state) -> PosteriorDraws:
+    def _draws(self, source, n_samples: int, random_state) -> _spectral.Draws:
         # A point estimate: every draw is the MAP, with the noise std_.
-        return PosteriorDraws(
-            np.tile(self.coef_, (n_samples, 1)),
-            np.full(n_samples, self.intercept_),
-            np.full(n_samples, self.noise_std_**2),
+        coef = np.reshape(self.coef_, (1, -1, self.n_features_in_))
+        k = coef.shape[1]
+        return _spectral.Draws(
+            np.repeat(coef, n_samples, axis=0),
+            np.tile(np.reshape(self.intercept_, (1, k)), (n_samples, 1)),
+            np.tile(np.reshape(self.noise_std_, (1, k)) ** 2, (n_samples, 1)),
         )
+
+
+def _yty(spec, data) -> np.ndarray:
+    """Centred (or raw, without an intercept) weighted sum of squares of y."""
+    Y = data.Y - spec.y_mean
+    w = data.sample_weight
+    return np.sum(Y * Y if w is None else w[:, None] * Y * Y, axis=0)
+
+
+def _scalar(a):
+    """A 0-d result as a Python float (the 1-D y attributes)."""
+    return float(a) if np.ndim(a) == 0 else a

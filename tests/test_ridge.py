@@ -34,7 +34,10 @@ def test_residual_and_noise_std(linear_data):
     dof = np.trace(hat) + 1.0  # plus the intercept
     rss = np.sum((y - reg.predict(X)) ** 2)
     np.testing.assert_allclose(reg.dof_, dof, rtol=1e-10)
-    np.testing.assert_allclose(reg.residual_std_, np.sqrt(rss / (40 - dof)), rtol=1e-8)
+    # The predictive std is the GCV estimate of the prediction error,
+    # RSS / n / (1 - dof / n)^2 (issue 20: RSS / (n - dof) was over-confident).
+    gcv = rss / 40 / (1 - dof / 40) ** 2
+    np.testing.assert_allclose(reg.residual_std_, np.sqrt(gcv), rtol=1e-8)
     # The noise comes from the least-squares residuals: n - 5 - 1 dof.
     ls = LinearRegression().fit(X, y)
     rss_ls = np.sum((y - ls.predict(X)) ** 2)

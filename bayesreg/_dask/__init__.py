@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _gaussian, _gram, _intake
+from .. import _intake, _spectral
 from . import _predict
 from ._core import is_dask_collection
 from ._fit import SPLIT_EVERY, tree_gram_stats, validate_predict_X, validate_Xy
@@ -44,28 +44,36 @@ __all__ = [
 
 
 def validated_gram_stats(
-    estimator, X, y, sample_weight, *, center: bool, reset: bool
-) -> tuple[_gram.GramStats, tuple]:
+    estimator, X, y, sample_weight, *, center: bool, reset: bool, solver="primal"
+) -> _intake.FitData:
     """Validate fitting data and reduce it to its sufficient statistics.
 
-    NumPy (array-like) input goes through
-    :func:`bayesreg._intake.validated_fit_data`; if any of ``X``, ``y``,
-    ``sample_weight`` is a dask array, the lazy validation and the tree
-    reduction take over, with the same checks and errors.
+    NumPy or SciPy sparse input goes through
+    :func:`bayesreg._intake.validated_fit_data` (which may choose the dual
+    form, with no statistics); if any of ``X``, ``y``, ``sample_weight`` is
+    a dask array, the lazy validation and the tree reduction take over, with
+    the same checks and errors. Dask data always take the primal form (its
+    statistics are what the tree reduction merges): ``solver="dual"``, a
+    2-D y and sparse blocks are refused.
 
     Returns
     -------
-    stats : GramStats
-    data : tuple (X, y, sample_weight)
-        The validated arrays: NumPy, or float64 dask arrays with common row
-        chunks.
+    data : FitData
+        The validated arrays (NumPy, SciPy sparse, or float64 dask arrays
+        with common row chunks), the statistics and the form.
     """
     if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+        if solver == "dual":
+            raise ValueError(
+                "solver='dual' needs X in memory (it works on the n x n kernel "
+                "matrix of the rows); a dask X is reduced to its p x p "
+                "statistics: use solver='auto' or 'primal'."
+            )
         X, y, sample_weight = validate_Xy(estimator, X, y, sample_weight, reset=reset)
         stats = tree_gram_stats(X, y, sample_weight, center=center)
-        return stats, (X, y, sample_weight)
+        return _intake.FitData(X, y, sample_weight, stats, "primal")
     return _intake.validated_fit_data(
-        estimator, X, y, sample_weight, center=center, reset=reset
+        estimator, X, y, sample_weight, center=center, reset=reset, solver=solver
     )
 
 
@@ -81,12 +89,13 @@ def validated_X(estimator, X, *, reset: bool | None = False):
     return _intake.validated_predict_X(estimator, X, reset=reset)
 
 
-def predictive_moments(post: _gaussian.LinearPosterior, X):
-    """:func:`bayesreg._gaussian.predictive_moments`, by row blocks for a
-    dask ``X``."""
+def predictive_moments(post: _spectral.SpectralPosterior, X):
+    """:func:`bayesreg._spectral.predictive_moments` ((n, k) mean and
+    variance of the regression function), by row blocks for a dask ``X``
+    (one target: dask fits refuse a 2-D y)."""
     if is_dask_collection(X):
         return _predict.predictive_moments(post, X)
-    return _gaussian.predictive_moments(post, X)
+    return _spectral.predictive_moments(post, X)
 
 
 def add_noise(f, noise_std: np.ndarray, rng: np.random.Generator):

@@ -126,7 +126,8 @@ def validate_Xy(
             y = y[:, 0]
         elif y.ndim != 1:
             raise ValueError(
-                f"y should be a 1d array, got an array of shape {y.shape}."
+                "y should be a 1d array for a fit on dask arrays (several "
+                f"targets need in-memory data), got an array of shape {y.shape}."
             )
         _check_numeric(y, "y")
         y = y.astype(np.float64)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _gaussian
+from .. import _spectral
 from ..distributions import Normal, StudentT
 from ..distributions._base import _all_finite
 from ..utils._checks import check_n_samples, check_quantile_levels
@@ -26,15 +26,16 @@ if TYPE_CHECKING:
     import dask.array as da
 
 
-def _moments_block(post: _gaussian.LinearPosterior, Xb: np.ndarray) -> np.ndarray:
-    mean, var_f = _gaussian.predictive_moments(post, Xb)
-    return np.stack([mean, var_f], axis=1)
+def _moments_block(post: _spectral.SpectralPosterior, Xb: np.ndarray) -> np.ndarray:
+    mean, var_f = _spectral.predictive_moments(post, Xb)
+    return np.stack([mean[:, 0], var_f[:, 0]], axis=1)
 
 
 def predictive_moments(
-    post: _gaussian.LinearPosterior, X: da.Array
+    post: _spectral.SpectralPosterior, X: da.Array
 ) -> tuple[da.Array, da.Array]:
-    """Lazy :func:`bayesreg._gaussian.predictive_moments` by row blocks.
+    """Lazy :func:`bayesreg._spectral.predictive_moments` by row blocks (one
+    target).
 
     Both come from one task per block (an (rows, 2) block sliced in two), so
     computing the mean and the std together reads X once.
@@ -44,7 +45,8 @@ def predictive_moments(
         functools.partial(_moments_block, post),
         chunks=(X.chunks[0], (2,)), dtype=np.float64, meta=np.empty((0, 0)),
     )  # fmt: skip
-    return both[:, 0], both[:, 1]
+    # (n, 1) each: the (n, k) layout of the NumPy moments, for one target.
+    return both[:, :1], both[:, 1:]
 
 
 def _noisy_block(

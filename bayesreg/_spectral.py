@@ -1,0 +1,640 @@
+"""Gaussian linear posteriors in one eigenbasis: the primal and the dual form.
+
+Pure NumPy/SciPy, arrays in and out, like :mod:`bayesreg._gaussian` (whose
+Cholesky-based functions remain the reference these are tested against).
+
+Whitened coordinates u = D^-1 (w - m0) (D = diag(prior std)) make the Gram
+matrix of the centred, weighted rows A = W^1/2 Xc D
+
+    G = A^T A = Q diag(ev) Q^T,    z = Q^T A^T W^1/2 (yc - Xc m0),
+
+and everything below (the evidence as a function of the prior scale, the
+posterior mean, predictive variances and draws) is written once in terms of
+``(ev, Q, z)``. The two forms differ only in how the spectrum is obtained:
+
+- primal (``n >= p``): ``eigh`` of the p x p matrix D xtx D from the
+  sufficient statistics; Q is p x p, complete.
+- dual (``p > n``, the kernel form): ``eigh`` of the n x n matrix
+  K = A A^T = U diag(ev) U^T, which has the same non-zero spectrum; then
+  Q = A^T U diag(ev)^-1/2 (p x r, r <= n, never formed: products with Q
+  are products with the training rows) and z = ev^1/2 U^T W^1/2 (yc - Xc m0).
+  K is centred algebraically, K - 1 q^T - q 1^T + (m^T D^2 m) 1 1^T with
+  q = X D^2 m, so X is never centred nor densified.
+
+For each of k targets the posterior of u is Gaussian with covariance
+kappa [I - Q diag(lam / (1 + lam)) Q^T], lam = rho ev, and mean
+Q diag(rho / (1 + lam)) z: rho = t / s^2 (prior variance over noise
+variance) and kappa = t (known noise) or t b_N / a_N (unknown noise, a
+Student-t marginal). On the complement of Q the posterior is the prior.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy import linalg, sparse
+from scipy.special import gammaln
+
+from . import _gram
+from ._gaussian import _LOG_T_RANGE, _nig_normaliser
+
+# ---------------------------------------------------------------------------
+# The two bases
+# ---------------------------------------------------------------------------
+
+
+class PrimalBasis(NamedTuple):
+    """Q explicitly, p x p (complete)."""
+
+    Q: np.ndarray
+
+    complete = True
+
+    def qt(self, V: np.ndarray) -> np.ndarray:
+        """Q^T V for V (p, m)."""
+        return self.Q.T @ V
+
+    def q(self, C: np.ndarray) -> np.ndarray:
+        """Q C for C (r, m)."""
+        return self.Q @ C
+
+    def project(self, Xb, x_mean, prior_std):
+        """(Q^T D (x - x_mean) for each row, None): a complete basis needs
+        no norm of the complement."""
+        DQ = prior_std[:, None] * self.Q
+        P = Xb @ DQ
+        return np.asarray(P - (x_mean @ DQ)[None, :]), None
+
+
+class DualBasis(NamedTuple):
+    """Q = A^T U diag(s)^-1 with A = W^1/2 (X - 1 x_mean^T) D, through the
+    training rows ``X`` (dense or CSR), ``sqrt_w`` (n,) or None, ``U`` (n, r)
+    and ``s`` (r,) the singular values of A."""
+
+    X: object
+    sqrt_w: np.ndarray | None
+    U: np.ndarray
+    s: np.ndarray
+    x_mean: np.ndarray
+    prior_std: np.ndarray
+
+    complete = False
+
+    def _w(self, M: np.ndarray) -> np.ndarray:
+        return M if self.sqrt_w is None else self.sqrt_w[:, None] * M
+
+    def _a(self, V: np.ndarray) -> np.ndarray:
+        """A V for V (p, m): W^1/2 (X D V - 1 x_mean^T D V)."""
+        DV = self.prior_std[:, None] * V
+        return self._w(np.asarray(self.X @ DV) - (self.x_mean @ DV)[None, :])
+
+    def _at(self, M: np.ndarray) -> np.ndarray:
+        """A^T M for M (n, m): D (X^T W^1/2 M - x_mean 1^T W^1/2 M)."""
+        WM = self._w(M)
+        out = np.asarray(self.X.T @ WM) - np.outer(self.x_mean, WM.sum(axis=0))
+        return self.prior_std[:, None] * out
+
+    def qt(self, V: np.ndarray) -> np.ndarray:
+        return (self.U.T @ self._a(V)) / self.s[:, None]
+
+    def q(self, C: np.ndarray) -> np.ndarray:
+        return self._at(self.U @ (C / self.s[:, None]))
+
+    def project(self, Xb, x_mean, prior_std):
+        """(Q^T D (x - x_mean), |D (x - x_mean)|^2) per row, from the kernel
+        rows X_b D^2 X^T (sparse products for sparse rows)."""
+        d2 = prior_std**2
+        d2m = d2 * x_mean
+        c0 = float(x_mean @ d2m)
+        a_new = np.asarray(Xb @ d2m).ravel()
+        q_train = np.asarray(self.X @ d2m).ravel()
+        Xd = Xb @ sparse.diags(d2) if sparse.issparse(Xb) else Xb * d2
+        K = Xd @ self.X.T
+        K = K.toarray() if sparse.issparse(K) else np.asarray(K)
+        K -= a_new[:, None] + q_train[None, :] - c0
+        if self.sqrt_w is not None:
+            K *= self.sqrt_w[None, :]
+        P = (K @ self.U) / self.s[None, :]
+        if sparse.issparse(Xb):
+            sq = np.asarray(Xb.multiply(Xb) @ d2).ravel()
+        else:
+            sq = np.einsum("ij,ij,j->i", Xb, Xb, d2)
+        return P, np.clip(sq - 2.0 * a_new + c0, 0.0, None)
+
+
+# ---------------------------------------------------------------------------
+# The spectrum
+# ---------------------------------------------------------------------------
+
+
+class Spectrum(NamedTuple):
+    """The whitened problem in its eigenbasis, for k targets.
+
+    ``ev`` (r,) eigenvalues of G (zero for its null space in the primal);
+    ``basis`` a :class:`PrimalBasis` or :class:`DualBasis`; ``z`` (r, k);
+    ``rss0`` (k,) residual sum of squares of the prior mean; ``floor`` (k,)
+    the smallest posterior scale b_N kept (1e-10 var(y) / 2); ``n``,
+    ``n_eff`` (n - 1 with an intercept); ``x_mean`` (p,), ``y_mean`` (k,),
+    ``centered``; the prior mean m0 and std D (p,).
+    """
+
+    ev: np.ndarray
+    basis: PrimalBasis | DualBasis
+    z: np.ndarray
+    rss0: np.ndarray
+    floor: np.ndarray
+    n: float
+    n_eff: float
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    centered: bool
+    prior_mean: np.ndarray
+    prior_std: np.ndarray
+
+    @property
+    def form(self) -> str:
+        return "primal" if self.basis.complete else "dual"
+
+
+def _floor(yty: np.ndarray, n: float, y_mean: np.ndarray) -> np.ndarray:
+    """:func:`bayesreg._gaussian._scale_floor` for each target."""
+    spread = np.where(yty > 0, yty, n * y_mean**2)
+    return np.maximum(0.5e-10 * spread, np.finfo(float).tiny)
+
+
+def primal_spectrum(
+    stats: _gram.GramStats, prior_mean: np.ndarray, prior_std: np.ndarray
+) -> Spectrum:
+    """The spectrum of D xtx D from the sufficient statistics (O(p^3)).
+
+    Eigenvalues within rounding of the largest (p eps ev_max) are set to zero
+    and so are their entries of z: the right-hand side lies in the range of
+    G, the rest is rounding.
+    """
+    xty = stats.xty.reshape(stats.xty.shape[0], -1)
+    yty = np.atleast_1d(np.asarray(stats.yty, dtype=float))
+    xtx_m0 = stats.xtx @ prior_mean
+    gram = prior_std[:, None] * stats.xtx * prior_std[None, :]
+    rhs = prior_std[:, None] * (xty - xtx_m0[:, None])
+    rss0 = yty - 2.0 * prior_mean @ xty + prior_mean @ xtx_m0
+    ev, Q = linalg.eigh(gram, check_finite=False)
+    null = ev <= ev.shape[0] * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
+    ev[null] = 0.0
+    z = Q.T @ rhs
+    z[null] = 0.0
+    y_mean = np.atleast_1d(np.asarray(stats.y_mean, dtype=float))
+    return Spectrum(
+        ev, PrimalBasis(Q), z, np.maximum(rss0, 0.0), _floor(yty, stats.n, y_mean),
+        stats.n, stats.n - 1.0 if stats.centered else stats.n, stats.x_mean,
+        y_mean, stats.centered, prior_mean, prior_std,
+    )  # fmt: skip
+
+
+def dual_spectrum(
+    X,
+    Y: np.ndarray,
+    sample_weight: np.ndarray | None,
+    prior_mean: np.ndarray,
+    prior_std: np.ndarray,
+    *,
+    center: bool,
+    moments: tuple | None = None,
+) -> Spectrum:
+    """The spectrum from the n x n kernel matrix (O(n^2 p + n^3)).
+
+    ``X`` (n, p) dense or sparse (kept by reference in the basis: the
+    fitted model stores O(n p), or O(nnz)); ``Y`` (n, k). ``moments`` is
+    :func:`bayesreg._gram.column_moments` of X when already computed.
+    Eigenvalues of K below n eps times the largest are dropped (r <= n).
+    """
+    if sparse.issparse(X):
+        X = X.tocsr()
+    w = sample_weight
+    n, x_mean, _ = moments or _gram.column_moments(X, w, center=center)
+    if w is None:
+        y_mean = Y.sum(axis=0) / n if center else np.zeros(Y.shape[1])
+    else:
+        y_mean = w @ Y / n if center else np.zeros(Y.shape[1])
+    sqrt_w = None if w is None else np.sqrt(w)
+    d2 = prior_std**2
+    d2m = d2 * x_mean
+    # The residual of the prior mean, yc - Xc m0, weighted.
+    prior_fit = np.asarray(X @ prior_mean).ravel() - x_mean @ prior_mean
+    resid = Y - y_mean - prior_fit[:, None]
+    if sqrt_w is not None:
+        resid = resid * sqrt_w[:, None]
+    Xd = X @ sparse.diags(d2) if sparse.issparse(X) else X * d2
+    K = Xd @ X.T
+    K = K.toarray() if sparse.issparse(K) else np.asarray(K)
+    q = np.asarray(X @ d2m).ravel()
+    K -= q[:, None] + q[None, :] - float(x_mean @ d2m)
+    if sqrt_w is not None:
+        K *= np.outer(sqrt_w, sqrt_w)
+    ev, U = linalg.eigh(K, overwrite_a=True, check_finite=False)
+    keep = ev > ev.shape[0] * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
+    ev, U = ev[keep], np.ascontiguousarray(U[:, keep])
+    s = np.sqrt(ev)
+    z = s[:, None] * (U.T @ resid)
+    Yc = Y - y_mean
+    yty = np.sum(Yc * Yc if w is None else w[:, None] * Yc * Yc, axis=0)
+    return Spectrum(
+        ev, DualBasis(X, sqrt_w, U, s, x_mean, prior_std), z,
+        np.sum(resid * resid, axis=0), _floor(yty, n, y_mean), n,
+        n - 1.0 if center else n, x_mean, y_mean, center, prior_mean, prior_std,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# Evidence searches, one target at a time: O(r) per evaluation
+# ---------------------------------------------------------------------------
+
+
+class ScaleChoice(NamedTuple):
+    """t = c^2 (the prior variance factor) for each target, with the log
+    evidence there, the evaluations used and whether it lies at a bound."""
+
+    t: np.ndarray
+    log_evidence: np.ndarray
+    n_iter: int
+    at_bound: np.ndarray
+
+
+def _evidence_parts(ev, z2, rss0, n_eff, floor, noise_var, a0, b0):
+    """f(log t) and f'(log t) of :func:`bayesreg._gaussian.evidence_prior_scale`
+    (up to terms free of t), vectorised over log t."""
+    a_n = a0 + 0.5 * n_eff
+    if noise_var is not None:
+        ev = ev / noise_var
+        z2 = z2 / noise_var
+
+    def parts(log_t):
+        t = np.exp(np.asarray(log_t, dtype=float))[..., None]
+        q = 1.0 + t * ev
+        tq = t / q
+        rss = np.maximum(rss0 - np.sum(z2 * tq, axis=-1), 0.0)
+        if noise_var is None:
+            b = np.maximum(b0 + 0.5 * rss, floor)
+            k, fit = a_n / b, -a_n * np.log(b)
+        else:
+            k, fit = 1.0 / noise_var, -0.5 * rss / noise_var
+        f = -0.5 * np.sum(np.log(q), axis=-1) + fit
+        g = -0.5 * np.sum(tq * ev, axis=-1) + 0.5 * k * np.sum(z2 * tq / q, axis=-1)
+        return f, g
+
+    return parts
+
+
+def _maximise_one(parts) -> tuple[float, int, bool]:
+    """Grid scan of f over log t, then Brent's method on f' (see
+    :func:`bayesreg._gaussian.evidence_prior_scale`)."""
+    from scipy.optimize import brentq
+
+    grid = np.linspace(*_LOG_T_RANGE, 121)
+    f, g = parts(grid)
+    best = int(np.argmax(f))
+    n_iter = grid.size
+    if best in (0, grid.size - 1):
+        return float(grid[best]), n_iter, True
+    lo, hi = grid[best - 1], grid[best + 1]
+    if g[best] < 0:
+        hi = grid[best]
+    else:
+        lo = grid[best]
+    if np.sign(parts(lo)[1]) == np.sign(parts(hi)[1]):
+        return float(grid[best]), n_iter, False
+    log_t, info = brentq(
+        lambda s: float(parts(s)[1]), lo, hi, xtol=1e-14,
+        rtol=4 * np.finfo(float).eps, full_output=True,
+    )  # fmt: skip
+    return float(log_t), n_iter + info.function_calls, False
+
+
+def evidence_scale(
+    spec: Spectrum,
+    *,
+    noise_var: np.ndarray | None = None,
+    shape: float = 0.0,
+    scale: np.ndarray | float = 0.0,
+) -> ScaleChoice:
+    """For each target, the t = c^2 maximising the evidence of the prior
+    w ~ N(m0, t D^2) (times s^2 for unknown noise, s^2 ~ InvGamma(``shape``,
+    ``scale``)); ``noise_var`` (k,) for known noise. Equal, target by
+    target, to :func:`bayesreg._gaussian.evidence_prior_scale`."""
+    k = spec.z.shape[1]
+    scale = np.broadcast_to(np.asarray(scale, dtype=float), (k,))
+    t, f, bound, n_iter = np.ones(k), np.zeros(k), np.zeros(k, bool), 0
+    for j in range(k):
+        nv = None if noise_var is None else float(noise_var[j])
+        parts = _evidence_parts(
+            spec.ev, spec.z[:, j] ** 2, spec.rss0[j], spec.n_eff, spec.floor[j],
+            nv, shape, scale[j],
+        )  # fmt: skip
+        if not np.any(spec.ev > 0):
+            log_t, it, at = 0.0, 0, False
+        else:
+            log_t, it, at = _maximise_one(parts)
+        t[j], f[j], bound[j] = np.exp(log_t), parts(log_t)[0], at
+        n_iter = max(n_iter, it)
+    return ScaleChoice(t, f, n_iter, bound)
+
+
+class FixedPoint(NamedTuple):
+    """MacKay's fixed point for each target: t = 1 / alpha (prior variance
+    factor of D^2), noise_var = 1 / beta."""
+
+    t: np.ndarray
+    noise_var: np.ndarray
+    n_iter: int
+    converged: bool
+
+
+def maximize_evidence(
+    spec: Spectrum,
+    *,
+    noise_var_init: float | None = None,
+    alpha_init: np.ndarray | None = None,
+    max_iter: int = 300,
+    tol: float = 1e-10,
+) -> FixedPoint:
+    """:func:`bayesreg._gaussian.maximize_evidence`, target by target, on the
+    spectrum (O(r) per iteration in either form), starting at prior
+    precision ``alpha_init`` (k,) (default 1)."""
+    ev = spec.ev
+    k = spec.z.shape[1]
+    t, s2 = np.ones(k), np.ones(k)
+    n_iter, converged = 0, True
+    n_eff = max(spec.n_eff, 1.0)
+    tiny = np.finfo(float).tiny
+    for j in range(k):
+        z, rss0 = spec.z[:, j], spec.rss0[j]
+        y_var = rss0 / n_eff
+        beta_max = 1e10 / (y_var if y_var > 0 else 1.0)
+        init = noise_var_init if noise_var_init is not None else y_var
+        alpha = 1.0 if alpha_init is None else float(alpha_init[j])
+        beta = 1.0 / (init if init > 0 else 1.0)
+        done = False
+        for it in range(1, max_iter + 1):
+            n_iter = max(n_iter, it)
+            denom = alpha + beta * ev
+            v = beta * z / denom
+            gamma = float(np.sum(beta * ev / denom))
+            v2 = float(v @ v)
+            rss = max(float(rss0 - 2.0 * v @ z + np.sum(ev * v * v)), tiny)
+            alpha_max = 1e10 * max(beta * ev.max(initial=0.0), 1.0)
+            alpha_new = min(max(gamma, tiny) / max(v2, tiny), alpha_max)
+            dof_left = max(n_eff - gamma, tiny)
+            beta_new = beta_max if dof_left >= beta_max * rss else dof_left / rss
+            change = max(abs(alpha_new - alpha) / alpha, abs(beta_new - beta) / beta)
+            alpha, beta = alpha_new, beta_new
+            if change < tol:
+                done = True
+                break
+        converged &= done
+        t[j], s2[j] = 1.0 / alpha, 1.0 / beta
+    return FixedPoint(t, s2, n_iter, converged)
+
+
+# ---------------------------------------------------------------------------
+# The posterior
+# ---------------------------------------------------------------------------
+
+
+class SpectralPosterior(NamedTuple):
+    """Posterior of k independent conjugate linear models sharing one X.
+
+    ``spec`` the :class:`Spectrum`; per target (k,): ``rho`` (lam = rho ev),
+    ``kappa`` (covariance scale of u), ``noise_var`` (s^2, or b_N / a_N),
+    ``df`` (inf for known noise, 2 a_N), ``log_evidence``; ``coef`` (k, p).
+    With an intercept, given w and s^2 it is y_mean - x_mean.w +
+    N(0, s^2 / n).
+    """
+
+    spec: Spectrum
+    rho: np.ndarray
+    kappa: np.ndarray
+    noise_var: np.ndarray
+    df: np.ndarray
+    log_evidence: np.ndarray
+    coef: np.ndarray
+
+    @property
+    def intercept(self) -> np.ndarray:
+        spec = self.spec
+        if not spec.centered:
+            return np.zeros(self.coef.shape[0])
+        return spec.y_mean - self.coef @ spec.x_mean
+
+    @property
+    def form(self) -> str:
+        return self.spec.form
+
+
+def _coef(spec: Spectrum, rho: np.ndarray) -> np.ndarray:
+    """m0 + D Q diag(rho / (1 + rho ev)) z for each target, (k, p)."""
+    C = spec.z * (rho[None, :] / (1.0 + rho[None, :] * spec.ev[:, None]))
+    return (spec.prior_mean[:, None] + spec.prior_std[:, None] * spec.basis.q(C)).T
+
+
+def posterior(
+    spec: Spectrum,
+    t: np.ndarray,
+    *,
+    noise_var: np.ndarray | None = None,
+    shape: float = 0.0,
+    scale: np.ndarray | float = 0.0,
+) -> SpectralPosterior:
+    """Exact posterior and log evidence of each target at prior variance
+    factor ``t`` (k,): known noise ``noise_var`` (k,) (Bishop 2006, eqs.
+    3.50-3.51 and 3.86) or, with ``noise_var=None``, the Normal-Inverse-Gamma
+    model with s^2 ~ InvGamma(``shape``, ``scale``) (Murphy 2012, eqs.
+    7.70-7.73); the same formulas as :func:`bayesreg._gaussian.gaussian_posterior`
+    and :func:`bayesreg._gaussian.nig_posterior` written in the eigenbasis:
+    log|B| = sum log(1 + lam), r.u_N = sum rho z^2 / (1 + lam)."""
+    k = spec.z.shape[1]
+    t = np.asarray(t, dtype=float)
+    scale = np.broadcast_to(np.asarray(scale, dtype=float), (k,))
+    rho = t if noise_var is None else t / noise_var
+    lam = rho[None, :] * spec.ev[:, None]
+    logdet = np.sum(np.log1p(lam), axis=0)
+    fitted = np.sum(rho[None, :] * spec.z**2 / (1.0 + lam), axis=0)
+    rss = np.maximum(spec.rss0 - fitted, 0.0)
+    intercept_term = 0.5 * np.log(spec.n) if spec.centered else 0.0
+    if noise_var is not None:
+        s2 = np.asarray(noise_var, dtype=float)
+        log_ev = (
+            -0.5 * spec.n_eff * np.log(2.0 * np.pi * s2) - 0.5 * logdet
+            - 0.5 * rss / s2 - intercept_term
+        )  # fmt: skip
+        kappa, df = t.copy(), np.full(k, np.inf)
+    else:
+        a_n = shape + 0.5 * spec.n_eff
+        b_n = np.maximum(scale + 0.5 * rss, spec.floor)
+        norm = np.array([_nig_normaliser(shape, b) for b in scale])
+        log_ev = (
+            -0.5 * spec.n_eff * np.log(2.0 * np.pi) - 0.5 * logdet + norm
+            - a_n * np.log(b_n) + gammaln(a_n) - intercept_term
+        )  # fmt: skip
+        s2 = b_n / a_n
+        kappa, df = t * s2, np.full(k, 2.0 * a_n)
+    return SpectralPosterior(spec, rho, kappa, s2, df, log_ev, _coef(spec, rho))
+
+
+def prior_posterior(
+    prior_mean: np.ndarray, prior_std: np.ndarray, noise_var: float
+) -> SpectralPosterior:
+    """The prior N(m0, D^2) with known noise as a posterior without data
+    (intercept zero), for prior draws: an empty primal spectrum."""
+    p = prior_mean.shape[0]
+    spec = Spectrum(
+        np.zeros(p), PrimalBasis(np.eye(p)), np.zeros((p, 1)), np.zeros(1),
+        np.ones(1), 0.0, 0.0, np.zeros(p), np.zeros(1), False,
+        prior_mean.astype(float), prior_std.astype(float),
+    )  # fmt: skip
+    one = np.ones(1)
+    return SpectralPosterior(
+        spec, one, one, np.full(1, float(noise_var)), np.full(1, np.inf),
+        np.full(1, np.nan), prior_mean.astype(float)[None, :],
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# Predictive, covariance, draws
+# ---------------------------------------------------------------------------
+
+
+def predictive_moments(post: SpectralPosterior, X) -> tuple[np.ndarray, np.ndarray]:
+    """Predictive mean and variance of the regression function, (n, k) each.
+
+    var_f(x) = kappa [|v_perp|^2 + sum_i (Q^T v)_i^2 / (1 + lam_i)]
+    + [intercept] s^2 / n, with v = D (x - x_mean); |v_perp|^2 = |v|^2 -
+    |Q^T v|^2 only in the dual (the primal basis is complete). ``X`` dense
+    or sparse, in blocks of rows: extra memory O(block x (r + n_train)).
+    """
+    spec = post.spec
+    n_samples = X.shape[0]
+    k = post.coef.shape[0]
+    if sparse.issparse(X):
+        X = X.tocsr()
+    mean = np.asarray(X @ post.coef.T) + post.intercept[None, :]
+    var = np.empty((n_samples, k))
+    inv = 1.0 / (1.0 + post.rho[None, :] * spec.ev[:, None])  # (r, k)
+    step = _gram._block_rows(max(X.shape[1], spec.ev.shape[0]))
+    for start in range(0, n_samples, step):
+        rows = slice(start, start + step)
+        P, sq = spec.basis.project(X[rows], spec.x_mean, spec.prior_std)
+        P2 = P * P
+        block = P2 @ inv
+        if sq is not None:
+            block += np.clip(sq - P2.sum(axis=1), 0.0, None)[:, None]
+        var[rows] = block
+    var *= post.kappa[None, :]
+    if spec.centered:
+        var += (post.noise_var / spec.n)[None, :]
+    return mean, var
+
+
+def coef_covariance(post: SpectralPosterior, j: int = 0) -> np.ndarray:
+    """Posterior covariance of target j's coefficients, (p, p): kappa D
+    [I - Q diag(lam / (1 + lam)) Q^T] D, times df / (df - 2) for the
+    Student-t marginal of unknown noise (infinite when df <= 2). In the
+    dual Q is formed here (p x r), and the result is p x p."""
+    spec = post.spec
+    lam = post.rho[j] * spec.ev
+    if spec.basis.complete:
+        Q = spec.basis.Q
+        inner = (Q / (1.0 + lam)[None, :]) @ Q.T
+    else:
+        Q = spec.basis.q(np.eye(lam.shape[0]))
+        inner = np.eye(Q.shape[0]) - (Q * (lam / (1.0 + lam))[None, :]) @ Q.T
+    D = spec.prior_std
+    factor = post.kappa[j]
+    df = post.df[j]
+    if np.isfinite(df):
+        factor *= df / (df - 2.0) if df > 2 else np.inf
+    cov = D[:, None] * inner * D[None, :]
+    return 0.5 * (cov + cov.T) * factor
+
+
+class Draws(NamedTuple):
+    """Joint draws: coefficients (S, k, p), intercepts and noise variances
+    (S, k)."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    noise_var: np.ndarray
+
+
+def sample_posterior(
+    post: SpectralPosterior, n_samples: int, rng: np.random.Generator
+) -> Draws:
+    """Draw (w, b, s^2) jointly for each target (independent targets).
+
+    u = u_N + sqrt(kappa rho_s) [Q diag((1 + lam)^-1/2) e1 + (I - Q Q^T) e2]
+    with e1, e2 standard normal (e2 only in the dual, whose basis is not
+    complete) and rho_s = s^2 / (b/a) for unknown noise.
+    """
+    spec = post.spec
+    k, p = post.coef.shape
+    r = spec.ev.shape[0]
+    coef = np.empty((n_samples, k, p))
+    intercept = np.zeros((n_samples, k))
+    noise_var = np.empty((n_samples, k))
+    for j in range(k):
+        if np.isfinite(post.df[j]):
+            a = 0.5 * post.df[j]
+            ratio = a / rng.gamma(a, size=n_samples)
+        else:
+            ratio = np.ones(n_samples)
+        e1 = rng.standard_normal((r, n_samples))
+        lam = post.rho[j] * spec.ev
+        dev = spec.basis.q(e1 / np.sqrt(1.0 + lam)[:, None])
+        if not spec.basis.complete:
+            e2 = rng.standard_normal((p, n_samples))
+            dev += e2 - spec.basis.q(spec.basis.qt(e2))
+        dev *= spec.prior_std[:, None] * np.sqrt(post.kappa[j] * ratio)[None, :]
+        coef[:, j] = post.coef[j] + dev.T
+        noise_var[:, j] = post.noise_var[j] * ratio
+        if spec.centered:
+            zb = rng.standard_normal(n_samples)
+            intercept[:, j] = (
+                spec.y_mean[j] - coef[:, j] @ spec.x_mean
+                + np.sqrt(noise_var[:, j] / spec.n) * zb
+            )  # fmt: skip
+    return Draws(coef, intercept, noise_var)
+
+
+# ---------------------------------------------------------------------------
+# Ridge (the posterior mode) on the same spectrum
+# ---------------------------------------------------------------------------
+
+
+class RidgeFit(NamedTuple):
+    """Ridge coefficients (k, p), their RSS (k,) from the spectrum and the
+    trace of the hat matrix (without the intercept)."""
+
+    coef: np.ndarray
+    rss: np.ndarray
+    dof: float
+
+
+def ridge(spec: Spectrum, alpha: float) -> RidgeFit:
+    """min |W^1/2 (yc - Xc w)|^2 + alpha |w|^2 on a spectrum with D = 1,
+    m0 = 0: w = Q diag(1 / (ev + alpha)) z, minimum-norm for alpha = 0
+    (directions with ev + alpha below rounding of the largest dropped);
+    RSS = rss0 - sum z^2 (2 ev + alpha) / (ev + alpha)^2 ... written as
+    rss0 - sum z^2 / (ev + alpha) - alpha sum z^2 / (ev + alpha)^2 and
+    dof = sum ev / (ev + alpha)."""
+    ev = spec.ev
+    denom = ev + alpha
+    keep = (
+        denom
+        > max(denom.max(initial=0.0), 1e-300) * max(ev.size, 1) * np.finfo(float).eps
+    )
+    inv = np.zeros_like(denom)
+    inv[keep] = 1.0 / denom[keep]
+    C = spec.z * inv[:, None]
+    coef = spec.basis.q(C).T
+    fitted = np.sum(spec.z**2 * inv[:, None] * (1.0 + alpha * inv[:, None]), axis=0)
+    rss = np.maximum(spec.rss0 - fitted, 0.0)
+    return RidgeFit(coef, rss, float(np.sum(ev * inv)))
