@@ -35,6 +35,7 @@ from ..utils._checks import check_n_samples
 from ..utils._random import check_generator
 from ..utils._state import restore_on_error
 from ._arviz import to_inference_data
+from ._data import SPARSE_FORMAT, Float32Output, check_extremes
 from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
 
 __all__ = ["PyroRegressor"]
@@ -44,7 +45,7 @@ _SVI_STATE = ("_posterior", "loss_curve_", "n_iter_", "_svi_state", "_warm_key")
 _NUTS_STATE = ("_mcmc_draws", "_mcmc_stats", "diagnostics_")
 
 
-class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
+class PyroRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
     """Base class of the Pyro estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
@@ -104,6 +105,8 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
         S = self.n_posterior_samples
         fitted: dict = {}
         if self.inference == "svi":
+            svi = dict(svi)
+            jit = svi.pop("jit", True) and self.jit is not False
             result = fit_svi(
                 model,
                 data,
@@ -111,7 +114,7 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
                 guide=self.guide,
                 rank=self.rank,
                 learning_rate_init=self.learning_rate_init,
-                jit=self.jit is not False,
+                jit=jit,
                 device=device,
                 n_threads=self.n_threads,
                 verbose=self.verbose,
@@ -163,8 +166,13 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
         return fitted
 
     def _validated_X(self, X) -> np.ndarray:
+        """Validated float64 X (CSR when sparse), its magnitude checked."""
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(
+            self, X, reset=False, dtype=np.float64, accept_sparse=SPARSE_FORMAT
+        )
+        check_extremes(X, "X", small=False)
+        return X
 
     # ---------------------------------------------------------- sampling
     def _draw(self, n_samples: int, rng: np.random.Generator) -> dict:
@@ -300,4 +308,6 @@ class PyroRegressor(BayesianRegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags

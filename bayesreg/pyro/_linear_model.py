@@ -13,7 +13,7 @@ import numpy as np
 import pyro
 import pyro.distributions as dist
 import torch
-from scipy import linalg, special
+from scipy import linalg, sparse, special
 
 from .. import _gaussian
 from ..distributions import NormalMixture
@@ -120,7 +120,14 @@ def _rss(yty, h, q, xi, beta=None):
 
 
 class _Design:
-    """Everything that maps the model's latents back to the data's units."""
+    """Everything that maps the model's latents back to the data's units.
+
+    A constant y (no spread) is scaled by its magnitude, and, as in the
+    closed form (``_gaussian._scale_floor``), the residual the noise sees is
+    bounded below at 1e-10 of y's own spread (its spread about zero when it
+    has none about its mean): a fit exact to rounding keeps a proper noise
+    posterior, and the constant is predicted.
+    """
 
     def __init__(self, stats, prior_std_s):
         # Standardised statistics: columns and y divided by their spread.
@@ -129,11 +136,13 @@ class _Design:
         self.y_mean = float(stats.y_mean)
         self.x_scale = _gaussian.column_scale(stats)
         y_sd = math.sqrt(stats.yty / stats.n) if stats.n > 0 else 0.0
-        self.y_scale = y_sd if y_sd > 0 else 1.0
+        self.y_scale = y_sd if y_sd > 0 else (abs(self.y_mean) or 1.0)
         self.centered = bool(stats.centered)
         xtx = stats.xtx / np.outer(self.x_scale, self.x_scale)
         xty = stats.xty / (self.x_scale * self.y_scale)
         self.yty = float(stats.yty / self.y_scale**2)
+        spread = self.yty or stats.n * (self.y_mean / self.y_scale) ** 2
+        rss_floor = 1e-10 * (spread if spread > 0 else stats.n)
         # Rotation (the SVD of the standardised design, whitened by the
         # prior): G = P X'X P = V diag(l) V', w_s = P V diag(1/sqrt(1 + l)) xi.
         G = prior_std_s[:, None] * xtx * prior_std_s[None, :]
@@ -149,9 +158,15 @@ class _Design:
         # discrete). On the grid they are bit-identical, so the fit maps
         # exactly (unless a value falls within rounding of a grid boundary,
         # about once in 1e5); 1e-9 is far below any statistical precision.
+        h = self.M.T @ xty
+        resid = self.yty - float(h @ h)
+        #: whether the data are fitted exactly (the residual is the floor's)
+        self.floored = resid < rss_floor
+        if self.floored:
+            self.yty += rss_floor - resid
         self.yty = _snap(self.yty, self.yty)
         self.lam = _snap(lam, max(1.0, float(lam.max(initial=0.0))))
-        self.h = _snap(self.M.T @ xty, math.sqrt(max(self.yty, 1e-300)))
+        self.h = _snap(h, math.sqrt(max(self.yty, 1e-300)))
         self.q = self.lam / (1.0 + self.lam)
 
     def coef_map(self) -> np.ndarray:
@@ -184,8 +199,12 @@ class _Design:
         for site in sites:
             block = slice(pos, pos + site.size)
             if site.name == "xi":
-                Xs = (X - self.x_mean) / self.x_scale
-                A[:, block] = self.y_scale * (Xs @ self.M)
+                if sparse.issparse(X):  # centred algebraically, never densified
+                    Ms = self.M / self.x_scale[:, None]
+                    XM = X @ Ms - self.x_mean @ Ms
+                else:
+                    XM = ((X - self.x_mean) / self.x_scale) @ self.M
+                A[:, block] = self.y_scale * XM
             elif site.name == "intercept":
                 A[:, block] = self.y_scale / math.sqrt(self.n)
             pos += site.size
@@ -345,3 +364,189 @@ def _normal_nodes(k: int) -> np.ndarray:
     second moment rescaled to exactly 1."""
     z = special.ndtri((np.arange(k) + 0.5) / k)
     return z / np.sqrt(np.mean(z**2))
+
+
+# ------------------------------------------------------------ several targets
+class _StackedLinearModel:
+    """k independent :class:`_RotatedLinearModel` s in one model (y of shape (n, k)).
+
+    Every latent gains a leading target axis: ``noise_std`` (k,), ``xi``
+    (k, d), ``intercept`` (k,); each target has its own rotation, prior
+    scale and noise prior, and the log joint is the sum of the k models'.
+    Called as ``model(moments, h, q, idx)`` with ``moments = [n, yty]`` of
+    shape (2, k) and ``h``, ``q`` of shape (k, d).
+    """
+
+    def __init__(self, xi_scale, fit_intercept, noise_std, a0, b0):
+        self.xi_scale = xi_scale  # (k, d) tensor
+        self.fit_intercept = fit_intercept
+        self.noise_std = noise_std  # (k,) array or None
+        self.a0 = a0
+        self.b0 = b0  # (k,) array
+
+    def __call__(self, moments, h, q, idx):
+        n, yty = moments[0], moments[1]
+        k = h.shape[0]
+        b0 = h.new_tensor(self.b0)
+        if self.noise_std is None:
+            s = pyro.sample(
+                "noise_std",
+                dist.LogNormal(h.new_zeros(k), 1.0).mask(False).to_event(1),
+            )
+            log_s = torch.log(s)
+            pyro.factor(
+                "noise_prior", (-(2.0 * self.a0 + 1.0) * log_s - b0 / s**2).sum(-1)
+            )
+        else:
+            s = h.new_tensor(self.noise_std)
+            log_s = torch.log(s)
+        scale = s.unsqueeze(-1) * self.xi_scale
+        xi = pyro.sample(
+            "xi", dist.Normal(torch.zeros_like(self.xi_scale), scale).to_event(2)
+        )
+        beta = None
+        if self.fit_intercept:
+            beta = pyro.sample(
+                "intercept", dist.Normal(h.new_zeros(k), 1.0).mask(False).to_event(1)
+            )
+        rss = _rss(yty, h, q, xi, beta)
+        loglik = -n * log_s - 0.5 * n * math.log(2 * math.pi) - 0.5 * rss / s**2
+        pyro.factor("obs", loglik.sum(-1))
+
+    def log_density(self, moments, h, q):
+        """:meth:`_RotatedLinearModel.log_density`, summed over the targets."""
+        n, yty = moments[0], moments[1]
+        d = h.shape[-1]
+        half_log_2pi = 0.5 * math.log(2 * math.pi)
+        xi_const = -(torch.log(self.xi_scale).sum(-1) + d * half_log_2pi)
+        b0 = h.new_tensor(self.b0)
+        fixed = None if self.noise_std is None else h.new_tensor(self.noise_std)
+
+        def log_p(latent: dict, idx) -> torch.Tensor:
+            xi = latent["xi"]
+            if fixed is None:
+                log_s = latent["noise_std"]
+                inv_var = torch.exp(-2.0 * log_s)
+                lp = -(2.0 * self.a0 + 1.0) * log_s - b0 * inv_var + log_s
+            else:
+                log_s = torch.log(fixed)
+                inv_var = torch.exp(-2.0 * log_s)
+                lp = 0.0
+            lp = lp - 0.5 * inv_var * ((xi / self.xi_scale) ** 2).sum(-1)
+            lp = lp - d * log_s + xi_const
+            rss = _rss(yty, h, q, xi, latent.get("intercept"))
+            return (lp - n * (log_s + half_log_2pi) - 0.5 * rss * inv_var).sum(-1)
+
+        return log_p
+
+
+class _StackedTarget:
+    """The NUTS target of k independent models: the sum of their
+    :class:`_NonCentredTarget` potentials, over one packed vector."""
+
+    options = _NonCentredTarget.options
+
+    def __init__(self, targets: list[_NonCentredTarget]):
+        self.targets = targets
+        self.sizes = [
+            t.d + int(t.fit_intercept) + int(t.noise is None) for t in targets
+        ]
+        self.device = targets[0].device
+
+    def _split(self, theta: torch.Tensor) -> list[torch.Tensor]:
+        return list(torch.split(theta, self.sizes, dim=-1))
+
+    def potential(self, params: dict) -> torch.Tensor:
+        parts = self._split(params["theta"])
+        return sum(
+            _Potential.apply(p, t) for p, t in zip(parts, self.targets, strict=True)
+        )
+
+    def initial_params(self) -> dict:
+        u = torch.rand(sum(self.sizes), dtype=torch.float64, device=self.device)
+        return {"theta": 4.0 * u - 2.0}
+
+    def to_model_sites(self, draws: dict) -> dict:
+        parts = self._split(draws["theta"])
+        sites = [
+            t.to_model_sites({"theta": p})
+            for p, t in zip(parts, self.targets, strict=True)
+        ]
+        return {key: torch.stack([s[key] for s in sites], 1) for key in sites[0]}
+
+
+def target_posterior(post, j: int, k: int):
+    """The Gaussian guide of target ``j`` of a :class:`_StackedLinearModel`:
+    the marginal over its own latents, laid out as a one-target guide."""
+    from ._posterior import GaussianPosterior, _Site
+
+    index, pos, sites = [], 0, []
+    for site in post.sites:
+        per = site.size // k
+        index.append(np.arange(pos + j * per, pos + (j + 1) * per))
+        sites.append(
+            _Site(site.name, site.shape[1:], site.unconstrained_shape[1:], site.support)
+        )
+        pos += site.size
+    index = np.concatenate(index)
+    if post.scale is not None:  # the diagonal guide: independent already
+        return GaussianPosterior(tuple(sites), post.loc[index], scale=post.scale[index])
+    cov = post.covariance()[np.ix_(index, index)]
+    return GaussianPosterior(
+        tuple(sites), post.loc[index], scale_tril=np.linalg.cholesky(cov)
+    )
+
+
+def guide_moments(post, design: _Design, noise_fixed) -> tuple:
+    """Exact posterior moments (original scale) of a one-target Gaussian guide:
+    ``(coef, coef_cov, intercept, noise_std)``."""
+    loc = post.mean_unconstrained()
+    cov = post.covariance()
+    pos, start = {}, 0
+    for site in post.sites:
+        pos[site.name] = slice(start, start + site.size)
+        start += site.size
+    T = design.coef_map()
+    coef = T @ loc["xi"]
+    coef_cov = T @ cov[pos["xi"], pos["xi"]] @ T.T
+    if design.centered:
+        intercept = float(
+            design.y_mean
+            + design.y_scale * float(loc["intercept"]) / math.sqrt(design.n)
+            - coef @ design.x_mean
+        )
+    else:
+        intercept = 0.0
+    if noise_fixed is None:
+        var = cov[pos["noise_std"], pos["noise_std"]][0, 0]
+        noise = float(design.y_scale * np.exp(float(loc["noise_std"]) + 0.5 * var))
+    else:
+        noise = float(noise_fixed)
+    return coef, coef_cov, intercept, noise
+
+
+def svi_predictive(post, design: _Design, noise_fixed, X) -> tuple:
+    """The exact predictive of a one-target Gaussian guide at rows X.
+
+    ``("normal", mean, var_f)`` with known noise; ``("mixture", locs, scales,
+    epistemic, aleatoric)`` with learned noise (see :class:`_ScaleMixture`).
+    """
+    A, f0 = design.function_rows(X, post.sites)
+    cov = post.covariance()
+    mean = f0 + A @ post.loc
+    var_f = np.maximum(np.einsum("ij,jk,ik->i", A, cov, A), 0.0)
+    if noise_fixed is not None:
+        return "normal", mean, var_f
+    # Learned noise: l = log s_std is jointly Gaussian with f; condition
+    # f on equally weighted quantile nodes of l.
+    j = [s.name for s in post.sites].index("noise_std")
+    j = sum(s.size for s in post.sites[:j])
+    sd_l = math.sqrt(cov[j, j])
+    c = A @ cov[:, j]  # Cov(f, l)
+    z = _normal_nodes(_NOISE_NODES)
+    locs = mean[:, None] + (c / sd_l)[:, None] * z[None, :]
+    var_cond = np.maximum(var_f - (c / sd_l) ** 2, 0.0)
+    noise = design.y_scale * np.exp(post.loc[j] + sd_l * z)
+    scales = np.sqrt(var_cond[:, None] + noise[None, :] ** 2)
+    aleatoric = np.full(X.shape[0], math.sqrt(np.mean(noise**2)))
+    return "mixture", locs, scales, np.sqrt(var_f), aleatoric

@@ -53,8 +53,10 @@ def _weighted_scale(v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return mean, np.where(std <= rounding, 1.0, std)
 
 
-def _layer_shapes(n_features: int, hidden: tuple[int, ...]) -> list[tuple[int, int]]:
-    sizes = (n_features, *hidden, 1)
+def _layer_shapes(
+    n_features: int, hidden: tuple[int, ...], n_outputs: int = 1
+) -> list[tuple[int, int]]:
+    sizes = (n_features, *hidden, n_outputs)
     return list(itertools.pairwise(sizes))
 
 
@@ -72,10 +74,13 @@ def _prior_scales(shapes, prior_std: float, prior: str) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _mlp(x: torch.Tensor, w: torch.Tensor, shapes, activation) -> torch.Tensor:
+def _mlp(
+    x: torch.Tensor, w: torch.Tensor, shapes, activation, multi: bool = False
+) -> torch.Tensor:
     """Network output for packed weights ``w`` of shape (D,) or (S, D).
 
-    ``x`` has shape (b, d); returns (b,) or (S, b). One code path serves the
+    ``x`` has shape (b, d); returns (b,) or (S, b), or with ``multi`` (several
+    targets) every output, (b, k) or (S, b, k). One code path serves the
     model (one draw per step) and prediction (S draws at once, batched
     matmul).
     """
@@ -89,7 +94,7 @@ def _mlp(x: torch.Tensor, w: torch.Tensor, shapes, activation) -> torch.Tensor:
         h = h @ W + b
         if layer < len(shapes) - 1:
             h = activation(h)
-    return h[..., 0]
+    return h if multi else h[..., 0]
 
 
 def _log_joint(weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale=1.0):
@@ -103,9 +108,20 @@ def _log_joint(weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale=1.
         - lik_scale * [w_sum log s + sum_i k_i (y_i - f(x_i))^2 / (2 s^2)],
 
     the density with LogNormal's Jacobian absorbed into log s. The constants
-    are :func:`_prior_const` and ``-lik_scale * w_sum * log(2 pi) / 2``.
-    Shared by the NUTS potential and the SVI step.
+    are :func:`_prior_const` and ``-lik_scale * w_sum * log(2 pi) / 2``
+    (times k). Shared by the NUTS potential and the SVI step. With several
+    targets ``y`` is (b, k) and ``log_s`` (..., k): one noise per output,
+    the terms summed over the outputs.
     """
+    if y.dim() == 2:
+        f = _mlp(X, weights, shapes, act, multi=True)
+        inv_var = torch.exp(-2.0 * log_s).unsqueeze(-2)
+        return (
+            -0.5 * ((weights / scales) ** 2).sum(-1)
+            - 0.5 * (((log_s - _NOISE_PRIOR_LOC) / _NOISE_PRIOR_SCALE) ** 2).sum(-1)
+            - (lik_scale * w_sum) * log_s.sum(-1)
+            - (0.5 * lik_scale) * (w[:, None] * (y - f) ** 2 * inv_var).sum((-2, -1))
+        )
     f = _mlp(X, weights, shapes, act)
     return (
         -0.5 * ((weights / scales) ** 2).sum(-1)
@@ -115,15 +131,18 @@ def _log_joint(weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale=1.
     )
 
 
-def _prior_const(prior_scales: np.ndarray) -> float:
+def _prior_const(prior_scales: np.ndarray, n_outputs: int = 1) -> float:
     """The priors' normalising constant in :func:`_log_joint`'s coordinates."""
     D = prior_scales.shape[0]
-    return -(
+    const = -(
         float(np.log(prior_scales).sum())
         + D * _HALF_LOG_2PI
         + math.log(_NOISE_PRIOR_SCALE)
         + _HALF_LOG_2PI
     )
+    if n_outputs > 1:  # one noise prior per output
+        const -= (n_outputs - 1) * (math.log(_NOISE_PRIOR_SCALE) + _HALF_LOG_2PI)
+    return const
 
 
 class _BNNModel:
@@ -132,13 +151,25 @@ class _BNNModel:
     A picklable callable ``model(X, y, sample_weight, idx)`` following the
     engine's contract (likelihood in a subsampled ``"data"`` plate). Row
     ``i``'s log-likelihood is multiplied by its (positive) sample weight, so a
-    weight ``k`` counts the row ``k`` times.
+    weight ``k`` counts the row ``k`` times. With a 2-D ``y`` (several
+    targets) the network has one output, and the model one noise std, per
+    target. With ``rows`` (a sparse X, :class:`~bayesreg.pyro._data.Rows`)
+    the first argument holds row numbers, and the standardised rows of a
+    minibatch are densified when it is used (eager steps only).
     """
 
-    def __init__(self, shapes, prior_scales: np.ndarray, activation: str):
+    def __init__(self, shapes, prior_scales: np.ndarray, activation: str, rows=None):
         self.shapes = shapes
         self.prior_scales = prior_scales
         self.activation = activation
+        self.rows = rows
+
+    def _x(self, X: torch.Tensor, y: torch.Tensor, idx) -> torch.Tensor:
+        """The standardised rows ``idx`` (all rows for ``None``)."""
+        if self.rows is None:
+            return X if idx is None else X[idx]
+        take = np.arange(X.shape[0]) if idx is None else idx.cpu().numpy()
+        return torch.as_tensor(self.rows(take), dtype=y.dtype, device=y.device)
 
     def __call__(
         self,
@@ -147,25 +178,28 @@ class _BNNModel:
         sample_weight: torch.Tensor,
         idx: torch.Tensor,
     ):
-        scales = X.new_tensor(self.prior_scales)
+        scales = y.new_tensor(self.prior_scales)
         w = pyro.sample(
             "weights", dist.Normal(torch.zeros_like(scales), scales).to_event(1)
         )
-        noise = pyro.sample(
-            "noise_std",
-            dist.LogNormal(
-                X.new_tensor(_NOISE_PRIOR_LOC), X.new_tensor(_NOISE_PRIOR_SCALE)
-            ),
+        multi = y.dim() == 2
+        noise_prior = dist.LogNormal(
+            y.new_tensor(_NOISE_PRIOR_LOC), y.new_tensor(_NOISE_PRIOR_SCALE)
         )
+        if multi:
+            noise_prior = noise_prior.expand([y.shape[1]]).to_event(1)
+        noise = pyro.sample("noise_std", noise_prior)
         with pyro.plate("data", X.shape[0], subsample=idx):
-            f = _mlp(X[idx], w, self.shapes, _ACTIVATIONS[self.activation])
+            f = _mlp(
+                self._x(X, y, idx), w, self.shapes, _ACTIVATIONS[self.activation],
+                multi=multi,
+            )  # fmt: skip
             # No argument validation: a diverged network must reach the
             # engine as a NaN loss (its FloatingPointError names the step
             # size), not as a ValueError from inside the distribution.
+            lik = dist.Normal(f, noise, validate_args=False)
             with pyro.poutine.scale(scale=sample_weight[idx]):
-                pyro.sample(
-                    "obs", dist.Normal(f, noise, validate_args=False), obs=y[idx]
-                )
+                pyro.sample("obs", lik.to_event(1) if multi else lik, obs=y[idx])
 
     def log_density(
         self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor
@@ -185,23 +219,29 @@ class _BNNModel:
         all ``n`` rows they are summed in place, without gathering them.
         """
         n = X.shape[0]
-        scales = X.new_tensor(self.prior_scales)
+        scales = y.new_tensor(self.prior_scales)
         shapes, act = self.shapes, _ACTIVATIONS[self.activation]
-        prior_const = _prior_const(self.prior_scales)
+        k = y.shape[1] if y.dim() == 2 else 1
+        prior_const = _prior_const(self.prior_scales, k)
         w_all = sample_weight.sum()
+        X_all = self._x(X, y, None) if self.rows is None else None
 
         def log_p(latent: dict, idx: torch.Tensor) -> torch.Tensor:
             m = idx.shape[0]
             if m == n:
-                Xb, yb, wb, w_sum = X, y, sample_weight, w_all
+                Xb, yb, wb, w_sum = X_all, y, sample_weight, w_all
+                if Xb is None:  # sparse: the batch is every row
+                    Xb = self._x(X, y, None)
             else:
-                Xb, yb, wb = X[idx], y[idx], sample_weight[idx]
+                Xb, yb, wb = self._x(X, y, idx), y[idx], sample_weight[idx]
                 w_sum = wb.sum()
             c = n / m
             terms = _log_joint(
                 latent["weights"], latent["noise_std"], Xb, yb, wb, w_sum,
                 scales, shapes, act, lik_scale=c,
             )  # fmt: skip
+            if k > 1:
+                return terms + (prior_const - (c * _HALF_LOG_2PI) * w_sum * k)
             return terms + (prior_const - (c * _HALF_LOG_2PI) * w_sum)
 
         return log_p
@@ -238,14 +278,19 @@ class _NUTSTarget:
         self.n_weights = int(scales.shape[0])
         self.device = device
         D = self.n_weights
+        # several targets: one log noise std per output, theta[D:]
+        self.k = k = y.shape[1] if y.dim() == 2 else None
         w_sum = w.sum()
-        const = _prior_const(model.prior_scales) - w_sum * _HALF_LOG_2PI
+        const = _prior_const(model.prior_scales, k or 1) - w_sum * _HALF_LOG_2PI * (
+            k or 1
+        )
 
         def energy(theta):
-            log_p = _log_joint(theta[:D], theta[D], X, y, w, w_sum, scales, shapes, act)
+            log_s = theta[D] if k is None else theta[D:]
+            log_p = _log_joint(theta[:D], log_s, X, y, w, w_sum, scales, shapes, act)
             return -(log_p + const)
 
-        example = torch.zeros(D + 1, dtype=torch.float64, device=device)
+        example = torch.zeros(D + (k or 1), dtype=torch.float64, device=device)
         self._energy = torch.jit.trace(energy, example, check_trace=False)
 
     def potential(self, params: dict) -> torch.Tensor:
@@ -253,14 +298,16 @@ class _NUTSTarget:
 
     def initial_params(self) -> dict:
         """A start drawn uniformly in (-2, 2) per coordinate (init_to_uniform)."""
-        u = torch.rand(self.n_weights + 1, dtype=torch.float64, device=self.device)
+        size = self.n_weights + (self.k or 1)
+        u = torch.rand(size, dtype=torch.float64, device=self.device)
         return {"theta": 4.0 * u - 2.0}
 
     def to_model_sites(self, draws: dict) -> dict:
         theta = draws["theta"]
+        D = self.n_weights
         return {
-            "weights": theta[:, : self.n_weights],
-            "noise_std": torch.exp(theta[:, self.n_weights]),
+            "weights": theta[:, :D],
+            "noise_std": torch.exp(theta[:, D] if self.k is None else theta[:, D:]),
         }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -12,8 +13,8 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from ..distributions import NormalMixture
 from ..utils._params import store_params
 from ..utils._random import check_generator
-from ..utils._state import check_magnitude
 from ._base import PyroRegressor
+from ._data import SPARSE_FORMAT, Rows, check_extremes, weighted_scale
 from ._engine import Schedule, batched_forward, resolve_device
 from ._network import (
     _ACTIVATIONS,
@@ -390,13 +391,26 @@ class PyroBNNRegressor(PyroRegressor):
         self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
 
     def _validated(self, X, y, sample_weight, reset: bool):
-        """Validated float64 X, y and non-negative weights (1 by default)."""
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=reset)
-        check_magnitude(X, "X")
-        check_magnitude(y, "y")
+        """Validated float64 X (CSR if sparse), y and non-negative weights (1
+        by default)."""
+        float32 = getattr(X, "dtype", None) == np.float32
+        X, y = validate_data(
+            self, X, y, y_numeric=True, dtype=np.float64, reset=reset,
+            accept_sparse=SPARSE_FORMAT, multi_output=True,
+        )  # fmt: skip
+        check_extremes(X, "X")
+        check_extremes(y, "y")
         w = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        tiny = np.finfo(np.float32).tiny
+        if np.any((w > 0) & (w < tiny)):
+            raise ValueError(
+                f"sample_weight has positive entries as small as {w[w > 0].min():.3g}, "
+                f"below {tiny:.3g}: the network is fitted in float32, where such "
+                "weights vanish. Rescale sample_weight, or set such weights to 0."
+            )
+        self._float32 = float32
         return X, y, w
 
     def _fit(self, X, y, w, hidden: tuple[int, ...], incremental: bool = False):
@@ -423,22 +437,30 @@ class PyroBNNRegressor(PyroRegressor):
         # the model, its priors and the guide's initialisation live in these
         # units, which makes the fit equivariant in the units of X and y. A
         # continued fit keeps the units of the fit it continues.
+        sparse = sp.issparse(X)
         if state is None:
-            x_mean, x_scale = _weighted_scale(X, p)
-            y_mean, y_scale = (float(a[0]) for a in _weighted_scale(y, p))
+            x_mean, x_scale = (weighted_scale if sparse else _weighted_scale)(X, p)
+            y_mean, y_scale = _weighted_scale(y, p)
+            if y.ndim == 1:
+                y_mean, y_scale = float(y_mean[0]), float(y_scale[0])
             vars(self).pop("loss_curve_", None)
             vars(self).pop("n_iter_", None)
         else:
             x_mean, x_scale = self._x_mean, self._x_scale
             y_mean, y_scale = self._y_mean, self._y_scale
-        Xs = (X - x_mean) / x_scale
+        # A sparse X is standardised a minibatch at a time (Rows), never whole.
+        rows = Rows(X, x_mean, x_scale) if sparse else None
+        Xs = np.arange(X.shape[0]) if sparse else (X - x_mean) / x_scale
         ys = (y - y_mean) / y_scale
-        shapes = _layer_shapes(X.shape[1], hidden)
+        shapes = _layer_shapes(X.shape[1], hidden, 1 if y.ndim == 1 else y.shape[1])
         self._x_mean, self._x_scale = x_mean, x_scale
         self._y_mean, self._y_scale = y_mean, y_scale
         self._shapes, self._activation = shapes, self.activation
         model = _BNNModel(
-            shapes, _prior_scales(shapes, self.prior_std, self.prior), self.activation
+            shapes,
+            _prior_scales(shapes, self.prior_std, self.prior),
+            self.activation,
+            rows=rows,
         )
         data = (Xs, ys, w)
         fitted = self._infer(
@@ -460,8 +482,13 @@ class PyroBNNRegressor(PyroRegressor):
                 # weights and repeated rows stop alike.
                 n_rows=w_sum,
                 warn=not incremental,
+                # densifying rows is eager: a compiled graph would freeze them
+                jit=not sparse or self.guide == "diagonal",
             ),
-            nuts=lambda device: _NUTSTarget(model, data, device),
+            # NUTS is full batch: its batch is every row
+            nuts=lambda device: _NUTSTarget(
+                model, (rows(np.arange(X.shape[0])), ys, w) if sparse else data, device
+            ),
         )
         draws = fitted.pop("draws")
         if self.inference == "svi":
@@ -484,10 +511,13 @@ class PyroBNNRegressor(PyroRegressor):
     # ------------------------------------------------- draws and mapping
     def _from_guide(self, sites: dict) -> dict:
         """Weights on the standardised scale, noise std on the scale of y."""
+        noise = np.asarray(sites["noise_std"], dtype=np.float64)
+        S = noise.shape[0]
         return {
             "weights": np.asarray(sites["weights"], dtype=np.float64),
-            "noise_std": np.asarray(sites["noise_std"], dtype=np.float64).reshape(-1)
-            * self._y_scale,
+            "noise_std": noise.reshape(S, -1) * self._y_scale
+            if self._multi
+            else noise.reshape(-1) * self._y_scale,
         }
 
     def _kept_draws(self) -> dict:
@@ -513,26 +543,44 @@ class PyroBNNRegressor(PyroRegressor):
         out["noise_std"] = np.array(draws["noise_std"])
         return out
 
-    def _functions(self, X: np.ndarray, draws: dict) -> np.ndarray:
-        return self._y_mean + self._y_scale * self._forward(X, draws["weights"])
+    @property
+    def _multi(self) -> bool:
+        """Whether the fit had several targets (a 2-D y)."""
+        return np.ndim(self._y_mean) == 1
 
-    def _forward(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """The network of each draw at the rows of X, standardised, (n, S)."""
-        Xs = (X - self._x_mean) / self._x_scale
+    def _functions(self, X: np.ndarray, draws: dict) -> np.ndarray:
+        f = self._forward(X, draws["weights"])
+        if self._multi:
+            return self._y_mean[:, None] + self._y_scale[:, None] * f
+        return self._y_mean + self._y_scale * f
+
+    def _forward(self, X, weights: np.ndarray) -> np.ndarray:
+        """The network of each draw at the rows of X, standardised: (n, S),
+        or (n, k, S) with several targets. A sparse X is densified a chunk
+        of rows at a time."""
         act = _ACTIVATIONS[self._activation]  # the fitted one, not the live one
-        shapes = self._shapes
+        shapes, multi = self._shapes, self._multi
         # A model fitted on CUDA predicts on the CPU where CUDA is absent.
         device = resolve_device(
             "cpu"
             if self.device == "cuda" and not torch.cuda.is_available()
             else self.device
         )
-        return batched_forward(
-            lambda x, p: _mlp(x, p["weights"], shapes, act),
-            Xs,
-            {"weights": weights},
-            device=device,
-        )
+
+        def forward(x, p):
+            f = _mlp(x, p["weights"], shapes, act, multi=multi)
+            # (S, b, k) -> (k, S, b), which batched_forward's .T makes (b, S, k)
+            return f.permute(2, 0, 1) if multi else f
+
+        def run(Xs):
+            return batched_forward(forward, Xs, {"weights": weights}, device=device)
+
+        if sp.issparse(X):
+            parts = [run(c) for c in Rows(X, self._x_mean, self._x_scale).chunks()]
+            out = np.concatenate(parts) if parts else run(np.zeros((0, X.shape[1])))
+        else:
+            out = run((X - self._x_mean) / self._x_scale)
+        return out.transpose(0, 2, 1) if multi and out.ndim == 3 else out
 
     def _arviz_layout(self, params: dict):
         n_layers = len(self._shapes)
@@ -542,6 +590,8 @@ class PyroBNNRegressor(PyroRegressor):
             names += [f"coef_{i}", f"intercept_{i}"]
             dims[f"coef_{i}"] = units[i : i + 2]
             dims[f"intercept_{i}"] = units[i + 1 : i + 2]
+        if self._multi:
+            dims["noise_std"] = ["output"]
         return [*names, "noise_std"], dims, {}
 
     # -------------------------------------------------------------- predict

@@ -11,23 +11,26 @@ from pyro.infer.autoguide.initialization import init_to_value
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _gaussian
-from .._dask import validated_gram_stats
-from .._intake import check_noise_posterior_proper
+from .._dask import is_dask_collection, validated_gram_stats
 from ..distributions import Normal, NormalMixture
 from ..utils._docstrings import FEATURES_SEEN, POSTERIOR_MEANS, fill_doc
 from ..utils._params import store_params
 from ..utils._random import check_generator
 from ._base import PyroRegressor
+from ._data import check_extremes
 from ._engine import Schedule, resolve_device
 from ._linear_model import (
-    _NOISE_NODES,
     _Design,
     _mode_values,
     _NonCentredTarget,
-    _normal_nodes,
     _RotatedLinearModel,
     _same_problem,
     _ScaleMixture,
+    _StackedLinearModel,
+    _StackedTarget,
+    guide_moments,
+    svi_predictive,
+    target_posterior,
 )
 
 __all__ = ["PyroBayesianLinear"]
@@ -373,42 +376,60 @@ class PyroBayesianLinear(PyroRegressor):
                 "fit_intercept changed since the data seen so far were "
                 "added; call fit to start afresh."
             )
+        float32 = getattr(X, "dtype", None) == np.float32
         stats, y = self._validated_stats(X, y, sample_weight, reset=first)
         y = np.array(y, dtype=np.float64)
         if not first:
+            if np.ndim(self._stats.yty) != np.ndim(stats.yty) or np.shape(
+                self._stats.yty
+            ) != np.shape(stats.yty):
+                raise ValueError(
+                    "y has another number of targets than the data seen so far; "
+                    "call fit to start afresh."
+                )
             stats = _gaussian.merge_stats(self._stats, stats)
             # The posterior is given every chunk: so are ArviZ's observations.
             seen = getattr(self, "_observed_y", None)
             y = y if seen is None else np.concatenate([seen, y])
         self._fit(stats, incremental=incremental)
         self._observed_y = y
+        self._float32 = float32
 
     def _validated_stats(self, X, y, sample_weight, reset: bool):
         """Validate a chunk; return its weighted sufficient statistics and y
-        (the intake of the closed-form estimators)."""
-        stats, (_, y, _) = validated_gram_stats(
+        (the intake of the closed-form estimators; a sparse X gives its
+        statistics from sparse products, never densified)."""
+        data = validated_gram_stats(
             self, X, y, sample_weight, center=self.fit_intercept, reset=reset
         )
+        if len(data) == 2:  # (stats, (X, y, sample_weight))
+            stats, (X, y, _) = data
+        else:  # FitData
+            stats, X, y = data.stats, data.X, data.y
+        if not is_dask_collection(X):
+            check_extremes(X, "X")
+            check_extremes(y, "y")
         if not stats.n > 0:
             raise ValueError("sample_weight must not be all zero.")
         return stats, y
 
     # ------------------------------------------------------------- prior
-    def _prior(self, stats) -> tuple[np.ndarray, float]:
-        """Prior std of the standardised coefficients in noise units, and c."""
+    def _prior(self, stats) -> tuple[np.ndarray, float, np.ndarray]:
+        """Prior std of the standardised coefficients in noise units, c, and
+        the prior std in the units of ``prior_std`` (one target's stats)."""
         d = stats.xtx.shape[0]
         x_sd = _gaussian.column_scale(stats)
         y_var = float(stats.yty / stats.n)
         zeros = np.zeros(d)
         if isinstance(self.prior_std, str):  # "auto"
-            self.prior_std_, opt = _gaussian.evidence_prior_std(
+            prior_std, opt = _gaussian.evidence_prior_std(
                 stats,
                 zeros,
                 None if self.noise_std is None else float(self.noise_std),
                 shape=float(self.noise_prior_shape),
                 scale=float(self.noise_prior_scale) * y_var,
             )
-            return np.full(d, opt.scale), opt.scale
+            return np.full(d, opt.scale), opt.scale, prior_std
         p = np.asarray(self.prior_std, dtype=float)
         p = np.full(d, float(p)) if p.ndim == 0 else p
         if p.shape != (d,) or not np.all(np.isfinite(p)) or np.any(p <= 0):
@@ -416,38 +437,73 @@ class PyroBayesianLinear(PyroRegressor):
                 "prior_std must be 'auto', a positive number or one positive "
                 f"value per feature ({d}), got {self.prior_std!r}."
             )
-        self.prior_std_ = p
         if self.noise_std is None:  # noise units already
-            return p * x_sd, 1.0
-        return p * x_sd / float(self.noise_std), 1.0
+            return p * x_sd, 1.0, p
+        return p * x_sd / float(self.noise_std), 1.0, p
 
     # --------------------------------------------------------------- fit
     def _fit(self, stats, incremental: bool = False) -> None:
         rng = check_generator(self.random_state)
         device = resolve_device(self.device)
         if self.noise_std is None:
-            check_noise_posterior_proper(
-                stats, float(self.noise_prior_shape), self.fit_intercept
+            self._check_noise_posterior_proper(stats.n)
+        targets = _split_targets(stats)
+        designs, scales, priors = [], [], []
+        for st in targets:
+            P, c, prior_std = self._prior(st)
+            designs.append(_Design(st, P))
+            scales.append(c)
+            priors.append(prior_std)
+        multi = np.ndim(stats.yty) == 1
+        self.prior_std_ = np.stack(priors) if multi else priors[0]
+        self.prior_scale_ = np.array(scales) if multi else scales[0]
+        noise_s = [
+            None if self.noise_std is None else self.noise_std / d.y_scale
+            for d in designs
+        ]
+        a0 = float(self.noise_prior_shape)
+        b0 = [float(self.noise_prior_scale) * (d.yty / d.n) for d in designs]
+
+        def t(v):
+            return torch.as_tensor(v, dtype=torch.float64, device=device)
+
+        if multi:
+            model = _StackedLinearModel(
+                xi_scale=t(np.stack([np.sqrt(1.0 + d.lam) for d in designs])),
+                fit_intercept=self.fit_intercept,
+                noise_std=None if self.noise_std is None else np.array(noise_s),
+                a0=a0,
+                b0=np.array(b0),
             )
-        P, self.prior_scale_ = self._prior(stats)
-        design = _Design(stats, P)
-        noise_s = None if self.noise_std is None else self.noise_std / design.y_scale
-        y_var_s = design.yty / design.n
-        model = _RotatedLinearModel(
-            xi_scale=torch.as_tensor(
-                np.sqrt(1.0 + design.lam), dtype=torch.float64, device=device
-            ),
-            fit_intercept=self.fit_intercept,
-            noise_std=noise_s,
-            a0=float(self.noise_prior_shape),
-            b0=float(self.noise_prior_scale) * y_var_s,
-        )
-        data = (np.array([design.n, design.yty]), design.h, design.q)
+            data = (
+                np.array([[d.n for d in designs], [d.yty for d in designs]]),
+                np.stack([d.h for d in designs]),
+                np.stack([d.q for d in designs]),
+            )
+            modes = [_mode_values(d, self.fit_intercept, device) for d in designs]
+            init = {key: torch.stack([m[key] for m in modes]) for key in modes[0]}
+        else:
+            design = designs[0]
+            model = _RotatedLinearModel(
+                xi_scale=t(np.sqrt(1.0 + design.lam)),
+                fit_intercept=self.fit_intercept,
+                noise_std=noise_s[0],
+                a0=a0,
+                b0=b0[0],
+            )
+            data = (np.array([design.n, design.yty]), design.h, design.q)
+            init = _mode_values(design, self.fit_intercept, device)
         # What the SVI problem is: a guide continues only on the same one.
         problem = (
-            (self.guide, self.rank, self.fit_intercept, noise_s is None),
+            (self.guide, self.rank, self.fit_intercept, self.noise_std is None),
             np.concatenate(
-                [[noise_s or 0.0, model.a0, model.b0], data[0], design.h, design.lam]
+                [
+                    np.ravel(
+                        [[noise_s[i] or 0.0, model.a0, b0[i]] for i in range(len(b0))]
+                    ),
+                    np.ravel(data[0]),
+                    *(np.concatenate([d.h, d.lam]) for d in designs),
+                ]
             ),
         )
         state = None
@@ -460,9 +516,19 @@ class PyroBayesianLinear(PyroRegressor):
         else:
             vars(self).pop("loss_curve_", None)
             vars(self).pop("n_iter_", None)
-        # The fit maps the draws back through this design and fixed noise.
-        self._design, self._noise_fixed = design, self.noise_std
+        # The fit maps the draws back through these designs and fixed noise.
+        self._designs, self._noise_fixed = designs, self.noise_std
+        self._design, self._multi_target = designs[0], multi
         adaptive = self.learning_rate == "adaptive"
+
+        def nuts(device):
+            models = _per_target_models(model, noise_s)
+            one = [
+                _NonCentredTarget(d, self.fit_intercept, m, device)
+                for d, m in zip(designs, models, strict=True)
+            ]
+            return _StackedTarget(one) if multi else one[0]
+
         fitted = self._infer(
             model,
             data,
@@ -478,68 +544,81 @@ class PyroBayesianLinear(PyroRegressor):
                     polyak=adaptive,
                 ),
                 n_particles=int(self.n_particles),
-                init_loc_fn=init_to_value(
-                    values=_mode_values(design, self.fit_intercept, device)
-                ),
-                init_scale=min(0.1, 1.0 / math.sqrt(max(design.n, 1.0))),
+                init_loc_fn=init_to_value(values=init),
+                init_scale=_init_scale(designs, init, self.noise_std is None),
                 dtype=torch.float64,
-                n_rows=design.n,
+                n_rows=designs[0].n,
             ),
-            nuts=lambda device: _NonCentredTarget(
-                design, self.fit_intercept, model, device
-            ),
+            nuts=nuts,
         )
         draws = fitted.pop("draws")
         vars(self).update(fitted)
         if self.inference == "svi":
             self._warm_key = problem
-            self._set_guide_moments(design)
+            moments = [
+                guide_moments(post, d, self.noise_std)
+                for post, d in zip(self._target_posteriors(), designs, strict=True)
+            ]
+            coef, cov, intercept, noise = zip(*moments, strict=True)
         else:
             mc = self._mcmc_draws
-            self.coef_ = mc["coef"].mean(axis=0)
-            self.coef_cov_ = np.atleast_2d(np.cov(mc["coef"], rowvar=False))
-            self.intercept_ = float(mc["intercept"].mean())
-            self.noise_std_ = float(mc["noise_std"].mean())
+            coef = [c.mean(axis=0) for c in _per_target(mc["coef"], multi)]
+            cov = [
+                np.atleast_2d(np.cov(c, rowvar=False))
+                for c in _per_target(mc["coef"], multi)
+            ]
+            intercept = [float(b.mean()) for b in _per_target(mc["intercept"], multi)]
+            noise = [float(s.mean()) for s in _per_target(mc["noise_std"], multi)]
+        if multi:
+            self.coef_, self.coef_cov_ = np.stack(coef), np.stack(cov)
+            self.intercept_, self.noise_std_ = np.array(intercept), np.array(noise)
+        else:
+            self.coef_, self.coef_cov_ = coef[0], cov[0]
+            self.intercept_, self.noise_std_ = intercept[0], noise[0]
         self._stats = stats
         self.posterior_samples_ = draws
 
-    def _set_guide_moments(self, design: _Design) -> None:
-        """Exact posterior moments (original scale) of the Gaussian guide."""
-        post = self._posterior
-        loc = post.mean_unconstrained()
-        cov = post.covariance()
-        pos, start = {}, 0
-        for site in post.sites:
-            pos[site.name] = slice(start, start + site.size)
-            start += site.size
-        T = design.coef_map()
-        self.coef_ = T @ loc["xi"]
-        self.coef_cov_ = T @ cov[pos["xi"], pos["xi"]] @ T.T
-        if self.fit_intercept:
-            self.intercept_ = float(
-                design.y_mean
-                + design.y_scale * float(loc["intercept"]) / math.sqrt(design.n)
-                - self.coef_ @ design.x_mean
+    def _check_noise_posterior_proper(self, n: float) -> None:
+        """Refuse data from which the noise posterior is improper: a_N = a0 +
+        n_eff / 2 must be positive (with Jeffreys' prior and a flat
+        intercept, one row says nothing about the noise)."""
+        a0 = float(self.noise_prior_shape)
+        if a0 + 0.5 * (n - 1.0 if self.fit_intercept else n) <= 0:
+            raise ValueError(
+                "The noise posterior is improper: with noise_std=None, "
+                f"noise_prior_shape={a0} and fit_intercept={self.fit_intercept}, "
+                f"at least {2 if self.fit_intercept else 1} samples are needed "
+                f"(n_samples={n:g}, weighted). Fit more samples, or give "
+                "noise_std or a proper noise prior."
             )
-        else:
-            self.intercept_ = 0.0
-        if self.noise_std is None:
-            var = cov[pos["noise_std"], pos["noise_std"]][0, 0]
-            self.noise_std_ = float(
-                design.y_scale * np.exp(float(loc["noise_std"]) + 0.5 * var)
-            )
-        else:
-            self.noise_std_ = float(self.noise_std)
+
+    def _target_posteriors(self) -> list:
+        """The fitted guide of each target (one for a 1-D y)."""
+        k = len(self._designs)
+        if not self._multi_target:
+            return [self._posterior]
+        return [target_posterior(self._posterior, j, k) for j in range(k)]
 
     # ------------------------------------------------- draws and mapping
     def _from_guide(self, sites: dict) -> dict:
-        return self._design.to_original(sites, self._noise_fixed)
+        if not self._multi_target:
+            return self._design.to_original(sites, self._noise_fixed)
+        parts = [
+            d.to_original({k: v[:, j] for k, v in sites.items()}, self._noise_fixed)
+            for j, d in enumerate(self._designs)
+        ]
+        return {key: np.stack([p[key] for p in parts], 1) for key in parts[0]}
 
     def _parameters(self, draws: dict) -> dict:
         return {k: np.array(v) for k, v in draws.items()}
 
-    def _functions(self, X: np.ndarray, draws: dict) -> np.ndarray:
-        return X @ draws["coef"].T + draws["intercept"]
+    def _functions(self, X, draws: dict) -> np.ndarray:
+        coef, b = draws["coef"], draws["intercept"]
+        if coef.ndim == 3:  # (S, k, d): (n, k, S)
+            return np.stack(
+                [X @ coef[:, j].T + b[:, j] for j in range(coef.shape[1])], 1
+            )
+        return X @ coef.T + b
 
     def _kept_draws(self) -> dict:
         return self.posterior_samples_
@@ -553,6 +632,10 @@ class PyroBayesianLinear(PyroRegressor):
         if self._noise_fixed is None:
             names.append("noise_std")
         constant = {} if self._noise_fixed is None else {"noise_std": self.noise_std_}
+        if self._multi_target:
+            dims = {"coef": ["target", "feature"], "intercept": ["target"]}
+            dims["noise_std"] = ["target"]
+            return names, {k: v for k, v in dims.items() if k in names}, constant
         return names, {"coef": ["feature"]}, constant
 
     # ----------------------------------------------------------- predict
@@ -561,49 +644,46 @@ class PyroBayesianLinear(PyroRegressor):
 
         SVI: exact for the Gaussian guide (a Normal with known noise, a
         quadrature over the noise otherwise); NUTS: the mixture over
-        ``n_posterior_samples`` posterior draws.
+        ``n_posterior_samples`` posterior draws. With several targets the
+        distribution has batch shape (n_samples, n_targets).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         Normal or NormalMixture
         """
         X = self._validated_X(X)
+        multi = self._multi_target
         if not hasattr(self, "_posterior"):
-            draws = self.posterior_samples_
-            locs = X @ draws["coef"].T + draws["intercept"]
-            return NormalMixture(locs, draws["noise_std"])
-        post, design = self._posterior, self._design
-        A, f0 = design.function_rows(X, post.sites)
-        cov = post.covariance()
-        mean = f0 + A @ post.loc
-        var_f = np.maximum(np.einsum("ij,jk,ik->i", A, cov, A), 0.0)
-        if self._noise_fixed is not None:
+            locs = self._functions(X, self.posterior_samples_)
+            noise = self.posterior_samples_["noise_std"]
+            return NormalMixture(locs, noise.T[None] if multi else noise)
+        parts = [
+            svi_predictive(post, d, self._noise_fixed, X)
+            for post, d in zip(self._target_posteriors(), self._designs, strict=True)
+        ]
+        if not multi:
+            parts = parts[0]
+        else:
+            parts = [parts[0][0]] + [
+                np.stack([p[i] for p in parts], 1) for i in range(1, len(parts[0]))
+            ]
+        if parts[0] == "normal":
+            _, mean, var_f = parts
             noise = float(self._noise_fixed)
             return Normal(mean, np.sqrt(var_f + noise**2), epistemic_std=np.sqrt(var_f))
-        # Learned noise: l = log s_std is jointly Gaussian with f; condition
-        # f on equally weighted quantile nodes of l.
-        j = [s.name for s in post.sites].index("noise_std")
-        j = sum(s.size for s in post.sites[:j])
-        sd_l = math.sqrt(cov[j, j])
-        c = A @ cov[:, j]  # Cov(f, l)
-        z = _normal_nodes(_NOISE_NODES)
-        locs = mean[:, None] + (c / sd_l)[:, None] * z[None, :]
-        var_cond = np.maximum(var_f - (c / sd_l) ** 2, 0.0)
-        noise = design.y_scale * np.exp(post.loc[j] + sd_l * z)
-        scales = np.sqrt(var_cond[:, None] + noise[None, :] ** 2)
-        aleatoric = np.full(X.shape[0], math.sqrt(np.mean(noise**2)))
-        return _ScaleMixture(locs, scales, np.sqrt(var_f), aleatoric)
+        return _ScaleMixture(*parts[1:])
 
     def _predict_mean(self, X) -> np.ndarray:
         X = self._validated_X(X)
         if hasattr(self, "_posterior"):
-            return X @ self.coef_ + self.intercept_
+            return X @ self.coef_.T + self.intercept_
         draws = self.posterior_samples_
-        return X @ draws["coef"].mean(axis=0) + float(draws["intercept"].mean())
+        coef = draws["coef"].mean(axis=0)
+        return X @ coef.T + draws["intercept"].mean(axis=0)
 
     def to_inference_data(self):
         """The posterior draws as an ArviZ ``InferenceData``.
@@ -651,3 +731,41 @@ class PyroBayesianLinear(PyroRegressor):
         [1.0, -2.0]
         """
         return super().to_inference_data()
+
+
+def _split_targets(stats) -> list:
+    """One GramStats per target of statistics of a 2-D y (a list of one for
+    a 1-D y)."""
+    if np.ndim(stats.yty) == 0:
+        return [stats]
+    return [
+        stats._replace(y_mean=float(stats.y_mean[j]), xty=stats.xty[:, j],
+                       yty=float(stats.yty[j]))
+        for j in range(len(stats.yty))
+    ]  # fmt: skip
+
+
+def _per_target_models(model, noise_s) -> list:
+    """What each target's NUTS target reads of the model: its fixed noise,
+    ``a0`` and ``b0``."""
+    if isinstance(model, _RotatedLinearModel):
+        return [model]
+    return [
+        _RotatedLinearModel(None, model.fit_intercept, s, model.a0, float(b))
+        for s, b in zip(noise_s, model.b0, strict=True)
+    ]
+
+
+def _per_target(draws: np.ndarray, multi: bool) -> list:
+    """Draws (S, k, ...) as k arrays (S, ...); one array for one target."""
+    return [draws[:, j] for j in range(draws.shape[1])] if multi else [draws]
+
+
+def _init_scale(designs, init: dict, learned_noise: bool) -> float:
+    """The guide's initial scale: 1/sqrt(n), at most 0.1, in the model's
+    standardised units; on data fitted exactly (a constant y), where the
+    posterior is as narrow as the floored noise, that noise."""
+    scale = min(0.1, 1.0 / math.sqrt(max(designs[0].n, 1.0)))
+    if learned_noise and any(d.floored for d in designs):
+        scale = min(scale, float(init["noise_std"].min()))
+    return scale
