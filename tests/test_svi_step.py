@@ -19,7 +19,11 @@ pyro = pytest.importorskip("pyro")
 
 import pyro.distributions as dist  # noqa: E402
 from pyro.infer import Trace_ELBO  # noqa: E402
-from pyro.infer.autoguide import AutoDiagonalNormal  # noqa: E402
+from pyro.infer.autoguide import (  # noqa: E402
+    AutoDiagonalNormal,
+    AutoLowRankMultivariateNormal,
+    AutoMultivariateNormal,
+)
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from bayesreg import PyroBayesianLinear, PyroBNNRegressor  # noqa: E402
@@ -50,15 +54,23 @@ def _bnn_problem(n=100, d=3, hidden=(7,), activation="tanh", weighted=False, see
     return model, (X, y, w), _InitLoc(shapes, 0.5)
 
 
-def _both_steps(model, data, idx, dtype, init_loc_fn, n_particles=1, seed=0):
+_GUIDES = {
+    "diagonal": AutoDiagonalNormal,
+    "multivariate": AutoMultivariateNormal,
+    "lowrank": AutoLowRankMultivariateNormal,
+}
+
+
+def _both_steps(
+    model, data, idx, dtype, init_loc_fn, n_particles=1, seed=0, kind="diagonal"
+):
     """Loss and gradients of Pyro's Trace_ELBO and of the own step, on the
     same draw from the same generator state, at a guide moved away from its
     initial point (so that every term of the ELBO matters)."""
     tensors = tuple(as_tensor(a, CPU, dtype) for a in data)
     with isolated_pyro(seed):
-        guide = AutoDiagonalNormal(model, init_loc_fn=init_loc_fn, init_scale=0.1)
-        guide(*tensors, idx)
-        params = dict(pyro.get_param_store().named_parameters())
+        guide = _GUIDES[kind](model, init_loc_fn=init_loc_fn, init_scale=0.1)
+        params = dict(_svi._init_guide(guide, tensors, idx))
         with torch.no_grad():
             for p in params.values():
                 p.add_(0.3 * torch.randn_like(p))
@@ -66,15 +78,19 @@ def _both_steps(model, data, idx, dtype, init_loc_fn, n_particles=1, seed=0):
         kw = {"num_particles": n_particles}
         if n_particles > 1:
             kw.update(vectorize_particles=True, max_plate_nesting=1)
-        ref_loss = Trace_ELBO(**kw).loss_and_grads(model, guide, *tensors, idx)
+        with pyro.get_param_store().scope():
+            # the reference: Pyro's ELBO and guide as a user runs them, the
+            # guide's parameters (the same leaves) in a param store
+            ref_loss = Trace_ELBO(**kw).loss_and_grads(model, guide, *tensors, idx)
         ref = {k: p.grad.clone() for k, p in params.items()}
         for p in params.values():
             p.grad = None
         torch.set_rng_state(rng_state)
         step = _svi._make_step(
-            model, guide, tensors, guide="diagonal", jit=True, n_particles=n_particles
+            model, guide, tensors, guide=kind, jit=True, n_particles=n_particles
         )
         assert isinstance(step, _svi._DiagonalStep)
+        assert isinstance(step, _svi._GaussianStep) == (kind != "diagonal")
         loss = step(idx)
         own = {k: p.grad.clone() for k, p in params.items()}
     return (ref_loss, ref), (loss, own)
@@ -130,14 +146,26 @@ def _linear_svi_problem(monkeypatch, **params):
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"fit_intercept": False}, {"noise_std": 0.4}],
-    ids=["default", "no-intercept", "fixed-noise"],
+    [
+        {},
+        {"fit_intercept": False},
+        {"noise_std": 0.4},
+        {"guide": "multivariate"},
+        {"guide": "lowrank", "noise_std": 0.4},
+    ],
+    ids=["default", "no-intercept", "fixed-noise", "multivariate", "lowrank"],
 )
 def test_linear_step_equals_trace_elbo_with_particles(params, monkeypatch):
     model, data, kw = _linear_svi_problem(monkeypatch, **params)
     assert kw["dtype"] == torch.float64 and kw["n_particles"] == 128
     ref, own = _both_steps(
-        model, data, torch.arange(2), torch.float64, kw["init_loc_fn"], n_particles=8
+        model,
+        data,
+        torch.arange(2),
+        torch.float64,
+        kw["init_loc_fn"],
+        n_particles=8,
+        kind=params.get("guide", "diagonal"),
     )
     _assert_same(ref, own, torch.float64)
 
@@ -216,7 +244,7 @@ def test_which_step_runs():
     tensors = tuple(as_tensor(a, CPU, torch.float32) for a in data)
     with isolated_pyro(0):
         guide = AutoDiagonalNormal(model, init_loc_fn=init)
-        guide(*tensors, torch.arange(100))
+        _svi._init_guide(guide, tensors, torch.arange(100))
 
         def step(m, **kw):
             options = dict(guide="diagonal", jit=True, n_particles=1) | kw
@@ -224,8 +252,23 @@ def test_which_step_runs():
 
         assert step(model) is _svi._DiagonalStep
         assert step(model, jit=False) is _svi._Step  # Pyro's, every step
-        assert step(model, guide="multivariate") is _svi._CompiledStep
-        assert step(model.__call__) is _svi._CompiledStep  # no log_density
+        assert step(model.__call__) is _svi._Step  # no log_density
+
+
+@pytest.mark.parametrize("kind", ["multivariate", "lowrank"])
+def test_full_and_low_rank_steps_equal_trace_elbo(kind):
+    """The own step of the other two guides: Trace_ELBO's loss and gradients
+    on the same draw, for the BNN (weighted rows, a minibatch), a model of
+    the contract with particles, and the linear model (below)."""
+    model, data, init = _bnn_problem(weighted=True)
+    idx = torch.randperm(100, generator=torch.Generator().manual_seed(1))[:30]
+    ref, own = _both_steps(model, data, idx, torch.float64, init, kind=kind)
+    _assert_same(ref, own, torch.float64)
+    x = np.random.default_rng(0).normal(3.0, 1.0, size=(40, 2))
+    ref, own = _both_steps(
+        _MeanModel(), (x,), idx[:20] % 40, torch.float64, _init_to_zero, 4, kind=kind
+    )
+    _assert_same(ref, own, torch.float64)
 
 
 # ------------------------------------------------ behaviour of the estimator

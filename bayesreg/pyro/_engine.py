@@ -6,13 +6,14 @@ data, write a Pyro model (or a potential), and hand it to :func:`fit_svi` or
 scikit-learn estimator lives in the engine's modules, once:
 
 :mod:`~bayesreg.pyro._runtime`
-    Isolation (a private parameter store and a privately seeded torch
-    generator per fit, under a process-wide lock), devices, seeds, and the
-    batched evaluation of a function over posterior draws.
+    Isolation (a privately seeded torch generator per fit, under a
+    process-wide lock; Pyro's global param store is never used), devices,
+    seeds, and the batched evaluation of a function over posterior draws.
 :mod:`~bayesreg.pyro._svi`
-    :func:`fit_svi`: an autoguide fitted by a fused-Adam loop over the
-    engine's own ELBO step (or Pyro's, compiled); minibatches, divergence
-    checks, progress, warm starts (``SVIState``).
+    :func:`fit_svi`: an autoguide, its parameters kept in the guide, fitted
+    by a fused-Adam loop over the engine's own ELBO step (or Pyro's
+    ``Trace_ELBO``); minibatches, divergence checks, progress, warm starts
+    (``SVIState``).
 :mod:`~bayesreg.pyro._schedule`
     When SVI stops, decays its step size and averages its iterates.
 :mod:`~bayesreg.pyro._posterior`
@@ -20,6 +21,10 @@ scikit-learn estimator lives in the engine's modules, once:
 :mod:`~bayesreg.pyro._nuts`
     :func:`run_nuts`: NUTS over a model or a potential written in torch,
     with R-hat, effective sample sizes and Stan's per-draw statistics.
+
+Nothing in the engine compiles with ``torch.jit``: a traced function stays in
+torch's process-wide compilation unit, so repeated fits would grow the
+process without bound (:func:`~bayesreg.pyro._runtime.compiled_function_count`).
 
 This module is the engine's front door: it re-exports those names.
 """

@@ -117,9 +117,19 @@ class _RecordingNUTS(NUTS):
         return z
 
 
+#: fewest draws per chain for which split R-hat and the effective sample size
+#: are defined (``pyro.ops.stats`` splits each chain in two halves of >= 2)
+MIN_DRAWS_FOR_DIAGNOSTICS = 4
+
+
 def _mcmc_diagnostics(samples: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Split R-hat and ESS per site, NaN with fewer than
+    :data:`MIN_DRAWS_FOR_DIAGNOSTICS` draws per chain."""
     r_hat, ess = {}, {}
     for name, x in samples.items():
+        if x.shape[1] < MIN_DRAWS_FOR_DIAGNOSTICS:
+            r_hat[name] = ess[name] = np.full(x.shape[2:], np.nan)
+            continue
         t = torch.as_tensor(x, dtype=torch.float64)
         r_hat[name] = split_gelman_rubin(t, chain_dim=0, sample_dim=1).numpy()
         ess[name] = effective_sample_size(t, chain_dim=0, sample_dim=1).numpy()
@@ -141,7 +151,6 @@ def run_nuts(
     n_warmup: int = 500,
     n_draws: int = 500,
     n_chains: int = 2,
-    jit: bool = True,
     full_mass: bool = False,
     target_accept_prob: float = 0.8,
     max_tree_depth: int = 10,
@@ -172,6 +181,15 @@ def run_nuts(
     diagnostics are computed. ``adapt_mass_matrix=False`` keeps the
     identity mass matrix, for potentials already of unit scale.
 
+    Nothing is compiled: Pyro's ``jit_compile`` traces the potential with
+    ``torch.jit.trace``, whose graph stays in torch's global compilation unit
+    for the life of the process (about 10 MiB a fit). No parameter store is
+    used (a potential has no parameters; a model must declare none).
+
+    With fewer than 4 draws per chain (:data:`MIN_DRAWS_FOR_DIAGNOSTICS`)
+    split R-hat and the effective sample size are not defined: they are NaN,
+    and a ConvergenceWarning says that convergence was not checked.
+
     Returns
     -------
     MCMCResult
@@ -185,7 +203,8 @@ def run_nuts(
     -----
     ConvergenceWarning
         When the largest R-hat exceeds ``RHAT_MAX`` (1.05), the smallest ESS is
-        below ``ESS_MIN_FRACTION`` (10%) of the draws, or transitions diverged.
+        below ``ESS_MIN_FRACTION`` (10%) of the draws, transitions diverged,
+        or ``n_draws`` is below 4 (nothing could be checked).
     """
     from pyro.infer.autoguide.initialization import init_to_uniform
 
@@ -207,8 +226,7 @@ def run_nuts(
             if potential_fn is None:
                 kernel = _RecordingNUTS(
                     model,
-                    jit_compile=jit,
-                    ignore_jit_warnings=True,
+                    jit_compile=False,
                     init_strategy=init_loc_fn or init_to_uniform,
                     **options,
                 )
@@ -247,19 +265,26 @@ def run_nuts(
     diagnostics = _mcmc_diagnostics(samples)
     diagnostics["num_divergences"] = int(sum(divergences))
     diagnostics["acceptance_rate"] = np.asarray(accept)
-    _warn_mcmc(diagnostics, n_chains * n_draws)
+    _warn_mcmc(diagnostics, n_chains, n_draws)
     return MCMCResult(samples, diagnostics, {k: np.stack(v) for k, v in stats.items()})
 
 
-def _warn_mcmc(diagnostics: Mapping[str, Any], n_draws: int) -> None:
+def _warn_mcmc(diagnostics: Mapping[str, Any], n_chains: int, n_draws: int) -> None:
     problems = []
-    if not diagnostics["max_r_hat"] <= RHAT_MAX:
-        problems.append(f"max R-hat {diagnostics['max_r_hat']:.3f} > {RHAT_MAX}")
-    if not diagnostics["min_ess"] >= ESS_MIN_FRACTION * n_draws:
+    if n_draws < MIN_DRAWS_FOR_DIAGNOSTICS:
         problems.append(
-            f"min effective sample size {diagnostics['min_ess']:.0f} < "
-            f"{ESS_MIN_FRACTION:.0%} of {n_draws} draws"
+            "convergence was not checked: split R-hat and the effective sample "
+            f"size need n_draws >= {MIN_DRAWS_FOR_DIAGNOSTICS} per chain (got "
+            f"n_draws={n_draws}) and are NaN"
         )
+    else:
+        if not diagnostics["max_r_hat"] <= RHAT_MAX:
+            problems.append(f"max R-hat {diagnostics['max_r_hat']:.3f} > {RHAT_MAX}")
+        if not diagnostics["min_ess"] >= ESS_MIN_FRACTION * n_chains * n_draws:
+            problems.append(
+                f"min effective sample size {diagnostics['min_ess']:.0f} < "
+                f"{ESS_MIN_FRACTION:.0%} of {n_chains * n_draws} draws"
+            )
     if diagnostics["num_divergences"]:
         problems.append(f"{diagnostics['num_divergences']} divergent transitions")
     if problems:

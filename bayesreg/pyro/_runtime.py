@@ -1,11 +1,17 @@
 """Isolation, devices and seeds: what every Pyro fit in bayesreg runs inside.
 
-Every fit runs inside :func:`isolated_pyro`: a process-wide lock, a
-*private* Pyro parameter store (``ParamStore.scope``: the global store is
-emptied on entry and restored, tensor for tensor, on exit) and a forked,
-privately seeded torch generator. Fitting never reads or changes another
-model's parameters, and fitted state is returned as NumPy arrays, so a
-fitted estimator holds no Pyro objects at all.
+Every fit runs inside :func:`isolated_pyro`: a process-wide lock and a
+forked, privately seeded torch generator. Pyro's global parameter store is
+never read or written by a fit: the guide's parameters live in the guide
+(module-local tensors, created outside Pyro's ``PyroModule.__call__``
+context, which is what routes them to the global store) and NUTS runs on a
+potential function, which has no parameters. A user's params, and threads
+that create and read them during a fit, are untouched. Fitted state is
+returned as NumPy arrays, so a fitted estimator holds no Pyro objects at all.
+
+Nothing is compiled with ``torch.jit``: a traced function stays in torch's
+process-wide compilation unit for the life of the process (10-20 MiB per
+fit), so repeated fits would grow without bound.
 
 Pyro draws from torch's *global* generator and offers no way to pass a
 private one. :func:`isolated_pyro` therefore forks the global state
@@ -16,6 +22,14 @@ makes threaded fits equal to sequential ones); code in *other* threads that
 draws from torch's global generator during a bayesreg fit is not protected
 and can perturb that fit's reproducibility. Posterior draws after fitting use
 a NumPy ``Generator`` and never touch torch's random state.
+
+Pyro's effect-handler stack (``pyro.poutine.runtime._PYRO_STACK``) is one
+list for the whole process. A fit puts handlers on it only while Pyro runs
+the model: once per SVI fit to read the model's latent sites, and at every
+step with ``jit=False`` (Pyro's ``Trace_ELBO``). A ``pyro.param`` statement
+of another thread in that window passes through them (the guide's prototype
+run hides every param site from its trace; the ELBO's traces may record it
+and ignore it), so it reads and writes the user's store as usual.
 """
 
 from __future__ import annotations
@@ -25,19 +39,19 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import numpy as np
-import pyro
 import torch
 
 __all__ = [
     "as_tensor",
     "batched_forward",
+    "compiled_function_count",
     "isolated_pyro",
     "resolve_device",
     "seed_from",
 ]
 
-# Serialises every bayesreg fit in the process: Pyro's effect-handler stack,
-# its parameter store and torch's global generator are process-wide.
+# Serialises every bayesreg fit in the process: Pyro's effect-handler stack
+# and torch's global generator are process-wide.
 _FIT_LOCK = threading.RLock()
 
 
@@ -83,16 +97,17 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
 @contextmanager
 def isolated_pyro(
     seed: int, device: torch.device | None = None, n_threads: int | None = None
-) -> Iterator[dict]:
-    """Run Pyro code with a private param store and a privately seeded RNG.
+) -> Iterator[None]:
+    """Run Pyro code under the fit lock with a privately seeded RNG.
 
-    On entry the process-wide lock is taken, torch's global generator (and
+    On entry the process-wide lock is taken and torch's global generator (and
     that of ``device`` when it is a CUDA device) is forked and seeded with
-    ``seed``, and Pyro's global parameter store is swapped for an empty one.
-    ``n_threads`` (if given) temporarily sets torch's intra-op thread count:
-    small models run fastest on one thread, and much faster than on several
-    when the cores are shared. On exit all of these are restored exactly.
-    Yields the private store's state dict (filled on exit).
+    ``seed``. ``n_threads`` (if given) temporarily sets torch's intra-op
+    thread count: small models run fastest on one thread, and much faster
+    than on several when the cores are shared. On exit all of these are
+    restored exactly, however the block ends (an exception or a
+    KeyboardInterrupt included). Pyro's parameter store is not touched: the
+    code inside must keep its parameters itself (see the module docstring).
     """
     cuda = device is not None and device.type == "cuda"
     cuda_index = (
@@ -108,8 +123,17 @@ def isolated_pyro(
             if cuda:
                 with torch.cuda.device(cuda_index):
                     torch.cuda.manual_seed(seed)
-            with torch_threads(n_threads), pyro.get_param_store().scope() as state:
-                yield state
+            with torch_threads(n_threads):
+                yield
+
+
+def compiled_function_count() -> int:
+    """Functions in torch's process-wide TorchScript compilation unit.
+
+    Every ``torch.jit.trace`` or ``torch.jit.script`` of a function adds one
+    for the life of the process; a fit must add none.
+    """
+    return len(torch.jit._state._python_cu.get_functions())
 
 
 def as_tensor(a, device: torch.device, dtype: torch.dtype) -> torch.Tensor:

@@ -17,19 +17,24 @@ and ``log_p`` is the sum over the model's sites, the likelihood of the rows
 ``log |d value / d unconstrained|``: the value the model contributes to
 ``Trace_ELBO``, plus the Jacobian that the guide's sites carry there.
 
-``jit=True`` asks for the fastest exact step. With the diagonal guide and a
-model that offers ``log_density`` it is the engine's own
-(:class:`_DiagonalStep`): the reparametrised ELBO written out in eager
-torch over the guide's own parameters, with the draws and the value of
-``Trace_ELBO``; no Pyro code runs per step and nothing is compiled. Otherwise
-it compiles the ELBO with ``JitTrace_ELBO`` and then runs its graph directly
-(:class:`_CompiledStep`). ``jit=False`` runs Pyro's ``Trace_ELBO`` at every
-step (the reference, and the way to debug a model). Minibatches have a fixed
-size (the remainder of an epoch's permutation is dropped, as
-``DataLoader(drop_last=True)``), so one compiled graph serves every step. The
-training loop is a plain (fused) ``torch.optim.Adam`` loop over the guide's
-unconstrained leaf tensors; when to stop, decay the step size and average is
-the :class:`~bayesreg.pyro._schedule.Schedule`'s.
+``jit=True`` asks for the fastest exact step. With a model that offers
+``log_density`` it is the engine's own (:class:`_DiagonalStep`,
+:class:`_GaussianStep`): the reparametrised ELBO of the guide written out in
+eager torch over the guide's own parameters, with the draws and the value of
+``Trace_ELBO``; no Pyro code runs per step. Otherwise, and with
+``jit=False`` (the reference, and the way to debug a model), Pyro's
+``Trace_ELBO`` runs at every step. Nothing is compiled (``JitTrace_ELBO``'s
+traced graph would stay in torch's global compilation unit for the life of
+the process). Minibatches have a fixed size (the remainder of an epoch's
+permutation is dropped, as ``DataLoader(drop_last=True)``). The training loop
+is a plain (fused) ``torch.optim.Adam`` loop over the guide's unconstrained
+leaf tensors; when to stop, decay the step size and average is the
+:class:`~bayesreg.pyro._schedule.Schedule`'s.
+
+The guide's parameters live in the guide, never in Pyro's global param
+store: :func:`_init_guide` creates them outside ``PyroModule.__call__`` (the
+context that routes a ``PyroModule``'s parameters to the global store), and
+Pyro's ELBO calls the guide's ``forward`` directly, which reads them there.
 
 :func:`fit_svi` returns an :class:`SVIState` (NumPy arrays and numbers: the
 guide's unconstrained parameters, Adam's moments and the schedule's
@@ -48,9 +53,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyro
 import torch
-from pyro.infer import JitTrace_ELBO, Trace_ELBO
+from pyro.infer import Trace_ELBO
 from pyro.infer.autoguide import (
     AutoDiagonalNormal,
     AutoLowRankMultivariateNormal,
@@ -58,7 +62,12 @@ from pyro.infer.autoguide import (
 )
 from pyro.infer.autoguide.initialization import init_to_feasible
 from sklearn.exceptions import ConvergenceWarning
-from torch.distributions import biject_to
+from torch.distributions import (
+    LowRankMultivariateNormal,
+    MultivariateNormal,
+    biject_to,
+    transform_to,
+)
 
 from ._posterior import GaussianPosterior, export_guide, guide_sites
 from ._runtime import as_tensor, isolated_pyro, resolve_device
@@ -126,6 +135,28 @@ def _make_guide(model, kind: str, init_loc_fn, init_scale: float, rank: int | No
     raise ValueError(f"guide must be one of {GUIDES}, got {kind!r}.")
 
 
+def _init_guide(auto, data, idx) -> list[tuple[str, torch.Tensor]]:
+    """Create the guide's parameters in the guide; return them by store name.
+
+    ``AutoContinuous._setup_prototype`` runs the model once (under Pyro's
+    handlers, hiding every param site) to find its latent sites and creates
+    the guide's parameters. Called directly, outside ``PyroModule.__call__``,
+    those are plain module attributes that never reach Pyro's param store.
+    The names are the ones Pyro's store would use (``AutoDiagonalNormal.loc``,
+    ``AutoDiagonalNormal.scale``: the unconstrained value of a constrained
+    parameter under the constrained name), the keys of :class:`SVIState`.
+    Then the one draw that the guide's first call in Pyro makes is made and
+    discarded, so that a fit draws the random stream it always has.
+    """
+    auto._setup_prototype(*data, idx)
+    with torch.no_grad():
+        auto.get_posterior().rsample()
+    return [
+        (f"{auto._pyro_name}.{name.removesuffix('_unconstrained')}", p)
+        for name, p in auto.named_parameters()
+    ]
+
+
 def _adam(params, lr: float) -> torch.optim.Adam:
     """Adam, with the fused kernel where this torch has it for these tensors
     (CPU since torch 2.4): one kernel per step instead of a dozen small ops."""
@@ -136,47 +167,23 @@ def _adam(params, lr: float) -> torch.optim.Adam:
 
 
 class _Step:
-    """One SVI gradient: the ELBO's ``loss_and_grads`` (loss as a float)."""
+    """One gradient of Pyro's ``Trace_ELBO`` (loss as a float).
+
+    The guide runs through its ``forward``, not ``PyroModule.__call__``, so
+    its parameters are read from the guide, never from Pyro's param store.
+    ``differentiable_loss`` has ``loss_and_grads``'s value and gradients; the
+    latter backpropagates only when a trace holds a param site, which a
+    guide outside the store does not emit.
+    """
 
     def __init__(self, elbo, model, guide, data):
         self.elbo, self.model, self.guide, self.data = elbo, model, guide, data
 
     def __call__(self, idx: torch.Tensor) -> float:
-        return self.elbo.loss_and_grads(self.model, self.guide, *self.data, idx)
-
-
-class _CompiledStep(_Step):
-    """``JitTrace_ELBO.loss_and_grads`` without its per-call plumbing.
-
-    The first call compiles the ELBO through Pyro (``pyro.ops.jit``), which
-    traces model and guide into one TorchScript graph taking the guide's
-    unconstrained parameters and the data. Pyro then looks the parameters
-    up by name, hashes the arguments and wraps the graph in two effect
-    handlers at every call, about 0.2-0.5 ms; the graph itself takes the
-    same tensors every step (Adam updates them in place). Later calls
-    therefore run the graph directly: the same operations, in the same
-    order, drawing the same random numbers, so the fit is bit-identical.
-    """
-
-    def __init__(self, elbo, model, guide, data):
-        super().__init__(elbo, model, guide, data)
-        self.graph = None
-
-    def __call__(self, idx: torch.Tensor) -> float:
-        if self.graph is None:
-            loss = super().__call__(idx)
-            compiled = getattr(self.elbo, "_loss_and_surrogate_loss", None)
-            graphs = getattr(compiled, "compiled", {})
-            if len(graphs) == 1:
-                (graph,) = graphs.values()
-                params = tuple(
-                    pyro.param(name).unconstrained() for name in compiled._param_names
-                )
-                self.graph = (graph, params)
-            return loss
-        graph, params = self.graph
-        loss, surrogate = graph(*params, *self.data, idx)
-        surrogate.backward()
+        loss = self.elbo.differentiable_loss(
+            self.model, self.guide.forward, *self.data, idx
+        )
+        loss.backward()
         return loss.item()
 
 
@@ -195,7 +202,7 @@ class _DiagonalStep:
     each site's log-Jacobian included. (Pyro evaluates the model at the
     constrained values and adds the log-Jacobian of each site's transform to
     the guide's density instead: the same difference.) ``loc`` and ``scale``
-    are the guide's own parameters in the param store (``scale`` through its
+    are the guide's own parameters (``scale`` through its
     constraint), so Adam, the schedule, warm starts and the export see the
     same tensors as on Pyro's path. eps comes from the same call as in
     ``Normal.rsample`` (``normal_`` on a new tensor of the latent's shape,
@@ -210,8 +217,9 @@ class _DiagonalStep:
 
     def __init__(self, guide, log_p: Callable, n_particles: int):
         self.log_p = log_p
-        self.loc = guide.loc.unconstrained()
-        self.scale = guide.scale.unconstrained()
+        leaves = dict(guide.named_parameters())  # unconstrained, see _init_guide
+        self.loc = leaves["loc"]
+        self.scale = leaves["scale_unconstrained"]
         self.to_scale = biject_to(type(guide).scale_constraint)
         self.batch = () if n_particles == 1 else (n_particles,)
         self.sites, pos = [], 0
@@ -234,18 +242,62 @@ class _DiagonalStep:
         return loss.item()
 
 
+class _GaussianStep(_DiagonalStep):
+    """``Trace_ELBO`` of ``AutoMultivariateNormal`` or
+    ``AutoLowRankMultivariateNormal``, written out in eager torch.
+
+    As :class:`_DiagonalStep`, for the guide's full or low-rank Gaussian
+    over the packed unconstrained latents, built from the guide's own
+    parameters as the guide builds it (``get_posterior``):
+    ``scale_tril = scale[:, None] * L`` with ``L`` unit lower triangular, or
+    ``cov_factor * scale[:, None]`` and ``cov_diag = scale**2``. The draw is
+    that distribution's ``rsample`` (the random numbers of Pyro's) and
+    ``log q`` its ``log_prob``, in torch's distributions without argument
+    checks.
+    """
+
+    def __init__(self, guide, log_p: Callable, n_particles: int):
+        super().__init__(guide, log_p, n_particles)
+        leaves = dict(guide.named_parameters())
+        if isinstance(guide, AutoMultivariateNormal):
+            self.tril = leaves["scale_tril_unconstrained"]
+            self.to_tril = transform_to(type(guide).scale_tril_constraint)
+        else:
+            self.tril = None
+            self.cov_factor = leaves["cov_factor"]
+
+    def posterior(self):
+        scale = self.to_scale(self.scale)
+        if self.tril is not None:
+            tril = scale[..., None] * self.to_tril(self.tril)
+            return MultivariateNormal(self.loc, scale_tril=tril, validate_args=False)
+        return LowRankMultivariateNormal(
+            self.loc,
+            self.cov_factor * scale[..., None],
+            scale * scale,
+            validate_args=False,
+        )
+
+    def __call__(self, idx: torch.Tensor) -> float:
+        q = self.posterior()
+        z = q.rsample(self.batch)
+        latent = {name: z[..., cut].view(shape) for name, cut, shape in self.sites}
+        loss = q.log_prob(z) - self.log_p(latent, idx)
+        if self.batch:
+            loss = loss.mean()
+        loss.backward()
+        return loss.item()
+
+
 def _make_step(model, auto, data, *, guide: str, jit: bool, n_particles: int):
     """The fastest exact step for these options (see :func:`fit_svi`'s ``jit``)."""
-    if jit and guide == "diagonal" and hasattr(model, "log_density"):
-        return _DiagonalStep(auto, model.log_density(*data), n_particles)
-    elbo_cls = JitTrace_ELBO if jit else Trace_ELBO
+    if jit and hasattr(model, "log_density"):
+        step_cls = _DiagonalStep if guide == "diagonal" else _GaussianStep
+        return step_cls(auto, model.log_density(*data), n_particles)
     elbo_kwargs: dict[str, Any] = {"num_particles": n_particles}
     if n_particles > 1:
         elbo_kwargs.update(vectorize_particles=True, max_plate_nesting=1)
-    if jit:
-        elbo_kwargs["ignore_jit_warnings"] = True
-    step_cls = _CompiledStep if jit else _Step
-    return step_cls(elbo_cls(**elbo_kwargs), model, auto, data)
+    return _Step(Trace_ELBO(**elbo_kwargs), model, auto, data)
 
 
 def _diverged(where: str, value: float, learning_rate: float) -> FloatingPointError:
@@ -310,10 +362,10 @@ def fit_svi(
         ELBO particles per step (vectorised).
     jit : bool
         The fastest exact step: the engine's own ELBO (the same draws and
-        value as ``Trace_ELBO``) for ``guide="diagonal"`` and a model with
-        ``log_density``, else ``JitTrace_ELBO`` (the model must then be
-        traceable: no data-dependent Python control flow). ``False``: Pyro's
-        ``Trace_ELBO`` at every step.
+        value as ``Trace_ELBO``) for a model with ``log_density``, else
+        Pyro's ``Trace_ELBO``. ``False``: Pyro's ``Trace_ELBO`` at every
+        step. Nothing is compiled either way (the name is kept from the
+        estimators' parameter).
     init_loc_fn, init_scale, rank
         Passed to the autoguide.
     device, dtype
@@ -382,8 +434,7 @@ def fit_svi(
         seed = _continued_seed(seed, steps_before)
     with isolated_pyro(seed, device, n_threads):
         auto = _make_guide(model, guide, init_loc_fn, init_scale, rank)
-        auto(*tensors, full_idx[:bs])  # create the guide's parameters
-        names, params = zip(*pyro.get_param_store().named_parameters(), strict=True)
+        names, params = zip(*_init_guide(auto, tensors, full_idx[:bs]), strict=True)
         params = list(params)
         if init_state is None:
             progress = schedule.start(learning_rate_init)
