@@ -115,3 +115,235 @@ def test_samples_reproducible_and_distributed(make):
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---------------------------------------------------------------------------
+# Batches of several targets: shape (n, k)
+# ---------------------------------------------------------------------------
+from bayesreg.distributions import TransformedDistribution, _take_output  # noqa: E402
+
+LOC = np.array([[0.0, 5.0, -2.0], [1.0, -3.0, 10.0]])  # (n, k) = (2, 3)
+SCALE = np.array([1.0, 0.5, 3.0])  # one per target, broadcast over rows
+EPI = np.array([0.6, 0.1, 2.0])
+DF = np.array([3.0, 7.5, 40.0])
+
+
+def _batches():
+    return {
+        "normal": (
+            Normal(LOC, SCALE, epistemic_std=EPI),
+            stats.norm(LOC, np.broadcast_to(SCALE, LOC.shape)),
+        ),
+        "student": (
+            StudentT(DF, LOC, SCALE, epistemic_std=EPI),
+            stats.t(np.broadcast_to(DF, LOC.shape), LOC, SCALE),
+        ),
+    }
+
+
+@pytest.mark.parametrize("family", ["normal", "student"])
+def test_batch_of_targets_matches_scipy(family):
+    d, ref = _batches()[family]
+    assert d.batch_shape == (2, 3) and d.n == 2
+    y = np.array([[0.3, 4.0, 1.0], [-2.0, -3.5, 12.0]])
+    np.testing.assert_allclose(d.mean, ref.mean())
+    np.testing.assert_allclose(d.std, ref.std(), rtol=1e-12)
+    np.testing.assert_allclose(d.var, ref.var(), rtol=1e-12)
+    np.testing.assert_allclose(d.logpdf(y), ref.logpdf(y), rtol=1e-12)
+    np.testing.assert_allclose(d.pdf(y), ref.pdf(y), rtol=1e-12)
+    np.testing.assert_allclose(d.cdf(y), ref.cdf(y), rtol=1e-12)
+    np.testing.assert_allclose(d.ppf(0.83), ref.ppf(0.83), rtol=1e-12)
+    q = np.array([[0.1, 0.5, 0.9], [0.99, 0.02, 0.4]])
+    np.testing.assert_allclose(d.ppf(q), ref.ppf(q), rtol=1e-12)
+    np.testing.assert_allclose(d.median(), ref.median(), atol=1e-12)
+    bounds = d.interval(0.8)
+    assert bounds.shape == (2, 3, 2)
+    lo, hi = ref.interval(0.8)
+    np.testing.assert_allclose(bounds[..., 0], lo, rtol=1e-12)
+    np.testing.assert_allclose(bounds[..., 1], hi, rtol=1e-12)
+    np.testing.assert_allclose(d.epistemic_std, np.broadcast_to(EPI, LOC.shape))
+    np.testing.assert_allclose(d.aleatoric_std**2, ref.var() - EPI**2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["normal", "student"])
+def test_batch_of_targets_with_several_values_per_distribution(family):
+    d, ref = _batches()[family]
+    y = np.linspace(-4, 4, 2 * 3 * 5).reshape(2, 3, 5)
+    out = d.logpdf(y)
+    assert out.shape == (2, 3, 5)
+    np.testing.assert_allclose(out, ref.logpdf(y.transpose(2, 0, 1)).transpose(1, 2, 0))
+    q = np.linspace(0.05, 0.95, 2 * 3 * 4).reshape(2, 3, 4)
+    quantiles = d.ppf(q)
+    np.testing.assert_allclose(d.cdf(quantiles), q, rtol=1e-10)
+
+
+@pytest.mark.parametrize("family", ["normal", "student"])
+def test_each_target_of_a_batch_is_the_one_target_distribution(family):
+    d, _ = _batches()[family]
+    y = np.array([[0.3, 4.0, 1.0], [-2.0, -3.5, 12.0]])
+    for j in range(3):
+        one = _take_output(d, j)
+        assert one.batch_shape == (2,)
+        if family == "normal":
+            alone = Normal(LOC[:, j], SCALE[j], epistemic_std=EPI[j])
+        else:
+            alone = StudentT(DF[j], LOC[:, j], SCALE[j], epistemic_std=EPI[j])
+        for name in ("mean", "std", "epistemic_std", "aleatoric_std"):
+            np.testing.assert_array_equal(getattr(d, name)[:, j], getattr(alone, name))
+            np.testing.assert_array_equal(getattr(one, name), getattr(alone, name))
+        np.testing.assert_array_equal(d.logpdf(y)[:, j], alone.logpdf(y[:, j]))
+        np.testing.assert_array_equal(d.interval(0.9)[:, j], alone.interval(0.9))
+
+
+@pytest.mark.parametrize("family", ["normal", "student"])
+def test_batch_samples_have_the_draws_last(family):
+    d, ref = _batches()[family]
+    draws = d.sample(20000, random_state=1)
+    assert draws.shape == (2, 3, 20000)
+    np.testing.assert_array_equal(draws, d.sample(20000, random_state=1))
+    for q in (0.1, 0.5, 0.9):
+        frac = np.mean(draws <= ref.ppf(q)[..., None], axis=-1)
+        np.testing.assert_allclose(frac, q, atol=0.015)
+
+
+def test_one_target_keeps_its_samples_bit_for_bit():
+    # The draws of a batch (n,) are those scipy gives for shape (n, S), as
+    # before batches of several targets existed.
+    d = StudentT(4.0, [0.0, 3.0], [1.0, 0.5])
+    ref = stats.t(4.0, np.array([[0.0], [3.0]]), np.array([[1.0], [0.5]])).rvs(
+        size=(2, 7), random_state=np.random.default_rng(5)
+    )
+    np.testing.assert_array_equal(d.sample(7, random_state=5), ref)
+    m = _mixture(seed=2, n=3, s=4)
+    rng = np.random.default_rng(9)
+    comp = rng.integers(4, size=(3, 6))
+    noise = rng.standard_normal((3, 6))
+    rows = np.arange(3)[:, None]
+    expected = m.locs[rows, comp] + m.scales[rows, comp] * noise
+    np.testing.assert_array_equal(m.sample(6, random_state=9), expected)
+
+
+def _mixture_batch(seed=0, n=4, k=3, s=30):
+    rng = np.random.default_rng(seed)
+    locs = rng.normal(size=(n, k, s)) * np.array([1.0, 5.0, 0.2])[:, None]
+    scales = rng.uniform(0.2, 1.5, size=(k, s))
+    return NormalMixture(locs, scales)
+
+
+def test_mixture_batch_moments_and_density():
+    d = _mixture_batch()
+    assert d.batch_shape == (4, 3) and d.n_components == 30
+    scales = np.broadcast_to(d.scales, d.locs.shape)
+    np.testing.assert_allclose(d.mean, d.locs.mean(axis=-1))
+    var = np.mean(scales**2 + d.locs**2, axis=-1) - d.mean**2
+    np.testing.assert_allclose(d.std**2, var, rtol=1e-10)
+    np.testing.assert_allclose(d.epistemic_std, d.locs.std(axis=-1))
+    np.testing.assert_allclose(d.aleatoric_std**2, np.mean(scales**2, axis=-1))
+    y = np.linspace(-2, 2, 12).reshape(4, 3)
+    comp = stats.norm(d.locs, scales)
+    np.testing.assert_allclose(
+        d.logpdf(y), np.log(comp.pdf(y[..., None]).mean(axis=-1)), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        d.cdf(y), comp.cdf(y[..., None]).mean(axis=-1), rtol=1e-12
+    )
+    for j in range(3):
+        alone = NormalMixture(d.locs[:, j], d.scales[:, j])
+        np.testing.assert_allclose(d.ppf(0.2)[:, j], alone.ppf(0.2), rtol=1e-10)
+        np.testing.assert_array_equal(_take_output(d, j).locs, alone.locs)
+
+
+@pytest.mark.parametrize("q", [0.02, 0.5, 0.9])
+def test_mixture_batch_ppf_inverts_cdf(q):
+    d = _mixture_batch(seed=4)
+    x = d.ppf(q)
+    assert x.shape == (4, 3)
+    np.testing.assert_allclose(d.cdf(x), q, atol=1e-10)
+    levels = np.full((4, 3, 2), q)
+    levels[..., 1] = 1 - q
+    np.testing.assert_allclose(d.cdf(d.ppf(levels)), levels, atol=1e-10)
+    bounds = d.interval(0.9)
+    np.testing.assert_allclose(d.cdf(bounds[..., 1]) - d.cdf(bounds[..., 0]), 0.9)
+
+
+def test_mixture_batch_samples():
+    d = _mixture_batch(seed=5, s=3)
+    draws = d.sample(30000, random_state=0)
+    assert draws.shape == (4, 3, 30000)
+    frac = np.mean(draws <= d.ppf(0.3)[..., None], axis=-1)
+    np.testing.assert_allclose(frac, 0.3, atol=0.015)
+
+
+def test_push_forward_of_a_batch_is_elementwise():
+    base = Normal(LOC / 5, SCALE / 3, epistemic_std=EPI / 3)
+    d = TransformedDistribution(base, np.exp, np.log)
+    sigma = np.broadcast_to(SCALE / 3, LOC.shape)
+    ref = stats.lognorm(s=sigma, scale=np.exp(LOC / 5))
+    assert d.batch_shape == (2, 3)
+    np.testing.assert_allclose(d.mean, ref.mean(), rtol=1e-12)
+    np.testing.assert_allclose(d.std, ref.std(), rtol=1e-10)
+    y = np.array([[0.5, 2.0, 1.0], [3.0, 0.1, 7.0]])
+    np.testing.assert_allclose(d.logpdf(y), ref.logpdf(y), rtol=1e-10)
+    np.testing.assert_allclose(d.cdf(y), ref.cdf(y), rtol=1e-10)
+    np.testing.assert_allclose(d.ppf(0.3), ref.ppf(0.3), rtol=1e-10)
+    np.testing.assert_allclose(d.median(), ref.median(), rtol=1e-12)
+    lo, hi = ref.interval(0.9)
+    np.testing.assert_allclose(d.interval(0.9), np.stack([lo, hi], -1), rtol=1e-10)
+    share = (np.broadcast_to(EPI / 3, LOC.shape) / sigma) ** 2
+    np.testing.assert_allclose(d.epistemic_std**2, d.std**2 * share, rtol=1e-10)
+    np.testing.assert_allclose(d.aleatoric_std**2, d.std**2 * (1 - share), rtol=1e-10)
+    assert d.sample(5, random_state=0).shape == (2, 3, 5)
+    np.testing.assert_allclose(
+        d.sample(5, random_state=0), np.exp(base.sample(5, random_state=0))
+    )
+    three = d.logpdf(np.broadcast_to(y[..., None], (2, 3, 4)))
+    np.testing.assert_allclose(
+        three, np.broadcast_to(ref.logpdf(y)[..., None], three.shape)
+    )
+    for j in range(3):
+        alone = TransformedDistribution(_take_output(base, j), np.exp, np.log)
+        np.testing.assert_allclose(_take_output(d, j).mean, alone.mean)
+        np.testing.assert_allclose(d.mean[:, j], alone.mean, rtol=1e-12)
+    composed = TransformedDistribution(d, np.log, np.exp)
+    np.testing.assert_allclose(composed.ppf(0.3), base.ppf(0.3), rtol=1e-9, atol=1e-12)
+    assert "batch_shape=(2, 3)" in repr(d)
+
+
+def test_push_forward_of_a_mixture_batch_by_quadrature():
+    base = _mixture_batch(seed=1, n=2, s=5)
+    d = TransformedDistribution(base, np.tanh, np.arctanh)
+    for j in range(3):
+        alone = TransformedDistribution(_take_output(base, j), np.tanh, np.arctanh)
+        np.testing.assert_allclose(d.mean[:, j], alone.mean, rtol=1e-12)
+        np.testing.assert_allclose(d.std[:, j], alone.std, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: Normal(LOC, [1.0, 2.0]), "broadcast"),
+        (lambda: Normal(np.zeros((2, 3, 4)), 1.0), r"\(n,\) or \(n, k\)"),
+        (lambda: Normal(LOC, SCALE).logpdf(np.zeros(2)), r"\(2, 3\)"),
+        (lambda: Normal(LOC, SCALE).cdf(np.zeros((3, 2))), r"\(2, 3, m\)"),
+        (lambda: Normal(LOC, SCALE, epistemic_std=2 * SCALE), "exceed"),
+        (lambda: StudentT([1.0, -1.0, 2.0], LOC, SCALE), "df"),
+        (lambda: NormalMixture(np.zeros((2, 3, 4)), np.ones((3, 3))), "broadcast"),
+        (lambda: NormalMixture(np.zeros((2, 3, 4, 1)), 1.0), "shape"),
+    ],
+)
+def test_bad_batch_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_log_density_targets_of_a_batch():
+    d = Normal(LOC, SCALE)
+    np.testing.assert_allclose(
+        d._check_targets(LOC.tolist()), LOC
+    )  # lists, as users pass them
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
+        d._check_targets(LOC[:, :2])
+    one = Normal(LOC[:, :1], 1.0)
+    np.testing.assert_array_equal(one._check_targets(LOC[:, 0]), LOC[:, :1])
+    with pytest.raises(ValueError, match="NaN"):
+        d._check_targets(np.full((2, 3), np.nan))
