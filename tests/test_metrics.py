@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import NotFittedError
@@ -30,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 import bayesreg
 from bayesreg._base import BayesianRegressorMixin
 from bayesreg.basis import BasisExpansion
+from bayesreg.conjugate import ConjugateLinearRegression
 from bayesreg.datasets import make_seed_problem
 from bayesreg.distributions import (
     Normal,
@@ -63,8 +63,7 @@ from bayesreg.metrics import (
     predict_dist,
     sharpness,
 )
-
-HAS_CONJUGATE = importlib.util.find_spec("bayesreg.conjugate") is not None
+from bayesreg.model_selection import EvidenceSearch
 
 
 # ---------------------------------------------------------------- helpers
@@ -662,10 +661,8 @@ def test_gridsearch_picks_a_sensible_degree_with_bayesian_ridge():
     assert np.isfinite(search.best_score_)
 
 
-@pytest.mark.skipif(not HAS_CONJUGATE, reason="bayesreg.conjugate not built yet")
 @pytest.mark.parametrize("reg_params", [{}, {"fit_hyperparameters": True}])
 def test_gridsearch_over_basis_and_conjugate_regression(reg_params):
-    from bayesreg.conjugate import ConjugateLinearRegression
 
     X, y = make_seed_problem(100, noise_std=0.1, random_state=0)
     pipe = Pipeline(
@@ -706,13 +703,7 @@ def test_scorers_work_with_parallel_workers(linear_data):
         np.testing.assert_allclose(parallel[key], serial[key])
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("bayesreg.model_selection") is None or not HAS_CONJUGATE,
-    reason="EvidenceSearch or ConjugateLinearRegression not built yet",
-)
 def test_predict_dist_and_scorers_through_evidence_search():
-    from bayesreg.conjugate import ConjugateLinearRegression
-    from bayesreg.model_selection import EvidenceSearch
 
     X, y = make_seed_problem(60, noise_std=0.1, random_state=0)
     pipe = Pipeline(
@@ -728,4 +719,144 @@ def test_predict_dist_and_scorers_through_evidence_search():
     np.testing.assert_allclose(dist.mean, search.predict(X[:5]))
     assert neg_nlpd_scorer(search, X, y) == pytest.approx(
         -mean_nlpd(y, search.predict_dist(X))
+    )
+
+
+# ------------------------------------------- issue 21, defects 8 and 9
+def _t_crps_direct(z, df):
+    """The textbook closed form of the standard t CRPS (z^2 overflows for
+    |z| > 1.3e154; fine below)."""
+    const = (
+        2
+        * np.sqrt(df)
+        / (df - 1)
+        * np.exp(special.betaln(0.5, df - 0.5) - 2 * special.betaln(0.5, df / 2))
+    )
+    return (
+        z * (2 * stats.t.cdf(z, df) - 1)
+        + 2 * stats.t.pdf(z, df) * (df + z**2) / (df - 1)
+        - const
+    )
+
+
+def _t_crps_constant(df):
+    return _t_crps_direct(0.0, df) - 2 * stats.t.pdf(0.0, df) * df / (df - 1)
+
+
+@pytest.mark.parametrize("df", [1.2, 2.5, 7.0, 300.0])
+@pytest.mark.parametrize(
+    "z", [0.0, 0.3, -0.999, 1.0, -1.0000001, 2.5, -40.0, 1e6, 1e60]
+)
+def test_student_t_crps_in_log_space_equals_the_direct_form(z, df):
+    # Both branches of the stable density term (|z| <= 1 and > 1) against
+    # the direct formula where z^2 is finite.
+    got = crps_student_t(0.7 + 1.9 * z, df, 0.7, 1.9)
+    np.testing.assert_allclose(got, 1.9 * _t_crps_direct(z, df), rtol=1e-12)
+
+
+@pytest.mark.parametrize("df", [1.5, 4.0])
+@pytest.mark.parametrize("y", [-3.0, 0.2, 6.0])
+def test_student_t_crps_matches_quadrature_of_its_definition(y, df):
+    ref = crps_by_quadrature(stats.t(df, 0.5, 1.3).cdf, y)
+    np.testing.assert_allclose(crps_student_t(y, df, 0.5, 1.3), ref, rtol=1e-8)
+
+
+@pytest.mark.parametrize("df", [1.5, 3.0, 60.0])
+@pytest.mark.parametrize("z", [1.4e154, -1e155, 3e200, -1e300])
+def test_student_t_crps_stays_finite_where_z_squared_overflows(z, df):
+    # Defect 8: NaN from inf * 0 once z^2 overflows. Beyond |z| ~ 1e20 the
+    # tail terms (order |z|^(1 - df)) are below the rounding of |z|, so
+    # CRPS = scale (|z| - C) with C the constant of the closed form.
+    scale = 1e-150
+    got = crps_student_t(z * scale, df, 0.0, scale)
+    expected = scale * (abs(z) - _t_crps_constant(df))
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    # Equivariance: the same value at another scale, CRPS(a y; a m, a s) =
+    # a CRPS(y; m, s).
+    a = 1e-5
+    np.testing.assert_allclose(
+        crps_student_t(a * z * scale, df, 0.0, a * scale), a * got, rtol=1e-14
+    )
+    # The Normal limit at large df.
+    np.testing.assert_allclose(
+        crps_student_t(z * scale, 1e9, 0.0, scale),
+        crps_normal(z * scale, 0.0, scale),
+        rtol=1e-14,
+    )
+
+
+def test_student_t_crps_beyond_the_largest_float_is_infinite():
+    assert crps_student_t(1e308, 3.0, -1e308, 1.0) == np.inf
+
+
+def test_crps_scorer_of_a_student_t_fit_at_1e155(linear_data):
+    X, y = linear_data
+    est = ConjugateLinearRegression().fit(X, y)
+    dist = est.predict_dist(X[:2])
+    assert isinstance(dist, StudentT)
+    y_far = np.array([1e155, 0.0])
+    score = neg_crps_scorer(est, X[:2], y_far)
+    expected = -np.mean(
+        [
+            dist.scale[0] * (1e155 / dist.scale[0] - _t_crps_constant(dist.df[0])),
+            crps_by_quadrature(
+                stats.t(dist.df[1], dist.loc[1], dist.scale[1]).cdf, 0.0
+            ),
+        ]
+    )
+    np.testing.assert_allclose(score, expected, rtol=1e-7)
+
+
+def _non_real(y, kind):
+    if kind == "complex":
+        return y + 5j
+    if kind == "strings":
+        return y.astype(str)
+    if kind == "numbers and strings":
+        return np.array([*y[:-1], "a"], dtype=object)
+    return np.array([*y[:-1], 1 + 2j], dtype=object)  # complex among objects
+
+
+NON_REAL = ["complex", "strings", "numbers and strings", "complex among objects"]
+
+
+@pytest.mark.parametrize("kind", NON_REAL)
+@pytest.mark.parametrize(
+    "scorer",
+    [
+        neg_crps_scorer,
+        neg_interval_score_scorer,
+        neg_coverage_error_scorer,
+        neg_calibration_error_scorer,
+        get_scorer("interval_coverage"),
+        neg_nlpd_scorer,
+    ],
+    ids=repr,
+)
+def test_scorers_refuse_a_y_that_is_not_real_numbers(scorer, kind, linear_data):
+    # Defect 9: the imaginary part was dropped silently (and numeric strings
+    # parsed).
+    X, y = linear_data
+    est = LinearNormal(noise_std=0.3).fit(X, y)
+    with pytest.raises(ValueError, match=r"\by(_true)?\b.*(real|numeric)"):
+        scorer(est, X, _non_real(y, kind))
+
+
+@pytest.mark.parametrize("kind", NON_REAL)
+@pytest.mark.parametrize(
+    "metric",
+    [mean_crps, mean_nlpd, interval_coverage, interval_score, pit, calibration_error],
+)
+def test_metrics_refuse_a_y_true_that_is_not_real_numbers(metric, kind):
+    y = np.array([0.1, -0.4, 1.0])
+    with pytest.raises(ValueError, match=r"y_true must be (real|numeric)"):
+        metric(_non_real(y, kind), np.zeros(3), np.ones(3))
+
+
+def test_real_numbers_in_objects_and_booleans_are_still_taken():
+    y = np.array([0.5, -1.0, 2.0])
+    ref = mean_crps(y, np.zeros(3), np.ones(3))
+    assert mean_crps(y.astype(object), np.zeros(3), np.ones(3)) == ref
+    assert mean_crps(np.array([True, False, True]), np.zeros(3), np.ones(3)) == (
+        mean_crps([1.0, 0.0, 1.0], np.zeros(3), np.ones(3))
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 
@@ -17,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bayesreg.basis import BasisExpansion
+from bayesreg.conjugate import ConjugateLinearRegression
 from bayesreg.datasets import make_seed_problem
 from bayesreg.distributions import Normal, NormalMixture
 from bayesreg.metrics import calibration_curve, pit, predict_dist
@@ -30,11 +30,6 @@ from bayesreg.plotting import (  # noqa: E402
     PITDisplay,
     PredictiveBandDisplay,
     ReliabilityDisplay,
-)
-
-HAS_CONJUGATE = importlib.util.find_spec("bayesreg.conjugate") is not None
-needs_conjugate = pytest.mark.skipif(
-    not HAS_CONJUGATE, reason="bayesreg.conjugate not built yet"
 )
 
 
@@ -170,9 +165,7 @@ def test_band_uses_mixture_components_as_function_draws():
         PredictiveBandDisplay.from_estimator(est, X, n_draws=6)
 
 
-@needs_conjugate
 def test_band_of_conjugate_posterior_and_prior():
-    from bayesreg.conjugate import ConjugateLinearRegression
 
     X = np.array([[2.0], [-2.0]])
     y = np.array([0.0, -2.0])
@@ -212,9 +205,7 @@ def test_band_of_conjugate_posterior_and_prior():
     np.testing.assert_allclose(post.line_.get_ydata(), reg.predict(grid[:, None]))
 
 
-@needs_conjugate
 def test_band_through_a_search_over_the_conjugate_pipeline(seed_data):
-    from bayesreg.conjugate import ConjugateLinearRegression
 
     X, y = seed_data
     pipe = Pipeline(
@@ -324,10 +315,6 @@ def test_loss_curve_from_estimator_and_smoothing():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    importlib.util.find_spec("bayesreg.pyro.linear") is None,
-    reason="PyroBayesianLinear not built yet",
-)
 def test_displays_and_scorers_with_a_real_svi_fit(seed_data):
     pytest.importorskip("pyro")
     from bayesreg.metrics import neg_crps_scorer, neg_nlpd_scorer

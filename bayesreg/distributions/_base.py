@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from sklearn.utils import check_array
 
-from ..utils._checks import check_coverage
+from ..utils._checks import check_coverage, check_real
 
 
 # Checks of parameter values, as picklable functions of the arrays so that a
@@ -242,6 +242,9 @@ class PredictiveDistribution(ABC):
         shape (sklearn's ``check_array``, with its messages). A batch (n, 1)
         also takes a y of shape (n,)."""
         batch = tuple(self.batch_shape)
+        # Complex numbers, strings and other objects are refused by name first:
+        # check_array's messages do not name y, and it parses numeric strings.
+        check_real(y, "y")
         y = check_array(
             y, ensure_2d=False, dtype=np.float64, input_name="y", allow_nd=True
         )

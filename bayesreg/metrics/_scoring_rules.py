@@ -129,11 +129,14 @@ def crps_normal(y, loc, scale) -> np.ndarray:
         raise ValueError("scale must be non-negative.")
     pos = scale > 0
     s = np.where(pos, scale, 1.0)
-    z = (y - loc) / s
-    out = s * (
-        z * (2.0 * special.ndtr(z) - 1.0) + 2.0 * stats.norm.pdf(z) - 1 / _SQRT_PI
-    )
-    return np.where(pos, out, np.abs(y - loc))
+    # z^2 overflows (for |z| > 1.3e154) to a density of exactly 0, which is
+    # right; |y - loc| beyond the largest float is an infinite score.
+    with np.errstate(over="ignore"):
+        z = (y - loc) / s
+        out = s * (
+            z * (2.0 * special.ndtr(z) - 1.0) + 2.0 * stats.norm.pdf(z) - 1 / _SQRT_PI
+        )
+        return np.where(pos, out, np.abs(y - loc))
 
 
 def crps_student_t(y, df, loc, scale) -> np.ndarray:
@@ -195,7 +198,8 @@ def crps_student_t(y, df, loc, scale) -> np.ndarray:
     # |y - loc| / scale beyond the largest float: the CRPS, about |y - loc|,
     # is too.
     out = np.where(np.isfinite(z), out, np.inf)
-    return np.where(pos, out, np.abs(y - loc))
+    with np.errstate(over="ignore"):
+        return np.where(pos, out, np.abs(y - loc))
 
 
 def _t_density_term(z: np.ndarray, df: np.ndarray) -> np.ndarray:
