@@ -4,6 +4,11 @@ import re
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+
+from bayesreg.datasets import make_seed_problem
+from bayesreg.metrics import neg_nlpd_scorer
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -15,7 +20,28 @@ def test_readme_example_runs():
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["dist"].n == 100
-    assert namespace["grid"].best_params_["basisexpansion__degree"] in (3, 6, 9)
+    # Each search's choice, checked against the same comparison by hand.
+    X, y = make_seed_problem(100, random_state=0)  # the later blocks reuse X, y
+    model = namespace["model"]
+    evidence = {
+        d: clone(model).set_params(basisexpansion__degree=d).fit(X, y)[-1]
+        for d in range(1, 16)
+    }
+    evidence = {d: est.log_marginal_likelihood_ for d, est in evidence.items()}
+    best = max(evidence, key=evidence.get)
+    assert namespace["search"].best_params_ == {"basisexpansion__degree": best}
+    assert namespace["search"].best_score_ == evidence[best]
+    cv = {
+        d: cross_val_score(
+            clone(model).set_params(basisexpansion__degree=d),
+            X, y, scoring=neg_nlpd_scorer, cv=5,
+        ).mean()
+        for d in (3, 6, 9)
+    }  # fmt: skip
+    best = max(cv, key=cv.get)
+    assert namespace["grid"].best_params_ == {"basisexpansion__degree": best}
+    np.testing.assert_allclose(namespace["grid"].best_score_, cv[best], rtol=1e-12)
+    assert 4 <= namespace["search"].best_params_["basisexpansion__degree"] <= 12
     merged, direct = namespace["merged"], namespace["posterior"]
     np.testing.assert_allclose(merged.coef_, direct.coef_, rtol=1e-10)
     assert type(namespace["lazy_std"]).__module__.startswith("dask")
