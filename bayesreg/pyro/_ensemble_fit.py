@@ -48,10 +48,13 @@ class Config:
     variance_floor: float
 
 
-def layer_shapes(n_features: int, hidden: tuple[int, ...]) -> list[tuple[int, int]]:
+def layer_shapes(
+    n_features: int, hidden: tuple[int, ...], n_outputs: int | None = None
+) -> list[tuple[int, int]]:
     """(fan_in, fan_out) of each layer; the output layer has the mean and the
-    noise pre-activation as its two columns."""
-    sizes = (n_features, *hidden, 2)
+    noise pre-activation as its two columns (with ``n_outputs`` targets, the
+    k means and then the k noise pre-activations)."""
+    sizes = (n_features, *hidden, 2 * (n_outputs or 1))
     return list(itertools.pairwise(sizes))
 
 
@@ -68,12 +71,13 @@ def prior_stds(shapes, prior_std: float) -> list[float]:
     return out
 
 
-def forward(params, X, activation, floor: float):
+def forward(params, X, activation, floor: float, n_out: int | None = None):
     """Members' mean and noise std at rows X.
 
     ``params`` alternates weights (M, fan_in, fan_out) and biases
     (M, 1, fan_out); ``X`` is (M, b, d) or (b, d) (the same rows for every
-    member). Returns two (M, b) tensors.
+    member). Returns two (M, b) tensors, or (M, b, k) with ``n_out = k``
+    targets.
     """
     M = params[0].shape[0]
     h = X if X.dim() == 3 else X.expand(M, *X.shape)
@@ -82,6 +86,8 @@ def forward(params, X, activation, floor: float):
         h = torch.baddbmm(params[2 * k + 1], h, params[2 * k])
         if k < n_layers - 1:
             h = activation(h)
+    if n_out is not None:
+        return h[..., :n_out], F.softplus(h[..., n_out:]) + floor
     return h[..., 0], F.softplus(h[..., 1]) + floor
 
 
@@ -105,17 +111,29 @@ def _objective(mu, sig, y, w, warm: bool):
     """
     wsum = w.sum(1, keepdim=True)
     s = sig.detach()
+    multi = y.dim() == 3  # (M, b, k): the batch mean of s^2 per output
+    wk = w.unsqueeze(-1) if multi else w
     if warm:
         weight = torch.ones_like(s)
     else:
         s2 = s**2
-        weight = 1.0 / torch.minimum(s2, (s2 * w).sum(1, keepdim=True) / wsum)
+        mean_s2 = (s2 * wk).sum(1, keepdim=True) / (
+            wsum.unsqueeze(-1) if multi else wsum
+        )
+        weight = 1.0 / torch.minimum(s2, mean_s2)
     lik = 0.5 * weight * (y - mu) ** 2 + _gauss_nll(y, mu.detach(), sig)
+    if multi:
+        lik = lik.sum(-1)
     return (lik * w).sum(1) / wsum[:, 0]
 
 
 def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
     """Fit ``len(seeds)`` members on standardised float64 arrays.
+
+    ``X`` is an array, or for a sparse X a callable that returns the
+    standardised dense rows of an index array (``idx.shape + (d,)``):
+    rows are then densified a minibatch (or the held-out rows) at a time.
+    ``y`` is (n,) or, for k targets, (n, k).
 
     Returns NumPy arrays: ``params`` (list, weights then biases per layer,
     leading axis = member), ``best_iter`` and ``best_loss`` (per member; the
@@ -127,7 +145,8 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
     M, (n, d) = len(seeds), X.shape
     dtype = torch.float64
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
-    shapes = layer_shapes(d, cfg.hidden)
+    k = y.shape[1] if y.ndim == 2 else None
+    shapes = layer_shapes(d, cfg.hidden, k)
     stds = prior_stds(shapes, cfg.prior_std)
 
     # Each member's prior draw (its anchor and its starting point).
@@ -146,7 +165,17 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
     train_idx = torch.stack([p[n_val:] for p in perms])
     n_tr = n - n_val
 
-    Xt = torch.as_tensor(X, dtype=dtype, device=device)
+    if isinstance(X, np.ndarray):
+        Xt = torch.as_tensor(X, dtype=dtype, device=device)
+
+        def take(idx):
+            return Xt[idx]
+
+    else:
+
+        def take(idx):
+            return torch.as_tensor(X(idx.cpu().numpy()), dtype=dtype, device=device)
+
     yt = torch.as_tensor(y, dtype=dtype, device=device)
     wt = torch.as_tensor(w, dtype=dtype, device=device)
     anchors = [a.to(device) for a in anchors]
@@ -166,9 +195,9 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
     eval_every = 1 if full else min(EVAL_INTERVAL, steps_per_epoch)
     if n_val:
         vi = val_idx.to(device)
-        Xv, yv, wv = Xt[vi], yt[vi], wt[vi]
+        Xv, yv, wv = take(vi), yt[vi], wt[vi]
     ti = train_idx.to(device)
-    Xf, yf, wf = (Xt[ti], yt[ti], wt[ti]) if full else (None, None, None)
+    Xf, yf, wf = (take(ti), yt[ti], wt[ti]) if full else (None, None, None)
 
     best = [p.detach().clone() for p in params]
     best_loss = torch.full((M,), math.inf, dtype=dtype, device=device)
@@ -194,8 +223,8 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
                     ]
                 ).to(device)
             idx = order[:, k * B : (k + 1) * B]
-            Xb, yb, wb = Xt[idx], yt[idx], wt[idx]
-        mu, sig = forward(params, Xb, act, cfg.variance_floor)
+            Xb, yb, wb = take(idx), yt[idx], wt[idx]
+        mu, sig = forward(params, Xb, act, cfg.variance_floor, k)
         penalty = sum(
             (((p - c) ** 2).sum(dim=(1, 2)) * iv)
             for p, c, iv in zip(params, centres, inv_var, strict=True)
@@ -207,8 +236,9 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
         curve[it] = loss.detach().mean()
         if n_val and not warm and (it + 1) % eval_every == 0:
             with torch.no_grad():
-                vm, vs = forward(params, Xv, act, cfg.variance_floor)
-                v = (_gauss_nll(yv, vm, vs) * wv).sum(1) / wv.sum(1)
+                vm, vs = forward(params, Xv, act, cfg.variance_floor, k)
+                nll = _gauss_nll(yv, vm, vs)
+                v = ((nll.sum(-1) if k else nll) * wv).sum(1) / wv.sum(1)
                 better = (v < best_loss) & ~done
                 best_loss = torch.where(better, v, best_loss)
                 best_iter = torch.where(better, it + 1, best_iter)
@@ -243,18 +273,30 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
     }
 
 
-def predict_members(params, X, activation: str, floor: float, device):
-    """Members' means and noise stds at rows X, arrays of shape (n, M)."""
+def predict_members(params, X, activation: str, floor: float, device, n_out=None):
+    """Members' means and noise stds at rows X, arrays of shape (n, M), or
+    (n, k, M) with ``n_out = k`` targets.
+
+    ``X`` is an array, or an iterable of dense blocks of rows (a sparse X
+    densified a chunk at a time).
+    """
     dtype = torch.float64
     ps = [torch.as_tensor(p, dtype=dtype, device=device) for p in params]
     act = ACTIVATIONS[activation]
+    if isinstance(X, np.ndarray):
+        blocks = (
+            X[start : start + PREDICT_CHUNK]
+            for start in range(0, max(X.shape[0], 1), PREDICT_CHUNK)
+        )
+    else:
+        blocks = X
     mus, sigs = [], []
     with torch.no_grad():
-        for start in range(0, max(X.shape[0], 1), PREDICT_CHUNK):
-            Xc = torch.as_tensor(
-                X[start : start + PREDICT_CHUNK], dtype=dtype, device=device
-            )
-            mu, sig = forward(ps, Xc, act, floor)
-            mus.append(mu.cpu().numpy().T)
-            sigs.append(sig.cpu().numpy().T)
+        for block in blocks:
+            Xc = torch.as_tensor(block, dtype=dtype, device=device)
+            mu, sig = forward(ps, Xc, act, floor, n_out)
+            # (M, b) -> (b, M); (M, b, k) -> (b, k, M)
+            axes = (1, 0) if n_out is None else (1, 2, 0)
+            mus.append(mu.cpu().numpy().transpose(axes))
+            sigs.append(sig.cpu().numpy().transpose(axes))
     return np.concatenate(mus), np.concatenate(sigs)

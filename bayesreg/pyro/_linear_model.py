@@ -550,3 +550,92 @@ def svi_predictive(post, design: _Design, noise_fixed, X) -> tuple:
     scales = np.sqrt(var_cond[:, None] + noise[None, :] ** 2)
     aleatoric = np.full(X.shape[0], math.sqrt(np.mean(noise**2)))
     return "mixture", locs, scales, np.sqrt(var_f), aleatoric
+
+
+def build_model(designs, fit_intercept, noise_s, a0, b0, multi, device) -> tuple:
+    """``(model, data, init)`` of one target's designs, or of k targets' as a
+    :class:`_StackedLinearModel`: the SVI model, its data and the guide's
+    starting values (:func:`_mode_values`)."""
+
+    def t(v):
+        return torch.as_tensor(v, dtype=torch.float64, device=device)
+
+    if multi:
+        model = _StackedLinearModel(
+            xi_scale=t(np.stack([np.sqrt(1.0 + d.lam) for d in designs])),
+            fit_intercept=fit_intercept,
+            noise_std=None if noise_s[0] is None else np.array(noise_s),
+            a0=a0,
+            b0=np.array(b0),
+        )
+        data = (
+            np.array([[d.n for d in designs], [d.yty for d in designs]]),
+            np.stack([d.h for d in designs]),
+            np.stack([d.q for d in designs]),
+        )
+        modes = [_mode_values(d, fit_intercept, device) for d in designs]
+        init = {key: torch.stack([m[key] for m in modes]) for key in modes[0]}
+        return model, data, init
+    design = designs[0]
+    model = _RotatedLinearModel(
+        xi_scale=t(np.sqrt(1.0 + design.lam)),
+        fit_intercept=fit_intercept,
+        noise_std=noise_s[0],
+        a0=a0,
+        b0=b0[0],
+    )
+    data = (np.array([design.n, design.yty]), design.h, design.q)
+    return model, data, _mode_values(design, fit_intercept, device)
+
+
+def _split_targets(stats) -> list:
+    """One GramStats per target of statistics of a 2-D y (a list of one for
+    a 1-D y)."""
+    if np.ndim(stats.yty) == 0:
+        return [stats]
+    return [
+        stats._replace(y_mean=float(stats.y_mean[j]), xty=stats.xty[:, j],
+                       yty=float(stats.yty[j]))
+        for j in range(len(stats.yty))
+    ]  # fmt: skip
+
+
+def _per_target_models(model, noise_s) -> list:
+    """What each target's NUTS target reads of the model: its fixed noise,
+    ``a0`` and ``b0``."""
+    if isinstance(model, _RotatedLinearModel):
+        return [model]
+    return [
+        _RotatedLinearModel(None, model.fit_intercept, s, model.a0, float(b))
+        for s, b in zip(noise_s, model.b0, strict=True)
+    ]
+
+
+def _per_target(draws: np.ndarray, multi: bool) -> list:
+    """Draws (S, k, ...) as k arrays (S, ...); one array for one target."""
+    return [draws[:, j] for j in range(draws.shape[1])] if multi else [draws]
+
+
+def _init_scale(designs, init: dict, learned_noise: bool) -> float:
+    """The guide's initial scale: 1/sqrt(n), at most 0.1, in the model's
+    standardised units; on data fitted exactly (a constant y), where the
+    posterior is as narrow as the floored noise, that noise."""
+    scale = min(0.1, 1.0 / math.sqrt(max(designs[0].n, 1.0)))
+    if learned_noise and any(d.floored for d in designs):
+        scale = min(scale, float(init["noise_std"].min()))
+    return scale
+
+
+def check_noise_proper(n: float, a0: float, fit_intercept: bool) -> None:
+    """Refuse data from which the noise posterior is improper: a_N = a0 +
+    n_eff / 2 must be positive (with Jeffreys' prior and a flat intercept,
+    one row says nothing about the noise)."""
+    a0 = float(a0)
+    if a0 + 0.5 * (n - 1.0 if fit_intercept else n) <= 0:
+        raise ValueError(
+            "The noise posterior is improper: with noise_std=None, "
+            f"noise_prior_shape={a0} and fit_intercept={fit_intercept}, "
+            f"at least {2 if fit_intercept else 1} samples are needed "
+            f"(n_samples={n:g}, weighted). Fit more samples, or give "
+            "noise_std or a proper noise prior."
+        )

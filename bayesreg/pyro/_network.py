@@ -344,8 +344,15 @@ class _ScaledNormalMixture(NormalMixture):
     equivariant in the units of y. Every other method is NormalMixture's.
     """
 
-    def __init__(self, z_locs, z_scales, shift: float, scale: float):
-        super().__init__(z_locs * scale + shift, z_scales * scale)
+    def __init__(self, z_locs, z_scales, shift, scale):
+        # shift and scale: floats, or (k,) per target (batch (n, k), draws last)
+        if np.ndim(scale):
+            shift, scale = np.asarray(shift), np.asarray(scale)
+            super().__init__(
+                z_locs * scale[:, None] + shift[:, None], z_scales * scale[:, None]
+            )
+        else:
+            super().__init__(z_locs * scale + shift, z_scales * scale)
         self._standardised = NormalMixture(z_locs, z_scales)
         self._shift, self._scale = shift, scale
 

@@ -85,6 +85,7 @@ class _RecordingNUTS(NUTS):
         super().__init__(*args, **kwargs)
         self._nesting = 0
         self._subtrees: list = []
+        self.final_diagnostics: dict = {}
         self.records: dict[str, list] = {
             k: []
             for k in ("tree_depth", "n_steps", "step_size", "acceptance_rate", "lp")
@@ -99,6 +100,12 @@ class _RecordingNUTS(NUTS):
         if self._nesting == 0:  # a doubling of the trajectory, not a recursion
             self._subtrees.append(tree)
         return tree
+
+    def diagnostics(self):
+        # Called by MCMC at the end of a chain, before cleanup() clears the
+        # step counters it needs.
+        self.final_diagnostics = super().diagnostics()
+        return self.final_diagnostics
 
     def sample(self, params):
         self._subtrees = []
@@ -245,12 +252,13 @@ def run_nuts(
             mcmc.run(*run_args)
             draws = mcmc.get_samples()
             chains.append(draws if transform is None else transform(draws))
-            diag = mcmc.diagnostics()
-            divergent = diag.get("divergences", {}).get("chain 0", [])
+            # The kernel's own counts: MCMC.diagnostics() adds R-hat and
+            # ESS per chain, which fail below 4 draws (and are recomputed on
+            # all chains below).
+            diag = kernel.final_diagnostics
+            divergent = diag.get("divergences", [])
             divergences.append(len(divergent))
-            accept.append(
-                float(diag.get("acceptance rate", {}).get("chain 0", math.nan))
-            )
+            accept.append(float(diag.get("acceptance rate", math.nan)))
             flags = np.zeros(n_draws, dtype=bool)
             flags[np.asarray(divergent, dtype=int)] = True
             stats["diverging"].append(flags)

@@ -600,18 +600,19 @@ class PyroBNNRegressor(PyroRegressor):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         NormalMixture
-            ``n_samples`` mixtures of ``n_draws`` Normals, on the y scale.
+            ``n_samples`` mixtures of ``n_draws`` Normals, on the y scale;
+            with several targets of batch shape (n_samples, n_targets).
         """
         X = self._validated_X(X)
         locs = self._forward(X, self.weight_samples_)
-        return _ScaledNormalMixture(
-            locs, self.noise_std_samples_ / self._y_scale, self._y_mean, self._y_scale
-        )
+        # several targets: noise draws (S, k) -> (k, S), the draw axis last
+        noise = (self.noise_std_samples_ / self._y_scale).T
+        return _ScaledNormalMixture(locs, noise, self._y_mean, self._y_scale)
 
     def to_inference_data(self):
         """The posterior draws as an ArviZ ``InferenceData``.

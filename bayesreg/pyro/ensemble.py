@@ -6,6 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -20,7 +21,14 @@ from ..distributions import NormalMixture
 from ..utils._checks import check_n_samples
 from ..utils._params import store_params
 from ..utils._random import check_generator
-from ..utils._state import check_magnitude, restore_on_error
+from ..utils._state import restore_on_error
+from ._data import (
+    SPARSE_FORMAT,
+    Float32Output,
+    Rows,
+    check_extremes,
+    weighted_scale,
+)
 from ._engine import resolve_device, seed_from
 from ._ensemble_fit import ACTIVATIONS, Config, fit_members, predict_members
 from ._network import _weighted_scale
@@ -34,7 +42,7 @@ def _fit_group(X, y, w, seeds, cfg, device, n_threads, verbose):
         return fit_members(X, y, w, seeds, cfg, device, verbose)
 
 
-class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
+class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
     """Anchored ensemble of networks with a learned, input-dependent noise.
 
     ``n_estimators`` multi-layer perceptrons, each with two outputs (the mean
@@ -307,9 +315,13 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         """
         with restore_on_error(self):
             hidden = self._hidden_sizes()
-            X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-            check_magnitude(X, "X")
-            check_magnitude(y, "y")
+            self._float32 = getattr(X, "dtype", None) == np.float32
+            X, y = validate_data(
+                self, X, y, y_numeric=True, dtype=np.float64,
+                accept_sparse=SPARSE_FORMAT, multi_output=True,
+            )  # fmt: skip
+            check_extremes(X, "X")
+            check_extremes(y, "y")
             w = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
@@ -330,13 +342,20 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         if not keep.all():
             X, y, w = X[keep], y[keep], w[keep]
         p = w / w.sum()
-        x_mean, x_scale = _weighted_scale(X, p)
-        y_mean, y_scale = (float(a[0]) for a in _weighted_scale(y, p))
+        sparse = sp.issparse(X)
+        x_mean, x_scale = (weighted_scale if sparse else _weighted_scale)(X, p)
+        y_mean, y_scale = _weighted_scale(y, p)
+        if y.ndim == 1:
+            y_mean, y_scale = float(y_mean[0]), float(y_scale[0])
         # Snapped to a grid far below any precision a network resolves (the
         # noise std has a floor of 1e-3): a change of units moves these
         # arrays by a few ulps, which early stopping could amplify into a
         # member stopping at another step; on the grid they stay bit-identical.
-        Xs = _snap((X - x_mean) / x_scale)
+        # A sparse X is standardised and snapped a block of rows at a time.
+        if sparse:
+            Xs = Rows(X, x_mean, x_scale, post=_snap)
+        else:
+            Xs = _snap((X - x_mean) / x_scale)
         ys = _snap((y - y_mean) / y_scale)
 
         n = X.shape[0]
@@ -365,7 +384,8 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         if n_cal >= _MIN_CALIBRATION_ROWS:
             order = np.random.default_rng(seed_from(rng)).permutation(n)
             cal, train = order[:n_cal], np.sort(order[n_cal:])
-            args = (Xs[train], ys[train], w[train])
+            X_train = Rows(X[train], x_mean, x_scale, post=_snap) if sparse else None
+            args = (Xs[train] if X_train is None else X_train, ys[train], w[train])
         else:
             args = (Xs, ys, w)
         if self.n_jobs is None:
@@ -400,48 +420,101 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         self._activation = self.activation
         self._floor = float(self.variance_floor)
         self.spread_shrinkage_, self.noise_scale_ = 1.0, 1.0
+        self._check_divergence(args)
         if cal is not None:
-            mu, sig = self._members_standardised(Xs[cal])
-            self.spread_shrinkage_, self.noise_scale_ = _calibrate(
-                mu, sig, ys[cal], w[cal]
+            mu, sig = self._members_standardised(Xs(cal) if sparse else Xs[cal])
+            if ys.ndim == 1:
+                self.spread_shrinkage_, self.noise_scale_ = _calibrate(
+                    mu, sig, ys[cal], w[cal]
+                )
+            else:  # each target on its own
+                kappa, c = zip(
+                    *(
+                        _calibrate(mu[:, j], sig[:, j], ys[cal, j], w[cal])
+                        for j in range(ys.shape[1])
+                    ),
+                    strict=True,
+                )
+                self.spread_shrinkage_, self.noise_scale_ = np.array(kappa), np.array(c)
+
+    def _check_divergence(self, args) -> None:
+        """Raise FloatingPointError if a member's mean is off the training
+        rows by more than 10 stds of y (root mean square, standardised):
+        the constant mean misses by 1 and every fit starts near it, so only
+        a diverged optimiser ends that far off, with finite weights."""
+        X, y, w = args
+        mu, _ = self._members_standardised(X)
+        err = (mu - (y[..., None])) ** 2
+        if err.ndim == 3:
+            err = err.mean(axis=1)
+        rmse = np.sqrt(w @ err / w.sum())
+        if not np.all(rmse <= _DIVERGED_RMSE):
+            bad = np.flatnonzero(~(rmse <= _DIVERGED_RMSE))
+            raise FloatingPointError(
+                f"{len(bad)} of {self.n_estimators} members diverged: their mean "
+                f"misses the training rows by up to {np.nanmax(rmse):.3g} stds of "
+                f"y (root mean square). Lower learning_rate_init (currently "
+                f"{self.learning_rate_init:g})."
             )
 
     # ----------------------------------------------------------- predict
     def _validated_X(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        check_magnitude(X, "X")
+        X = validate_data(
+            self, X, reset=False, dtype=np.float64, accept_sparse=SPARSE_FORMAT
+        )
+        check_extremes(X, "X", small=False)
         return X
+
+    @property
+    def _n_out(self) -> int | None:
+        """The number of targets of a 2-D y, None for a 1-D y."""
+        return None if np.ndim(self._y_mean) == 0 else len(self._y_mean)
 
     def _members(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated members' means and noise stds at validated X, on the
-        original scale, shape (n, M)."""
-        mu, sig = self._members_standardised((X - self._x_mean) / self._x_scale)
-        centre = mu.mean(axis=1, keepdims=True)
-        mu = centre + self.spread_shrinkage_ * (mu - centre)
-        sig = self.noise_scale_ * sig
-        return self._y_mean + self._y_scale * mu, self._y_scale * sig
+        original scale, shape (n, M) (or (n, k, M) for k targets)."""
+        if sp.issparse(X):
+            Xs = Rows(X, self._x_mean, self._x_scale).chunks()
+        else:
+            Xs = (X - self._x_mean) / self._x_scale
+        mu, sig = self._members_standardised(Xs)
+        centre = mu.mean(axis=-1, keepdims=True)
+        if self._n_out is None:
+            mu = centre + self.spread_shrinkage_ * (mu - centre)
+            sig = self.noise_scale_ * sig
+            return self._y_mean + self._y_scale * mu, self._y_scale * sig
+        mu = centre + self.spread_shrinkage_[:, None] * (mu - centre)
+        sig = self.noise_scale_[:, None] * sig
+        y_mean, y_scale = self._y_mean[:, None], self._y_scale[:, None]
+        return y_mean + y_scale * mu, y_scale * sig
 
     def _members_standardised(self, Xs) -> tuple[np.ndarray, np.ndarray]:
-        """The fitted members at standardised rows, before calibration."""
+        """The fitted members at standardised rows (an array, a callable
+        :class:`Rows` of a sparse X, or blocks of rows), before calibration."""
+        if isinstance(Xs, Rows):
+            Xs = Xs.chunks()
         params = []
         for W, b in zip(self.coefs_, self.intercepts_, strict=True):
             params += [W, b[:, None, :]]
         device = resolve_device(self.device)
         with torch_threads(self.n_threads):
-            return predict_members(params, Xs, self._activation, self._floor, device)
+            return predict_members(
+                params, Xs, self._activation, self._floor, device, self._n_out
+            )
 
     def predict_dist(self, X) -> NormalMixture:
         """Predictive distribution: the calibrated mixture of the members.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         NormalMixture
-            ``n_samples`` mixtures of ``n_estimators`` components.
+            ``n_samples`` mixtures of ``n_estimators`` components; with
+            several targets of batch shape (n_samples, n_targets).
         """
         mu, sig = self._members(self._validated_X(X))
         return NormalMixture(mu, sig)
@@ -458,11 +531,12 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples_X, n_samples)
+            (n_samples_X, n_targets, n_samples) with several targets.
         """
         X = self._validated_X(X)
         n_samples = check_n_samples(n_samples)
         pick = check_generator(random_state).integers(self.n_estimators, size=n_samples)
-        return self._members(X)[0][:, pick]
+        return self._members(X)[0][..., pick]
 
     def sample_parameters(self, n_samples: int = 1, random_state=None) -> dict:
         """Draws of the network weights: members picked uniformly at random.
@@ -514,19 +588,30 @@ class DeepEnsembleRegressor(BayesianRegressorMixin, BaseEstimator):
         icpts[0] = b0
         out = {}
         last = len(coefs) - 1
+        k = self._n_out
         for i, (W, b) in enumerate(zip(coefs, icpts, strict=True)):
-            if i == last:
+            if i == last and k is None:
                 out["noise_coef"] = W[:, :, 1].copy()
                 out["noise_intercept"] = b[:, 1].copy()
                 W = self._y_scale * W[:, :, :1]
                 b = self._y_mean + self._y_scale * b[:, :1]
+            elif i == last:  # k means, then k noise pre-activations
+                out["noise_coef"] = W[:, :, k:].copy()
+                out["noise_intercept"] = b[:, k:].copy()
+                W = self._y_scale * W[:, :, :k]
+                b = self._y_mean + self._y_scale * b[:, :k]
             out[f"coef_{i}"], out[f"intercept_{i}"] = W, b
-        out["noise_scale"] = np.full(n_samples, self._y_scale * self.noise_scale_)
+        scale = self._y_scale * self.noise_scale_
+        out["noise_scale"] = (
+            np.full(n_samples, scale) if k is None else np.tile(scale, (n_samples, 1))
+        )
         return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
 
@@ -544,6 +629,10 @@ def _snap(a: np.ndarray) -> np.ndarray:
     a *= _GRID
     return a
 
+
+#: A member whose mean misses its training rows by more than this many stds
+#: of y (root mean square) has diverged (see _check_divergence).
+_DIVERGED_RMSE = 10.0
 
 #: Calibration rows: at least this many (else no calibration), at most that.
 _MIN_CALIBRATION_ROWS = 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,13 +20,16 @@ from ._data import check_extremes
 from ._engine import Schedule, resolve_device
 from ._linear_model import (
     _Design,
-    _mode_values,
+    _init_scale,
     _NonCentredTarget,
-    _RotatedLinearModel,
+    _per_target,
+    _per_target_models,
     _same_problem,
     _ScaleMixture,
-    _StackedLinearModel,
+    _split_targets,
     _StackedTarget,
+    build_model,
+    check_noise_proper,
     guide_moments,
     svi_predictive,
     target_posterior,
@@ -446,7 +448,7 @@ class PyroBayesianLinear(PyroRegressor):
         rng = check_generator(self.random_state)
         device = resolve_device(self.device)
         if self.noise_std is None:
-            self._check_noise_posterior_proper(stats.n)
+            check_noise_proper(stats.n, self.noise_prior_shape, self.fit_intercept)
         targets = _split_targets(stats)
         designs, scales, priors = [], [], []
         for st in targets:
@@ -463,36 +465,9 @@ class PyroBayesianLinear(PyroRegressor):
         ]
         a0 = float(self.noise_prior_shape)
         b0 = [float(self.noise_prior_scale) * (d.yty / d.n) for d in designs]
-
-        def t(v):
-            return torch.as_tensor(v, dtype=torch.float64, device=device)
-
-        if multi:
-            model = _StackedLinearModel(
-                xi_scale=t(np.stack([np.sqrt(1.0 + d.lam) for d in designs])),
-                fit_intercept=self.fit_intercept,
-                noise_std=None if self.noise_std is None else np.array(noise_s),
-                a0=a0,
-                b0=np.array(b0),
-            )
-            data = (
-                np.array([[d.n for d in designs], [d.yty for d in designs]]),
-                np.stack([d.h for d in designs]),
-                np.stack([d.q for d in designs]),
-            )
-            modes = [_mode_values(d, self.fit_intercept, device) for d in designs]
-            init = {key: torch.stack([m[key] for m in modes]) for key in modes[0]}
-        else:
-            design = designs[0]
-            model = _RotatedLinearModel(
-                xi_scale=t(np.sqrt(1.0 + design.lam)),
-                fit_intercept=self.fit_intercept,
-                noise_std=noise_s[0],
-                a0=a0,
-                b0=b0[0],
-            )
-            data = (np.array([design.n, design.yty]), design.h, design.q)
-            init = _mode_values(design, self.fit_intercept, device)
+        model, data, init = build_model(
+            designs, self.fit_intercept, noise_s, a0, b0, multi, device
+        )
         # What the SVI problem is: a guide continues only on the same one.
         problem = (
             (self.guide, self.rank, self.fit_intercept, self.noise_std is None),
@@ -577,20 +552,6 @@ class PyroBayesianLinear(PyroRegressor):
             self.intercept_, self.noise_std_ = intercept[0], noise[0]
         self._stats = stats
         self.posterior_samples_ = draws
-
-    def _check_noise_posterior_proper(self, n: float) -> None:
-        """Refuse data from which the noise posterior is improper: a_N = a0 +
-        n_eff / 2 must be positive (with Jeffreys' prior and a flat
-        intercept, one row says nothing about the noise)."""
-        a0 = float(self.noise_prior_shape)
-        if a0 + 0.5 * (n - 1.0 if self.fit_intercept else n) <= 0:
-            raise ValueError(
-                "The noise posterior is improper: with noise_std=None, "
-                f"noise_prior_shape={a0} and fit_intercept={self.fit_intercept}, "
-                f"at least {2 if self.fit_intercept else 1} samples are needed "
-                f"(n_samples={n:g}, weighted). Fit more samples, or give "
-                "noise_std or a proper noise prior."
-            )
 
     def _target_posteriors(self) -> list:
         """The fitted guide of each target (one for a 1-D y)."""
@@ -731,41 +692,3 @@ class PyroBayesianLinear(PyroRegressor):
         [1.0, -2.0]
         """
         return super().to_inference_data()
-
-
-def _split_targets(stats) -> list:
-    """One GramStats per target of statistics of a 2-D y (a list of one for
-    a 1-D y)."""
-    if np.ndim(stats.yty) == 0:
-        return [stats]
-    return [
-        stats._replace(y_mean=float(stats.y_mean[j]), xty=stats.xty[:, j],
-                       yty=float(stats.yty[j]))
-        for j in range(len(stats.yty))
-    ]  # fmt: skip
-
-
-def _per_target_models(model, noise_s) -> list:
-    """What each target's NUTS target reads of the model: its fixed noise,
-    ``a0`` and ``b0``."""
-    if isinstance(model, _RotatedLinearModel):
-        return [model]
-    return [
-        _RotatedLinearModel(None, model.fit_intercept, s, model.a0, float(b))
-        for s, b in zip(noise_s, model.b0, strict=True)
-    ]
-
-
-def _per_target(draws: np.ndarray, multi: bool) -> list:
-    """Draws (S, k, ...) as k arrays (S, ...); one array for one target."""
-    return [draws[:, j] for j in range(draws.shape[1])] if multi else [draws]
-
-
-def _init_scale(designs, init: dict, learned_noise: bool) -> float:
-    """The guide's initial scale: 1/sqrt(n), at most 0.1, in the model's
-    standardised units; on data fitted exactly (a constant y), where the
-    posterior is as narrow as the floored noise, that noise."""
-    scale = min(0.1, 1.0 / math.sqrt(max(designs[0].n, 1.0)))
-    if learned_noise and any(d.floored for d in designs):
-        scale = min(scale, float(init["noise_std"].min()))
-    return scale
