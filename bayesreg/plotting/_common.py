@@ -43,12 +43,12 @@ class _Display:
         )
 
 
-def _one_output(dist, y_true, output):
+def _one_output(dist, y_true, output, n_y: int | None = None):
     """The predictive (and the observations) of one target.
 
     A batch (n,) is returned as it is (``output`` must be None or 0); of a
     batch (n, k), target ``output`` (required when k > 1), with column
-    ``output`` of ``y_true`` (of shape (n, k)).
+    ``output`` of ``y_true`` (of shape (n_y, k); ``n_y`` is n by default).
     """
     batch = tuple(getattr(dist, "batch_shape", (dist.n,)))
     k = 1 if len(batch) == 1 else batch[1]
@@ -57,20 +57,26 @@ def _one_output(dist, y_true, output):
             f"the prediction has {k} targets and a display draws one: pass "
             f"output=j with 0 <= j < {k} to choose it."
         )
-    if output is not None and (
+    bad = output is not None and (
         not isinstance(output, Integral)
         or isinstance(output, bool)
         or not 0 <= output < k
-    ):
+    )
+    if bad and k == 1:
+        raise ValueError(
+            f"the prediction has one target: output must be None or 0, got {output!r}."
+        )
+    if bad:
         raise ValueError(
             f"output must be an integer in [0, {k}) (the prediction has {k} "
-            f"target{'s' if k > 1 else ''}), got {output!r}."
+            f"targets), got {output!r}."
         )
     if len(batch) == 1:
         return dist, y_true
     j = 0 if output is None else int(output)
     if y_true is not None:
-        y_true = check_y_true(y_true, dist.n, batch)[:, j]
+        n_y = dist.n if n_y is None else n_y
+        y_true = check_y_true(y_true, n_y, (n_y, k))[:, j]
     return _take_output(dist, j), y_true
 
 

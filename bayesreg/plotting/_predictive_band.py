@@ -269,7 +269,7 @@ class PredictiveBandDisplay(_Display):
         except NotFittedError:
             dist = None
         if dist is not None:
-            dist, y = _one_output(dist, y, output)
+            dist, y = _one_output(dist, y, output, n_y=x_data.shape[0])
             mean = dist.mean
             intervals = {c: dist.interval(c) for c in coverages}
             draws = _function_draws(estimator, G, dist, n_draws, rng, output)
