@@ -163,4 +163,5 @@ plt.show()
 # exercises say little about it, and the honest predictive is close to its
 # mean with a band as wide as its spread, not a fitted line.
 fitted = model.fit(X_lin, Y_lin)[-1]
-print(dict(zip(targets, np.round(fitted.prior_scale_, 3), strict=True)))
+for name, scale in zip(targets, fitted.prior_scale_, strict=True):
+    print(f"{name}: prior_scale_ = {scale:.3g}")
