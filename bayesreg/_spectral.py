@@ -59,12 +59,20 @@ class PrimalBasis(NamedTuple):
         """Q C for C (r, m)."""
         return self.Q @ C
 
-    def project(self, Xb, x_mean, prior_std):
-        """(Q^T D (x - x_mean) for each row, None): a complete basis needs
-        no norm of the complement."""
+    def width(self) -> int:
+        """Columns of the temporaries per row in :meth:`projector`."""
+        return self.Q.shape[0]
+
+    def projector(self, x_mean, prior_std):
+        """A function of a block of rows returning (Q^T D (x - x_mean) for
+        each row, None): a complete basis needs no norm of the complement."""
         DQ = prior_std[:, None] * self.Q
-        P = Xb @ DQ
-        return np.asarray(P - (x_mean @ DQ)[None, :]), None
+        shift = x_mean @ DQ
+
+        def project(Xb):
+            return np.asarray(Xb @ DQ) - shift[None, :], None
+
+        return project
 
 
 class DualBasis(NamedTuple):
@@ -101,26 +109,39 @@ class DualBasis(NamedTuple):
     def q(self, C: np.ndarray) -> np.ndarray:
         return self._at(self.U @ (C / self.s[:, None]))
 
-    def project(self, Xb, x_mean, prior_std):
-        """(Q^T D (x - x_mean), |D (x - x_mean)|^2) per row, from the kernel
-        rows X_b D^2 X^T (sparse products for sparse rows)."""
+    def width(self) -> int:
+        return self.U.shape[0] + self.U.shape[1]
+
+    def projector(self, x_mean, prior_std):
+        """A function of a block of rows returning (Q^T D (x - x_mean),
+        |D (x - x_mean)|^2) per row, from the kernel rows X_b D^2 X^T
+        (sparse products for sparse rows)."""
         d2 = prior_std**2
         d2m = d2 * x_mean
         c0 = float(x_mean @ d2m)
-        a_new = np.asarray(Xb @ d2m).ravel()
         q_train = np.asarray(self.X @ d2m).ravel()
-        Xd = Xb @ sparse.diags(d2) if sparse.issparse(Xb) else Xb * d2
-        K = Xd @ self.X.T
-        K = K.toarray() if sparse.issparse(K) else np.asarray(K)
-        K -= a_new[:, None] + q_train[None, :] - c0
+        XT = self.X.T.tocsr() if sparse.issparse(self.X) else self.X.T
+        # U diag(s)^-1 with the row weights folded in: K_c W^1/2 U S^-1.
+        US = self.U / self.s[None, :]
         if self.sqrt_w is not None:
-            K *= self.sqrt_w[None, :]
-        P = (K @ self.U) / self.s[None, :]
-        if sparse.issparse(Xb):
-            sq = np.asarray(Xb.multiply(Xb) @ d2).ravel()
-        else:
-            sq = np.einsum("ij,ij,j->i", Xb, Xb, d2)
-        return P, np.clip(sq - 2.0 * a_new + c0, 0.0, None)
+            US = US * self.sqrt_w[:, None]
+        centre = q_train @ US
+
+        def project(Xb):
+            a_new = np.asarray(Xb @ d2m).ravel()
+            if sparse.issparse(Xb):
+                K = (Xb @ sparse.diags(d2)) @ XT
+                K = K.toarray() if sparse.issparse(K) else np.asarray(K)
+                sq = np.asarray(Xb.multiply(Xb) @ d2).ravel()
+            else:
+                K = (Xb * d2) @ XT
+                sq = np.einsum("ij,ij,j->i", Xb, Xb, d2)
+            # (K - a 1^T - 1 q^T + c0) W^1/2 U S^-1, the centring applied
+            # to the n x r product instead of the kernel rows.
+            P = K @ US - centre[None, :] - (a_new - c0)[:, None] * US.sum(axis=0)
+            return P, np.clip(sq - 2.0 * a_new + c0, 0.0, None)
+
+        return project
 
 
 # ---------------------------------------------------------------------------
@@ -133,7 +154,10 @@ class Spectrum(NamedTuple):
 
     ``ev`` (r,) eigenvalues of G (zero for its null space in the primal);
     ``basis`` a :class:`PrimalBasis` or :class:`DualBasis`; ``z`` (r, k);
-    ``rss0`` (k,) residual sum of squares of the prior mean; ``floor`` (k,)
+    ``rss0`` (k,) residual sum of squares of the prior mean and
+    ``rss_perp`` (k,) its part outside the range of A (what no coefficients
+    can fit: exact in the dual, by subtraction from the statistics in the
+    primal); ``floor`` (k,)
     the smallest posterior scale b_N kept (1e-10 var(y) / 2); ``n``,
     ``n_eff`` (n - 1 with an intercept); ``x_mean`` (p,), ``y_mean`` (k,),
     ``centered``; the prior mean m0 and std D (p,).
@@ -143,6 +167,7 @@ class Spectrum(NamedTuple):
     basis: PrimalBasis | DualBasis
     z: np.ndarray
     rss0: np.ndarray
+    rss_perp: np.ndarray
     floor: np.ndarray
     n: float
     n_eff: float
@@ -155,6 +180,14 @@ class Spectrum(NamedTuple):
     @property
     def form(self) -> str:
         return "primal" if self.basis.complete else "dual"
+
+    @property
+    def zz(self) -> np.ndarray:
+        """z_i^2 / ev_i (0 where ev_i = 0): the squared residual of the prior
+        mean along each eigenvector, so that the residual at any shrinkage
+        is a sum of positive terms (no cancellation near interpolation)."""
+        ev = self.ev[:, None]
+        return np.where(ev > 0, self.z**2 / np.where(ev > 0, ev, 1.0), 0.0)
 
 
 def _floor(yty: np.ndarray, n: float, y_mean: np.ndarray) -> np.ndarray:
@@ -184,8 +217,11 @@ def primal_spectrum(
     z = Q.T @ rhs
     z[null] = 0.0
     y_mean = np.atleast_1d(np.asarray(stats.y_mean, dtype=float))
+    rss0 = np.maximum(rss0, 0.0)
+    zz = np.where(ev[:, None] > 0, z**2 / np.where(ev > 0, ev, 1.0)[:, None], 0.0)
+    rss_perp = np.maximum(rss0 - zz.sum(axis=0), 0.0)
     return Spectrum(
-        ev, PrimalBasis(Q), z, np.maximum(rss0, 0.0), _floor(yty, stats.n, y_mean),
+        ev, PrimalBasis(Q), z, rss0, rss_perp, _floor(yty, stats.n, y_mean),
         stats.n, stats.n - 1.0 if stats.centered else stats.n, stats.x_mean,
         y_mean, stats.centered, prior_mean, prior_std,
     )  # fmt: skip
@@ -235,12 +271,15 @@ def dual_spectrum(
     keep = ev > ev.shape[0] * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
     ev, U = ev[keep], np.ascontiguousarray(U[:, keep])
     s = np.sqrt(ev)
-    z = s[:, None] * (U.T @ resid)
+    proj = U.T @ resid
+    z = s[:, None] * proj
+    perp = resid - U @ proj
     Yc = Y - y_mean
     yty = np.sum(Yc * Yc if w is None else w[:, None] * Yc * Yc, axis=0)
     return Spectrum(
         ev, DualBasis(X, sqrt_w, U, s, x_mean, prior_std), z,
-        np.sum(resid * resid, axis=0), _floor(yty, n, y_mean), n,
+        np.sum(resid * resid, axis=0), np.sum(perp * perp, axis=0),
+        _floor(yty, n, y_mean), n,
         n - 1.0 if center else n, x_mean, y_mean, center, prior_mean, prior_std,
     )  # fmt: skip
 
@@ -260,9 +299,11 @@ class ScaleChoice(NamedTuple):
     at_bound: np.ndarray
 
 
-def _evidence_parts(ev, z2, rss0, n_eff, floor, noise_var, a0, b0):
+def _evidence_parts(ev, z2, zz, rss_perp, n_eff, floor, noise_var, a0, b0):
     """f(log t) and f'(log t) of :func:`bayesreg._gaussian.evidence_prior_scale`
-    (up to terms free of t), vectorised over log t."""
+    (up to terms free of t), vectorised over log t. The residual
+    R(t) = rss0 - sum t z^2 / (1 + t l) is summed as
+    rss_perp + sum (z^2 / l) / (1 + t l), without cancellation."""
     a_n = a0 + 0.5 * n_eff
     if noise_var is not None:
         ev = ev / noise_var
@@ -272,7 +313,7 @@ def _evidence_parts(ev, z2, rss0, n_eff, floor, noise_var, a0, b0):
         t = np.exp(np.asarray(log_t, dtype=float))[..., None]
         q = 1.0 + t * ev
         tq = t / q
-        rss = np.maximum(rss0 - np.sum(z2 * tq, axis=-1), 0.0)
+        rss = rss_perp + np.sum(zz / q, axis=-1)
         if noise_var is None:
             b = np.maximum(b0 + 0.5 * rss, floor)
             k, fit = a_n / b, -a_n * np.log(b)
@@ -324,11 +365,12 @@ def evidence_scale(
     k = spec.z.shape[1]
     scale = np.broadcast_to(np.asarray(scale, dtype=float), (k,))
     t, f, bound, n_iter = np.ones(k), np.zeros(k), np.zeros(k, bool), 0
+    zz = spec.zz
     for j in range(k):
         nv = None if noise_var is None else float(noise_var[j])
         parts = _evidence_parts(
-            spec.ev, spec.z[:, j] ** 2, spec.rss0[j], spec.n_eff, spec.floor[j],
-            nv, shape, scale[j],
+            spec.ev, spec.z[:, j] ** 2, zz[:, j], spec.rss_perp[j], spec.n_eff,
+            spec.floor[j], nv, shape, scale[j],
         )  # fmt: skip
         if not np.any(spec.ev > 0):
             log_t, it, at = 0.0, 0, False
@@ -366,8 +408,9 @@ def maximize_evidence(
     n_iter, converged = 0, True
     n_eff = max(spec.n_eff, 1.0)
     tiny = np.finfo(float).tiny
+    zz_all = spec.zz
     for j in range(k):
-        z, rss0 = spec.z[:, j], spec.rss0[j]
+        z, rss0, zz = spec.z[:, j], spec.rss0[j], zz_all[:, j]
         y_var = rss0 / n_eff
         beta_max = 1e10 / (y_var if y_var > 0 else 1.0)
         init = noise_var_init if noise_var_init is not None else y_var
@@ -380,7 +423,9 @@ def maximize_evidence(
             v = beta * z / denom
             gamma = float(np.sum(beta * ev / denom))
             v2 = float(v @ v)
-            rss = max(float(rss0 - 2.0 * v @ z + np.sum(ev * v * v)), tiny)
+            # |y - A v|^2 = rss_perp + sum (z^2 / l) (alpha / (alpha + beta l))^2
+            shrink = alpha / denom
+            rss = max(float(spec.rss_perp[j] + np.sum(zz * shrink * shrink)), tiny)
             alpha_max = 1e10 * max(beta * ev.max(initial=0.0), 1.0)
             alpha_new = min(max(gamma, tiny) / max(v2, tiny), alpha_max)
             dof_left = max(n_eff - gamma, tiny)
@@ -457,8 +502,8 @@ def posterior(
     rho = t if noise_var is None else t / noise_var
     lam = rho[None, :] * spec.ev[:, None]
     logdet = np.sum(np.log1p(lam), axis=0)
-    fitted = np.sum(rho[None, :] * spec.z**2 / (1.0 + lam), axis=0)
-    rss = np.maximum(spec.rss0 - fitted, 0.0)
+    # rss0 - r.u_N = rss_perp + sum (z^2 / l) / (1 + lam): positive terms.
+    rss = spec.rss_perp + np.sum(spec.zz / (1.0 + lam), axis=0)
     intercept_term = 0.5 * np.log(spec.n) if spec.centered else 0.0
     if noise_var is not None:
         s2 = np.asarray(noise_var, dtype=float)
@@ -488,7 +533,7 @@ def prior_posterior(
     p = prior_mean.shape[0]
     spec = Spectrum(
         np.zeros(p), PrimalBasis(np.eye(p)), np.zeros((p, 1)), np.zeros(1),
-        np.ones(1), 0.0, 0.0, np.zeros(p), np.zeros(1), False,
+        np.zeros(1), np.ones(1), 0.0, 0.0, np.zeros(p), np.zeros(1), False,
         prior_mean.astype(float), prior_std.astype(float),
     )  # fmt: skip
     one = np.ones(1)
@@ -519,10 +564,11 @@ def predictive_moments(post: SpectralPosterior, X) -> tuple[np.ndarray, np.ndarr
     mean = np.asarray(X @ post.coef.T) + post.intercept[None, :]
     var = np.empty((n_samples, k))
     inv = 1.0 / (1.0 + post.rho[None, :] * spec.ev[:, None])  # (r, k)
-    step = _gram._block_rows(max(X.shape[1], spec.ev.shape[0]))
+    project = spec.basis.projector(spec.x_mean, spec.prior_std)
+    step = _gram._block_rows(spec.basis.width())
     for start in range(0, n_samples, step):
         rows = slice(start, start + step)
-        P, sq = spec.basis.project(X[rows], spec.x_mean, spec.prior_std)
+        P, sq = project(X[rows])
         P2 = P * P
         block = P2 @ inv
         if sq is not None:
@@ -622,8 +668,7 @@ def ridge(spec: Spectrum, alpha: float) -> RidgeFit:
     """min |W^1/2 (yc - Xc w)|^2 + alpha |w|^2 on a spectrum with D = 1,
     m0 = 0: w = Q diag(1 / (ev + alpha)) z, minimum-norm for alpha = 0
     (directions with ev + alpha below rounding of the largest dropped);
-    RSS = rss0 - sum z^2 (2 ev + alpha) / (ev + alpha)^2 ... written as
-    rss0 - sum z^2 / (ev + alpha) - alpha sum z^2 / (ev + alpha)^2 and
+    RSS = rss_perp + sum (z^2 / ev) (alpha / (ev + alpha))^2 and
     dof = sum ev / (ev + alpha)."""
     ev = spec.ev
     denom = ev + alpha
@@ -635,6 +680,8 @@ def ridge(spec: Spectrum, alpha: float) -> RidgeFit:
     inv[keep] = 1.0 / denom[keep]
     C = spec.z * inv[:, None]
     coef = spec.basis.q(C).T
-    fitted = np.sum(spec.z**2 * inv[:, None] * (1.0 + alpha * inv[:, None]), axis=0)
-    rss = np.maximum(spec.rss0 - fitted, 0.0)
+    # |y - A u|^2 = rss_perp + sum (z^2 / l) (alpha / (l + alpha))^2 over the
+    # directions kept (a dropped one keeps its whole residual).
+    shrink = np.where(keep, alpha * inv, 1.0)[:, None]
+    rss = spec.rss_perp + np.sum(spec.zz * shrink * shrink, axis=0)
     return RidgeFit(coef, rss, float(np.sum(ev * inv)))

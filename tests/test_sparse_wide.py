@@ -1,0 +1,272 @@
+"""Sparse X and the dual (kernel) form of the closed forms (issue 20).
+
+Sparse fits are held to the dense fits on the same data, the dual form to
+the primal on designs around p = n, and both to what they must not do:
+densify X, or store p x p matrices.
+"""
+
+import pickle
+import tracemalloc
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import sparse
+from sklearn.base import clone
+
+from bayesreg import ConjugateLinearRegression, RidgeMAP, _intake
+
+CONJUGATE_MODES = [
+    {},
+    {"noise_std": 0.5},
+    {"prior_std": 0.7},
+    {"noise_std": 0.5, "prior_std": 0.7},
+    {"fit_hyperparameters": True},
+    {"noise_prior_shape": 2.0, "noise_prior_scale": 0.3},
+]
+
+
+def _sparse_problem(seed, n=60, p=25, density=0.2, k=None):
+    rng = np.random.default_rng(seed)
+    X = sparse.random(n, p, density=density, random_state=rng, format="csr")
+    X.data = rng.normal(size=X.nnz) + 2.0  # non-zeros away from zero: centring matters
+    coef = rng.normal(size=(p,) if k is None else (p, k))
+    noise = 0.5 * rng.normal(size=(n,) if k is None else (n, k))
+    y = X @ coef + 3.0 + noise
+    return X, y, rng.uniform(0.2, 2.0, size=n)
+
+
+def _assert_same_fit(got, want, Xt, rtol):
+    assert_allclose(
+        got.coef_, want.coef_, rtol=rtol, atol=rtol * np.abs(want.coef_).max()
+    )
+    assert_allclose(got.intercept_, want.intercept_, rtol=rtol, atol=rtol)
+    dense_Xt = Xt.toarray() if sparse.issparse(Xt) else Xt
+    assert_allclose(got.predict(Xt), want.predict(dense_Xt), rtol=rtol)
+    assert_allclose(got.predict_std(Xt), want.predict_std(dense_Xt), rtol=rtol)
+    if hasattr(want, "log_marginal_likelihood_"):
+        assert_allclose(
+            got.log_marginal_likelihood_, want.log_marginal_likelihood_, rtol=rtol
+        )
+        assert_allclose(got.noise_std_, want.noise_std_, rtol=rtol)
+        assert_allclose(got.prior_std_, want.prior_std_, rtol=rtol)
+    else:
+        assert_allclose(got.residual_std_, want.residual_std_, rtol=rtol)
+        assert_allclose(got.noise_std_, want.noise_std_, rtol=rtol)
+
+
+@pytest.mark.parametrize("params", CONJUGATE_MODES)
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "csr_array"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_equals_dense(params, fmt, fit_intercept, weighted):
+    X, y, w = _sparse_problem(0)
+    w = w if weighted else None
+
+    def as_fmt(A):
+        return sparse.csr_array(A) if fmt == "csr_array" else A.asformat(fmt)
+
+    Xs = as_fmt(X)
+    Xt = X[:7] * 1.5
+    dense = ConjugateLinearRegression(fit_intercept=fit_intercept, **params)
+    dense.fit(X.toarray(), y, sample_weight=w)
+    for solver in ("primal", "dual"):
+        est = ConjugateLinearRegression(
+            fit_intercept=fit_intercept, solver=solver, **params
+        )
+        got = est.fit(Xs, y, sample_weight=w)
+        assert got.solver_ == solver
+        _assert_same_fit(got, dense, as_fmt(Xt), 1e-10)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.0])
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_sparse_ridge_equals_dense(alpha, solver):
+    X, y, w = _sparse_problem(1)
+    dense = RidgeMAP(alpha=alpha).fit(X.toarray(), y, sample_weight=w)
+    got = RidgeMAP(alpha=alpha, solver=solver).fit(X.tocsc(), y, sample_weight=w)
+    _assert_same_fit(got, dense, X[:5], 1e-9)
+
+
+def test_sparse_partial_fit_and_merge_equal_batch():
+    X, y, _ = _sparse_problem(2, n=80)
+    batch = ConjugateLinearRegression().fit(X.toarray(), y)
+    online = ConjugateLinearRegression()
+    for rows in np.array_split(np.arange(80), 4):
+        online.partial_fit(X[rows], y[rows])
+    _assert_same_fit(online, batch, X[:5], 1e-9)
+    shards = [ConjugateLinearRegression().fit(X[i::2], y[i::2]) for i in range(2)]
+    _assert_same_fit(shards[0].merge(shards[1]), batch, X[:5], 1e-9)
+
+
+def test_sparse_x_is_never_densified():
+    # 200 rows of a million columns: 1.6 GB dense, 20 non-zeros per row.
+    rng = np.random.default_rng(3)
+    n, p = 200, 1_000_000
+    X = sparse.random(n, p, density=20 / p, random_state=rng, format="csr")
+    y = np.asarray(X[:, : p // 2].sum(axis=1)).ravel() + rng.normal(size=n)
+    tracemalloc.start()
+    try:
+        for est in (ConjugateLinearRegression(), RidgeMAP()):
+            est.fit(X, y)
+            assert est.solver_ == "dual"
+            mean, std = est.predict(X[:50], return_std=True)
+            assert mean.shape == std.shape == (50,)
+            assert np.all(np.isfinite(std))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The coefficients (8 MB) and a few n x n and n-by-p-sparse temporaries;
+    # X densified would be 1.6 GB, one dense row of it 8 MB.
+    assert peak < 200 * 2**20, peak
+
+
+# --------------------------------------------------------------------------
+# The dual form
+# --------------------------------------------------------------------------
+
+
+def _wide(seed, n, p, offset=1.0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) + offset
+    y = X[:, :5] @ rng.normal(size=5) + 2.0 + 0.5 * rng.normal(size=n)
+    return X, y, rng.normal(size=(6, p)) + offset
+
+
+@pytest.mark.parametrize("params", CONJUGATE_MODES)
+@pytest.mark.parametrize("p", [30, 40, 55])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dual_equals_primal(params, p, fit_intercept):
+    X, y, Xt = _wide(p, 40, p)
+    kw = dict(params, fit_intercept=fit_intercept)
+    if (
+        p > 40
+        and fit_intercept
+        and ("prior_std" not in params) != ("noise_std" in params)
+    ):
+        # The rows can be interpolated and the evidence of an unknown noise
+        # keeps rising towards it: see test_dual_resolves_interpolation.
+        return
+    primal = ConjugateLinearRegression(solver="primal", **kw).fit(X, y)
+    dual = ConjugateLinearRegression(solver="dual", **kw).fit(X, y)
+    assert (primal.solver_, dual.solver_) == ("primal", "dual")
+    _assert_same_fit(dual, primal, Xt, 1e-8)
+    assert_allclose(dual.prior_scale_, primal.prior_scale_, rtol=1e-8)
+    assert_allclose(dual.coef_cov_, primal.coef_cov_, rtol=1e-7, atol=1e-10)
+    for kind in ("epistemic", "aleatoric"):
+        assert_allclose(
+            dual.predict_std(Xt, kind=kind), primal.predict_std(Xt, kind=kind),
+            rtol=1e-8,
+        )  # fmt: skip
+
+
+def test_dual_resolves_interpolation():
+    # p > n with the noise and the prior scale chosen by the evidence: it
+    # rises as the fit approaches interpolation, the residual falls towards
+    # rounding, and the primal, which sees the data through y^T y, cannot
+    # resolve a residual below eps y^T y; the dual, which keeps the rows,
+    # does: its optimum is at least as high, its residual far smaller.
+    X, y, _ = _wide(55, 40, 55)
+    primal = ConjugateLinearRegression(solver="primal").fit(X, y)
+    dual = ConjugateLinearRegression(solver="dual").fit(X, y)
+    assert dual.log_marginal_likelihood_ >= primal.log_marginal_likelihood_ - 1e-9
+    rss = [np.sum((y - est.predict(X)) ** 2) for est in (primal, dual)]
+    assert rss[1] < 1e-3 * rss[0]
+    assert_allclose(dual.predict(X), primal.predict(X), rtol=1e-6)
+
+
+def test_dual_weights_are_repetitions():
+    X, y, Xt = _wide(4, 20, 60)
+    w = np.arange(20) % 3  # 0, 1 or 2 copies
+    rows = np.repeat(np.arange(20), w)
+    weighted = ConjugateLinearRegression(solver="dual").fit(X, y, sample_weight=w)
+    repeated = ConjugateLinearRegression(solver="dual").fit(X[rows], y[rows])
+    _assert_same_fit(weighted, repeated, Xt, 1e-8)
+
+
+def test_dual_draws_have_the_posterior_moments():
+    X, y, Xt = _wide(5, 15, 40)
+    est = ConjugateLinearRegression(noise_std=0.5, solver="dual").fit(X, y)
+    draws = est.sample_parameters(20_000, random_state=0)["coef"]
+    assert_allclose(draws.mean(0), est.coef_, atol=0.05 * np.abs(est.coef_).max())
+    cov = np.cov(draws.T)
+    assert_allclose(cov, est.coef_cov_, atol=0.05 * np.abs(est.coef_cov_).max())
+    f = est.sample_functions(Xt, 20_000, random_state=1)
+    assert_allclose(f.std(axis=1), est.predict_std(Xt, kind="epistemic"), rtol=0.05)
+
+
+def test_auto_chooses_the_cheaper_form_and_dual_stores_o_np():
+    X, y, _ = _wide(6, 30, 2000)
+    tall = ConjugateLinearRegression().fit(X[:, :20], y)
+    wide = ConjugateLinearRegression().fit(X, y)
+    assert (tall.solver_, wide.solver_) == ("primal", "dual")
+    # The pickle holds X (480 kB) and O(n) more, not a 2000 x 2000 matrix (32 MB).
+    assert len(pickle.dumps(wide)) < 3 * X.nbytes
+    ridge = RidgeMAP().fit(X, y)
+    assert ridge.solver_ == "dual" and len(pickle.dumps(ridge)) < 3 * X.nbytes
+
+
+def test_wide_partial_fit_and_merge():
+    X, y, Xt = _wide(7, 30, 45)
+    est = ConjugateLinearRegression(noise_std=0.5)
+    primal = clone(est).set_params(solver="primal").fit(X, y)
+    # Shards fitted in the dual form merge through their statistics,
+    # computed from their rows on request.
+    shards = [clone(est).fit(X[i::3], y[i::3]) for i in range(3)]
+    assert {s.solver_ for s in shards} == {"dual"}
+    _assert_same_fit(shards[0].merge(*shards[1:]), primal, Xt, 1e-8)
+    online = clone(est).fit(X[:10], y[:10]).partial_fit(X[10:], y[10:])
+    _assert_same_fit(online, primal, Xt, 1e-8)
+    with pytest.raises(ValueError, match="solver='dual'"):
+        ConjugateLinearRegression(solver="dual").partial_fit(X, y)
+
+
+def test_partial_fit_refuses_statistics_beyond_the_memory_limit(monkeypatch):
+    X, y, _ = _wide(8, 10, 200)
+    monkeypatch.setattr(_intake, "MAX_GRAM_BYTES", 8 * 100**2)
+    with pytest.raises(ValueError, match=r"0\.0 GiB for 200 features"):
+        ConjugateLinearRegression().partial_fit(X, y)
+    fitted = ConjugateLinearRegression().fit(X, y)
+    with pytest.raises(ValueError, match="GiB"):
+        fitted.merge(fitted)
+
+
+@pytest.mark.parametrize("Est", [ConjugateLinearRegression, RidgeMAP])
+def test_float32_in_float32_out(Est):
+    X, y, Xt = _wide(9, 40, 10)
+    est = Est().fit(X.astype(np.float32), y.astype(np.float32))
+    ref = Est().fit(X, y)
+    Xt32 = Xt.astype(np.float32)
+    for got, want in [
+        (est.predict(Xt32), ref.predict(Xt32.astype(float))),
+        (est.predict_std(Xt32), ref.predict_std(Xt32.astype(float))),
+        (est.predict(sparse.csr_matrix(Xt32)), ref.predict(Xt32.astype(float))),
+    ]:
+        assert got.dtype == np.float32
+        assert_allclose(got, want, rtol=1e-5)
+    assert est.predict(Xt).dtype == np.float64
+
+
+@pytest.mark.parametrize("Est", [ConjugateLinearRegression, RidgeMAP])
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.array(["a", "b"] * 10), "y must be numeric"),
+        (np.array([object()] * 20, dtype=object), "y must be numeric"),
+        (np.arange(20) * (1 + 1j), "y has a complex dtype"),
+    ],
+)
+def test_non_numeric_targets_are_refused_naming_y(Est, y, match):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match=match):
+        Est().fit(X, y)
+
+
+def test_dask_refuses_the_dual_and_several_targets():
+    da = pytest.importorskip("dask.array")
+    X, y, _ = _wide(10, 40, 5)
+    Xd = da.from_array(X, chunks=(10, 5))
+    with pytest.raises(ValueError, match="solver='dual' needs X in memory"):
+        ConjugateLinearRegression(solver="dual").fit(Xd, y)
+    with pytest.raises(ValueError, match="several targets need in-memory"):
+        ConjugateLinearRegression().fit(Xd, da.from_array(np.column_stack([y, y])))
