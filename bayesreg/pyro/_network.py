@@ -254,7 +254,7 @@ _NUTS_MAX_TREE_DEPTH = 7
 
 
 class _NUTSTarget:
-    """The model's potential energy, written once in torch and traced.
+    """The model's potential energy, written once in torch.
 
     Over the packed unconstrained latents theta = (weights, log noise std),
 
@@ -263,9 +263,11 @@ class _NUTSTarget:
 
     the model's own density (LogNormal's Jacobian absorbed into log s; row
     weights k_i as in the model; :func:`_log_joint`, which the SVI step
-    shares), traced by ``torch.jit.trace`` once per fit: no Pyro tracing per
-    gradient. ``to_model_sites`` maps draws back to the
-    model's sites ``weights`` and ``noise_std``.
+    shares), in eager torch: no Pyro tracing per gradient, and nothing
+    compiled (a ``torch.jit.trace`` would stay in torch's global compilation
+    unit for the life of the process, about 10 MiB a fit).
+    ``to_model_sites`` maps draws back to the model's sites ``weights`` and
+    ``noise_std``.
     """
 
     #: run_nuts options
@@ -290,8 +292,7 @@ class _NUTSTarget:
             log_p = _log_joint(theta[:D], log_s, X, y, w, w_sum, scales, shapes, act)
             return -(log_p + const)
 
-        example = torch.zeros(D + (k or 1), dtype=torch.float64, device=device)
-        self._energy = torch.jit.trace(energy, example, check_trace=False)
+        self._energy = energy
 
     def potential(self, params: dict) -> torch.Tensor:
         return self._energy(params["theta"])
