@@ -397,11 +397,6 @@ def test_multi_target_grid_search_with_the_nlpd_scorer(data):
     assert predict_dist(search, X[:3]).batch_shape == (3, 3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="ConjugateLinearRegression takes y of shape (n, k) once issue 20 lands",
-)
 def test_multi_target_grid_search_with_conjugate_regression(data):
     X, Y = data
     search = GridSearchCV(
