@@ -232,7 +232,8 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, `n_features_in_`)
-            Data to expand.
+            Data to expand. Values so far outside the training range that
+            their features overflow float64 raise a ValueError.
 
         Returns
         -------
@@ -244,19 +245,27 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
         X = validate_data(self, _dense(X), dtype=[np.float64, np.float32], reset=False)
         x = X.astype(np.float64, copy=False)
 
-        if self.kind == "polynomial":
-            z = (x - self.center_) / self.halfwidth_
-            blocks = _powers(z, self.degree)
-        elif self.kind == "chebyshev":
-            z = (x - self.center_) / self.halfwidth_
-            blocks = chebvander(z, self.degree)[..., 1:]
-        elif self.kind == "sinusoidal":
-            blocks = _harmonics(x, self.base_frequency_, self.degree)
-        else:
-            blocks = _gaussian_bumps(x, self.centers_, self.widths_)
+        # Features that overflow are refused below, not warned about.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.kind == "polynomial":
+                z = (x - self.center_) / self.halfwidth_
+                blocks = _powers(z, self.degree)
+            elif self.kind == "chebyshev":
+                z = (x - self.center_) / self.halfwidth_
+                blocks = chebvander(z, self.degree)[..., 1:]
+            elif self.kind == "sinusoidal":
+                blocks = _harmonics(x, self.base_frequency_, self.degree)
+            else:
+                blocks = _gaussian_bumps(x, self.centers_, self.widths_)
 
         # (n, n_features, per_column) -> column 0's features, then column 1's, ...
         Phi = blocks.reshape(X.shape[0], -1)
+        if not np.all(np.isfinite(Phi)):
+            raise ValueError(
+                "X has values so far outside the training range that their "
+                f"{self.kind} features of degree {self.degree} overflow float64; "
+                "refit on data that covers them, or lower the degree."
+            )
         if self.include_bias:
             Phi = np.hstack([np.ones((X.shape[0], 1)), Phi])
         return Phi.astype(X.dtype, copy=False)

@@ -446,3 +446,13 @@ def test_row_order_does_not_matter(seed, kind):
     a = BasisExpansion(kind=kind, degree=4).fit(X)
     b = BasisExpansion(kind=kind, degree=4).fit(X[perm])
     np.testing.assert_allclose(a.transform(X)[perm], b.transform(X[perm]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["polynomial", "chebyshev"])
+def test_features_that_overflow_are_refused_naming_X(kind):
+    # Powers of a value 1e300 times the training range are inf: refuse
+    # them instead of returning inf features.
+    basis = BasisExpansion(kind=kind, degree=3).fit([[0.0], [1.0]])
+    with pytest.raises(ValueError, match="X has values so far outside"):
+        basis.transform([[1e300]])
+    assert np.all(np.isfinite(basis.transform([[1e100]])))
