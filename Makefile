@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-all docs lint format bench clean
+.PHONY: demo test test-all docs lint format bench mutation clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,27 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_linear.py
+
+# Mutation testing of the pure numerics with mutmut (slow; not in CI). It runs
+# in a private copy of the committed tree, never in this one, and ends with
+# the score and the surviving mutants. Narrow it, for example:
+#   make mutation MUTATE=bayesreg/_resolve.py \
+#     MUTATION_TESTS="tests/test_resolve.py tests/test_transformed_target.py"
+MUTMUT         := mutmut==3.8.1
+MUTATION_DIR   ?= /tmp/bayesreg-mutation
+MUTATE         ?=
+MUTATION_TESTS ?=
+MUTATION_JOBS  ?= 2
+
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet "$(MUTMUT)"
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
+	git archive HEAD | tar -x -C $(MUTATION_DIR)
+	cd $(MUTATION_DIR) && MUTATE="$(MUTATE)" MUTATION_TESTS="$(MUTATION_TESTS)" \
+		$(abspath $(BIN))/python benchmarks/mutation.py
+	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut run --max-children $(MUTATION_JOBS) || true
+	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut export-cicd-stats \
+		&& $(abspath $(BIN))/python benchmarks/mutation.py --report
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis docs/_build docs/generated docs/auto_examples
