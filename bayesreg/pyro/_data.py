@@ -130,8 +130,9 @@ class Rows:
             out = self.post(out)
         return out.reshape(*idx.shape, self.shape[1])
 
-    def chunks(self, size: int = CHUNK_ROWS):
-        """The rows in order, ``size`` at a time."""
+    def chunks(self, size: int | None = None):
+        """The rows in order, ``size`` (default :data:`CHUNK_ROWS`) at a time."""
+        size = CHUNK_ROWS if size is None else size
         for start in range(0, self.shape[0], size):
             yield self(np.arange(start, min(start + size, self.shape[0])))
 

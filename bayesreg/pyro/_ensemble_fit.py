@@ -145,8 +145,8 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
     M, (n, d) = len(seeds), X.shape
     dtype = torch.float64
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
-    k = y.shape[1] if y.ndim == 2 else None
-    shapes = layer_shapes(d, cfg.hidden, k)
+    n_out = y.shape[1] if y.ndim == 2 else None
+    shapes = layer_shapes(d, cfg.hidden, n_out)
     stds = prior_stds(shapes, cfg.prior_std)
 
     # Each member's prior draw (its anchor and its starting point).
@@ -224,7 +224,7 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
                 ).to(device)
             idx = order[:, k * B : (k + 1) * B]
             Xb, yb, wb = take(idx), yt[idx], wt[idx]
-        mu, sig = forward(params, Xb, act, cfg.variance_floor, k)
+        mu, sig = forward(params, Xb, act, cfg.variance_floor, n_out)
         penalty = sum(
             (((p - c) ** 2).sum(dim=(1, 2)) * iv)
             for p, c, iv in zip(params, centres, inv_var, strict=True)
@@ -236,9 +236,9 @@ def fit_members(X, y, w, seeds, cfg: Config, device, verbose: int = 0) -> dict:
         curve[it] = loss.detach().mean()
         if n_val and not warm and (it + 1) % eval_every == 0:
             with torch.no_grad():
-                vm, vs = forward(params, Xv, act, cfg.variance_floor, k)
+                vm, vs = forward(params, Xv, act, cfg.variance_floor, n_out)
                 nll = _gauss_nll(yv, vm, vs)
-                v = ((nll.sum(-1) if k else nll) * wv).sum(1) / wv.sum(1)
+                v = ((nll.sum(-1) if n_out else nll) * wv).sum(1) / wv.sum(1)
                 better = (v < best_loss) & ~done
                 best_loss = torch.where(better, v, best_loss)
                 best_iter = torch.where(better, it + 1, best_iter)

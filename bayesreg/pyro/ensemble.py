@@ -484,8 +484,9 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
             mu = centre + self.spread_shrinkage_ * (mu - centre)
             sig = self.noise_scale_ * sig
             return self._y_mean + self._y_scale * mu, self._y_scale * sig
-        mu = centre + self.spread_shrinkage_[:, None] * (mu - centre)
-        sig = self.noise_scale_[:, None] * sig
+        # per target, (k, 1); a float (1, 1) when nothing was calibrated
+        mu = centre + np.reshape(self.spread_shrinkage_, (-1, 1)) * (mu - centre)
+        sig = np.reshape(self.noise_scale_, (-1, 1)) * sig
         y_mean, y_scale = self._y_mean[:, None], self._y_scale[:, None]
         return y_mean + y_scale * mu, y_scale * sig
 
