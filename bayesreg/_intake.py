@@ -198,3 +198,74 @@ def check_noise_posterior_proper(
             f"(n_samples={n:g}, weighted). Fit more samples, or "
             "give noise_std or a proper noise prior."
         )
+
+
+def prior_arrays(prior_mean, prior_std, n_features: int):
+    """``prior_mean`` and ``prior_std`` as finite vectors of ``n_features``
+    values (a scalar is repeated), the std positive."""
+    out = []
+    for name, value in (("prior_mean", prior_mean), ("prior_std", prior_std)):
+        value = np.asarray(value, dtype=float)
+        if value.ndim == 0:
+            value = np.full(n_features, float(value))
+        elif value.ndim != 1 or value.shape[0] != n_features:
+            raise ValueError(
+                f"{name} must be a scalar or have one value per feature "
+                f"({n_features}), got shape {value.shape}."
+            )
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"{name} must be finite, got {value}.")
+        out.append(value)
+    if np.any(out[1] <= 0):
+        raise ValueError(f"prior_std must be positive, got {out[1]}.")
+    return out[0], out[1]
+
+
+def check_mergeable(estimator, other) -> None:
+    """Refuse to merge ``other`` into ``estimator`` unless it is a fitted
+    estimator of the same class, parameters, features and targets."""
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(other, type(estimator)):
+        raise TypeError(
+            f"can only merge {type(estimator).__name__} estimators, got "
+            f"{type(other).__name__}."
+        )
+    check_is_fitted(other)
+    params, other_params = (e.get_params(deep=False) for e in (estimator, other))
+    for name, value in params.items():
+        if not _same_param(value, other_params[name]):
+            raise ValueError(
+                f"cannot merge estimators with different {name} "
+                f"({value!r} and {other_params[name]!r}); fit every "
+                "shard with the same parameters."
+            )
+    if other.n_features_in_ != estimator.n_features_in_:
+        raise ValueError(
+            "cannot merge estimators fitted on different numbers of "
+            f"features ({estimator.n_features_in_} and {other.n_features_in_})."
+        )
+    names = [getattr(e, "feature_names_in_", None) for e in (estimator, other)]
+    if (names[0] is None) != (names[1] is None) or (
+        names[0] is not None and not np.array_equal(*names)
+    ):
+        raise ValueError(
+            "cannot merge estimators fitted on different feature names "
+            f"({names[0]} and {names[1]})."
+        )
+    if np.shape(other.intercept_) != np.shape(estimator.intercept_):
+        raise ValueError(
+            "cannot merge estimators fitted on different numbers of targets."
+        )
+
+
+def _same_param(a, b) -> bool:
+    """Whether two parameter values are equal (arrays elementwise)."""
+    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
+        return a is b or a == b
+    try:
+        return bool(
+            np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+        )
+    except (TypeError, ValueError):
+        return a == b

@@ -11,9 +11,9 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _gram, _spectral
+from . import _dask, _evidence, _gram, _spectral
 from ._dask import validated_X
-from ._intake import FitData, check_gram_memory, check_noise_posterior_proper
+from ._intake import FitData, check_gram_memory, check_mergeable, prior_arrays
 from ._linear import LinearGaussianRegressor, predictive_distribution
 from .distributions import PredictiveDistribution
 from .utils._checks import check_n_samples
@@ -481,40 +481,9 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         100.0
         """
         check_is_fitted(self)
-        params = self.get_params(deep=False)
         stats = self.sufficient_stats_
         for other in others:
-            if not isinstance(other, ConjugateLinearRegression):
-                raise TypeError(
-                    "can only merge ConjugateLinearRegression estimators, got "
-                    f"{type(other).__name__}."
-                )
-            check_is_fitted(other)
-            other_params = other.get_params(deep=False)
-            for name, value in params.items():
-                if not _same_param(value, other_params[name]):
-                    raise ValueError(
-                        f"cannot merge estimators with different {name} "
-                        f"({value!r} and {other_params[name]!r}); fit every "
-                        "shard with the same parameters."
-                    )
-            if other.n_features_in_ != self.n_features_in_:
-                raise ValueError(
-                    "cannot merge estimators fitted on different numbers of "
-                    f"features ({self.n_features_in_} and {other.n_features_in_})."
-                )
-            names = [getattr(e, "feature_names_in_", None) for e in (self, other)]
-            if (names[0] is None) != (names[1] is None) or (
-                names[0] is not None and not np.array_equal(*names)
-            ):
-                raise ValueError(
-                    "cannot merge estimators fitted on different feature names "
-                    f"({names[0]} and {names[1]})."
-                )
-            if np.shape(other.sufficient_stats_.yty) != np.shape(stats.yty):
-                raise ValueError(
-                    "cannot merge estimators fitted on different numbers of targets."
-                )
+            check_mergeable(self, other)
             stats = _gram.merge_stats(stats, other.sufficient_stats_)
         merged = clone(self)
         merged.n_features_in_ = self.n_features_in_
@@ -526,90 +495,27 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     def _fit_data(self, data: FitData) -> None:
         """Posterior from the statistics (primal) or the rows (dual); store
         the attributes."""
-        stats = data.stats
-        if stats is not None:
-            one_d = np.ndim(stats.yty) == 0
-            d = stats.xtx.shape[0]
-            n, diag = stats.n, np.diag(stats.xtx)
-            yty = np.atleast_1d(np.asarray(stats.yty, dtype=float))
-        else:
-            one_d = data.y.ndim == 1
-            d = data.X.shape[1]
-            moments = _gram.column_moments(
-                data.X, data.sample_weight, center=self.fit_intercept
-            )
-            n, _, diag = moments
-            Y = data.Y
-            w = data.sample_weight
-            y_mean = (Y.sum(0) if w is None else w @ Y) / n
-            Yc = Y - y_mean if self.fit_intercept else Y
-            yty = np.sum(Yc * Yc if w is None else w[:, None] * Yc * Yc, axis=0)
-        self._n_targets = None if one_d else int(yty.shape[0])
-        k = yty.shape[0]
-        auto = _is_auto(self.prior_std)
+        d = data.stats.xtx.shape[0] if data.stats is not None else data.X.shape[1]
         prior_mean, prior_std = self._prior_arrays(d)
-        y_var = yty / n if n > 0 else np.zeros(k)
-        sd = np.sqrt(np.clip(diag, 0.0, None) / n) if n > 0 else np.ones(d)
-        col_sd = np.where(sd > 0, sd, 1.0)
-
-        def spectrum(D):
-            if stats is not None:
-                return _spectral.primal_spectrum(stats, prior_mean, D)
-            return _spectral.dual_spectrum(
-                data.X, Y, data.sample_weight, prior_mean, D,
-                center=self.fit_intercept, moments=moments,
-            )  # fmt: skip
-
-        scale_unit = np.ones(k)
-        if self.fit_hyperparameters:
-            noise0 = None if self.noise_std is None else float(self.noise_std) ** 2
-            alpha0 = np.ones(k)
-            if auto:
-                # Start at prior std sd(y) / sd(x_j), per standardised column
-                # of the data seen so far: equivariant from the first step.
-                # The spectrum is shared: D = 1 / sd(x_j) and the start
-                # alpha = 1 / var(y) give that prior for each target.
-                prior_std = 1.0 / col_sd
-                scale_unit = np.sqrt(np.where(y_var > 0, y_var, 1.0))
-                alpha0 = 1.0 / scale_unit**2
-            spec = spectrum(prior_std)
-            opt = _spectral.maximize_evidence(
-                spec, noise_var_init=noise0, alpha_init=alpha0,
-                max_iter=self.max_iter, tol=self.tol,
-            )  # fmt: skip
-            if not opt.converged:
-                warnings.warn(
-                    f"{type(self).__name__}: the evidence fixed point did not "
-                    f"converge within max_iter={self.max_iter} iterations "
-                    f"(tol={self.tol:g}); increase max_iter.",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-            t = opt.t
-            post = _spectral.posterior(spec, t, noise_var=opt.noise_var)
-            self.n_iter_ = opt.n_iter
-        elif self.noise_std is None:
-            a0 = float(self.noise_prior_shape)
-            b0 = float(self.noise_prior_scale) * y_var
-            check_noise_posterior_proper(n, self.fit_intercept, a0)
-            if auto:
-                prior_std = 1.0 / col_sd
-            spec = spectrum(prior_std)
-            t, self.n_iter_ = np.ones(k), 1
-            if auto:
-                choice = _spectral.evidence_scale(spec, shape=a0, scale=b0)
-                t, self.n_iter_ = choice.t, choice.n_iter
-            post = _spectral.posterior(spec, t, shape=a0, scale=b0)
-        else:
-            noise_var = np.full(k, float(self.noise_std) ** 2)
-            if auto:
-                prior_std = float(self.noise_std) / col_sd
-            spec = spectrum(prior_std)
-            t, self.n_iter_ = np.ones(k), 1
-            if auto:
-                choice = _spectral.evidence_scale(spec, noise_var=noise_var)
-                t, self.n_iter_ = choice.t, choice.n_iter
-            post = _spectral.posterior(spec, t, noise_var=noise_var)
+        fit = _evidence.fit_conjugate(
+            data, prior_mean, None if _is_auto(self.prior_std) else prior_std,
+            center=self.fit_intercept, noise_std=self.noise_std,
+            noise_prior_shape=self.noise_prior_shape,
+            noise_prior_scale=self.noise_prior_scale,
+            fit_hyperparameters=self.fit_hyperparameters, max_iter=self.max_iter,
+            tol=self.tol,
+        )  # fmt: skip
+        if not fit.converged:
+            warnings.warn(
+                f"{type(self).__name__}: the evidence fixed point did not "
+                f"converge within max_iter={self.max_iter} iterations "
+                f"(tol={self.tol:g}); increase max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        post, t, stats = fit.post, fit.t, data.stats
+        self._n_targets = None if fit.one_d else int(t.shape[0])
+        self.n_iter_ = fit.n_iter
         self._stats = stats
         # The dual form keeps the rows (X by reference): its statistics are
         # computed from them on request (merge, partial_fit).
@@ -619,8 +525,8 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         shaped = self._shaped_params
         self.coef_ = shaped(post.coef)
         self.intercept_ = shaped(post.intercept)
-        self.prior_std_ = shaped(np.sqrt(t)[:, None] * prior_std[None, :])
-        self.prior_scale_ = shaped(np.sqrt(t) / scale_unit)
+        self.prior_std_ = shaped(np.sqrt(t)[:, None] * fit.prior_std[None, :])
+        self.prior_scale_ = shaped(np.sqrt(t) / fit.scale_unit)
         self.log_marginal_likelihood_ = shaped(post.log_evidence)
         for name in ("noise_shape_", "noise_scale_"):
             vars(self).pop(name, None)
@@ -643,6 +549,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
 
     @property
     def sufficient_stats_(self) -> _gram.GramStats:
+        """The statistics of the data seen (see the class docstring)."""
         check_is_fitted(self, "_posterior")
         if self._stats is not None:
             return self._stats
@@ -653,6 +560,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
 
     @property
     def coef_cov_(self) -> np.ndarray:
+        """Posterior covariance of the coefficients (see the class docstring)."""
         check_is_fitted(self, "_posterior")
         post = self._posterior
         covs = [_spectral.coef_covariance(post, j) for j in range(post.coef.shape[0])]
@@ -664,25 +572,8 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         For ``prior_std="auto"`` the returned std is a placeholder of ones
         (the fit chooses it).
         """
-        out = []
-        for name in ("prior_mean", "prior_std"):
-            value = getattr(self, name)
-            if name == "prior_std" and _is_auto(value):
-                value = 1.0
-            value = np.asarray(value, dtype=float)
-            if value.ndim == 0:
-                value = np.full(n_features, float(value))
-            elif value.ndim != 1 or value.shape[0] != n_features:
-                raise ValueError(
-                    f"{name} must be a scalar or have one value per feature "
-                    f"({n_features}), got shape {value.shape}."
-                )
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"{name} must be finite, got {value}.")
-            out.append(value)
-        if np.any(out[1] <= 0):
-            raise ValueError(f"prior_std must be positive, got {out[1]}.")
-        return out[0], out[1]
+        std = 1.0 if _is_auto(self.prior_std) else self.prior_std
+        return prior_arrays(self.prior_mean, std, n_features)
 
     # ------------------------------------------------------------ predict
     def predict_dist(self, X) -> PredictiveDistribution:
@@ -791,18 +682,6 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
 
 def _is_auto(value) -> bool:
     return isinstance(value, str) and value == "auto"
-
-
-def _same_param(a, b) -> bool:
-    """Whether two parameter values are equal (arrays elementwise)."""
-    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
-        return a is b or a == b
-    try:
-        return bool(
-            np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
-        )
-    except (TypeError, ValueError):
-        return a == b
 
 
 def _n_targets_text(stats: _gram.GramStats) -> str:

@@ -1,0 +1,118 @@
+"""The conjugate model's fit: its prior chosen by the evidence, and the posterior.
+
+Pure numerics over a :class:`bayesreg._intake.FitData` (the p x p statistics
+in the primal form, the rows in the dual): which prior std D to decompose
+with, one spectrum (:mod:`bayesreg._spectral`), then per target the prior
+scale (and noise) the evidence chooses and the exact posterior there.
+Validation and the fitted attributes stay in :mod:`bayesreg.conjugate`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _gram, _spectral
+from ._intake import FitData, check_noise_posterior_proper
+
+
+class ConjugateFit(NamedTuple):
+    """The posterior (k targets) with ``t`` (k,) the prior variance factor
+    chosen for each (1 for a fixed prior), ``prior_std`` (p,) the D it
+    multiplies, ``scale_unit`` (k,) what ``sqrt(t)`` is reported relative
+    to, the evaluations or iterations used, whether the fixed point
+    converged, and ``one_d`` (y was 1-D)."""
+
+    post: _spectral.SpectralPosterior
+    t: np.ndarray
+    prior_std: np.ndarray
+    scale_unit: np.ndarray
+    n_iter: int
+    converged: bool
+    one_d: bool
+
+
+def fit_conjugate(
+    data: FitData,
+    prior_mean: np.ndarray,
+    prior_std: np.ndarray | None,
+    *,
+    center: bool,
+    noise_std: float | None,
+    noise_prior_shape: float,
+    noise_prior_scale: float,
+    fit_hyperparameters: bool,
+    max_iter: int,
+    tol: float,
+) -> ConjugateFit:
+    """The conjugate posterior of every target of ``data``.
+
+    ``prior_std=None`` is ``"auto"``: D = 1 / sd(x_j) (noise units), or
+    noise_std / sd(x_j) for known noise, scaled per target by the evidence;
+    with ``fit_hyperparameters`` the start sd(y) / sd(x_j) (MacKay's fixed
+    point, per target, on the one spectrum). ``noise_prior_scale`` is a
+    fraction of each target's var(y).
+    """
+    stats = data.stats
+    if stats is not None:
+        one_d = np.ndim(stats.yty) == 0
+        n, diag = stats.n, np.diag(stats.xtx)
+        yty = np.atleast_1d(np.asarray(stats.yty, dtype=float))
+    else:
+        one_d = data.y.ndim == 1
+        moments = _gram.column_moments(data.X, data.sample_weight, center=center)
+        n, _, diag = moments
+        Y, w = data.Y, data.sample_weight
+        y_mean = (Y.sum(0) if w is None else w @ Y) / n
+        Yc = Y - y_mean if center else Y
+        yty = np.sum(Yc * Yc if w is None else w[:, None] * Yc * Yc, axis=0)
+    k = yty.shape[0]
+    y_var = yty / n if n > 0 else np.zeros(k)
+    sd = np.sqrt(np.clip(diag, 0.0, None) / n) if n > 0 else np.ones(diag.shape[0])
+    col_sd = np.where(sd > 0, sd, 1.0)
+    auto = prior_std is None
+
+    def spectrum(D):
+        if stats is not None:
+            return _spectral.primal_spectrum(stats, prior_mean, D)
+        return _spectral.dual_spectrum(
+            data.X, Y, data.sample_weight, prior_mean, D, center=center,
+            moments=moments,
+        )  # fmt: skip
+
+    scale_unit, t, n_iter, converged = np.ones(k), np.ones(k), 1, True
+    if fit_hyperparameters:
+        noise0 = None if noise_std is None else float(noise_std) ** 2
+        alpha0 = np.ones(k)
+        if auto:
+            # Start at prior std sd(y) / sd(x_j), per standardised column of
+            # the data seen so far: equivariant from the first step. The
+            # spectrum is shared: D = 1 / sd(x_j) and the start alpha =
+            # 1 / var(y) give that prior for each target.
+            prior_std = 1.0 / col_sd
+            scale_unit = np.sqrt(np.where(y_var > 0, y_var, 1.0))
+            alpha0 = 1.0 / scale_unit**2
+        spec = spectrum(prior_std)
+        opt = _spectral.maximize_evidence(
+            spec, noise_var_init=noise0, alpha_init=alpha0, max_iter=max_iter,
+            tol=tol,
+        )  # fmt: skip
+        t, n_iter, converged = opt.t, opt.n_iter, opt.converged
+        post = _spectral.posterior(spec, t, noise_var=opt.noise_var)
+    elif noise_std is None:
+        a0, b0 = float(noise_prior_shape), float(noise_prior_scale) * y_var
+        check_noise_posterior_proper(n, center, a0)
+        spec = spectrum(1.0 / col_sd if auto else prior_std)
+        if auto:
+            choice = _spectral.evidence_scale(spec, shape=a0, scale=b0)
+            t, n_iter = choice.t, choice.n_iter
+        post = _spectral.posterior(spec, t, shape=a0, scale=b0)
+    else:
+        noise_var = np.full(k, float(noise_std) ** 2)
+        spec = spectrum(float(noise_std) / col_sd if auto else prior_std)
+        if auto:
+            choice = _spectral.evidence_scale(spec, noise_var=noise_var)
+            t, n_iter = choice.t, choice.n_iter
+        post = _spectral.posterior(spec, t, noise_var=noise_var)
+    return ConjugateFit(post, t, spec.prior_std, scale_unit, n_iter, converged, one_d)
