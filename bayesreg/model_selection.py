@@ -9,6 +9,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.model_selection import ParameterGrid
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
@@ -152,6 +153,15 @@ class EvidenceSearch(BayesianRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=False)
+    def __sklearn_tags__(self):
+        # What X and y the search takes is what its estimator takes (sparse
+        # X, several targets), as for sklearn's own searches.
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.target_tags.multi_output = inner.target_tags.multi_output
+        return tags
+
     def fit(self, X, y, **fit_params) -> EvidenceSearch:
         """Fit every candidate once on (X, y) and keep the best by evidence.
 

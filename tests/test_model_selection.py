@@ -197,9 +197,6 @@ def test_several_targets_are_compared_by_their_summed_log_evidence():
     assert list(search.cv_results_["rank_log_marginal_likelihood"]) == [2, 1, 3]
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ValueError, reason="issue 20: several targets being built"
-)
 def test_several_targets_with_the_closed_form_sum_the_separate_evidences():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))
