@@ -79,21 +79,25 @@ CONTRACT_ONLY = [
 def _expected_failed_checks(estimator) -> dict[str, str]:
     """Known, justified failures of sklearn's checks (never silent skips)."""
     if isinstance(estimator, (PyroBayesianLinear, PyroBNNRegressor)):
+        reason = (
+            "stochastic optimisation: weights equal repeated rows up to "
+            "rounding carried along the SVI trajectory (about 1e-6 relative "
+            "for PyroBayesianLinear, float32 4e-6 for the BNN), above the "
+            "check's 1e-7; tested at those tolerances in test_pyro_*.py"
+        )
         return {
-            "check_sample_weight_equivalence_on_dense_data": (
-                "stochastic optimisation: weights equal repeated rows up to "
-                "rounding carried along the SVI trajectory (about 1e-6 relative "
-                "for PyroBayesianLinear, float32 4e-6 for the BNN), above the "
-                "check's 1e-7; tested at those tolerances in test_pyro_*.py"
-            )
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
         }
     if isinstance(estimator, DeepEnsembleRegressor):
+        reason = (
+            "each member holds out a random share of the rows for early "
+            "stopping, so repeating a row is not the same draw as weighting "
+            "it; without held-out rows the two agree (test_ensemble.py)"
+        )
         return {
-            "check_sample_weight_equivalence_on_dense_data": (
-                "each member holds out a random share of the rows for early "
-                "stopping, so repeating a row is not the same draw as weighting "
-                "it; without held-out rows the two agree (test_ensemble.py)"
-            )
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
         }
     return {}
 
