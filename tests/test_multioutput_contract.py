@@ -550,3 +550,16 @@ def test_one_target_display_refuses_another_output(data):
     with pytest.raises(ValueError, match="one target"):
         PITDisplay.from_estimator(est, X, Y[:, 0], output=1)
     PITDisplay.from_estimator(est, X, Y[:, 0], output=0)
+
+
+def test_identity_target_transform_of_several_targets_is_seen_through(data):
+    X, Y = data
+    ttr = TransformedTargetRegressor(_Gaussian("t"), check_inverse=False).fit(X, Y)
+    inner = ttr.regressor_
+    assert type(predict_dist(ttr, X[:4])) is StudentT
+    np.testing.assert_array_equal(predict_dist(ttr, X[:4]).loc, inner.predict(X[:4]))
+    # the estimator's own log density, as for one target
+    calls = []
+    inner.log_predictive_density = lambda X_, y_: calls.append(1) or np.zeros(y_.shape)
+    log_predictive_density(ttr, X[:4], Y[:4])
+    assert calls == [1]
