@@ -268,6 +268,28 @@ def test_divergence_is_a_clear_error(data):
         fast(learning_rate_init=1e300, validation_fraction=0.0).fit(X, y)
 
 
+def test_divergence_with_finite_weights_is_a_clear_error():
+    """Issue 21, defect 2: Adam at a step size of 1e3 ends with finite weights
+    whose means miss y by millions of its stds; the fit must say so, and leave
+    the estimator as it was."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.3 * rng.normal(size=40)
+    kw = dict(n_estimators=3, hidden_layer_sizes=(16,), max_iter=100, warmup_iter=20)
+    est = DeepEnsembleRegressor(learning_rate_init=1e3, random_state=0, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(FloatingPointError, match=r"diverged.*learning_rate_init"):
+            est.fit(X, y)
+    assert not hasattr(est, "coefs_")
+    # the same fit at the default step size passes the same check
+    ok = DeepEnsembleRegressor(random_state=0, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ok.fit(X, y)
+    assert np.sqrt(np.mean((ok.predict(X) - y) ** 2)) < 0.5 * y.std()
+
+
 def test_convergence_warning_only_without_early_stop(data):
     X, y = data
     with pytest.warns(ConvergenceWarning, match="max_iter"):
