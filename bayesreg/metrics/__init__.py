@@ -19,6 +19,14 @@ strictly monotone target transform, a log or a ``PowerTransformer``), and
 wraps any sklearn regressor whose ``predict`` accepts ``return_std``
 (BayesianRidge, ARDRegression, GaussianProcessRegressor) as a Normal.
 
+Several targets: a prediction of batch shape (n, k) (an estimator fitted to
+y of shape (n, k)) is scored against y of shape (n, k); pointwise scores
+(:func:`crps`, :func:`pit`, :func:`log_predictive_density`) keep that shape,
+and every averaged metric and scorer takes ``multioutput``:
+``"uniform_average"`` (the default, the mean over the targets),
+``"raw_values"`` (one score per target; not for a scorer, which returns one
+number) or an array of weights, as scikit-learn's regression metrics.
+
 The modules, by concern: ``_scoring_rules`` (NLPD, CRPS), ``_intervals``,
 ``_calibration`` (PIT, calibration curve and error, sharpness), ``_predict``
 (:func:`predict_dist`, :func:`log_predictive_density`) and ``_scorers``.
