@@ -279,7 +279,9 @@ def test_divergence_with_finite_weights_is_a_clear_error():
     est = DeepEnsembleRegressor(learning_rate_init=1e3, random_state=0, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        with pytest.raises(FloatingPointError, match=r"diverged.*learning_rate_init"):
+        with pytest.raises(
+            FloatingPointError, match=r"members diverged.*learning_rate_init"
+        ):
             est.fit(X, y)
     assert not hasattr(est, "coefs_")
     # the same fit at the default step size passes the same check

@@ -514,3 +514,25 @@ def test_defaults_are_equivariant_in_the_units(mode, a, b, c):
     yt = ref.predict(Xt) + 0.3
     assert_mapped(ref.predict_dist(Xt), got.predict_dist(c * Xt), a, b, yt, rtol)
     np.testing.assert_allclose(got.noise_std_, a * ref.noise_std_, rtol=rtol)
+
+
+@pytest.mark.parametrize("inference", ["svi", "nuts"])
+@pytest.mark.parametrize("noise_std", [None, 0.5])
+def test_constant_y_is_predicted_as_the_closed_form_does(inference, noise_std):
+    """Issue 21, defect 4: a constant y crashed SVI (NaN factor) and NUTS
+    (p_in outside [0, 1]); the closed form predicts the constant, with the
+    noise floored at 1e-5 of |y| when it is learned."""
+    from bayesreg import ConjugateLinearRegression
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.full(40, 5.0)
+    kw = dict(n_warmup=50, n_draws=50, n_chains=1, max_iter=500, n_particles=32)
+    est = PyroBayesianLinear(
+        inference=inference, noise_std=noise_std, random_state=0, **kw
+    )
+    est.fit(X, y)
+    ref = ConjugateLinearRegression(noise_std=noise_std).fit(X, y)
+    ref_std = ref.predict_std(X[:5])
+    np.testing.assert_allclose(est.predict(X[:5]), 5.0, atol=ref_std.max())
+    ratio = est.predict_std(X[:5]) / ref_std
+    assert np.all((ratio > 0.5) & (ratio < 2.0)), ratio
