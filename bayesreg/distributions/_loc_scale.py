@@ -161,7 +161,8 @@ class Normal(_ScipyLocScale):
         Means; their shape is the batch shape (k targets give (n, k)).
     scale : array-like of shape (n,) or scalar, or broadcasting to (n, k)
         Standard deviations (non-negative). For a batch (n, k) any shape that
-        broadcasts to it, such as (k,) (one noise std per target).
+        broadcasts to it by NumPy's rules: (k,) is one value per target, (n, 1)
+        one per point (a vector of length n is *not* read as per point).
     epistemic_std : array-like of the shape of ``scale``, default=None
         The part of ``scale`` due to uncertainty about the regression function;
         the rest, ``sqrt(scale**2 - epistemic_std**2)``, is observation noise.
