@@ -115,4 +115,34 @@ def fit_conjugate(
             choice = _spectral.evidence_scale(spec, noise_var=noise_var)
             t, n_iter = choice.t, choice.n_iter
         post = _spectral.posterior(spec, t, noise_var=noise_var)
+    _check_conditioning(spec, post.rho, diag * spec.prior_std**2)
     return ConjugateFit(post, t, spec.prior_std, scale_unit, n_iter, converged, one_d)
+
+
+def _check_conditioning(spec, rho: np.ndarray, gram_diag: np.ndarray) -> None:
+    """Refuse a posterior that float64 cannot resolve (issue 21, defect 13).
+
+    The eigenvalues of G = D X^T W X D are known to p eps ev_max, absolute:
+    directions below that are lost (set to the prior). That is harmless
+    unless the rounding, scaled to the posterior precision I + rho G,
+    exceeds the prior's own precision (1) *and* the whitened columns span
+    scales that put informative directions below it: a prior std far from
+    the columns' scales (raw polynomial powers up to 1e45 with a common
+    prior std), where the answer would be wrong by orders of magnitude.
+    Collinear columns (exact zeros) and column-scaled priors ("auto") pass.
+    """
+    pos = gram_diag[gram_diag > 0]
+    if pos.size < 2 or spec.ev.size == 0:
+        return
+    spread = float(pos.max() / pos.min())
+    floor = spec.ev.shape[0] * np.finfo(float).eps * float(spec.ev.max())
+    floor *= float(np.max(rho))
+    if spread > 1e12 and floor > 1e-6:
+        raise ValueError(
+            "The design is too ill-conditioned for this prior to be solved "
+            "accurately in float64: the columns' spreads times prior_std span "
+            f"{spread:.1e}, and rounding of X^T X exceeds the prior's precision "
+            f"{floor:.1e}-fold. Standardise X (e.g. StandardScaler, or "
+            "BasisExpansion instead of raw polynomial powers) or use "
+            "prior_std='auto', which is measured per standardised column."
+        )

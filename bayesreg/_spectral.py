@@ -256,12 +256,18 @@ def dual_spectrum(
     d2 = prior_std**2
     d2m = d2 * x_mean
     # The residual of the prior mean, yc - Xc m0, weighted.
-    prior_fit = np.asarray(X @ prior_mean).ravel() - x_mean @ prior_mean
+    if np.any(prior_mean):
+        prior_fit = np.asarray(X @ prior_mean).ravel() - x_mean @ prior_mean
+    else:
+        prior_fit = np.zeros(X.shape[0])
     resid = Y - y_mean - prior_fit[:, None]
     if sqrt_w is not None:
         resid = resid * sqrt_w[:, None]
-    Xd = X @ sparse.diags(d2) if sparse.issparse(X) else X * d2
-    K = Xd @ X.T
+    # K = (X D)(X D)^T: a product of an array with its own transpose, which
+    # NumPy computes by SYRK (half the flops of a general product).
+    XD = X @ sparse.diags(prior_std) if sparse.issparse(X) else X * prior_std
+    K = XD @ XD.T
+    del XD
     K = K.toarray() if sparse.issparse(K) else np.asarray(K)
     q = np.asarray(X @ d2m).ravel()
     K -= q[:, None] + q[None, :] - float(x_mean @ d2m)
