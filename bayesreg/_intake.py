@@ -99,6 +99,26 @@ def check_target_dtype(y) -> None:
             ) from None
 
 
+#: below this, squares (variances, sums of squares) underflow float64
+MIN_ABS_INPUT = 1e-150
+
+
+def check_not_tiny(a: np.ndarray, name: str) -> None:
+    """Refuse values that are all non-zero-but-tiny: their squares underflow,
+    and every variance computed from them would be wrong (issue 21, defect
+    11: y * 1e-300 gave stds 1e146 times too large)."""
+    if a.size == 0:
+        return
+    largest = float(np.max(np.abs(a)))
+    if 0 < largest < MIN_ABS_INPUT:
+        raise ValueError(
+            f"{name} has no entry of magnitude above {largest:.3g}, below "
+            f"{MIN_ABS_INPUT:.0e}: its squares and variances underflow float64. "
+            f"Rescale {name} (for example multiply it by a power of ten) before "
+            "fitting."
+        )
+
+
 def check_finite_X(X) -> None:
     """sklearn's NaN/inf message for X (its non-zeros only when sparse)."""
     _assert_all_finite(X.data if sparse.issparse(X) else X, input_name="X")
@@ -157,6 +177,7 @@ def validated_fit_data(
         X = X.tocsr()
     check_magnitude(X.data if sparse.issparse(X) else X, "X")
     check_magnitude(y, "y")
+    check_not_tiny(y, "y")
     form = choose_form(solver, *X.shape)
     if form == "primal":
         stats, sample_weight = in_memory_gram_stats(X, y, sample_weight, center=center)
@@ -176,6 +197,9 @@ def validated_predict_X(estimator, X, *, reset: bool | None = False) -> np.ndarr
         X = validate_data(
             estimator, X, dtype=np.float64, reset=reset, accept_sparse=SPARSE_FORMATS
         )
+    # |X| > 1e150 would overflow the predictive variance (x^T Sigma x):
+    # say so, naming X, instead of a non-finite scale (issue 21, defect 10).
+    check_magnitude(X.data if sparse.issparse(X) else X, "X")
     return X.tocsr() if sparse.issparse(X) else X
 
 

@@ -795,3 +795,27 @@ def test_numpy_fits_work_without_dask():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["blocked", "False"]
+
+
+# ----------------------------------------------------------------------------
+# Extreme magnitudes (issue 21, defects 10 and 11)
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Est", [ConjugateLinearRegression, RidgeMAP])
+def test_tiny_targets_are_refused_naming_y(Est, linear_data):
+    X, y = linear_data(0, n=30)
+    with pytest.raises(ValueError, match="y has no entry of magnitude above"):
+        Est().fit(X, y * 1e-300)
+    # 1e-140 still squares to a normal number: fitted, and the stds scale.
+    ref, tiny = Est().fit(X, y), Est().fit(X, y * 1e-140)
+    assert_allclose(tiny.predict_std(X[:5]), 1e-140 * ref.predict_std(X[:5]), rtol=1e-8)
+
+
+@pytest.mark.parametrize("Est", [ConjugateLinearRegression, RidgeMAP])
+def test_huge_x_at_predict_is_refused_naming_x(Est, linear_data):
+    X, y = linear_data(0, n=30)
+    est = Est().fit(X, y)
+    for method in (est.predict, est.predict_std, est.predict_dist):
+        with pytest.raises(ValueError, match="X has entries of magnitude"):
+            method(X[:3] * 1e151)

@@ -179,3 +179,82 @@ def test_fused_gram_pass_in_blocks(monkeypatch):
         assert_allclose(blocked.xtx, Xc.T @ Xc, rtol=1e-10)
         assert_allclose(blocked.xty, Xc.T @ yc, rtol=1e-10)
         assert_allclose(blocked.xtx, ref.xtx, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# bayesreg._spectral against the Cholesky reference above
+# ---------------------------------------------------------------------------
+
+
+def _spectral_posterior(spec, noise_var, nig):
+    from bayesreg import _spectral as sp
+
+    if nig:
+        return sp.posterior(spec, np.ones(1), shape=2.0, scale=1.5)
+    return sp.posterior(spec, np.ones(1), noise_var=np.array([noise_var]))
+
+
+@SETTINGS
+@given(problems(), st.booleans(), st.booleans())
+def test_spectral_forms_equal_the_cholesky_posterior(problem, center, nig):
+    from bayesreg import _spectral as sp
+
+    X, y, w, m0, s0, noise_var = problem
+    if center and (w.sum() if w is not None else len(y)) <= 1.0 and nig:
+        return  # no noise posterior from one (weighted) row with an intercept
+    ref = _posterior(X, y, w, m0, s0, noise_var, center, nig)
+    stats_ = g.gram_stats(X, y, w, center=center)
+    Xt = np.vstack([X[:3], X[:2] * 3 + 1])
+    ref_mean, ref_var = g.predictive_moments(ref, Xt)
+    ref_cov = g.coef_covariance(ref)
+    for spec in (
+        sp.primal_spectrum(stats_, m0, s0),
+        sp.dual_spectrum(X, y[:, None], w, m0, s0, center=center),
+    ):
+        post = _spectral_posterior(spec, noise_var, nig)
+        scale = np.abs(ref.coef).max()
+        assert_allclose(post.coef[0], ref.coef, rtol=1e-7, atol=1e-9 * scale)
+        assert_allclose(post.log_evidence[0], ref.log_evidence, rtol=1e-8, atol=1e-8)
+        mean, var = sp.predictive_moments(post, Xt)
+        assert_allclose(
+            mean[:, 0], ref_mean, rtol=1e-7, atol=1e-9 * np.abs(ref_mean).max()
+        )
+        assert_allclose(var[:, 0], ref_var, rtol=1e-6, atol=1e-12 * ref_var.max())
+        cov = sp.coef_covariance(post)
+        assert_allclose(cov, ref_cov, rtol=1e-6, atol=1e-10 * np.abs(ref_cov).max())
+
+
+def test_spectral_evidence_scale_equals_the_reference_search():
+    from bayesreg import _spectral as sp
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(50, 4)) * [1.0, 10.0, 0.1, 3.0] + 2.0
+    y = X @ [0.5, -0.1, 4.0, 0.0] + rng.normal(size=50)
+    stats_ = g.gram_stats(X, y, center=True)
+    m0, unit = np.zeros(4), 1.0 / g.column_scale(stats_)
+    for noise_var in (None, 0.7):
+        ref = g.evidence_prior_scale(stats_, m0, unit, noise_var=noise_var)
+        spec = sp.primal_spectrum(stats_, m0, unit)
+        nv = None if noise_var is None else np.array([noise_var])
+        got = sp.evidence_scale(spec, noise_var=nv)
+        assert_allclose(np.sqrt(got.t[0]), ref.scale, rtol=1e-10)
+    opt = g.maximize_evidence(stats_, m0, unit)
+    fp = sp.maximize_evidence(sp.primal_spectrum(stats_, m0, unit))
+    assert_allclose(np.sqrt(fp.t[0]), opt.prior_scale, rtol=1e-8)
+    assert_allclose(fp.noise_var[0], opt.noise_var, rtol=1e-8)
+
+
+def test_sparse_statistics_equal_dense():
+    from scipy import sparse
+
+    rng = np.random.default_rng(5)
+    X = sparse.random(40, 6, density=0.3, random_state=rng, format="csr")
+    X.data += 3.0
+    Y = rng.normal(size=(40, 2)) + 7.0
+    w = rng.uniform(0.1, 2.0, 40)
+    for weights in (None, w):
+        for center in (True, False):
+            a = g.gram_stats(X, Y, weights, center=center)
+            b = g.gram_stats(X.toarray(), Y, weights, center=center)
+            for got, want in zip(a, b, strict=True):
+                assert_allclose(got, want, rtol=1e-12, atol=1e-12)
