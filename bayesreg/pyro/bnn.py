@@ -156,7 +156,9 @@ class PyroBNNRegressor(PyroRegressor):
     noise_std_samples_ : ndarray of shape (n_posterior_samples,)
         Posterior draws of the noise std, on the original y scale.
     noise_std_ : float
-        Posterior mean of the noise std, on the original y scale.
+        Posterior mean of the noise std, on the original y scale (with y of
+        shape (n, k): ``noise_std_samples_`` (n_posterior_samples, k) and
+        the last layer of ``coefs_`` has k outputs).
     loss_curve_ : list of float
         SVI: mean negative ELBO of each epoch per unit of sample weight (per
         training row when unweighted), over every call of a warm-started or
@@ -294,8 +296,12 @@ class PyroBNNRegressor(PyroRegressor):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A scipy.sparse X is standardised and densified one minibatch at
+            a time (NUTS, full batch, densifies it whole).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Several targets share the hidden layers; each has its own
+            output, standardisation and noise std.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row's likelihood: an integer weight
             ``k`` counts the row ``k`` times, a weight 0 removes it. The
@@ -330,8 +336,8 @@ class PyroBNNRegressor(PyroRegressor):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row's likelihood, as in :meth:`fit`.
 
@@ -381,10 +387,11 @@ class PyroBNNRegressor(PyroRegressor):
         first = not (incremental and hasattr(self, "_svi_state"))
         hidden = self._hidden_sizes()
         X, y, w = self._validated(X, y, sample_weight, reset=first)
-        if not first and self._warm_key != self._layout(X.shape[1], hidden):
+        if not first and self._warm_key != self._layout(X.shape[1], hidden, y):
             raise ValueError(
                 "partial_fit cannot continue the last fit: hidden_layer_sizes, "
-                "guide or rank changed since. Call fit to start afresh."
+                "guide, rank or the number of targets changed since. Call fit "
+                "to start afresh."
             )
         self._fit(X, y, w, hidden, incremental=incremental)
         # After partial_fit, the last chunk: one epoch treats it as the data.
@@ -416,7 +423,7 @@ class PyroBNNRegressor(PyroRegressor):
     def _fit(self, X, y, w, hidden: tuple[int, ...], incremental: bool = False):
         rng = check_generator(self.random_state)
         # The SVI state to continue (None: start afresh).
-        layout = self._layout(X.shape[1], hidden)
+        layout = self._layout(X.shape[1], hidden, y)
         state = (
             self._svi_state
             if self.inference == "svi"
@@ -654,10 +661,11 @@ class PyroBNNRegressor(PyroRegressor):
         return super().to_inference_data()
 
     # -------------------------------------------------------------- helpers
-    def _layout(self, n_features: int, hidden: tuple[int, ...]) -> tuple:
+    def _layout(self, n_features: int, hidden: tuple[int, ...], y) -> tuple:
         """What fixes the shapes of the guide's parameters."""
         rank = self.rank if self.guide == "lowrank" else None
-        return (n_features, hidden, self.guide, rank)
+        n_out = y.shape[1] if y.ndim == 2 else None
+        return (n_features, hidden, self.guide, rank, n_out)
 
     def _hidden_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes

@@ -292,8 +292,12 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A scipy.sparse X is standardised and densified a minibatch (and
+            the held-out rows) at a time.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Several targets share the hidden layers; each has its own mean,
+            noise, standardisation and calibration (then of shape (k,)).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row: an integer weight ``k`` counts
             the row ``k`` times in the objective and the held-out loss, a
@@ -311,7 +315,9 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
             weights) and for entries of X or y beyond 1e150 in magnitude. A
             failed fit leaves the estimator exactly as it was.
         FloatingPointError
-            If the optimiser diverged (lower ``learning_rate_init``).
+            If the optimiser diverged (lower ``learning_rate_init``): NaN
+            weights, or a member whose mean misses its training rows by more
+            than 10 stds of y.
         """
         with restore_on_error(self):
             hidden = self._hidden_sizes()
@@ -438,10 +444,9 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
                 self.spread_shrinkage_, self.noise_scale_ = np.array(kappa), np.array(c)
 
     def _check_divergence(self, args) -> None:
-        """Raise FloatingPointError if a member's mean is off the training
-        rows by more than 10 stds of y (root mean square, standardised):
-        the constant mean misses by 1 and every fit starts near it, so only
-        a diverged optimiser ends that far off, with finite weights."""
+        """FloatingPointError if a member's mean misses the training rows by
+        over 10 stds of y (rms): the constant mean misses by 1 and every fit
+        starts near it; only a diverged optimiser ends that far off."""
         X, y, w = args
         mu, _ = self._members_standardised(X)
         err = (mu - (y[..., None])) ** 2

@@ -153,13 +153,15 @@ class PyroBayesianLinear(PyroRegressor):
     ----------
     %(posterior_means)s
     coef_cov_ : ndarray of shape (n_features, n_features)
-        Posterior covariance of the coefficients.
+        Posterior covariance of the coefficients. With y of shape (n, k)
+        every fitted attribute gains a leading target axis: ``coef_`` (k,
+        n_features), ``intercept_``, ``noise_std_``, ``prior_scale_`` (k,),
+        ``coef_cov_`` (k, n_features, n_features), ``prior_std_`` (k,
+        n_features), each target a model of its own (fitted in one run).
     noise_std_ : float
-        Posterior mean of the noise standard deviation (``noise_std`` when
-        it is fixed).
+        Posterior mean of the noise std (``noise_std`` when it is fixed).
     prior_std_ : ndarray of shape (n_features,)
-        Prior std of each coefficient used by the fit (units as
-        ``prior_std``).
+        Prior std of each coefficient (units as ``prior_std``).
     prior_scale_ : float
         The evidence's factor ``c`` for ``prior_std="auto"``; 1.0 otherwise.
     posterior_samples_ : dict of str to ndarray
@@ -301,8 +303,9 @@ class PyroBayesianLinear(PyroRegressor):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A scipy.sparse X gives its statistics by sparse products.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows' likelihood terms; a weight of
             k counts a row k times.
@@ -314,9 +317,10 @@ class PyroBayesianLinear(PyroRegressor):
         Raises
         ------
         ValueError
-            For invalid input, entries of X or y beyond 1e150 in magnitude,
-            or data too few for the noise posterior; the estimator is then
-            left as it was.
+            For invalid input, entries of X or y beyond 1e150 in magnitude
+            (or columns all below 1e-150, whose squares underflow), or data
+            too few for the noise posterior; the estimator is then left as
+            it was.
         FloatingPointError
             If the SVI loss diverges (the message names
             ``learning_rate_init``); the estimator is then left as it was.
@@ -338,8 +342,8 @@ class PyroBayesianLinear(PyroRegressor):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows' likelihood terms; a weight of
             k counts a row k times.
@@ -351,8 +355,9 @@ class PyroBayesianLinear(PyroRegressor):
         Raises
         ------
         ValueError
-            For invalid input as in :meth:`fit`, a number of features other
-            than that of the data seen, or ``fit_intercept`` changed since;
+            For invalid input as in :meth:`fit`, a number of features or of
+            targets other than that of the data seen, or ``fit_intercept``
+            changed since;
             the estimator is then left as it was.
         FloatingPointError
             If the SVI loss diverges; the estimator is then left as it was.
