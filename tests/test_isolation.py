@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 
 torch = pytest.importorskip("torch")
 pyro = pytest.importorskip("pyro")
@@ -213,6 +214,7 @@ POINTS = {
     "export": (_svi, "export_guide", 1),
     "nuts-transition": (_nuts._RecordingNUTS, "sample", 8),
     "nuts-diagnostics": (_nuts, "_mcmc_diagnostics", 1),
+    "eigh": (scipy.linalg, "eigh", 1),  # the closed forms' decomposition
 }
 
 
@@ -222,7 +224,7 @@ def _points_for(name):
     if name == "ensemble":
         return ["adam-step"]
     if name in ("conjugate", "ridge-map"):
-        return []
+        return ["eigh"]
     return ["guide-setup", "adam-step", "export"]
 
 
