@@ -207,7 +207,10 @@ class PyroRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
             ``"noise_std"`` (n_samples,). PyroBNNRegressor: each layer's
             ``"coef_<i>"`` (n_samples, fan_in, fan_out) and
             ``"intercept_<i>"`` (n_samples, fan_out) of the network that maps
-            raw X to raw y, and ``"noise_std"``.
+            raw X to raw y, and ``"noise_std"``. With y of shape (n, k) a
+            target axis follows the draws' (``"coef"`` (n_samples, k,
+            n_features), ``"noise_std"`` (n_samples, k)); the network's last
+            layer has k outputs.
 
         Raises
         ------
@@ -235,7 +238,7 @@ class PyroRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples_X, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples_X, n_features)
         n_samples : int, default=1
             Number of draws.
         random_state : int, RandomState, Generator or None, default=None
@@ -245,7 +248,8 @@ class PyroRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples_X, n_samples)
             Column ``s`` is the function of posterior draw ``s`` at the rows
-            of ``X``, on the scale of y.
+            of ``X``, on the scale of y; (n_samples_X, n_targets, n_samples)
+            with several targets.
 
         Examples
         --------
