@@ -1,7 +1,7 @@
 """Gaussian linear posteriors in one eigenbasis: the primal and the dual form.
 
-Pure NumPy/SciPy, arrays in and out, like :mod:`bayesreg._gaussian` (whose
-Cholesky-based functions remain the reference these are tested against).
+Pure NumPy/SciPy, like :mod:`bayesreg._gaussian` (its Cholesky forms are
+the reference these are tested against).
 
 Whitened coordinates u = D^-1 (w - m0) (D = diag(prior std)) make the Gram
 matrix of the centred, weighted rows A = W^1/2 Xc D
@@ -77,10 +77,11 @@ class PrimalBasis(NamedTuple):
 
 class DualBasis(NamedTuple):
     """Q = A^T U diag(s)^-1 with A = W^1/2 (X - 1 x_mean^T) D, through the
-    training rows ``X`` (dense or CSR), ``sqrt_w`` (n,) or None, ``U`` (n, r)
-    and ``s`` (r,) the singular values of A."""
+    prior-scaled training rows ``XD`` = X D (dense or CSR; a copy, so the
+    fit never aliases the caller's X), ``sqrt_w`` (n,) or None, ``U``
+    (n, r) and ``s`` (r,) the singular values of A."""
 
-    X: object
+    XD: object
     sqrt_w: np.ndarray | None
     U: np.ndarray
     s: np.ndarray
@@ -89,19 +90,26 @@ class DualBasis(NamedTuple):
 
     complete = False
 
+    @property
+    def X(self):
+        """The training rows, X D D^-1 (to rounding)."""
+        if sparse.issparse(self.XD):
+            return sparse.csr_matrix(self.XD @ sparse.diags(1.0 / self.prior_std))
+        return self.XD / self.prior_std
+
     def _w(self, M: np.ndarray) -> np.ndarray:
         return M if self.sqrt_w is None else self.sqrt_w[:, None] * M
 
     def _a(self, V: np.ndarray) -> np.ndarray:
         """A V for V (p, m): W^1/2 (X D V - 1 x_mean^T D V)."""
-        DV = self.prior_std[:, None] * V
-        return self._w(np.asarray(self.X @ DV) - (self.x_mean @ DV)[None, :])
+        mD = self.x_mean * self.prior_std
+        return self._w(np.asarray(self.XD @ V) - (mD @ V)[None, :])
 
     def _at(self, M: np.ndarray) -> np.ndarray:
-        """A^T M for M (n, m): D (X^T W^1/2 M - x_mean 1^T W^1/2 M)."""
+        """A^T M for M (n, m): D X^T W^1/2 M - D x_mean 1^T W^1/2 M."""
         WM = self._w(M)
-        out = np.asarray(self.X.T @ WM) - np.outer(self.x_mean, WM.sum(axis=0))
-        return self.prior_std[:, None] * out
+        mD = self.x_mean * self.prior_std
+        return np.asarray(self.XD.T @ WM) - np.outer(mD, WM.sum(axis=0))
 
     def qt(self, V: np.ndarray) -> np.ndarray:
         return (self.U.T @ self._a(V)) / self.s[:, None]
@@ -119,8 +127,9 @@ class DualBasis(NamedTuple):
         d2 = prior_std**2
         d2m = d2 * x_mean
         c0 = float(x_mean @ d2m)
-        q_train = np.asarray(self.X @ d2m).ravel()
-        XT = self.X.T.tocsr() if sparse.issparse(self.X) else self.X.T
+        # X D^2 m and the kernel rows X_b D^2 X^T = (X_b D)(X D)^T.
+        q_train = np.asarray(self.XD @ (prior_std * x_mean)).ravel()
+        XT = self.XD.T.tocsr() if sparse.issparse(self.XD) else self.XD.T
         # U diag(s)^-1 with the row weights folded in: K_c W^1/2 U S^-1.
         US = self.U / self.s[None, :]
         if self.sqrt_w is not None:
@@ -130,11 +139,11 @@ class DualBasis(NamedTuple):
         def project(Xb):
             a_new = np.asarray(Xb @ d2m).ravel()
             if sparse.issparse(Xb):
-                K = (Xb @ sparse.diags(d2)) @ XT
+                K = (Xb @ sparse.diags(prior_std)) @ XT
                 K = K.toarray() if sparse.issparse(K) else np.asarray(K)
                 sq = np.asarray(Xb.multiply(Xb) @ d2).ravel()
             else:
-                K = (Xb * d2) @ XT
+                K = (Xb * prior_std) @ XT
                 sq = np.einsum("ij,ij,j->i", Xb, Xb, d2)
             # (K - a 1^T - 1 q^T + c0) W^1/2 U S^-1, the centring applied
             # to the n x r product instead of the kernel rows.
@@ -267,7 +276,6 @@ def dual_spectrum(
     # NumPy computes by SYRK (half the flops of a general product).
     XD = X @ sparse.diags(prior_std) if sparse.issparse(X) else X * prior_std
     K = XD @ XD.T
-    del XD
     K = K.toarray() if sparse.issparse(K) else np.asarray(K)
     q = np.asarray(X @ d2m).ravel()
     K -= q[:, None] + q[None, :] - float(x_mean @ d2m)
@@ -283,7 +291,7 @@ def dual_spectrum(
     Yc = Y - y_mean
     yty = np.sum(Yc * Yc if w is None else w[:, None] * Yc * Yc, axis=0)
     return Spectrum(
-        ev, DualBasis(X, sqrt_w, U, s, x_mean, prior_std), z,
+        ev, DualBasis(XD, sqrt_w, U, s, x_mean, prior_std), z,
         np.sum(resid * resid, axis=0), np.sum(perp * perp, axis=0),
         _floor(yty, n, y_mean), n,
         n - 1.0 if center else n, x_mean, y_mean, center, prior_mean, prior_std,
@@ -476,9 +484,7 @@ class SpectralPosterior(NamedTuple):
             return np.zeros(self.coef.shape[0])
         return spec.y_mean - self.coef @ spec.x_mean
 
-    @property
-    def form(self) -> str:
-        return self.spec.form
+    form = property(lambda self: self.spec.form)
 
 
 def _coef(spec: Spectrum, rho: np.ndarray) -> np.ndarray:

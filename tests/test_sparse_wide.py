@@ -270,3 +270,16 @@ def test_dask_refuses_the_dual_and_several_targets():
         ConjugateLinearRegression(solver="dual").fit(Xd, y)
     with pytest.raises(ValueError, match="several targets need in-memory"):
         ConjugateLinearRegression().fit(Xd, da.from_array(np.column_stack([y, y])))
+
+
+@pytest.mark.parametrize("to_sparse", [False, True])
+def test_dual_fit_does_not_alias_the_callers_x(to_sparse):
+    X, y, Xt = _wide(11, 20, 50)
+    X = sparse.csr_matrix(X) if to_sparse else X
+    est = ConjugateLinearRegression(solver="dual").fit(X, y)
+    before = est.predict_std(Xt)
+    if to_sparse:
+        X.data *= 5.0
+    else:
+        X *= 5.0
+    assert_allclose(est.predict_std(Xt), before, rtol=1e-14)
