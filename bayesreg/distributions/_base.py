@@ -238,26 +238,47 @@ class PredictiveDistribution(ABC):
         return f"{type(self).__name__}({size})"
 
     def _check_targets(self, y) -> np.ndarray:
-        """``y`` for :meth:`logpdf` from user input: finite values of the batch
-        shape (sklearn's ``check_array``, with its messages). A batch (n, 1)
-        also takes a y of shape (n,)."""
-        batch = tuple(self.batch_shape)
-        # Complex numbers, strings and other objects are refused by name first:
-        # check_array's messages do not name y, and it parses numeric strings.
-        check_real(y, "y")
-        y = check_array(
-            y, ensure_2d=False, dtype=np.float64, input_name="y", allow_nd=True
-        )
-        if len(batch) == 1:
-            if y.ndim != 1 or y.shape[0] != self.n:
-                raise ValueError(
-                    f"y must have shape ({self.n},) to match X, got {y.shape}."
-                )
-            return y
-        if batch[1:] == (1,) and y.shape == batch[:1]:
-            return y.reshape(batch)
-        if tuple(y.shape) != batch:
+        """``y`` for :meth:`logpdf` from user input: see :func:`check_targets`."""
+        return check_targets(y, tuple(self.batch_shape))
+
+    def _presample(self, shape: tuple[int, ...], rng: np.random.Generator):
+        """The random numbers :meth:`sample` would draw for ``shape``
+        (``batch_shape + (n_samples,)`` of a batch with more rows).
+
+        Lets a caller sample a long batch one block of rows at a time with
+        the same draws as one call of :meth:`sample` on all rows. Returns
+        ``None`` where :meth:`sample` consumes ``rng`` row after row (in C
+        order), so that blocks sampled in turn from one generator give the
+        same draws; a tuple of arrays with rows first, to be sliced and
+        passed to :meth:`_sample_from`; or ``False`` (the default) where
+        the order is not known (then sample all rows at once). Draws
+        nothing unless it returns a tuple.
+        """
+        return False
+
+    def _sample_from(self, *randomness) -> np.ndarray:  # pragma: no cover
+        """Draws from the random numbers of :meth:`_presample` of these rows."""
+        raise NotImplementedError
+
+
+def check_targets(y, batch: tuple[int, ...]) -> np.ndarray:
+    """``y`` for ``logpdf`` from user input: finite values of the batch shape
+    ``batch`` (sklearn's ``check_array``, with its messages). A batch (n, 1)
+    also takes a y of shape (n,)."""
+    # Complex numbers, strings and other objects are refused by name first:
+    # check_array's messages do not name y, and it parses numeric strings.
+    check_real(y, "y")
+    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", allow_nd=True)
+    if len(batch) == 1:
+        if y.ndim != 1 or y.shape[0] != batch[0]:
             raise ValueError(
-                f"y must have shape {batch} to match the prediction, got {y.shape}."
+                f"y must have shape ({batch[0]},) to match X, got {y.shape}."
             )
         return y
+    if batch[1:] == (1,) and y.shape == batch[:1]:
+        return y.reshape(batch)
+    if tuple(y.shape) != batch:
+        raise ValueError(
+            f"y must have shape {batch} to match the prediction, got {y.shape}."
+        )
+    return y

@@ -144,6 +144,12 @@ class _ScipyLocScale(PredictiveDistribution):
             return self._frozen(1).ppf(np.full((*self.batch_shape, 1), q))[..., 0]
         return self._evaluate("ppf", q)
 
+    def _presample(self, shape, rng):
+        # scipy's rvs draws standard variates element after element, in C
+        # order (standard_normal, standard_t): blocks of rows in turn draw
+        # the same numbers as all rows at once.
+        return False if self.lazy else None
+
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         n_samples = check_n_samples(n_samples)
         rng = check_generator(random_state)

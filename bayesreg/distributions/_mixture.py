@@ -8,6 +8,14 @@ from scipy import special, stats
 from ..utils._checks import check_n_samples, check_quantile_levels
 from ..utils._random import check_generator
 from ._base import PredictiveDistribution
+from ._quantile import _BLOCK, mixture_quantiles
+
+
+def _level_blocks(n_levels: int, n_components: int):
+    """Slices of ``n_levels`` levels of ``ppf`` taking their components'
+    rows (``locs[row]``) about ``_BLOCK`` pairs at a time."""
+    rows = max(1, _BLOCK // max(n_components, 1))
+    return [slice(a, a + rows) for a in range(0, n_levels, rows)]
 
 
 class NormalMixture(PredictiveDistribution):
@@ -16,8 +24,9 @@ class NormalMixture(PredictiveDistribution):
     This is the posterior predictive of a model represented by S posterior
     draws (or S ensemble members): for draw s the observation is
     Normal(f_s(x), sigma_s). The moments follow the law of total variance;
-    quantiles are found by a vectorised bracketed root search on the mixture
-    CDF (all points at once).
+    quantiles by safeguarded Newton steps on the log of the mixture CDF,
+    every point at once (array operations over row blocks, see
+    :mod:`bayesreg.distributions._quantile`).
 
     **Shapes.** The component (draw) axis is always the *last* axis of
     ``locs``; the axes before it are the batch shape. One target: ``locs``
@@ -108,61 +117,73 @@ class NormalMixture(PredictiveDistribution):
         # Law of total variance: Var y = E[sigma_s^2] + Var[f_s].
         return np.sqrt(self.aleatoric_std**2 + self.epistemic_std**2)
 
+    def _row_blocks(self, m: int):
+        """Slices of the flattened batch, each holding about ``_BLOCK`` (value,
+        component) pairs: the temporaries of ``logpdf``, ``cdf`` and ``ppf``
+        stay in cache and their memory is bounded whatever the batch size."""
+        n_dists = int(np.prod(self.batch_shape))
+        rows = max(1, _BLOCK // max(m * self.n_components, 1))
+        return [slice(a, a + rows) for a in range(0, n_dists, rows)]
+
+    def _flat_params(self) -> tuple[np.ndarray, np.ndarray]:
+        s = self.n_components
+        return self.locs.reshape(-1, s), self.scales.reshape(-1, s)
+
     def logpdf(self, y) -> np.ndarray:
         y2, was_1d = self._check_y(y)
-        # batch + (m, S): each value against each component.
-        z = stats.norm.logpdf(
-            y2[..., None], self.locs[..., None, :], self.scales[..., None, :]
-        )
-        out = special.logsumexp(z, axis=-1) - np.log(self.n_components)
+        m = y2.shape[-1]
+        locs, scales = self._flat_params()
+        flat = np.reshape(y2, (-1, m))
+        out = np.empty(flat.shape)
+        log_s = np.log(self.n_components)
+        for rows in self._row_blocks(m):
+            # (b, m, S): each value against each component.
+            z = stats.norm.logpdf(
+                flat[rows, :, None], locs[rows, None, :], scales[rows, None, :]
+            )
+            out[rows] = special.logsumexp(z, axis=-1) - log_s
+        out = out.reshape(y2.shape)
         return out[..., 0] if was_1d else out
 
     def cdf(self, y) -> np.ndarray:
         y2, was_1d = self._check_y(y)
-        out = stats.norm.cdf(
-            y2[..., None], self.locs[..., None, :], self.scales[..., None, :]
-        ).mean(axis=-1)
+        m = y2.shape[-1]
+        locs, scales = self._flat_params()
+        flat = np.reshape(y2, (-1, m))
+        out = np.empty(flat.shape)
+        for rows in self._row_blocks(m):
+            out[rows] = stats.norm.cdf(
+                flat[rows, :, None], locs[rows, None, :], scales[rows, None, :]
+            ).mean(axis=-1)
+        out = out.reshape(y2.shape)
         return out[..., 0] if was_1d else out
 
     def ppf(self, q) -> np.ndarray:
-        from scipy.optimize import elementwise
-
         q = check_quantile_levels(q)
         scalar = q.ndim == 0
         q2, was_1d = self._check_y(np.full(self.batch_shape, q) if scalar else q)
         m = q2.shape[-1]
-        # The mixture quantile lies between the component quantiles at the same
-        # level, which gives a valid bracket for every point.
-        zq = stats.norm.ppf(q2)[..., None]
-        comp = self.locs[..., None, :] + zq * self.scales[..., None, :]
-        lo, hi = comp.min(axis=-1), comp.max(axis=-1)
-        width = np.maximum(hi - lo, 1e-12 * (1 + np.abs(lo)))
-        lo, hi = lo - width, hi + width
-        n_dists = int(np.prod(self.batch_shape))
-        locs = self.locs.reshape(n_dists, self.n_components)
-        scales = self.scales.reshape(n_dists, self.n_components)
-        row = np.repeat(np.arange(n_dists), m)
-
-        def excess(x, target, row):
-            # find_root compresses x and args to the unconverged elements;
-            # the row index recovers each element's mixture components.
-            cdf = stats.norm.cdf(x[..., None], locs[row], scales[row])
-            return cdf.mean(axis=-1) - target
-
-        res = elementwise.find_root(
-            excess,
-            (lo.ravel(), hi.ravel()),
-            args=(q2.ravel(), row),
-            tolerances={"xatol": 1e-12, "xrtol": 1e-12},
-        )
-        out = res.x.reshape(q2.shape)
+        locs, scales = self._flat_params()
+        # (level, distribution) pairs as rows: level j of distribution i is
+        # row i * m + j.
+        row = np.repeat(np.arange(locs.shape[0]), m)
+        levels = np.reshape(q2, -1)
+        out = np.empty(levels.shape)
+        for rows in _level_blocks(len(levels), self.n_components):
+            r = row[rows]
+            out[rows] = mixture_quantiles(locs[r], scales[r], levels[rows])
+        out = out.reshape(q2.shape)
         return out[..., 0] if (was_1d or scalar) else out
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         n_samples = check_n_samples(n_samples)
         rng = check_generator(random_state)
-        shape = (*self.batch_shape, n_samples)
-        comp = rng.integers(self.n_components, size=shape)
-        noise = rng.standard_normal(shape)
+        return self._sample_from(*self._presample((*self.batch_shape, n_samples), rng))
+
+    def _presample(self, shape, rng):
+        # A component of every draw, then its standard Normal noise.
+        return rng.integers(self.n_components, size=shape), rng.standard_normal(shape)
+
+    def _sample_from(self, comp, noise) -> np.ndarray:
         locs = np.take_along_axis(self.locs, comp, axis=-1)
         return locs + np.take_along_axis(self.scales, comp, axis=-1) * noise
