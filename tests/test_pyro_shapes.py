@@ -225,3 +225,15 @@ def test_bnn_sample_weight_near_1e_300_names_sample_weight():
         warnings.simplefilter("ignore")
         # weights that float32 holds are taken as they are
         _bnn().fit(X, y, sample_weight=np.full(40, 1e-30))
+
+
+@pytest.mark.parametrize("name", ["bnn", "bnn_nuts", "ensemble"])
+@pytest.mark.parametrize("c", [5.0, -3e-7])
+def test_networks_predict_a_constant_y(name, c):
+    """A constant y was standardised by 1 in absolute units, so a network's
+    prior draw showed through (the ensemble predicted 6.2 for y = 5); it is
+    now scaled by 1e-5 of its magnitude, the closed form's noise floor."""
+    X, _ = _sparse_problem(n=40, d=3)
+    est = FAST[name]().fit(X, np.full(40, c))
+    np.testing.assert_allclose(est.predict(X[:5]), c, rtol=1e-4)
+    assert np.all(est.predict_std(X[:5]) < 1e-4 * abs(c))

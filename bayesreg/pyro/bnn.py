@@ -447,7 +447,7 @@ class PyroBNNRegressor(PyroRegressor):
         sparse = sp.issparse(X)
         if state is None:
             x_mean, x_scale = (weighted_scale if sparse else _weighted_scale)(X, p)
-            y_mean, y_scale = _weighted_scale(y, p)
+            y_mean, y_scale = _weighted_scale(y, p, target=True)
             if y.ndim == 1:
                 y_mean, y_scale = float(y_mean[0]), float(y_scale[0])
             vars(self).pop("loss_curve_", None)

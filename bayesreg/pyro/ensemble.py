@@ -350,7 +350,7 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
         p = w / w.sum()
         sparse = sp.issparse(X)
         x_mean, x_scale = (weighted_scale if sparse else _weighted_scale)(X, p)
-        y_mean, y_scale = _weighted_scale(y, p)
+        y_mean, y_scale = _weighted_scale(y, p, target=True)
         if y.ndim == 1:
             y_mean, y_scale = float(y_mean[0]), float(y_scale[0])
         # Snapped to a grid far below any precision a network resolves (the
