@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.base import clone
 
-from bayesreg import ConjugateLinearRegression, RidgeMAP, _intake
+from bayesreg import ConjugateLinearRegression, RidgeMAP, _intake, predict_dist
 
 CONJUGATE_MODES = [
     {},
@@ -283,3 +283,44 @@ def test_dual_fit_does_not_alias_the_callers_x(to_sparse):
     else:
         X *= 5.0
     assert_allclose(est.predict_std(Xt), before, rtol=1e-14)
+
+
+@pytest.mark.parametrize("Est", [ConjugateLinearRegression, RidgeMAP])
+def test_sparse_column_transformer_pipeline_through_grid_search(Est):
+    # Issue 20's first pipeline: a 15-level categorical and three numeric
+    # columns through sklearn's default ColumnTransformer come out sparse.
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.model_selection import GridSearchCV, train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from bayesreg.metrics import neg_nlpd_scorer
+
+    rng = np.random.default_rng(12)
+    n = 1200
+    frame = pd.DataFrame(
+        {
+            "city": rng.choice([f"c{i}" for i in range(15)], n),
+            "a": rng.normal(size=n),
+            "b": rng.uniform(0, 10, n),
+            "c": rng.normal(50, 5, n),
+        }
+    )
+    effect = dict(zip([f"c{i}" for i in range(15)], rng.normal(size=15), strict=True))
+    y = frame["city"].map(effect) + 0.5 * frame["a"] - 0.1 * frame["b"]
+    y = y.to_numpy() + 0.3 * rng.normal(size=n)
+    columns = ColumnTransformer(
+        [("cat", OneHotEncoder(), ["city"]), ("num", StandardScaler(), ["a", "b", "c"])]
+    )
+    assert sparse.issparse(columns.fit_transform(frame))
+    grid = {"conjugatelinearregression__fit_intercept": [True, False]}
+    if Est is RidgeMAP:
+        grid = {"ridgemap__alpha": [0.1, 1.0]}
+    search = GridSearchCV(
+        make_pipeline(columns, Est()), grid, scoring=neg_nlpd_scorer, cv=3
+    )
+    Xtr, Xte, ytr, yte = train_test_split(frame, y, random_state=0)
+    search.fit(Xtr, ytr)
+    lo, hi = predict_dist(search, Xte).interval(0.9).T  # through the search
+    assert 0.85 <= np.mean((yte >= lo) & (yte <= hi)) <= 0.95
