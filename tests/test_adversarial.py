@@ -342,11 +342,6 @@ _known(
     "issue 21 defect 11: wrong stds when y is near 1e-300",
 )  # fmt: skip
 _known(
-    ["pyro_linear", "bnn", "ensemble"], "y bool", FIT,
-    "finding: a bool y raises TypeError (numpy boolean negative) in the torch "
-    "estimators; sklearn fits it as 0/1",
-)  # fmt: skip
-_known(
     ["bnn", "ensemble"], "y complex", FIT,
     "issue 20: a complex y gets sklearn's 'Complex data not supported', not y",
 )  # fmt: skip

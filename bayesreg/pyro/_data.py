@@ -57,6 +57,8 @@ def _column_extremes(a) -> np.ndarray:
         lo = a.min(axis=0).toarray().ravel()
     else:
         a = np.asarray(a)
+        if a.dtype == bool:  # sklearn fits a bool y as 0/1
+            a = a.astype(np.float64)
         if a.size == 0:
             return np.zeros(0)
         hi, lo = a.max(axis=0), a.min(axis=0)

@@ -405,6 +405,7 @@ class PyroBNNRegressor(PyroRegressor):
             self, X, y, y_numeric=True, dtype=np.float64, reset=reset,
             accept_sparse=SPARSE_FORMAT, multi_output=True,
         )  # fmt: skip
+        y = np.asarray(y, dtype=np.float64)  # a bool y is fitted as 0/1
         check_extremes(X, "X")
         check_extremes(y, "y")
         w = _check_sample_weight(

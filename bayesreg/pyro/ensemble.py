@@ -326,6 +326,7 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
                 self, X, y, y_numeric=True, dtype=np.float64,
                 accept_sparse=SPARSE_FORMAT, multi_output=True,
             )  # fmt: skip
+            y = np.asarray(y, dtype=np.float64)  # a bool y is fitted as 0/1
             check_extremes(X, "X")
             check_extremes(y, "y")
             w = _check_sample_weight(
@@ -636,8 +637,7 @@ def _snap(a: np.ndarray) -> np.ndarray:
     return a
 
 
-#: A member whose mean misses its training rows by more than this many stds
-#: of y (root mean square) has diverged (see _check_divergence).
+#: A member whose mean misses y by more than this (rms, stds) has diverged.
 _DIVERGED_RMSE = 10.0
 
 #: Calibration rows: at least this many (else no calibration), at most that.
