@@ -269,3 +269,45 @@ def test_rows_left_unconverged_go_to_scipy(monkeypatch):
     ref = _reference_quantiles(locs, scales, levels)
     spread = scales.max(1) + np.abs(locs).max(1)
     assert np.all(np.abs(x - ref) <= 1e-9 * spread)
+
+
+# ------------------------------------------------------ packed forward pass
+@pytest.mark.parametrize(
+    ("hidden", "k", "act"),
+    [
+        ((50,), None, "relu"),
+        ((7, 5), 3, "tanh"),
+        ((4,), 2, "sigmoid"),
+        ((), None, "relu"),
+    ],
+)
+def test_packed_forward_equals_the_broadcast_one(hidden, k, act):
+    torch = pytest.importorskip("torch")
+    from bayesreg.pyro._forward import forward_draws
+    from bayesreg.pyro._network import _ACTIVATIONS, _layer_shapes, _mlp
+    from bayesreg.pyro._runtime import batched_forward
+
+    rng = np.random.default_rng(0)
+    d, S, n = 6, 13, 301
+    shapes = _layer_shapes(d, hidden, k or 1)
+    D = sum(fi * fo + fo for fi, fo in shapes)
+    w = rng.normal(size=(S, D))
+    X = rng.normal(size=(n, d))
+    fn = _ACTIVATIONS[act]
+
+    def forward(x, p):
+        f = _mlp(x, p["w"], shapes, fn, multi=k is not None)
+        return f if k is None else f.permute(2, 0, 1)
+
+    ref = batched_forward(forward, X, {"w": w})
+    ref = ref if k is None else ref.transpose(0, 2, 1)
+    blocks = [X[:100], X[100:]]
+    for Xi in (X, blocks):
+        got = forward_draws(Xi, w, shapes, fn, multi=k is not None, chunk_rows=17)
+        assert got.shape == ref.shape and got.dtype == np.float64
+        # float32 rounding of sums of D terms of size ~|w| |x|
+        np.testing.assert_allclose(got, ref, rtol=2e-5, atol=2e-5 * np.abs(ref).max())
+    got64 = forward_draws(X, w, shapes, fn, multi=k is not None, dtype=torch.float64)
+    ref64 = batched_forward(forward, X, {"w": w}, dtype=torch.float64)
+    ref64 = ref64 if k is None else ref64.transpose(0, 2, 1)
+    np.testing.assert_allclose(got64, ref64, rtol=1e-12, atol=1e-12)
