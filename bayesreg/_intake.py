@@ -175,15 +175,23 @@ def validated_fit_data(
     )  # fmt: skip
     if sparse.issparse(X) and X.format == "coo":
         X = X.tocsr()
-    check_magnitude(X.data if sparse.issparse(X) else X, "X")
+    form = choose_form(solver, *X.shape)
+    values = X.data if sparse.issparse(X) else X
+    if form == "primal":
+        check_magnitude(values, "X")
     check_magnitude(y, "y")
     check_not_tiny(y, "y")
-    form = choose_form(solver, *X.shape)
     if form == "primal":
         stats, sample_weight = in_memory_gram_stats(X, y, sample_weight, center=center)
         return FitData(X, y, sample_weight, stats, form)
     _assert_all_finite(y, input_name="y")
-    check_finite_X(X)
+    # The dual reads X directly: its two extremes say whether it is finite
+    # (NaN and inf propagate to them) and not too large, in two passes.
+    if values.size:
+        lo, hi = float(values.min()), float(values.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            check_finite_X(X)
+        check_magnitude(np.array([lo, hi]), "X")
     return FitData(X, y, _checked_weights(sample_weight, X), None, form)
 
 

@@ -324,3 +324,17 @@ def test_sparse_column_transformer_pipeline_through_grid_search(Est):
     search.fit(Xtr, ytr)
     lo, hi = predict_dist(search, Xte).interval(0.9).T  # through the search
     assert 0.85 <= np.mean((yte >= lo) & (yte <= hi)) <= 0.95
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("to_sparse", [False, True])
+@pytest.mark.parametrize(
+    "value, match",
+    [(np.nan, "contains NaN"), (np.inf, "infinity"), (1e200, "X has entries")],
+)
+def test_bad_x_is_named_in_either_form(solver, to_sparse, value, match):
+    X, y, _ = _wide(13, 20, 30)
+    X[2, 3] = value
+    X = sparse.csr_matrix(X) if to_sparse else X
+    with pytest.raises(ValueError, match=match):
+        ConjugateLinearRegression(solver=solver).fit(X, y)
