@@ -50,7 +50,10 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     pass over ``X``), so :meth:`partial_fit` updates the posterior online,
     any split of the data into chunks gives the batch posterior, and
     :meth:`merge` combines estimators fitted on disjoint shards of the data.
-    ``X`` may be a dask array larger than memory (see Notes).
+    ``X`` may be a dask array larger than memory, or a SciPy sparse matrix
+    (never densified); with more columns than rows the fit takes the exact
+    kernel (dual) form; ``y`` may hold several targets, each with its own
+    noise and prior scale (see Notes).
 
     Parameters
     ----------
