@@ -263,3 +263,18 @@ def test_an_interrupt_leaves_everything_as_it_was(case, point, fitted, monkeypat
     np.testing.assert_array_equal(
         est.fit(X, y).predict(X), CASES[case]().fit(X, y).predict(X)
     )
+
+
+@pytest.mark.parametrize("case", ["linear-svi", "bnn-svi"])
+def test_an_interrupted_partial_fit_keeps_the_earlier_chunks(case, monkeypatch):
+    X, y = _data()
+    est = CASES[case]()
+    est.partial_fit(X[:20], y[:20]).partial_fit(X[20:], y[20:])
+    before = pickle.dumps(est)
+    trap = _Interrupt(torch.optim.Adam.step, 1)
+    monkeypatch.setattr(torch.optim.Adam, "step", trap)
+    with pytest.raises(KeyboardInterrupt):
+        est.partial_fit(X, -y)
+    monkeypatch.undo()
+    assert trap.calls == 1
+    assert pickle.dumps(est) == before
