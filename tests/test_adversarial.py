@@ -342,14 +342,6 @@ _known(
     "issue 21 defect 11: wrong stds when y is near 1e-300",
 )  # fmt: skip
 _known(
-    ["bnn", "ensemble"], "y complex", FIT,
-    "issue 20: a complex y gets sklearn's 'Complex data not supported', not y",
-)  # fmt: skip
-_known(
-    ["bnn", "ensemble"], "y strings", FIT,
-    "issue 20: a string y gets 'could not convert string to float', not y",
-)  # fmt: skip
-_known(
     ["bnn"], "y (n, 1)", ["partial_fit"],
     "issue 20: partial_fit of a (n, 1) y does not equal the fit on y",
 )  # fmt: skip

@@ -10,6 +10,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from .._intake import check_target_dtype
 from ..distributions import NormalMixture
 from ..utils._params import store_params
 from ..utils._random import check_generator
@@ -401,6 +402,7 @@ class PyroBNNRegressor(PyroRegressor):
         """Validated float64 X (CSR if sparse), y and non-negative weights (1
         by default)."""
         float32 = getattr(X, "dtype", None) == np.float32
+        check_target_dtype(y)
         X, y = validate_data(
             self, X, y, y_numeric=True, dtype=np.float64, reset=reset,
             accept_sparse=SPARSE_FORMAT, multi_output=True,

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from .._base import BayesianRegressorMixin
+from .._intake import check_target_dtype
 from ..distributions import NormalMixture
 from ..utils._checks import check_n_samples
 from ..utils._params import store_params
@@ -322,11 +323,12 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
         with restore_on_error(self):
             hidden = self._hidden_sizes()
             self._float32 = getattr(X, "dtype", None) == np.float32
+            check_target_dtype(y)
             X, y = validate_data(
                 self, X, y, y_numeric=True, dtype=np.float64,
                 accept_sparse=SPARSE_FORMAT, multi_output=True,
             )  # fmt: skip
-            y = np.asarray(y, dtype=np.float64)  # a bool y is fitted as 0/1
+            y = np.asarray(y, dtype=np.float64)  # a bool y: 0/1
             check_extremes(X, "X")
             check_extremes(y, "y")
             w = _check_sample_weight(
@@ -450,14 +452,13 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
         starts near it; only a diverged optimiser ends that far off."""
         X, y, w = args
         mu, _ = self._members_standardised(X)
-        err = (mu - (y[..., None])) ** 2
-        if err.ndim == 3:
-            err = err.mean(axis=1)
+        err = (mu - y[..., None]) ** 2
+        err = err.mean(axis=1) if err.ndim == 3 else err
         rmse = np.sqrt(w @ err / w.sum())
-        if not np.all(rmse <= _DIVERGED_RMSE):
-            bad = np.flatnonzero(~(rmse <= _DIVERGED_RMSE))
+        bad = ~(rmse <= _DIVERGED_RMSE)  # NaN included
+        if bad.any():
             raise FloatingPointError(
-                f"{len(bad)} of {self.n_estimators} members diverged: their mean "
+                f"{int(bad.sum())} of {self.n_estimators} members diverged: their mean "
                 f"misses the training rows by up to {np.nanmax(rmse):.3g} stds of "
                 f"y (root mean square). Lower learning_rate_init (currently "
                 f"{self.learning_rate_init:g})."
