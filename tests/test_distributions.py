@@ -348,3 +348,39 @@ def test_log_density_targets_of_a_batch():
     np.testing.assert_array_equal(one._check_targets(LOC[:, 0]), LOC[:, :1])
     with pytest.raises(ValueError, match="NaN"):
         d._check_targets(np.full((2, 3), np.nan))
+
+
+@pytest.mark.parametrize("q", [1e-6, 0.025, 0.5, 0.975])
+def test_scalar_quantiles_equal_scipy_elementwise(q):
+    # ppf computes one standard quantile for the whole batch (issue 22): the
+    # same numbers as scipy's quantile of every distribution.
+    rng = np.random.default_rng(0)
+    loc, scale = rng.normal(size=(50, 2)), rng.uniform(0.1, 3, size=(50, 2))
+    for d, ref in [
+        (Normal(loc, scale), stats.norm(loc, scale)),
+        (StudentT(4.5, loc, scale), stats.t(4.5, loc, scale)),
+        (StudentT(rng.uniform(1, 9, (50, 2)), loc, scale), None),
+    ]:
+        ref = ref or stats.t(d.df, loc, scale)
+        np.testing.assert_array_equal(d.ppf(q), ref.ppf(np.full(loc.shape, q)))
+    # a zero scale keeps scipy's answer for it
+    d = Normal([0.0, 1.0], [0.0, 2.0])
+    np.testing.assert_array_equal(
+        d.ppf(0.3), stats.norm([0.0, 1.0], [0.0, 2.0]).ppf([0.3, 0.3])
+    )
+
+
+def test_mixture_noise_reduced_as_given_equals_the_broadcast_one():
+    rng = np.random.default_rng(1)
+    for locs, scales in [
+        (rng.normal(size=(7, 30)), rng.uniform(0.2, 2, size=30)),
+        (rng.normal(size=(7, 3, 30)), rng.uniform(0.2, 2, size=(3, 30))),
+        (rng.normal(size=(7, 3, 30)), rng.uniform(0.2, 2, size=30)),
+        (rng.normal(size=(7, 30)), rng.uniform(0.2, 2, size=(7, 30))),
+    ]:
+        d = NormalMixture(locs, scales)
+        full = np.broadcast_to(scales, locs.shape)
+        np.testing.assert_array_equal(
+            d.aleatoric_std, np.sqrt(np.mean(full**2, axis=-1))
+        )
+        assert d.aleatoric_std.shape == locs.shape[:-1]

@@ -141,8 +141,18 @@ class _ScipyLocScale(PredictiveDistribution):
     def ppf(self, q) -> np.ndarray:
         q = check_quantile_levels(q)
         if q.ndim == 0:
+            standard = None if self.lazy else self._standard_ppf(q)
+            if standard is not None and np.all(self.scale > 0):
+                # scipy's own arithmetic, x * scale + loc, with x computed once
+                # (where scale > 0 scipy returns NaN; it answers those).
+                return standard * self.scale + self.loc
             return self._frozen(1).ppf(np.full((*self.batch_shape, 1), q))[..., 0]
         return self._evaluate("ppf", q)
+
+    def _standard_ppf(self, q) -> float | None:
+        """The standard quantile of level ``q`` shared by every distribution
+        of the batch, or None where they differ in shape."""
+        return None
 
     def _presample(self, shape, rng):
         # scipy's rvs draws standard variates element after element, in C
@@ -203,6 +213,9 @@ class Normal(_ScipyLocScale):
     def std(self) -> np.ndarray:
         return self.scale
 
+    def _standard_ppf(self, q) -> float:
+        return float(stats.norm.ppf(q))
+
 
 class StudentT(_ScipyLocScale):
     """Independent location-scale Student-t distributions, a batch (n,) or (n, k).
@@ -241,6 +254,14 @@ class StudentT(_ScipyLocScale):
 
     def _frozen(self, k):
         return stats.t(self.df[..., None], self.loc[..., None], self.scale[..., None])
+
+    def _standard_ppf(self, q) -> float | None:
+        # One degree of freedom for every point (a fitted linear model's
+        # predictive): one quantile of the standard t, not n.
+        df = self.df.reshape(-1)
+        if df.size == 0 or not np.all(df == df[0]):
+            return None
+        return float(stats.t.ppf(q, df[0]))
 
     @property
     def std(self) -> np.ndarray:

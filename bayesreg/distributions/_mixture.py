@@ -81,18 +81,21 @@ class NormalMixture(PredictiveDistribution):
         if locs.ndim == 2 and scales.ndim == 1:
             scales = scales[None, :]
         try:
-            scales = np.broadcast_to(scales, locs.shape)
+            broadcast = np.broadcast_to(scales, locs.shape)
         except ValueError:
             raise ValueError(
                 f"scales of shape {scales.shape} do not broadcast to the shape "
                 f"of locs, {locs.shape}."
             ) from None
+        # Checked (and reduced, below) as given: (S,) scales shared by every
+        # point cost O(S), not O(n S).
         if not (np.all(np.isfinite(locs)) and np.all(np.isfinite(scales))):
             raise ValueError("locs and scales must be finite.")
         if np.any(scales <= 0):
             raise ValueError("scales must be positive.")
         self.locs = locs
-        self.scales = scales
+        self.scales = broadcast
+        self._scales = scales
         self.n, self.n_components = locs.shape[0], locs.shape[-1]
 
     @property
@@ -110,7 +113,10 @@ class NormalMixture(PredictiveDistribution):
 
     @property
     def aleatoric_std(self) -> np.ndarray:
-        return np.sqrt(np.mean(self.scales**2, axis=-1))
+        # The mean over the draws of the scales as given, broadcast.
+        scales = getattr(self, "_scales", self.scales)
+        mean_sq = np.mean(scales**2, axis=-1)
+        return np.sqrt(np.broadcast_to(mean_sq, self.batch_shape))
 
     @property
     def std(self) -> np.ndarray:
