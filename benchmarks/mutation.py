@@ -60,11 +60,12 @@ def report(mutmut: str) -> None:
         for line in listing.splitlines()
         if line.strip().endswith(("survived", "no tests"))
     ]
+    # mutmut's own diff of each survivor, in this process (a `mutmut show`
+    # each would start mutmut hundreds of times).
+    from mutmut.__main__ import find_mutant, get_diff_for_mutant
+
     diffs = [
-        subprocess.run(
-            [mutmut, "show", name], capture_output=True, text=True, check=False
-        ).stdout
-        for name in survivors
+        get_diff_for_mutant(name, path=find_mutant(name).path) for name in survivors
     ]
     Path("mutants/survivors.txt").write_text("\n".join(diffs))
     print(
