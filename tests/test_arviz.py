@@ -436,3 +436,32 @@ def test_observed_data_follow_partial_fit(az):
     np.testing.assert_array_equal(
         bnn.to_inference_data().observed_data["y"].values, y[20:]
     )
+
+
+@pytest.mark.parametrize("inference", ["svi", "nuts"])
+def test_several_targets_gain_a_target_dimension(az, inference, data):
+    """y of shape (n, k): the linear model's variables gain a ``target``
+    dimension, the BNN's noise std its ``output`` one; the values are the
+    estimator's own draws, target by target."""
+    X, y = data
+    Y = np.c_[y, 3.0 * y[::-1] + 1.0]
+    lin = _fit(
+        PyroBayesianLinear(
+            inference=inference, max_iter=50, n_warmup=30, n_draws=30, random_state=0
+        ),
+        X,
+        Y,
+    )
+    post = lin.to_inference_data().posterior
+    assert post["coef"].dims == ("chain", "draw", "target", "feature")
+    assert post["noise_std"].dims == ("chain", "draw", "target")
+    draws = lin._mcmc_draws if inference == "nuts" else lin.posterior_samples_
+    np.testing.assert_array_equal(
+        post["coef"].values.reshape(-1, 2, X.shape[1]), draws["coef"]
+    )
+    bnn = _fit(
+        PyroBNNRegressor(hidden_layer_sizes=(3,), max_iter=3, random_state=0), X, Y
+    )
+    post = bnn.to_inference_data().posterior
+    assert post["noise_std"].dims == ("chain", "draw", "output")
+    assert post["coef_1"].shape[-1] == 2
