@@ -118,7 +118,7 @@ class DualBasis(NamedTuple):
         return self._at(self.U @ (C / self.s[:, None]))
 
     def width(self) -> int:
-        return self.U.shape[0] + self.U.shape[1]
+        return max(self.XD.shape[1], self.U.shape[0] + self.U.shape[1])
 
     def projector(self, x_mean, prior_std):
         """A function of a block of rows returning (Q^T D (x - x_mean),
@@ -139,12 +139,14 @@ class DualBasis(NamedTuple):
         def project(Xb):
             a_new = np.asarray(Xb @ d2m).ravel()
             if sparse.issparse(Xb):
-                K = (Xb @ sparse.diags(prior_std)) @ XT
+                XbD = Xb @ sparse.diags(prior_std)
+                K = XbD @ XT
                 K = K.toarray() if sparse.issparse(K) else np.asarray(K)
-                sq = np.asarray(Xb.multiply(Xb) @ d2).ravel()
+                sq = np.asarray(XbD.multiply(XbD).sum(axis=1)).ravel()
             else:
-                K = (Xb * prior_std) @ XT
-                sq = np.einsum("ij,ij,j->i", Xb, Xb, d2)
+                XbD = Xb * prior_std
+                K = XbD @ XT
+                sq = np.einsum("ij,ij->i", XbD, XbD)
             # (K - a 1^T - 1 q^T + c0) W^1/2 U S^-1, the centring applied
             # to the n x r product instead of the kernel rows.
             P = K @ US - centre[None, :] - (a_new - c0)[:, None] * US.sum(axis=0)
@@ -166,8 +168,7 @@ class Spectrum(NamedTuple):
     ``rss0`` (k,) residual sum of squares of the prior mean and
     ``rss_perp`` (k,) its part outside the range of A (what no coefficients
     can fit: exact in the dual, by subtraction from the statistics in the
-    primal); ``floor`` (k,)
-    the smallest posterior scale b_N kept (1e-10 var(y) / 2); ``n``,
+    primal); ``floor`` (k,) the smallest b_N kept (1e-10 var(y) / 2); ``n``,
     ``n_eff`` (n - 1 with an intercept); ``x_mean`` (p,), ``y_mean`` (k,),
     ``centered``; the prior mean m0 and std D (p,).
     """
