@@ -434,6 +434,30 @@ def test_power_transformer_quantiles_map_through(diabetes, method):
         np.testing.assert_allclose(dist.logpdf(yt), exact, rtol=1e-8)
 
 
+def test_values_a_target_transform_refuses_lie_outside_the_range(diabetes):
+    # Box-Cox refuses y <= 0: those values get no density (log density -inf,
+    # cdf 0), and the others the values they have on their own, whichever
+    # batch they come in.
+    X, y = diabetes
+    model = TransformedTargetRegressor(
+        RidgeMAP(), transformer=PowerTransformer(method="box-cox")
+    ).fit(X[:300], y[:300])
+    y_test = y[300:306].astype(float)
+    y_test[[1, 4]] = [-5.0, 0.0]
+    kept = [0, 2, 3, 5]
+    logp = log_predictive_density(model, X[300:306], y_test)
+    assert np.all(logp[[1, 4]] == -np.inf)
+    alone = log_predictive_density(model, X[300:306][kept], y_test[kept])
+    np.testing.assert_allclose(logp[kept], alone, rtol=1e-12)
+    one_by_one = [
+        log_predictive_density(model, X[300 + i : 301 + i], y_test[i : i + 1])[0]
+        for i in kept
+    ]
+    np.testing.assert_allclose(alone, one_by_one, rtol=1e-12)
+    cdf = predict_dist(model, X[300:306]).cdf(y_test)
+    assert np.all(cdf[[1, 4]] == 0.0) and np.all(cdf[kept] > 0)
+
+
 def test_predict_dist_through_pipeline_and_search(diabetes):
     X, y = diabetes
     pipe = make_pipeline(StandardScaler(), log_target(conjugate())).fit(X, y)
