@@ -14,8 +14,9 @@ observation noise), with ``std**2 == epistemic_std**2 + aleatoric_std**2``.
 
 The package is NumPy only, one module per family: ``_base``
 (:class:`PredictiveDistribution`), ``_loc_scale`` (:class:`Normal`,
-:class:`StudentT`), ``_mixture`` (:class:`NormalMixture`), ``_transformed``
-and ``_maps`` (:class:`TransformedDistribution`).
+:class:`StudentT`), ``_mixture`` (:class:`NormalMixture`, its quantiles in
+``_quantile``), ``_transformed`` and ``_maps``
+(:class:`TransformedDistribution`).
 
 **Lazy (dask) parameters.** An estimator's ``predict_dist`` on a dask ``X``
 returns the lazy form of :class:`Normal` or :class:`StudentT` (a subclass,
