@@ -263,7 +263,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     log evidence needs sum log(1 + lam) and sum rho z^2 / (1 + lam) (O(r)
     per evaluation, so the evidence search and the fixed point cost O(r)
     per step), and predictive variances are
-    kappa [|v|^2 - |Q^T v|^2 + sum (Q^T v)_i^2 / (1 + lam_i)] with
+    ``kappa [|v|^2 - |Q^T v|^2 + sum (Q^T v)_i^2 / (1 + lam_i)]`` with
     v = D (x - x_mean), in blocks of rows.
 
     - primal: ``eigh`` of the p x p matrix D X^T W X D from the statistics
