@@ -182,6 +182,10 @@ def validated_fit_data(
     check_magnitude(y, "y")
     check_not_tiny(y, "y")
     if form == "primal":
+        if sparse.issparse(X):
+            # A sparse X is small; its p x p statistics are dense (and the
+            # n x n kernel no smaller when n >= p): refuse, naming the memory.
+            check_gram_memory(X.shape[1], "A sparse fit in the primal form")
         stats, sample_weight = in_memory_gram_stats(X, y, sample_weight, center=center)
         return FitData(X, y, sample_weight, stats, form)
     _assert_all_finite(y, input_name="y")

@@ -338,3 +338,12 @@ def test_bad_x_is_named_in_either_form(solver, to_sparse, value, match):
     X = sparse.csr_matrix(X) if to_sparse else X
     with pytest.raises(ValueError, match=match):
         ConjugateLinearRegression(solver=solver).fit(X, y)
+
+
+def test_sparse_statistics_beyond_the_memory_limit_are_refused(monkeypatch):
+    X, y, _ = _sparse_problem(14, n=60, p=25)
+    monkeypatch.setattr(_intake, "MAX_GRAM_BYTES", 8 * 20**2)
+    with pytest.raises(ValueError, match="A sparse fit in the primal form keeps"):
+        ConjugateLinearRegression().fit(X, y)
+    # the dual (p > n) needs no p x p statistics
+    assert ConjugateLinearRegression().fit(X[:20], y[:20]).solver_ == "dual"
