@@ -141,6 +141,23 @@ def test_fits_in_threads_equal_sequential_fits_and_leave_the_store_empty():
     assert list(pyro.get_param_store().keys()) == []
 
 
+def test_a_user_param_with_the_guides_name_is_neither_used_nor_changed():
+    """The guide's parameters are the guide's own: a user's param under the
+    name Pyro's store would give them (other shape, other value) changes
+    nothing in the fit, and the fit changes nothing in it."""
+    X, y = _data()
+    pyro.clear_param_store()
+    ref = PYRO_CASES["bnn-svi"]().fit(X, y).predict(X)
+    mine = pyro.param("AutoDiagonalNormal.loc", torch.full((2,), 7.0))
+    try:
+        np.testing.assert_array_equal(PYRO_CASES["bnn-svi"]().fit(X, y).predict(X), ref)
+        assert list(pyro.get_param_store().keys()) == ["AutoDiagonalNormal.loc"]
+        assert pyro.param("AutoDiagonalNormal.loc").unconstrained() is mine
+        assert torch.equal(mine.detach(), torch.full((2,), 7.0))
+    finally:
+        pyro.clear_param_store()
+
+
 # --------------------------------------------------- compiled functions
 def test_fits_add_no_compiled_function():
     """Defect 1: torch.jit.trace leaves its graph in torch's global
