@@ -58,6 +58,19 @@ FAST = {
     "ensemble": lambda: _ensemble(),
     "ensemble_minibatch": lambda: _ensemble(batch_size=32),
 }
+#: NUTS on a network costs seconds even this short: its cells run under slow
+SLOW = {"bnn_nuts"}
+
+
+def _modes(names):
+    """pytest params of the modes ``names`` (or (mode, ...) tuples), the slow
+    ones marked so."""
+    params = []
+    for n in names:
+        values = n if isinstance(n, tuple) else (n,)
+        marks = [pytest.mark.slow] if values[0] in SLOW else []
+        params.append(pytest.param(*values, marks=marks))
+    return params
 
 
 # ------------------------------------------------------------------ sparse
@@ -65,8 +78,10 @@ FAST = {
 # for the slower ones.
 @pytest.mark.parametrize(
     "name, fmt",
-    [(m, f) for m in ("linear_svi", "ensemble") for f in ("csr", "csc", "coo")]
-    + [(m, "csr") for m in ("linear_nuts", "bnn", "bnn_nuts", "ensemble_minibatch")],
+    _modes(
+        [(m, f) for m in ("linear_svi", "ensemble") for f in ("csr", "csc", "coo")]
+        + [(m, "csr") for m in ("linear_nuts", "bnn", "bnn_nuts", "ensemble_minibatch")]
+    ),
 )
 def test_sparse_fit_equals_dense_fit(name, fmt):
     X, y = _sparse_problem()
@@ -118,7 +133,7 @@ def test_sparse_X_is_densified_one_batch_at_a_time(name, limit, monkeypatch):
 
 
 # --------------------------------------------------------- several targets
-@pytest.mark.parametrize("name", sorted(FAST))
+@pytest.mark.parametrize("name", _modes(sorted(FAST)))
 def test_several_targets_have_gaussian_process_shapes(name):
     X, Y = _sparse_problem(n=80, d=3, k=2)
     est = FAST[name]().fit(X, Y)
@@ -227,7 +242,7 @@ def test_bnn_sample_weight_near_1e_300_names_sample_weight():
         _bnn().fit(X, y, sample_weight=np.full(40, 1e-30))
 
 
-@pytest.mark.parametrize("name", ["bnn", "bnn_nuts", "ensemble"])
+@pytest.mark.parametrize("name", _modes(["bnn", "bnn_nuts", "ensemble"]))
 @pytest.mark.parametrize("c", [5.0, -3e-7])
 def test_networks_predict_a_constant_y(name, c):
     """A constant y was standardised by 1 in absolute units, so a network's
