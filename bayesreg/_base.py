@@ -103,8 +103,9 @@ class BayesianRegressorMixin(RegressorMixin):
             return
         rows = slice(0, _CHUNK_ALIGN)
         dist = self.predict_dist(take(rows))
-        yield rows, dist
         step = _block_rows(dist)
+        yield rows, dist
+        del dist  # one block's distribution alive at a time (two at a switch)
         for start in range(_CHUNK_ALIGN, n, step):
             rows = slice(start, start + step)
             yield rows, self.predict_dist(take(rows))
@@ -203,6 +204,7 @@ class BayesianRegressorMixin(RegressorMixin):
         # y is checked whole, against the batch shape of every row of X.
         y = check_targets(y, (X.shape[0], *dist.batch_shape[1:]))
         parts = [dist.logpdf(y[rows])]
+        del dist
         parts += [dist.logpdf(y[rows]) for rows, dist in blocks]
         return np.concatenate(parts)
 
@@ -239,10 +241,13 @@ class BayesianRegressorMixin(RegressorMixin):
         pre = dist._presample(shape, rng)
         if pre is False:  # no known order: every row at once
             return self.predict_dist(X).sample(n_samples, rng)
-        parts = []
-        for block, block_dist in [(rows, dist), *blocks]:
+
+        def draw(rows, dist):
             if pre is None:
-                parts.append(block_dist.sample(n_samples, rng))
-            else:
-                parts.append(block_dist._sample_from(*(a[block] for a in pre)))
+                return dist.sample(n_samples, rng)
+            return dist._sample_from(*(a[rows] for a in pre))
+
+        parts = [draw(rows, dist)]
+        del dist  # one block's distribution alive at a time
+        parts += [draw(rows, dist) for rows, dist in blocks]
         return np.concatenate(parts)

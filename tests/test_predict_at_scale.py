@@ -311,3 +311,26 @@ def test_packed_forward_equals_the_broadcast_one(hidden, k, act):
     ref64 = batched_forward(forward, X, {"w": w}, dtype=torch.float64)
     ref64 = ref64 if k is None else ref64.transpose(0, 2, 1)
     np.testing.assert_allclose(got64, ref64, rtol=1e-12, atol=1e-12)
+
+
+def test_one_block_of_distributions_alive_at_a_time(monkeypatch):
+    import weakref
+
+    live, peak = weakref.WeakSet(), [0]
+
+    class Counted(_MixtureModel):
+        def predict_dist(self, X):
+            dist = super().predict_dist(X)
+            live.add(dist)
+            peak[0] = max(peak[0], len(live))
+            return dist
+
+    X, _ = _data(n=45)
+    est = Counted()
+    y = est.predict(X)
+    _blocked(monkeypatch, 4)
+    for name, call in METHODS:
+        peak[0] = 0
+        call(est, X, y)
+        # the block being made and, until it is replaced, the one before
+        assert peak[0] <= 2, (name, peak[0])
