@@ -14,7 +14,8 @@ their covariance: what the mean and the std need); for the networks the S
 forward passes alone, written as well as torch allows: the estimator's own
 weights (the BNN's S = 200 posterior draws, the ensemble's 5 members) in
 float32, the first layer one packed GEMM per 64-row chunk
-(:mod:`bayesreg.pyro._forward`).
+(:mod:`bayesreg.pyro._forward`), 65,536 rows at a time, each block reduced
+to its mean over the draws (so the floor's memory is a block's too).
 
 Every cell runs in a fresh subprocess that loads the fitted estimator and
 builds X; after a warm-up call on 2,000 rows it resets the kernel's peak
@@ -126,7 +127,14 @@ def _floor(est, X):
             weights = np.concatenate(parts, axis=1)
             shapes = [W.shape[1:] for W in est.coefs_]
             act, multi = {"relu": torch.relu, "tanh": torch.tanh}[est._activation], 1
-        return forward_draws(Xs, weights, shapes, act, multi=bool(multi))
+        # In blocks of rows, each reduced to its mean over the draws: the
+        # floor's memory is a block's, as the methods' is.
+        out = np.empty(X.shape[0])
+        for start in range(0, X.shape[0], 65536):
+            rows = slice(start, start + 65536)
+            f = forward_draws(Xs[rows], weights, shapes, act, multi=bool(multi))
+            out[rows] = (f[:, 0] if multi else f).mean(axis=-1)
+        return out
     d = X.shape[1]
     B = np.random.default_rng(0).normal(size=(d, d + 1))
     return X @ B
