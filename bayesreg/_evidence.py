@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _gram, _spectral
+from . import _ard, _gram, _spectral
 from ._intake import FitData, check_noise_posterior_proper
 
 
@@ -22,7 +22,8 @@ class ConjugateFit(NamedTuple):
     chosen for each (1 for a fixed prior), ``prior_std`` (p,) the D it
     multiplies, ``scale_unit`` (k,) what ``sqrt(t)`` is reported relative
     to, the evaluations or iterations used, whether the fixed point
-    converged, and ``one_d`` (y was 1-D)."""
+    converged, ``one_d`` (y was 1-D) and, for ARD, ``relevance`` (k, p):
+    1 / sqrt(alpha), zero where pruned."""
 
     post: _spectral.SpectralPosterior
     t: np.ndarray
@@ -31,6 +32,7 @@ class ConjugateFit(NamedTuple):
     n_iter: int
     converged: bool
     one_d: bool
+    relevance: np.ndarray | None = None
 
 
 def fit_conjugate(
@@ -50,6 +52,9 @@ def fit_conjugate(
 
     ``prior_std=None`` is ``"auto"``: D = 1 / sd(x_j) (noise units), or
     noise_std / sd(x_j) for known noise, scaled per target by the evidence;
+    ``prior_std="ard"``: that D times a relevance per feature and target
+    (:mod:`bayesreg._ard`; several targets give a
+    :class:`~bayesreg._ard.StackedPosterior`, ``prior_std`` (k, p));
     with ``fit_hyperparameters`` the start sd(y) / sd(x_j) (MacKay's fixed
     point, per target, on the one spectrum). ``noise_prior_scale`` is a
     fraction of each target's var(y).
@@ -72,6 +77,18 @@ def fit_conjugate(
     sd = np.sqrt(np.clip(diag, 0.0, None) / n) if n > 0 else np.ones(diag.shape[0])
     col_sd = np.where(sd > 0, sd, 1.0)
     auto = prior_std is None
+    if isinstance(prior_std, str):
+        if fit_hyperparameters:
+            raise ValueError(
+                "prior_std='ard' chooses a prior std per feature by the evidence "
+                "with the noise integrated out (or known: noise_std); it cannot "
+                "be combined with fit_hyperparameters=True."
+            )
+        return _fit_ard(
+            data, prior_mean, col_sd, y_var, center=center, noise_std=noise_std,
+            a0=float(noise_prior_shape), b0=float(noise_prior_scale) * y_var,
+            max_iter=max_iter, tol=tol, moments=None if stats is not None else moments,
+        )  # fmt: skip
 
     def spectrum(D):
         if stats is not None:
@@ -117,6 +134,76 @@ def fit_conjugate(
         post = _spectral.posterior(spec, t, noise_var=noise_var)
     _check_conditioning(spec, post.rho, diag * spec.prior_std**2)
     return ConjugateFit(post, t, spec.prior_std, scale_unit, n_iter, converged, one_d)
+
+
+def _fit_ard(
+    data,
+    prior_mean,
+    col_sd,
+    y_var,
+    *,
+    center,
+    noise_std,
+    a0,
+    b0,
+    max_iter,
+    tol,
+    moments,
+) -> ConjugateFit:
+    """Relevances per target (:func:`bayesreg._ard.relevances`), then each
+    target's exact posterior at its prior std D0 / sqrt(alpha) (zero for a
+    pruned feature: its coefficient is the prior mean, with no variance)."""
+    stats = data.stats
+    known = noise_std is not None
+    s = float(noise_std) if known else 1.0
+    unit = s / col_sd  # D0: per standardised column, in noise units
+    if stats is not None:
+        n = stats.n
+        problems = _ard.primal_problems(stats, prior_mean, 1.0 / col_sd)
+    else:
+        n = moments[0]
+        problems = _ard.dual_problems(
+            data.X, data.Y, data.sample_weight, prior_mean, 1.0 / col_sd,
+            center=center, moments=moments,
+        )  # fmt: skip
+    if not known:
+        check_noise_posterior_proper(n, center, a0)
+    a_n = None if known else a0 + 0.5 * (n - 1.0 if center else n)
+    parts, stds, rels, n_iter, converged = [], [], [], 0, True
+    for j, prob in enumerate(problems):
+        rel = _ard.relevances(
+            prob.columns, prob.g_diag, prob.h / s, prob.yty / s**2, a_n=a_n,
+            b0=float(b0[j]), max_iter=max_iter, tol=tol,
+        )  # fmt: skip
+        n_iter, converged = max(n_iter, rel.n_iter), converged and rel.converged
+        with np.errstate(divide="ignore"):
+            rels.append(1.0 / np.sqrt(rel.alpha))  # alpha = inf: exactly 0
+        D = unit * rels[-1]
+        if stats is not None:
+            one = stats._replace(
+                xty=stats.xty.reshape(D.shape[0], -1)[:, [j]],
+                yty=np.atleast_1d(stats.yty)[[j]],
+                y_mean=np.atleast_1d(stats.y_mean)[[j]],
+            )
+            spec = _spectral.primal_spectrum(one, prior_mean, D)
+        else:
+            spec = _spectral.dual_spectrum(
+                data.X, data.Y[:, [j]], data.sample_weight, prior_mean, D,
+                center=center, moments=moments,
+            )  # fmt: skip
+        if known:
+            post = _spectral.posterior(spec, np.ones(1), noise_var=np.full(1, s * s))
+        else:
+            post = _spectral.posterior(spec, np.ones(1), shape=a0, scale=b0[j])
+        parts.append(post)
+        stds.append(D)
+    k = len(parts)
+    one_d = (np.ndim(stats.yty) == 0) if stats is not None else data.y.ndim == 1
+    post = parts[0] if k == 1 else _ard.StackedPosterior(tuple(parts))
+    return ConjugateFit(
+        post, np.ones(k), np.array(stds), np.ones(k), n_iter, converged, one_d,
+        np.array(rels),
+    )  # fmt: skip
 
 
 def _check_conditioning(spec, rho: np.ndarray, gram_diag: np.ndarray) -> None:

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _evidence, _gram, _spectral
+from . import _ard, _dask, _evidence, _gram, _spectral
 from ._dask import validated_X
 from ._intake import FitData, check_gram_memory, check_mergeable, prior_arrays
 from ._linear import LinearGaussianRegressor, predictive_distribution
@@ -70,6 +70,10 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         relative shape and the starting point (``"auto"``:
         ``sd(y) / sd(x_j)``, in units of the coefficients); one common
         factor is fitted.
+        ``"ard"``: ``r_j noise / sd(x_j)`` per feature and target, the
+        unit-free relevances ``r_j >= 0`` (``relevance_``) chosen by the
+        evidence; ``r_j = 0`` prunes feature j (coefficient the prior mean,
+        zero variance). See Notes; not with ``fit_hyperparameters=True``.
     prior_mean : float or array-like of shape (n_features,), default=0.0
         Prior mean of the coefficients.
     noise_std : float or None, default=None
@@ -130,12 +134,15 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         Prior std of each coefficient used by the fit (chosen by the
         evidence for ``prior_std="auto"`` or ``fit_hyperparameters=True``,
         per target); in units of the noise std when the noise is unknown.
+    relevance_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        With ``prior_std="ard"``: ``r_j`` (``prior_std_ = r_j noise /
+        sd(x_j)``), 0 for a pruned feature.
     prior_scale_ : float or ndarray of shape (n_targets,)
         The factor chosen by the evidence: ``c`` for ``prior_std="auto"``
         (``prior_std_ = c / sd(x_j)``, noise units), the common factor of
         the shape for ``fit_hyperparameters=True`` (with ``"auto"``,
         ``prior_std_ = prior_scale_ * sd(y) / sd(x_j)``); 1.0 for a fixed
-        ``prior_std``.
+        ``prior_std`` and for ``"ard"``.
     noise_std_ : float or ndarray of shape (n_targets,)
         Noise std: the given one, the fitted one, or for unknown noise the
         square root of the posterior mean of the noise variance,
@@ -151,22 +158,20 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         Notes for its meaning with ``fit_intercept=True``.
     n_iter_ : int
         Fixed-point iterations run with ``fit_hyperparameters``; evaluations
-        of the evidence with ``prior_std="auto"``; 1 otherwise (the
+        of the evidence with ``prior_std="auto"``; steps (features added,
+        re-estimated or deleted) with ``"ard"``; 1 otherwise (the
         closed-form update). With several targets, the largest.
     solver_ : {"primal", "dual"}
         The form the fit used.
     sufficient_stats_ : GramStats
-        The data seen so far, reduced to a named
-        tuple ``(n, x_mean, y_mean, xtx, xty, yty, centered)``: the sum of
-        the weights, the weighted means of X and y (zero when
-        ``fit_intercept=False``), and the weighted sums of squares and
-        cross-products ``X^T W X``, ``X^T W y``, ``y^T W y`` of the data
-        centred on those means (``xty`` (n_features, n_targets), ``y_mean``
-        and ``yty`` (n_targets,) for a 2-D y). The posterior depends on the
-        data only through them; :meth:`partial_fit` and :meth:`merge`
-        combine them exactly. The dual form stores the rows instead and
-        computes this on request (O(n p^2) time, O(p^2) memory; refused
-        beyond 2 GiB).
+        The data seen, as ``(n, x_mean, y_mean, xtx, xty, yty, centered)``:
+        the sum of the weights, the weighted means of X and y (zero when
+        ``fit_intercept=False``), and the weighted ``X^T W X``, ``X^T W y``,
+        ``y^T W y`` of the data centred on those means (``xty`` (n_features,
+        n_targets), ``y_mean`` and ``yty`` (n_targets,) for a 2-D y). The
+        posterior depends on the data only through them; :meth:`partial_fit`
+        and :meth:`merge` combine them exactly. The dual form computes them
+        from its rows on request (O(n p^2) time; refused beyond 2 GiB).
     %(features_seen)s
 
     See Also
@@ -236,52 +241,46 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     models fitted to the same ``y`` with the same ``fit_intercept`` and
     noise prior.
 
+    ``prior_std="ard"`` (Tipping 2001): the default model with a relevance
+    r_j per standardised column, w_j | s^2 ~ N(m0_j, s^2 r_j^2 / sd_j^2),
+    the r_j maximising the evidence (s^2 integrated out, or known), per
+    target, by Tipping & Faul's (2003) fast marginal likelihood extended to
+    the integrated noise (:mod:`bayesreg._ard` has the derivation): along
+    one alpha_j = 1 / r_j^2, with the feature's s_j, q_j under the others
+    and B_j = b0 + y^T C_-j^-1 y / 2, the maximiser is closed form,
+    ``alpha_j = s (2 B s - q^2) / (2 (a_N q^2 - B s))`` if a_N q^2 > B s,
+    else inf (pruned). Each step adds, re-estimates or deletes the feature
+    that raises the evidence most: it rises monotonically, pruning is exact
+    (ARDRegression's fixed point alpha_j = gamma_j / m_j^2 needs a
+    threshold), and a step costs O(p M + M^3) with M features in. The
+    posterior is the exact NIG one at D = r / sd. When the model can
+    interpolate (p >= n) the evidence grows without bound as s^2 -> 0, and
+    ARD adds features until ``max_iter`` (a ConvergenceWarning).
+
     Empirical Bayes maximises the evidence over one scale factor of
-    ``prior_std`` and the noise std, with the fixed point of MacKay (1992)
-    run on one eigendecomposition of the d x d Gram matrix (O(d) per
-    iteration); the posterior is then computed at the optimum.
+    ``prior_std`` and the noise std by MacKay's (1992) fixed point on one
+    eigendecomposition (O(d) per iteration), then takes the posterior.
 
     Out-of-core data: ``X``, ``y`` and ``sample_weight`` may be dask arrays
-    (:mod:`dask.array`). :meth:`fit` and :meth:`partial_fit` then compute
-    the statistics of each block of rows where the block lives and merge
-    them up a tree; one ``compute`` (on the active scheduler, e.g. a
-    ``dask.distributed`` client) brings back O(d^2) numbers, and X is never
-    gathered on the client. The fit equals the NumPy fit on the same data.
-    The shape, dtype and number of features are checked at once; NaN and
-    inf are found by that same reduction. Predictions on a dask array stay
-    lazy: :meth:`predict`, :meth:`predict_std`, :meth:`predict_interval`,
-    :meth:`sample_functions` and :meth:`sample_y` return dask arrays
-    computed block by block, and :meth:`predict_dist` a distribution whose
-    parameters are dask arrays (see :mod:`bayesreg.distributions`).
+    (:mod:`dask.array`): the statistics of each block of rows are computed
+    where it lives and merged up a tree, one ``compute`` (on the active
+    scheduler) brings back O(d^2) numbers, and the fit equals the NumPy fit;
+    NaN and inf are found by the same reduction. Predictions on a dask array
+    stay lazy (dask arrays, or a distribution with dask parameters).
 
-    Numerics (:mod:`bayesreg._spectral`): with D = diag(prior std) and the
-    centred, weighted rows A = W^1/2 Xc D, everything is written once in the
-    eigenbasis of G = A^T A = Q diag(l) Q^T with z = Q^T A^T W^1/2 yc: for
-    each target, with t its prior variance factor (c^2) and
-    lam_i = t l_i / s^2 (known noise) or t l_i (unknown noise), the
-    posterior mean is m0 + D Q diag(rho / (1 + lam)) z (rho = lam / l), the
-    log evidence needs sum log(1 + lam) and sum rho z^2 / (1 + lam) (O(r)
-    per evaluation, so the evidence search and the fixed point cost O(r)
-    per step), and predictive variances are
-    ``kappa [|v|^2 - |Q^T v|^2 + sum (Q^T v)_i^2 / (1 + lam_i)]`` with
-    v = D (x - x_mean), in blocks of rows.
-
-    - primal: ``eigh`` of the p x p matrix D X^T W X D from the statistics
-      (one pass over X, O(n p^2), then O(p^3)); Q is complete.
-    - dual (kernel form, p > n): ``eigh`` of the n x n matrix
-      K = A A^T = U diag(l) U^T, centred algebraically as
-      K = W^1/2 (X D^2 X^T - 1 q^T - q 1^T + (m^T D^2 m) 1 1^T) W^1/2 with
-      m = x_mean, q = X D^2 m; then Q = A^T U diag(l)^-1/2 (p x r, r <= n,
-      applied through products with the stored training rows, never
-      formed) and z = l^1/2 U^T W^1/2 yc. O(n^2 p + n^3); the fitted model
-      stores X (O(n p), or O(nnz) sparse), not p x p matrices. Predictions
-      use the kernel rows X_new D^2 X^T.
+    Numerics (:mod:`bayesreg._spectral`, whose docstring has the equations):
+    with D = diag(prior std) and the centred, weighted rows A = W^1/2 Xc D,
+    everything is written once in the eigenbasis of G = A^T A, so the
+    evidence search and the fixed point cost O(r) per step; the primal form
+    takes ``eigh`` of the p x p matrix D X^T W X D (O(n p^2 + p^3)), the
+    dual (p > n) that of the n x n kernel A A^T, centred algebraically
+    (O(n^2 p + n^3), storing X, not p x p matrices).
 
     Sparse X (CSR, CSC, COO) is never densified: the statistics come from
     sparse products with the centring done on them (X^T W X - n m m^T),
     and the dual's kernel and the predictions are sparse products too.
-    Several targets (y of shape (n, k)) share the statistics and the one
-    eigendecomposition; each has its own noise posterior and evidence-chosen
+    Several targets (y of shape (n, k)) share the statistics and (but for
+    "ard") the eigendecomposition; each has its own noise posterior and evidence-chosen
     prior scale (O(r) each), so the fit costs one fit plus O(k p^2), and
     equals k separate fits. Everything is computed in float64 (the
     statistics, the spectra and the evidence need it); a float32 X gives
@@ -292,7 +291,9 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006,
     ch. 3. D. J. C. MacKay, "Bayesian interpolation", *Neural Computation*
     4(3), 1992. M. E. Tipping, "Sparse Bayesian learning and the relevance
-    vector machine", *JMLR* 1, 2001. K. P. Murphy, *Machine Learning: a
+    vector machine", *JMLR* 1, 2001. M. E. Tipping and A. C. Faul, "Fast
+    marginal likelihood maximisation for sparse Bayesian models", *AISTATS*
+    2003. K. P. Murphy, *Machine Learning: a
     Probabilistic Perspective*, MIT Press, 2012, sec. 7.6.
 
     Examples
@@ -314,11 +315,20 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     >>> mean, std = reg.predict([[1.0, 0.0]], return_std=True)
     >>> mean.round(4), std.round(4)
     (array([-0.9804]), array([1.2207]))
+
+    ARD: a relevance per feature (0: pruned, coefficient exactly 0):
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 5))
+    >>> y = 3.0 * X[:, 0] - 2.0 * X[:, 2] + rng.normal(size=200)
+    >>> ard = ConjugateLinearRegression(prior_std="ard").fit(X, y)
+    >>> ard.relevance_.round(2)
+    array([2.81, 0.01, 1.98, 0.  , 0.06])
     """
 
     _parameter_constraints: dict = {
         "prior_std": [
-            StrOptions({"auto"}),
+            StrOptions({"auto", "ard"}),
             Interval(Real, 0, None, closed="neither"),
             "array-like",
         ],
@@ -438,30 +448,14 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
 
         Notes
         -----
-        The posterior (and the evidence) depend on the data only through the
-        sufficient statistics ``sufficient_stats_``, and those of a union of
-        disjoint data sets follow from those of the parts. Uncentred
-        (``fit_intercept=False``) they add: n = sum_k n_k,
-        X^T W X = sum_k X_k^T W_k X_k, and so for X^T W y and y^T W y.
-        Centred on their own means m_a, m_b (Chan, Golub & LeVeque 1979),
-        two parts merge as
-
-            n = n_a + n_b,    m = m_a + (n_b / n) (m_b - m_a),
-            M = M_a + M_b + (n_a n_b / n) (m_b - m_a)(m_b - m_a)^T
-
-        for M the centred X^T W X (and likewise for X^T W y and y^T W y with
-        the y means): the last term restores the spread between the parts'
-        means that centring each part removed. This is exact, and unlike
-        adding uncentred sums it loses no digits when the means are large.
-        With fixed hyperparameters the merged posterior is the Bayesian
-        combination p(w | D_a, D_b) = p(w | D_a) p(w | D_b) / p(w), up to a
-        normalising constant.
-
-        References
-        ----------
-        T. F. Chan, G. H. Golub and R. J. LeVeque, "Updating formulae and a
-        pairwise algorithm for computing sample variances", Stanford
-        technical report STAN-CS-79-773, 1979.
+        The posterior and the evidence depend on the data only through
+        ``sufficient_stats_``. Uncentred ones add; centred ones merge by Chan,
+        Golub & LeVeque's (1979) exact pairwise update (see
+        :func:`bayesreg._gram.merge_stats`): with n = n_a + n_b,
+        M = M_a + M_b + (n_a n_b / n) (m_b - m_a)(m_b - m_a)^T for the centred
+        X^T W X (likewise X^T W y, y^T W y), which loses no digits when the
+        means are large. With fixed hyperparameters this is the Bayesian
+        combination p(w | D_a, D_b) ~ p(w | D_a) p(w | D_b) / p(w).
 
         Examples
         --------
@@ -500,8 +494,10 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         the attributes."""
         d = data.stats.xtx.shape[0] if data.stats is not None else data.X.shape[1]
         prior_mean, prior_std = self._prior_arrays(d)
+        ard = isinstance(self.prior_std, str) and self.prior_std == "ard"
         fit = _evidence.fit_conjugate(
-            data, prior_mean, None if _is_auto(self.prior_std) else prior_std,
+            data, prior_mean,
+            "ard" if ard else None if _is_auto(self.prior_std) else prior_std,
             center=self.fit_intercept, noise_std=self.noise_std,
             noise_prior_shape=self.noise_prior_shape,
             noise_prior_scale=self.noise_prior_scale,
@@ -522,13 +518,18 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         self._stats = stats
         # The dual form keeps the rows (X by reference): its statistics are
         # computed from them on request (merge, partial_fit).
-        self._rows = None if stats is not None else (data.y, data.sample_weight)
+        # ARD's basis holds X D, D zero where pruned, so X is kept.
+        rows = (data.X if ard else None, data.y, data.sample_weight)
+        self._rows = None if stats is not None else rows
         self._posterior = post
         self.solver_ = post.form
         shaped = self._shaped_params
         self.coef_ = shaped(post.coef)
         self.intercept_ = shaped(post.intercept)
-        self.prior_std_ = shaped(np.sqrt(t)[:, None] * fit.prior_std[None, :])
+        self.prior_std_ = shaped(np.sqrt(t)[:, None] * np.atleast_2d(fit.prior_std))
+        vars(self).pop("relevance_", None)
+        if fit.relevance is not None:
+            self.relevance_ = shaped(fit.relevance)
         self.prior_scale_ = shaped(np.sqrt(t) / fit.scale_unit)
         self.log_marginal_likelihood_ = shaped(post.log_evidence)
         for name in ("noise_shape_", "noise_scale_"):
@@ -556,9 +557,10 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         check_is_fitted(self, "_posterior")
         if self._stats is not None:
             return self._stats
-        X = self._posterior.spec.basis.X
+        X, y, w = self._rows
+        if X is None:
+            X = self._posterior.spec.basis.X
         check_gram_memory(X.shape[1], "The dual form's sufficient_stats_")
-        y, w = self._rows
         return _gram.gram_stats(X, y, w, center=self.fit_intercept)
 
     @property
@@ -566,7 +568,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         """Posterior covariance of the coefficients (see the class docstring)."""
         check_is_fitted(self, "_posterior")
         post = self._posterior
-        covs = [_spectral.coef_covariance(post, j) for j in range(post.coef.shape[0])]
+        covs = [_ard.coef_covariance(post, j) for j in range(post.coef.shape[0])]
         return covs[0] if self._n_targets is None else np.stack(covs)
 
     def _prior_arrays(self, n_features: int) -> tuple[np.ndarray, np.ndarray]:
@@ -575,7 +577,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         For ``prior_std="auto"`` the returned std is a placeholder of ones
         (the fit chooses it).
         """
-        std = 1.0 if _is_auto(self.prior_std) else self.prior_std
+        std = 1.0 if isinstance(self.prior_std, str) else self.prior_std
         return prior_arrays(self.prior_mean, std, n_features)
 
     # ------------------------------------------------------------ predict
@@ -601,7 +603,14 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         """
         check_is_fitted(self)
         X = validated_X(self, X)
-        return predictive_distribution(self._posterior, X, self._shaped)
+        post = self._posterior
+        if not isinstance(post, _ard.StackedPosterior):
+            return predictive_distribution(post, X, self._shaped)
+        # ARD, several targets: one posterior each (a_N, so df, is shared).
+        dists = [predictive_distribution(part, X, lambda a: a) for part in post.parts]
+        cat = [a[0] if np.ndim(a[0]) == 0 else np.concatenate(a, axis=1)
+               for a in zip(*(d._params() for d in dists), strict=True)]  # fmt: skip
+        return type(dists[0])(*cat)
 
     # --------------------------------------------------------------- draws
     def _draw_source(self, X) -> tuple[_spectral.SpectralPosterior, np.ndarray]:
@@ -612,7 +621,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         self._validate_params()
         if X is not None:
             X = validated_X(self, X, reset=None)
-        if _is_auto(self.prior_std) or self.noise_std is None:
+        if isinstance(self.prior_std, str) or self.noise_std is None:
             raise NotFittedError(
                 f"This {type(self).__name__} is not fitted, and draws from the "
                 "prior need a prior fixed before seeing data: give prior_std "
@@ -680,7 +689,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     @staticmethod
     def _draws(post, n_samples, random_state) -> _spectral.Draws:
         rng = check_generator(random_state)
-        return _spectral.sample_posterior(post, check_n_samples(n_samples), rng)
+        return _ard.sample_posterior(post, check_n_samples(n_samples), rng)
 
 
 def _is_auto(value) -> bool:
