@@ -43,6 +43,7 @@ REGRESSORS = [
     ConjugateLinearRegression(noise_std=1.0),
     ConjugateLinearRegression(noise_std=1.0, prior_std=1.0),
     ConjugateLinearRegression(fit_hyperparameters=True),
+    ConjugateLinearRegression(prior_std="ard", noise_std=1.0),
     FAST_SVI_LINEAR,
     FAST_BNN,
     FAST_ENSEMBLE,
