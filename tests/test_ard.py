@@ -7,8 +7,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse, stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ARDRegression
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bayesreg import ConjugateLinearRegression, _ard
+from bayesreg.utils.estimator_checks import check_predictive_contract
 
 
 def sparse_problem(seed, n=200, p=12, noise=0.7):
@@ -237,3 +239,34 @@ def test_nig_predictive_is_student_t_with_n_minus_one_df():
     if lpd is not None:
         ref = stats.t(49.0, dist.mean, dist.scale).logpdf(y[:4])
         assert_allclose(lpd, ref, rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------
+# sklearn's checks and the predictive contract for the unknown-noise ARD
+# (test_common.py runs them for the known-noise one)
+# ----------------------------------------------------------------------------
+
+_INTERPOLATES = (
+    "the check fits 15 rows and 30 features: the model interpolates, so the "
+    "evidence with the noise integrated out grows without bound (s^2 -> 0) "
+    "and the search runs to max_iter along a path that rounding changes; "
+    "weights equal repetitions when n > p (test_dual_sparse_weights_and_"
+    "chunks_agree), and with known noise in test_common.py"
+)
+
+
+@parametrize_with_checks(
+    [ConjugateLinearRegression(prior_std="ard")],
+    expected_failed_checks=lambda est: {
+        "check_sample_weight_equivalence_on_dense_data": _INTERPOLATES,
+        "check_sample_weight_equivalence_on_sparse_data": _INTERPOLATES,
+    },
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predictive_contract():
+    check_predictive_contract(ConjugateLinearRegression(prior_std="ard"))
