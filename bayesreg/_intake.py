@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _gram
+from .utils._checks import naming_the_argument
 from .utils._state import check_magnitude
 
 OVERFLOW_MESSAGE = (
@@ -169,10 +170,11 @@ def validated_fit_data(
     spectra need its accuracy, whatever the input dtype.
     """
     check_target_dtype(y)
-    X, y = validate_data(
-        estimator, X, y, dtype=np.float64, y_numeric=True, reset=reset,
-        ensure_all_finite=False, accept_sparse=SPARSE_FORMATS, multi_output=True,
-    )  # fmt: skip
+    with naming_the_argument(X, accept_sparse=SPARSE_FORMATS):
+        X, y = validate_data(
+            estimator, X, y, dtype=np.float64, y_numeric=True, reset=reset,
+            ensure_all_finite=False, accept_sparse=SPARSE_FORMATS, multi_output=True,
+        )  # fmt: skip
     if sparse.issparse(X) and X.format == "coo":
         X = X.tocsr()
     form = choose_form(solver, *X.shape)
@@ -181,6 +183,16 @@ def validated_fit_data(
         check_magnitude(values, "X")
     check_magnitude(y, "y")
     check_not_tiny(y, "y")
+    # X's two extremes (NaN and inf propagate to them), in two passes: the
+    # dual's finiteness and magnitude checks, and for both forms the refusal
+    # of an X of nothing but tiny entries, whose squares underflow (its
+    # columns would look constant and the fit would be the mean of y).
+    extremes = np.zeros(2)
+    if values.size:
+        with np.errstate(invalid="ignore"):
+            extremes = np.array([values.min(), values.max()], dtype=np.float64)
+        if np.all(np.isfinite(extremes)):
+            check_not_tiny(extremes, "X")
     if form == "primal":
         if sparse.issparse(X):
             # A sparse X is small; its p x p statistics are dense (and the
@@ -189,13 +201,11 @@ def validated_fit_data(
         stats, sample_weight = in_memory_gram_stats(X, y, sample_weight, center=center)
         return FitData(X, y, sample_weight, stats, form)
     _assert_all_finite(y, input_name="y")
-    # The dual reads X directly: its two extremes say whether it is finite
-    # (NaN and inf propagate to them) and not too large, in two passes.
-    if values.size:
-        lo, hi = float(values.min()), float(values.max())
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            check_finite_X(X)
-        check_magnitude(np.array([lo, hi]), "X")
+    # The dual reads X directly: its extremes say whether it is finite and
+    # not too large.
+    if not np.all(np.isfinite(extremes)):
+        check_finite_X(X)
+    check_magnitude(extremes, "X")
     return FitData(X, y, _checked_weights(sample_weight, X), None, form)
 
 
@@ -203,12 +213,14 @@ def validated_predict_X(estimator, X, *, reset: bool | None = False) -> np.ndarr
     """``validate_data(estimator, X, dtype=np.float64, reset=False)``, dense or
     sparse (returned as CSR); with ``reset=None`` (an unfitted estimator
     drawing from its prior) only ``check_array``."""
-    if reset is None:
-        X = check_array(X, dtype=np.float64, accept_sparse=SPARSE_FORMATS)
-    else:
-        X = validate_data(
-            estimator, X, dtype=np.float64, reset=reset, accept_sparse=SPARSE_FORMATS
-        )
+    with naming_the_argument(X, accept_sparse=SPARSE_FORMATS):
+        if reset is None:
+            X = check_array(X, dtype=np.float64, accept_sparse=SPARSE_FORMATS)
+        else:
+            X = validate_data(
+                estimator, X, dtype=np.float64, reset=reset,
+                accept_sparse=SPARSE_FORMATS,
+            )  # fmt: skip
     # |X| > 1e150 would overflow the predictive variance (x^T Sigma x):
     # say so, naming X, instead of a non-finite scale (issue 21, defect 10).
     check_magnitude(X.data if sparse.issparse(X) else X, "X")

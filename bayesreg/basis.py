@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .utils._checks import naming_the_argument
 from .utils._params import store_params
 from .utils._state import restore_on_error
 
@@ -198,7 +199,8 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         with restore_on_error(self):
-            X = validate_data(self, _dense(X), dtype=[np.float64, np.float32])
+            with naming_the_argument(X):
+                X = validate_data(self, _dense(X), dtype=[np.float64, np.float32])
             self._fit_range(X)
         return self
 
@@ -242,7 +244,10 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
             float32 input gives float32 output, anything else float64.
         """
         check_is_fitted(self)
-        X = validate_data(self, _dense(X), dtype=[np.float64, np.float32], reset=False)
+        with naming_the_argument(X):
+            X = validate_data(
+                self, _dense(X), dtype=[np.float64, np.float32], reset=False
+            )
         x = X.astype(np.float64, copy=False)
 
         # Features that overflow are refused below, not warned about.

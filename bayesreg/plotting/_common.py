@@ -9,7 +9,7 @@ import numpy as np
 from .._resolve import final_name
 from ..distributions import _take_output
 from ..metrics import predict_dist
-from ..utils._checks import check_coverage, check_y_true
+from ..utils._checks import check_coverage, check_real, check_y_true
 
 
 class _Display:
@@ -119,7 +119,7 @@ def _check_coverages(coverage) -> tuple[float, ...]:
 
 
 def _check_x_1d(X, name: str = "X") -> np.ndarray:
-    x = np.asarray(X, dtype=float)
+    x = check_real(X, name)  # complex or strings refused, naming X
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
     if x.ndim != 1:

@@ -28,14 +28,14 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._base import BayesianRegressorMixin
 from ..utils._checks import check_n_samples
 from ..utils._random import check_generator
 from ..utils._state import restore_on_error
 from ._arviz import to_inference_data
-from ._data import SPARSE_FORMAT, Float32Output, check_extremes
+from ._data import Float32Output, validated_predict_X
 from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
 
 __all__ = ["PyroRegressor"]
@@ -167,12 +167,7 @@ class PyroRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
 
     def _validated_X(self, X) -> np.ndarray:
         """Validated float64 X (CSR when sparse), its magnitude checked."""
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, dtype=np.float64, accept_sparse=SPARSE_FORMAT
-        )
-        check_extremes(X, "X", small=False)
-        return X
+        return validated_predict_X(self, X)
 
     # ---------------------------------------------------------- sampling
     def _draw(self, n_samples: int, rng: np.random.Generator) -> dict:

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import BayesianRegressorMixin
+from ..utils._checks import naming_the_argument
 from ..utils._state import MAX_ABS_INPUT, check_magnitude
 
 __all__ = [
@@ -82,6 +84,19 @@ def check_extremes(a, name: str, *, small: bool = True) -> None:
             f"float64, so their spread cannot be measured. Rescale {name} (for "
             "example multiply it by a power of ten) before fitting."
         )
+
+
+def validated_predict_X(estimator, X):
+    """Validated float64 X at predict (CSR when sparse), named in sklearn's
+    errors, its magnitude checked (the shared intake of the Pyro estimators
+    and the ensemble)."""
+    check_is_fitted(estimator)
+    with naming_the_argument(X, accept_sparse=SPARSE_FORMAT):
+        X = validate_data(
+            estimator, X, reset=False, dtype=np.float64, accept_sparse=SPARSE_FORMAT
+        )
+    check_extremes(X, "X", small=False)
+    return X
 
 
 def dense(X) -> np.ndarray:

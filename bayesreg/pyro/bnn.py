@@ -12,6 +12,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._intake import check_target_dtype
 from ..distributions import NormalMixture
+from ..utils._checks import naming_the_argument
 from ..utils._params import store_params
 from ..utils._random import check_generator
 from ._base import PyroRegressor
@@ -403,10 +404,11 @@ class PyroBNNRegressor(PyroRegressor):
         by default)."""
         float32 = getattr(X, "dtype", None) == np.float32
         check_target_dtype(y)
-        X, y = validate_data(
-            self, X, y, y_numeric=True, dtype=np.float64, reset=reset,
-            accept_sparse=SPARSE_FORMAT, multi_output=True,
-        )  # fmt: skip
+        with naming_the_argument(X, accept_sparse=SPARSE_FORMAT):
+            X, y = validate_data(
+                self, X, y, y_numeric=True, dtype=np.float64, reset=reset,
+                accept_sparse=SPARSE_FORMAT, multi_output=True,
+            )  # fmt: skip
         y = np.asarray(y, dtype=np.float64)  # a bool y is fitted as 0/1
         check_extremes(X, "X")
         check_extremes(y, "y")

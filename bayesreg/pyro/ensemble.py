@@ -12,14 +12,13 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_is_fitted,
     validate_data,
 )
 
 from .._base import BayesianRegressorMixin
 from .._intake import check_target_dtype
 from ..distributions import NormalMixture
-from ..utils._checks import check_n_samples
+from ..utils._checks import check_n_samples, naming_the_argument
 from ..utils._params import store_params
 from ..utils._random import check_generator
 from ..utils._state import restore_on_error
@@ -28,6 +27,7 @@ from ._data import (
     Float32Output,
     Rows,
     check_extremes,
+    validated_predict_X,
     weighted_scale,
 )
 from ._engine import resolve_device, seed_from
@@ -324,10 +324,11 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
             hidden = self._hidden_sizes()
             self._float32 = getattr(X, "dtype", None) == np.float32
             check_target_dtype(y)
-            X, y = validate_data(
-                self, X, y, y_numeric=True, dtype=np.float64,
-                accept_sparse=SPARSE_FORMAT, multi_output=True,
-            )  # fmt: skip
+            with naming_the_argument(X, accept_sparse=SPARSE_FORMAT):
+                X, y = validate_data(
+                    self, X, y, y_numeric=True, dtype=np.float64,
+                    accept_sparse=SPARSE_FORMAT, multi_output=True,
+                )  # fmt: skip
             y = np.asarray(y, dtype=np.float64)  # a bool y: 0/1
             check_extremes(X, "X")
             check_extremes(y, "y")
@@ -466,12 +467,7 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
 
     # ----------------------------------------------------------- predict
     def _validated_X(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, dtype=np.float64, accept_sparse=SPARSE_FORMAT
-        )
-        check_extremes(X, "X", small=False)
-        return X
+        return validated_predict_X(self, X)
 
     @property
     def _n_out(self) -> int | None:

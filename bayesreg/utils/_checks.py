@@ -6,9 +6,13 @@ value in its canonical type or raises ``ValueError`` naming the argument.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils import check_array
 
 
 def check_coverage(coverage) -> float:
@@ -169,3 +173,37 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
     if np.any(w < 0) or not np.any(w > 0):
         raise ValueError("sample_weight must be non-negative and not all zero.")
     return w
+
+
+_NAMED = re.compile(r"\b(X|y|sample_weight)\b|inconsistent numbers of samples")
+
+
+@contextmanager
+def naming_the_argument(X, *, accept_sparse=False) -> Iterator[None]:
+    """Re-raise a ValueError of sklearn's validation of ``X`` (and ``y``)
+    with the argument it is about named.
+
+    sklearn's own messages for a 3-D array ("Found array with dim 3"),
+    complex values ("Complex data not supported") or strings ("could not
+    convert string to float") do not say which argument they are about.
+    On such an error (only then: a valid call costs nothing) ``X`` alone is
+    checked again: if it fails the message is prefixed with ``X``,
+    otherwise with ``y``. Messages that already name the argument, or the
+    samples, are left as they are.
+    """
+    try:
+        yield
+    except ValueError as exc:
+        message = str(exc)
+        if _NAMED.search(message):
+            raise
+        try:
+            check_array(
+                X, accept_sparse=accept_sparse, dtype=np.float64,
+                ensure_all_finite=False, ensure_min_samples=0, ensure_min_features=0,
+            )  # fmt: skip
+        except (ValueError, TypeError):
+            name = "X"
+        else:
+            name = "y"
+        raise ValueError(f"{name}: {message}") from exc
