@@ -111,10 +111,11 @@ class PyroBNNRegressor(PyroRegressor):
         the engine computes the ELBO itself: the model's log density and the
         guide's reparametrised draw written out in eager torch, with the
         draws and the value of Pyro's ``Trace_ELBO`` (a step costs what a
-        hand-written torch loop costs; nothing is compiled). With the other
-        guides it compiles the ELBO (``JitTrace_ELBO``). ``False`` runs
-        Pyro's ``Trace_ELBO`` at every step: the same model and guide,
-        several times slower. (The NUTS potential is always traced.)
+        hand-written torch loop costs; nothing is compiled). The full and
+        low-rank guides get the same eager step. ``False`` runs Pyro's
+        ``Trace_ELBO`` at every step: the same model and guide, several
+        times slower. Nothing is ever compiled with ``torch.jit`` (a traced
+        function would stay in the process after the fit), NUTS included.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to fit and predict. A fitted model holds NumPy arrays only, so
         it unpickles on a machine without the device.
@@ -374,9 +375,8 @@ class PyroBNNRegressor(PyroRegressor):
         weights scale the likelihood). Each call draws its randomness from
         ``random_state`` and the number of steps run so far, so a sequence
         of calls is reproducible given the same chunks in the same order.
-        With ``jit=True`` and a guide other than ``"diagonal"`` every call
-        compiles the ELBO anew; for many small chunks ``jit=False`` is then
-        faster.
+        Nothing is compiled, so many small chunks cost no more per row than
+        a few large ones, whatever the guide.
         """
         return super().partial_fit(X, y, sample_weight)
 

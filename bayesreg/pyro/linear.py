@@ -122,11 +122,11 @@ class PyroBayesianLinear(PyroRegressor):
         The fast SVI step; ``"auto"`` is ``True``. With the diagonal guide
         the engine computes the ELBO itself: the model's log density and the
         guide's reparametrised draws written out in torch, with the draws and
-        the value of Pyro's ``Trace_ELBO``; with the other guides it compiles
-        the ELBO with the PyTorch JIT (``JitTrace_ELBO``, whose graph the
-        engine then runs directly). ``False`` runs Pyro's ``Trace_ELBO``
-        eagerly at every step. NUTS samples a potential written in torch and
-        needs no compilation.
+        the value of Pyro's ``Trace_ELBO``; the full and low-rank guides get
+        the same eager step. ``False`` runs Pyro's ``Trace_ELBO`` at every
+        step. Nothing is compiled with ``torch.jit`` (a traced function would
+        stay in the process after the fit); NUTS samples a potential written
+        in torch.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to fit. Fitted state is kept as NumPy arrays, so a model fitted
         on CUDA predicts and unpickles anywhere.
