@@ -23,7 +23,7 @@ class ConjugateFit(NamedTuple):
     multiplies, ``scale_unit`` (k,) what ``sqrt(t)`` is reported relative
     to, the evaluations or iterations used, whether the fixed point
     converged, ``one_d`` (y was 1-D) and, for ARD, ``relevance`` (k, p):
-    1 / sqrt(alpha), zero where pruned."""
+    1 / sqrt(alpha), zero where pruned, and ``hint``, what a warning adds."""
 
     post: _spectral.SpectralPosterior
     t: np.ndarray
@@ -33,6 +33,7 @@ class ConjugateFit(NamedTuple):
     converged: bool
     one_d: bool
     relevance: np.ndarray | None = None
+    hint: str = ""
 
 
 def fit_conjugate(
@@ -200,9 +201,15 @@ def _fit_ard(
     k = len(parts)
     one_d = (np.ndim(stats.yty) == 0) if stats is not None else data.y.ndim == 1
     post = parts[0] if k == 1 else _ard.StackedPosterior(tuple(parts))
+    hint = (
+        " With prior_std='ard' the evidence grows without bound when the "
+        "features in the model can interpolate y (here "
+        f"{max(int(np.sum(r > 0)) for r in rels)} features, {n:g} rows): the "
+        "noise is then under-estimated; see the Notes."
+    )
     return ConjugateFit(
         post, np.ones(k), np.array(stds), np.ones(k), n_iter, converged, one_d,
-        np.array(rels),
+        np.array(rels), "" if converged else hint,
     )  # fmt: skip
 
 

@@ -508,7 +508,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__}: the evidence fixed point did not "
                 f"converge within max_iter={self.max_iter} iterations "
-                f"(tol={self.tol:g}); increase max_iter.",
+                f"(tol={self.tol:g}); increase max_iter.{fit.hint}",
                 ConvergenceWarning,
                 stacklevel=4,
             )
