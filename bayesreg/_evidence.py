@@ -201,11 +201,14 @@ def _fit_ard(
     k = len(parts)
     one_d = (np.ndim(stats.yty) == 0) if stats is not None else data.y.ndim == 1
     post = parts[0] if k == 1 else _ard.StackedPosterior(tuple(parts))
+    kept, p = max(int(np.sum(r > 0)) for r in rels), prior_mean.shape[0]
     hint = (
-        " With prior_std='ard' the evidence grows without bound when the "
-        "features in the model can interpolate y (here "
-        f"{max(int(np.sum(r > 0)) for r in rels)} features, {n:g} rows): the "
-        "noise is then under-estimated; see the Notes."
+        f" The ARD search takes a few steps per feature kept ({kept} here)."
+        if p < (n - 1.0 if center else n)
+        else " With prior_std='ard' and as many features as rows the evidence "
+        "grows without bound as the features kept interpolate y (here "
+        f"{kept} features, {p} in all, {n:g} rows): the noise is then "
+        "under-estimated; see the Notes."
     )
     return ConjugateFit(
         post, np.ones(k), np.array(stds), np.ones(k), n_iter, converged, one_d,

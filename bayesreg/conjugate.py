@@ -104,11 +104,11 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         marginal likelihood (type-II maximum likelihood), with a plug-in
         Normal predictive.
     max_iter : int, default=300
-        Maximum number of fixed-point iterations (``fit_hyperparameters``);
-        stopping there warns with a ConvergenceWarning.
+        Most fixed-point iterations (``fit_hyperparameters``), or steps of
+        the ``"ard"`` search (a few per feature kept); stopping there warns
+        with a ConvergenceWarning.
     tol : float, default=1e-10
-        Relative change of the prior and noise precisions at which the fixed
-        point stops.
+        Relative change of the precisions at which the fixed point stops.
     solver : {"auto", "primal", "dual"}, default="auto"
         How the posterior is computed (both give the same posterior,
         evidence and predictive, to rounding): ``"primal"`` from the
