@@ -252,10 +252,11 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     else inf (pruned). Each step adds, re-estimates or deletes the feature
     that raises the evidence most: it rises monotonically, pruning is exact
     (ARDRegression's fixed point alpha_j = gamma_j / m_j^2 needs a
-    threshold), and a step costs O(p M + M^3) with M features in. The
-    posterior is the exact NIG one at D = r / sd. When the model can
-    interpolate (p >= n) the evidence grows without bound as s^2 -> 0, and
-    ARD adds features until ``max_iter`` (a ConvergenceWarning).
+    threshold), a step costs O(p M + M^3) with M features in, and the
+    posterior is the exact NIG one at D = r / sd (:meth:`partial_fit` and
+    :meth:`merge` search anew on the merged statistics: exact). When the
+    model can interpolate (p >= n) the evidence grows without bound as
+    s^2 -> 0: ARD adds features until ``max_iter`` (a ConvergenceWarning).
 
     Empirical Bayes maximises the evidence over one scale factor of
     ``prior_std`` and the noise std by MacKay's (1992) fixed point on one
@@ -280,11 +281,10 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     sparse products with the centring done on them (X^T W X - n m m^T),
     and the dual's kernel and the predictions are sparse products too.
     Several targets (y of shape (n, k)) share the statistics and (but for
-    "ard") the eigendecomposition; each has its own noise posterior and evidence-chosen
-    prior scale (O(r) each), so the fit costs one fit plus O(k p^2), and
-    equals k separate fits. Everything is computed in float64 (the
-    statistics, the spectra and the evidence need it); a float32 X gives
-    float32 predictions and stds.
+    "ard") the eigendecomposition, each with its own noise posterior and
+    prior scale (O(r) each): one fit plus O(k p^2), equal to k separate
+    fits. All is computed in float64 (the statistics, the spectra and the
+    evidence need it); a float32 X gives float32 predictions and stds.
 
     References
     ----------
