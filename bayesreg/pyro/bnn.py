@@ -17,7 +17,8 @@ from ..utils._params import store_params
 from ..utils._random import check_generator
 from ._base import PyroRegressor
 from ._data import SPARSE_FORMAT, Rows, check_extremes, weighted_scale
-from ._engine import Schedule, batched_forward, resolve_device
+from ._engine import Schedule, resolve_device
+from ._forward import forward_draws
 from ._network import (
     _ACTIVATIONS,
     _NOISE_INIT,
@@ -25,7 +26,7 @@ from ._network import (
     _BNNModel,
     _InitLoc,
     _layer_shapes,
-    _mlp,
+    _mlp,  # noqa: F401  (tests reach the model's forward pass here)
     _NUTSTarget,
     _prior_scales,
     _ScaledNormalMixture,
@@ -579,20 +580,12 @@ class PyroBNNRegressor(PyroRegressor):
             else self.device
         )
 
-        def forward(x, p):
-            f = _mlp(x, p["weights"], shapes, act, multi=multi)
-            # (S, b, k) -> (k, S, b), which batched_forward's .T makes (b, S, k)
-            return f.permute(2, 0, 1) if multi else f
-
-        def run(Xs):
-            return batched_forward(forward, Xs, {"weights": weights}, device=device)
-
         if sp.issparse(X):
-            parts = [run(c) for c in Rows(X, self._x_mean, self._x_scale).chunks()]
-            out = np.concatenate(parts) if parts else run(np.zeros((0, X.shape[1])))
+            Xs = Rows(X, self._x_mean, self._x_scale).chunks()
         else:
-            out = run((X - self._x_mean) / self._x_scale)
-        return out.transpose(0, 2, 1) if multi and out.ndim == 3 else out
+            Xs = (X - self._x_mean) / self._x_scale
+        # The draws' networks as packed GEMMs (float32), draws last.
+        return forward_draws(Xs, weights, shapes, act, multi=multi, device=device)
 
     def _arviz_layout(self, params: dict):
         n_layers = len(self._shapes)
