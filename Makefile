@@ -15,12 +15,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
 
+# Two worker processes: the default run takes about 8 CPU-minutes, and CI
+# has 2 cores and a 10-minute budget for it.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # Include the slow SVI / NUTS tests.
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -m "slow or not slow"
+	$(BIN)/python -m pytest -n 2 -m "slow or not slow"
 
 # HTML docs with the example gallery; any Sphinx warning fails the build.
 docs: $(STAMP)
