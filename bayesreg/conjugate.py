@@ -247,7 +247,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     target, by Tipping & Faul's (2003) fast marginal likelihood extended to
     the integrated noise (:mod:`bayesreg._ard` has the derivation): along
     one alpha_j = 1 / r_j^2, with the feature's s_j, q_j under the others
-    and B_j = b0 + y^T C_-j^-1 y / 2, the maximiser is closed form,
+    and ``B_j = b0 + y^T C_-j^-1 y / 2``, the maximiser is closed form,
     ``alpha_j = s (2 B s - q^2) / (2 (a_N q^2 - B s))`` if a_N q^2 > B s,
     else inf (pruned). Each step adds, re-estimates or deletes the feature
     that raises the evidence most: it rises monotonically, pruning is exact
