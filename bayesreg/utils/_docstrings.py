@@ -23,9 +23,9 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
 #: The fitted posterior means of a Bayesian linear model's coefficients.
 POSTERIOR_MEANS = """\
-coef_ : ndarray of shape (n_features,)
-    Posterior mean of the coefficients.
-intercept_ : float
+coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    Posterior mean of the coefficients (one row per target for a 2-D y).
+intercept_ : float or ndarray of shape (n_targets,)
     Posterior mean of the intercept (0.0 when ``fit_intercept=False``).
 """
 
