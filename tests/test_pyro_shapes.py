@@ -252,3 +252,17 @@ def test_networks_predict_a_constant_y(name, c):
     est = FAST[name]().fit(X, np.full(40, c))
     np.testing.assert_allclose(est.predict(X[:5]), c, rtol=1e-4)
     assert np.all(est.predict_std(X[:5]) < 1e-4 * abs(c))
+
+
+def test_bnn_quantiles_of_several_targets_with_a_trailing_axis_of_levels():
+    # Per-target shift and scale must line up with the target axis, not the
+    # axis of levels: ppf at (n, k, m) levels equals ppf at each level alone.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    Y = np.column_stack([X[:, 0], 100.0 + 30.0 * X[:, 1]]) + rng.normal(size=(40, 2))
+    est = PyroBNNRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    dist = est.fit(X, Y).predict_dist(X[:5])
+    levels = np.array([0.05, 0.5, 0.95])
+    got = dist.ppf(np.broadcast_to(levels, (5, 2, 3)))
+    for i, q in enumerate(levels):
+        np.testing.assert_allclose(got[..., i], dist.ppf(np.full((5, 2), q)))

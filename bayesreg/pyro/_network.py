@@ -368,7 +368,12 @@ class _ScaledNormalMixture(NormalMixture):
         self._shift, self._scale = shift, scale
 
     def ppf(self, q) -> np.ndarray:
-        return self._shift + self._scale * self._standardised.ppf(q)
+        z = self._standardised.ppf(q)
+        shift, scale = self._shift, self._scale
+        if np.ndim(scale) and z.ndim > len(self.batch_shape):
+            # levels with a trailing axis of m values: z is (n, k, m)
+            shift, scale = shift[:, None], scale[:, None]
+        return shift + scale * z
 
 
 def _unpack(w: np.ndarray, shapes) -> tuple[list[np.ndarray], list[np.ndarray]]:
