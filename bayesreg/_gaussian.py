@@ -20,12 +20,9 @@ from scipy import linalg
 from . import _gram
 from ._gram import (  # noqa: F401  (re-exported: the statistics posteriors take)
     GramStats,
-    RidgeSolution,
     column_scale,
     gram_stats,
     merge_stats,
-    residual_sum_of_squares,
-    solve_ridge,
 )
 
 # ---------------------------------------------------------------------------

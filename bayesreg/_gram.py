@@ -1,4 +1,4 @@
-"""Sufficient statistics of (X, y) and the ridge solve: one pass over X.
+"""Sufficient statistics of (X, y): one pass over X.
 
 Pure NumPy/SciPy, arrays in and out (see :mod:`bayesreg._gaussian`, which
 builds the posteriors on these statistics). Statistics of disjoint chunks
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import sparse
 
 # Rows per block when a pass over X needs a temporary copy: ~8 MB of float64,
 # small enough to stay in cache, large enough for BLAS to run at full speed.
@@ -286,61 +286,3 @@ def merge_stats(a: GramStats, b: GramStats) -> GramStats:
         a.yty + b.yty + f * dy * dy,
         True,
     )
-
-
-class RidgeSolution(NamedTuple):
-    """Solution of (xtx + alpha I) coef = xty and its effective dof."""
-
-    coef: np.ndarray
-    dof: float  # trace of the hat matrix, sum_i ev_i / (ev_i + alpha)
-
-
-def _eigh_solve(xtx, xty, alpha) -> RidgeSolution:
-    """Minimum-norm solution by the eigendecomposition of the Gram matrix.
-
-    Directions with eigenvalue + alpha below rounding of the largest one are
-    dropped (a pseudo-inverse): exactly collinear columns and n < d with
-    alpha = 0 get the minimum-norm solution instead of a LinAlgError.
-    """
-    ev, V = linalg.eigh(xtx, check_finite=False)
-    ev = np.clip(ev, 0.0, None)
-    denom = ev + alpha
-    keep = denom > max(denom.max(), 1e-300) * xtx.shape[0] * np.finfo(float).eps
-    inv = np.zeros_like(denom)
-    inv[keep] = 1.0 / denom[keep]
-    coef = V @ (inv * (V.T @ xty))
-    return RidgeSolution(coef, float(np.sum(ev * inv)))
-
-
-def solve_ridge(xtx: np.ndarray, xty: np.ndarray, alpha: float) -> RidgeSolution:
-    """Solve the ridge normal equations (xtx + alpha I) coef = xty.
-
-    Cholesky when the regularised Gram matrix is comfortably positive
-    definite; otherwise (singular, or a Cholesky factor whose diagonal spans
-    more than 10^7, i.e. condition number above ~10^14) the eigendecomposition.
-    """
-    d = xtx.shape[0]
-    if d == 0:
-        return RidgeSolution(np.zeros(0), 0.0)
-    A = xtx + alpha * np.eye(d)
-    try:
-        L = linalg.cholesky(A, lower=True, check_finite=False)
-    except linalg.LinAlgError:
-        return _eigh_solve(xtx, xty, alpha)
-    diag = np.abs(np.diag(L))
-    if diag.min() <= 1e-7 * diag.max():
-        return _eigh_solve(xtx, xty, alpha)
-    coef = linalg.cho_solve((L, True), xty, check_finite=False)
-    # trace(xtx A^-1) = d - alpha trace(A^-1), and trace(A^-1) = ||L^-1||_F^2.
-    if alpha == 0:
-        dof = float(d)
-    else:
-        L_inv = linalg.solve_triangular(L, np.eye(d), lower=True, check_finite=False)
-        dof = float(d - alpha * np.sum(L_inv**2))
-    return RidgeSolution(coef, dof)
-
-
-def residual_sum_of_squares(stats: GramStats, coef: np.ndarray) -> float:
-    """RSS of ``coef`` from the statistics: yty - 2 coef.xty + coef.xtx.coef."""
-    rss = stats.yty - 2.0 * coef @ stats.xty + coef @ stats.xtx @ coef
-    return float(max(rss, 0.0))
