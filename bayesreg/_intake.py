@@ -178,21 +178,21 @@ def validated_fit_data(
     if sparse.issparse(X) and X.format == "coo":
         X = X.tocsr()
     form = choose_form(solver, *X.shape)
+    # X's two extremes (NaN and inf propagate to them), in two passes, serve
+    # every check on its values: the magnitude, the dual's finiteness, and
+    # the refusal of an X of nothing but tiny entries, whose squares
+    # underflow (its columns would look constant, the fit the mean of y).
     values = X.data if sparse.issparse(X) else X
-    if form == "primal":
-        check_magnitude(values, "X")
-    check_magnitude(y, "y")
-    check_not_tiny(y, "y")
-    # X's two extremes (NaN and inf propagate to them), in two passes: the
-    # dual's finiteness and magnitude checks, and for both forms the refusal
-    # of an X of nothing but tiny entries, whose squares underflow (its
-    # columns would look constant and the fit would be the mean of y).
     extremes = np.zeros(2)
     if values.size:
         with np.errstate(invalid="ignore"):
             extremes = np.array([values.min(), values.max()], dtype=np.float64)
-        if np.all(np.isfinite(extremes)):
-            check_not_tiny(extremes, "X")
+    if form == "primal":
+        check_magnitude(extremes, "X")
+    check_magnitude(y, "y")
+    check_not_tiny(y, "y")
+    if np.all(np.isfinite(extremes)):
+        check_not_tiny(extremes, "X")
     if form == "primal":
         if sparse.issparse(X):
             # A sparse X is small; its p x p statistics are dense (and the
