@@ -239,8 +239,7 @@ def _scale_floor(stats: GramStats) -> float:
     accuracy), which keeps the posterior proper and the fit a smooth,
     unit-equivariant function of the data.
     """
-    spread = float(stats.yty) if stats.yty > 0 else float(stats.n * stats.y_mean**2)
-    return max(0.5e-10 * spread, np.finfo(float).tiny)
+    return float(_gram.scale_floor(stats.yty, stats.n, stats.y_mean))
 
 
 def nig_posterior(

@@ -200,12 +200,6 @@ class Spectrum(NamedTuple):
         return np.where(ev > 0, self.z**2 / np.where(ev > 0, ev, 1.0), 0.0)
 
 
-def _floor(yty: np.ndarray, n: float, y_mean: np.ndarray) -> np.ndarray:
-    """:func:`bayesreg._gaussian._scale_floor` for each target."""
-    spread = np.where(yty > 0, yty, n * y_mean**2)
-    return np.maximum(0.5e-10 * spread, np.finfo(float).tiny)
-
-
 def primal_spectrum(
     stats: _gram.GramStats, prior_mean: np.ndarray, prior_std: np.ndarray
 ) -> Spectrum:
@@ -231,7 +225,7 @@ def primal_spectrum(
     zz = np.where(ev[:, None] > 0, z**2 / np.where(ev > 0, ev, 1.0)[:, None], 0.0)
     rss_perp = np.maximum(rss0 - zz.sum(axis=0), 0.0)
     return Spectrum(
-        ev, PrimalBasis(Q), z, rss0, rss_perp, _floor(yty, stats.n, y_mean),
+        ev, PrimalBasis(Q), z, rss0, rss_perp, _gram.scale_floor(yty, stats.n, y_mean),
         stats.n, stats.n - 1.0 if stats.centered else stats.n, stats.x_mean,
         y_mean, stats.centered, prior_mean, prior_std,
     )  # fmt: skip
@@ -294,7 +288,7 @@ def dual_spectrum(
     return Spectrum(
         ev, DualBasis(XD, sqrt_w, U, s, x_mean, prior_std), z,
         np.sum(resid * resid, axis=0), np.sum(perp * perp, axis=0),
-        _floor(yty, n, y_mean), n,
+        _gram.scale_floor(yty, n, y_mean), n,
         n - 1.0 if center else n, x_mean, y_mean, center, prior_mean, prior_std,
     )  # fmt: skip
 
