@@ -22,7 +22,7 @@ from ._base import BayesianRegressorMixin
 from ._dask import validated_gram_stats, validated_X
 from ._intake import FitData
 from .distributions import Normal, StudentT
-from .utils._checks import check_n_samples
+from .utils._checks import check_n_samples, is_float32
 from .utils._random import check_generator
 from .utils._state import restore_on_error
 
@@ -222,7 +222,7 @@ class LinearGaussianRegressor(BayesianRegressorMixin):
 
 def _as_input_dtype(a, X):
     """float32 out for a float32 X (sklearn's Ridge); float64 otherwise."""
-    if getattr(X, "dtype", None) == np.float32 and a.dtype != np.float32:
+    if is_float32(X) and a.dtype != np.float32:
         return a.astype(np.float32)
     return a
 

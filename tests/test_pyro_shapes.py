@@ -266,3 +266,32 @@ def test_bnn_quantiles_of_several_targets_with_a_trailing_axis_of_levels():
     got = dist.ppf(np.broadcast_to(levels, (5, 2, 3)))
     for i, q in enumerate(levels):
         np.testing.assert_allclose(got[..., i], dist.ppf(np.full((5, 2), q)))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: __import__("bayesreg").ConjugateLinearRegression(),
+        lambda: __import__("bayesreg").RidgeMAP(),
+        lambda: PyroBayesianLinear(max_iter=20, random_state=0),
+        lambda: PyroBNNRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0),
+        lambda: DeepEnsembleRegressor(
+            hidden_layer_sizes=(4,), n_estimators=2, max_iter=30, random_state=0
+        ),
+    ],
+    ids=["conjugate", "ridge", "pyro_linear", "bnn", "ensemble"],
+)
+def test_a_float32_frame_predicts_float32_as_its_array(make):
+    # sklearn's Ridge keeps float32 for a DataFrame of float32 columns as for
+    # the array; the frame has no .dtype, only .dtypes.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X @ [1.0, 2.0, 3.0]).astype(np.float32)
+    frame = pd.DataFrame(X, columns=list("abc"))
+    est = make().fit(frame, y)
+    mean, std = est.predict(frame, return_std=True)
+    assert mean.dtype == std.dtype == np.float32
+    np.testing.assert_array_equal(mean, make().fit(X, y).predict(X))
+    mixed = frame.astype({"a": np.float64})
+    assert make().fit(mixed, y).predict(mixed).dtype == np.float64

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import BayesianRegressorMixin
-from ..utils._checks import naming_the_argument
+from ..utils._checks import is_float32, naming_the_argument
 from ..utils._state import MAX_ABS_INPUT, check_magnitude
 
 __all__ = [
@@ -162,7 +162,7 @@ class Float32Output:
     """
 
     def _cast(self, X, out):
-        if getattr(self, "_float32", False) and getattr(X, "dtype", None) == np.float32:
+        if getattr(self, "_float32", False) and is_float32(X):
             if isinstance(out, tuple):
                 return tuple(np.asarray(o, dtype=np.float32) for o in out)
             return np.asarray(out, dtype=np.float32)

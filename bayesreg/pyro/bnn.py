@@ -12,7 +12,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._intake import check_target_dtype
 from ..distributions import NormalMixture
-from ..utils._checks import naming_the_argument
+from ..utils._checks import is_float32, naming_the_argument
 from ..utils._params import store_params
 from ..utils._random import check_generator
 from ._base import PyroRegressor
@@ -403,7 +403,7 @@ class PyroBNNRegressor(PyroRegressor):
     def _validated(self, X, y, sample_weight, reset: bool):
         """Validated float64 X (CSR if sparse), y and non-negative weights (1
         by default)."""
-        float32 = getattr(X, "dtype", None) == np.float32
+        float32 = is_float32(X)
         check_target_dtype(y)
         with naming_the_argument(X, accept_sparse=SPARSE_FORMAT):
             X, y = validate_data(

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 from .._base import BayesianRegressorMixin
 from .._intake import check_target_dtype
 from ..distributions import NormalMixture
-from ..utils._checks import check_n_samples, naming_the_argument
+from ..utils._checks import check_n_samples, is_float32, naming_the_argument
 from ..utils._params import store_params
 from ..utils._random import check_generator
 from ..utils._state import restore_on_error
@@ -322,7 +322,7 @@ class DeepEnsembleRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator
         """
         with restore_on_error(self):
             hidden = self._hidden_sizes()
-            self._float32 = getattr(X, "dtype", None) == np.float32
+            self._float32 = is_float32(X)
             check_target_dtype(y)
             with naming_the_argument(X, accept_sparse=SPARSE_FORMAT):
                 X, y = validate_data(

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import _gaussian
 from .._dask import is_dask_collection, validated_gram_stats
 from ..distributions import Normal, NormalMixture
+from ..utils._checks import is_float32
 from ..utils._docstrings import FEATURES_SEEN, POSTERIOR_MEANS, fill_doc
 from ..utils._params import store_params
 from ..utils._random import check_generator
@@ -383,7 +384,7 @@ class PyroBayesianLinear(PyroRegressor):
                 "fit_intercept changed since the data seen so far were "
                 "added; call fit to start afresh."
             )
-        float32 = getattr(X, "dtype", None) == np.float32
+        float32 = is_float32(X)
         stats, y = self._validated_stats(X, y, sample_weight, reset=first)
         y = np.array(y, dtype=np.float64)
         if not first:

@@ -207,3 +207,14 @@ def naming_the_argument(X, *, accept_sparse=False) -> Iterator[None]:
         else:
             name = "y"
         raise ValueError(f"{name}: {message}") from exc
+
+
+def is_float32(X) -> bool:
+    """Whether ``X`` holds float32: an array (dense or sparse) of that
+    dtype, or a DataFrame all of whose columns are float32 (as sklearn's
+    ``Ridge`` keeps float32 for both)."""
+    dtype = getattr(X, "dtype", None)
+    if dtype is None and hasattr(X, "dtypes"):
+        dtypes = [str(d) for d in X.dtypes]
+        return bool(dtypes) and all(d == "float32" for d in dtypes)
+    return dtype == np.float32
