@@ -269,10 +269,12 @@ def merge_stats(a: GramStats, b: GramStats) -> GramStats:
     if a.centered != b.centered:
         raise ValueError("cannot merge centred and uncentred statistics")
     if not a.centered:
+        # Zero means, of the shape of y's (a float, or (k,) for k targets;
+        # an empty part may hold the float).
         return GramStats(
             a.n + b.n,
             a.x_mean,
-            0.0,
+            a.y_mean + b.y_mean,
             a.xtx + b.xtx,
             a.xty + b.xty,
             a.yty + b.yty,
