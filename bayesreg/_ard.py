@@ -33,14 +33,39 @@ phi_m, q_m = phi_m^T C_-m^-1 y and B_m = b0 + y^T C_-m^-1 y / 2,
     unknown:  x* = s (2 B s - q^2) / (2 (a_N q^2 - B s))     if a_N q^2 > B s
 
 and x* = inf (prune) otherwise. (For large a_N the second is the first
-with noise variance B / a_N.) Each step takes the single action (add a
-feature, re-estimate one, delete one) that raises L most, so L rises at
-every step, pruning is exact (alpha = inf, not a large number), and the
-cost of a step is O(p M + M^3) for M features in the model, from the
-columns of Phi^T Phi of those features only (the statistics in the primal,
-products with X in the dual). At the end every alpha_m is the maximiser of
-L along its own coordinate: a stationary point, a local maximum along each
-axis.
+with noise variance B / a_N.)
+
+The evidence alone overfits when the features can nearly interpolate y
+(p close to n or above): every spurious feature raises it a little and
+lowers the noise estimate (n = 120, p = 150, 6 true features: 6 -> 75
+features and 28 nats more after 3,000 steps, 90% intervals covering half
+of new data). So each feature is relevant with prior probability
+1 / (1 + p) (p the columns with spread), i.e. prior odds 1 : p against,
+and the relevances maximise the evidence times that prior over the
+inclusion pattern,
+
+    F(alpha) = L(alpha) - M log p         (M features in the model)
+
+(log p per coefficient, 2 log p on the deviance, is Foster & George's
+(1994) risk inflation criterion, which George & Foster (2000) obtain as
+the mode of a variable-selection posterior; it is about the largest gain
+one of p irrelevant features brings by chance, the largest of p
+chi-square(1) draws being about 2 log p). A feature enters only if
+l(x*) > log p and leaves once l(x*) < log p; F is unit-free, so the fit
+stays equivariant in the units of X and y. The same prior holds with the
+noise known.
+
+Each step takes the single action (add a feature, re-estimate one, delete
+one) that raises F most, so F rises at every step, pruning is exact
+(alpha = inf, not a large number), and the cost of a step is O(p M + M^3)
+for M features in the model, from the columns of Phi^T Phi of those
+features only (the statistics in the primal, products with X in the
+dual). At a maximum every alpha_m maximises F along its own coordinate.
+One feature at a time can miss a joint gain (a few true features, each
+below log p alone while the others inflate the noise estimate, above it
+together), so from each maximum up to ``LOOKAHEAD`` best additions are
+made in turn: if F climbs above the maximum the ascent goes on from
+there, else the maximum is kept.
 """
 
 from __future__ import annotations
@@ -53,8 +78,10 @@ from scipy import linalg, sparse
 
 from . import _spectral
 
-#: smallest gain of the log evidence for which a feature is added
+#: smallest gain of the objective for which a step is taken
 _MIN_GAIN = 1e-12
+#: additions tried past a local maximum before it is accepted
+LOOKAHEAD = 3
 
 
 class Relevances(NamedTuple):
@@ -128,24 +155,36 @@ def relevances(
     b0: float = 0.0,
     max_iter: int = 300,
     tol: float = 1e-10,
+    log_odds: float | None = None,
+    lookahead: int = LOOKAHEAD,
 ) -> Relevances:
-    """Tipping & Faul's fast marginal likelihood for one target.
+    """Tipping & Faul's fast marginal likelihood for one target, each
+    feature in the model costing ``log_odds``.
 
     ``columns(idx)`` returns the columns ``idx`` of G = Phi^T Phi (p, m);
     ``g_diag`` its diagonal, ``h`` = Phi^T y, ``yty`` = y^T y (in noise
     units for known noise). ``a_n`` the posterior shape a0 + n_eff / 2 and
     ``b0`` the prior scale of the unknown noise, or ``a_n=None`` for known
-    (unit) noise. Stops when no feature is worth adding or deleting and no
-    re-estimate changes a precision by more than ``tol`` (relative) while
-    raising L by more than 1e-12 (its rounding: near the optimum L is flat,
-    so precisions are resolved to about 1e-6 relative at worst).
+    (unit) noise. ``log_odds``: the prior log odds against a feature,
+    by default log(p) for the p columns with spread (0: the evidence
+    alone). The ascent stops when no feature is worth adding or deleting
+    and no re-estimate changes a precision by more than ``tol`` (relative)
+    while raising the objective by more than 1e-12 (its rounding: near the
+    optimum it is flat, so precisions are resolved to about 1e-6 relative
+    at worst). From that maximum up to ``lookahead`` best additions are
+    tried in turn; once the objective exceeds the maximum the ascent
+    resumes from there, else the maximum is returned.
     """
     p = h.shape[0]
+    # A column with no spread (or none left outside the model) cannot enter.
+    usable = g_diag > 0
+    cost = np.log(max(int(usable.sum()), 1)) if log_odds is None else log_odds
     alpha = np.full(p, np.inf)
     active = np.zeros(0, dtype=int)
     cols = np.zeros((p, 0))
-    # A column with no spread (or none left outside the model) cannot enter.
-    usable = g_diag > 0
+    # objective - its value with no feature; best: the last local maximum;
+    # ahead: additions made past it (0: ascending)
+    objective, best, ahead = 0.0, None, 0
     for it in range(1, max_iter + 1):
         s, q, y_cy = _leave_one_out(cols, active, alpha, g_diag, h, yty)
         in_model = np.isfinite(alpha)
@@ -157,19 +196,32 @@ def relevances(
             B = np.maximum(b0 + 0.5 * y_loo, np.finfo(float).tiny)
         x, keep = _optimum(s, q, B, a_n)
         current = _gain(alpha, s, q, B, a_n)
-        gain = _gain(x, s, q, B, a_n) - current
+        l_best = _gain(x, s, q, B, a_n)
         addable = ~in_model & keep & usable & (s > 1e-12 * g_diag)
-        addable &= gain > _MIN_GAIN
-        delete = in_model & ~keep
+        # The change of the objective: l(x*) - cost to add; cost - l(alpha)
+        # to delete (a feature whose l(x*) no longer pays its cost too);
+        # l(x*) - l(alpha) to re-estimate.
+        add = np.where(addable, l_best - cost, -np.inf)
+        must_go = in_model & ~keep
+        delete = must_go | (in_model & (l_best < cost))
         with np.errstate(invalid="ignore"):
             change = np.where(in_model & keep, np.abs(x / alpha - 1.0), 0.0)
-        reestimate = in_model & keep & (change > tol)
-        # Re-estimates whose gain is at the rounding of L are done too.
-        reestimate &= gain > _MIN_GAIN
-        if not (addable.any() or delete.any() or reestimate.any()):
-            return Relevances(alpha, it - 1, True)
-        gain = np.where(addable | delete | reestimate, gain, -np.inf)
+        gain = np.where(in_model & ~delete & (change > tol), l_best - current, -np.inf)
+        gain = np.where(delete, cost - current, gain)
+        gain = np.where(in_model, gain, add)
+        if ahead and objective > best[0] + _MIN_GAIN:
+            ahead = 0  # the additions paid: ascend from here
+        if not ahead:
+            gain = np.where((gain > _MIN_GAIN) | must_go, gain, -np.inf)
+            if np.all(gain == -np.inf):  # a local maximum
+                best = (objective, alpha.copy(), active, cols)
+                ahead = 1
+        if ahead:
+            if ahead > lookahead or not addable.any():
+                return Relevances(best[1], it - 1, True)
+            gain, ahead = add, ahead + 1
         m = int(np.argmax(gain))
+        objective += gain[m]
         if delete[m]:
             pos = int(np.flatnonzero(active == m)[0])
             active = np.delete(active, pos)
@@ -180,7 +232,8 @@ def relevances(
                 active = np.append(active, m)
                 cols = np.column_stack([cols, columns(np.array([m]))])
             alpha[m] = x[m]
-    return Relevances(alpha, max_iter, False)
+    # Stopped by max_iter: while looking ahead, at the maximum it left.
+    return Relevances(best[1] if ahead else alpha, max_iter, False)
 
 
 # ---------------------------------------------------------------------------

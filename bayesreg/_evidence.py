@@ -151,9 +151,10 @@ def _fit_ard(
     tol,
     moments,
 ) -> ConjugateFit:
-    """Relevances per target (:func:`bayesreg._ard.relevances`), then each
-    target's exact posterior at its prior std D0 / sqrt(alpha) (zero for a
-    pruned feature: its coefficient is the prior mean, with no variance)."""
+    """Relevances per target (:func:`bayesreg._ard.relevances`: the evidence
+    times the prior odds 1 : p against each feature), then each target's
+    exact posterior at its prior std D0 / sqrt(alpha) (zero for a pruned
+    feature: its coefficient is the prior mean, with no variance)."""
     stats = data.stats
     known = noise_std is not None
     s = float(noise_std) if known else 1.0
@@ -205,8 +206,9 @@ def _fit_ard(
     hint = (
         f" The ARD search takes a few steps per feature kept ({kept} here)."
         if p < (n - 1.0 if center else n)
-        else " With prior_std='ard' and as many features as rows the evidence "
-        "grows without bound as the features kept interpolate y (here "
+        else " With prior_std='ard' and as many features as rows the features "
+        "kept may interpolate y (repeated rows, or very few), where the "
+        "evidence grows without bound as the noise -> 0 (here "
         f"{kept} features, {p} in all, {n:g} rows): the noise is then "
         "under-estimated; see the Notes."
     )

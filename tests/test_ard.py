@@ -1,6 +1,8 @@
 """ConjugateLinearRegression(prior_std="ard") against sklearn's ARDRegression,
 the evidence it maximises, and the shared contract (units, targets, forms)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -65,46 +67,129 @@ def test_evidence_is_a_local_maximum(noise_std, fit_intercept):
     # The same posterior as the fixed prior at the chosen stds.
     assert_allclose(reg.log_marginal_likelihood_, best.log_marginal_likelihood_)
     assert_allclose(reg.coef_, best.coef_, atol=1e-8)
+    # A local maximum of the evidence plus log(prior odds 1 : p) per
+    # feature kept: along each kept std, and against letting a pruned
+    # feature in or leaving a kept one out.
+    cost = np.log(X.shape[1])
     for j in range(X.shape[1]):
-        for factor in (0.97, 1.03) if reg.prior_std_[j] > 0 else (None,):
+        kept = reg.prior_std_[j] > 0
+        for factor in (0.97, 1.03, 0.0) if kept else (None,):
             std = reg.prior_std_.copy()
             if factor is None:  # a pruned feature: let it in a little
                 std[j] = 0.05 * reg.prior_std_.max()
             else:
                 std[j] *= factor
-            other = fixed_prior_evidence(X, y, std, **kw)
-            assert other.log_marginal_likelihood_ < reg.log_marginal_likelihood_
+            other = fixed_prior_evidence(X, y, std, **kw).log_marginal_likelihood_
+            extra = cost * (int(std[j] > 0) - int(kept))
+            assert other - extra < reg.log_marginal_likelihood_
 
 
-def test_tipping_faul_steps_match_brute_force_evidence():
+@pytest.mark.parametrize("log_odds", [0.0, None])
+def test_tipping_faul_steps_match_brute_force_evidence(log_odds):
     # Each closed-form optimum along one coordinate beats its neighbours in
-    # the evidence computed from the n x n covariance (multivariate t).
+    # the evidence computed from the n x n covariance (multivariate t), plus
+    # the log prior odds -log(p) per feature in (log_odds=None) or alone (0).
     rng = np.random.default_rng(3)
     n, p = 40, 5
     Phi = rng.normal(size=(n, p))
-    y = Phi[:, 0] * 2 + rng.normal(size=n)
+    y = Phi[:, 0] * 2 + 0.4 * Phi[:, 1] + rng.normal(size=n)
     a_n = n / 2
+    cost = np.log(p) if log_odds is None else log_odds
 
-    def log_ev(alpha):
+    def objective(alpha):
         keep = np.isfinite(alpha)
         C = np.eye(n) + (Phi[:, keep] / alpha[keep]) @ Phi[:, keep].T
-        return -0.5 * np.linalg.slogdet(C)[1] - a_n * np.log(
+        log_ev = -0.5 * np.linalg.slogdet(C)[1] - a_n * np.log(
             y @ np.linalg.solve(C, y) / 2
         )
+        return log_ev - cost * keep.sum()
 
     G = Phi.T @ Phi
     rel = _ard.relevances(
-        lambda i: G[:, i], np.diag(G).copy(), Phi.T @ y, y @ y, a_n=a_n
-    )
+        lambda i: G[:, i], np.diag(G).copy(), Phi.T @ y, y @ y, a_n=a_n,
+        log_odds=log_odds,
+    )  # fmt: skip
     assert rel.converged
-    best = log_ev(rel.alpha)
+    # the prior prunes the weak feature 1 that the evidence alone keeps
+    assert_array_equal(np.isfinite(rel.alpha)[:2], [True, log_odds == 0.0])
+    best = objective(rel.alpha)
     for j in range(p):
         for value in (rel.alpha[j] * 0.9, rel.alpha[j] * 1.1, 1.0, np.inf):
             alpha = rel.alpha.copy()
             alpha[j] = value
             if np.all(alpha == rel.alpha):
                 continue
-            assert log_ev(alpha) <= best + 1e-10
+            assert objective(alpha) <= best + 1e-10
+
+
+def sparse_truth(seed, n=120, p=150, n_test=4000):
+    """Issue 23's case (a) (benchmarks/bench_models.py): 6 coefficients of
+    size 2-4 with random signs, noise 1, standard normal X."""
+    rng = np.random.default_rng(seed)
+    w = np.zeros(p)
+    idx = rng.choice(p, 6, replace=False)
+    w[idx] = rng.uniform(2, 4, 6) * rng.choice([-1, 1], 6)
+    X, Xt = rng.normal(size=(n, p)), rng.normal(size=(n_test, p))
+    y = X @ w + rng.normal(size=n)
+    yt = Xt @ w + rng.normal(size=n_test)
+    return X, y, Xt, yt, w
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("seed", range(5))
+def test_calibrated_when_features_outnumber_rows(seed):
+    # Issue 23: p > n, where the evidence alone keeps adding spurious
+    # features and under-estimates the noise (coverage about 0.5, as
+    # ARDRegression). The prior odds 1 : p recover the support, converge,
+    # and beat ARDRegression's coefficients and test log density.
+    X, y, Xt, yt, w = sparse_truth(seed)
+    reg = ard().fit(X, y)
+    assert reg.solver_ == "dual"
+    assert_array_equal(reg.relevance_ > 0, w != 0)
+    lo, hi = reg.predict_interval(Xt, coverage=0.9).T
+    assert 0.85 <= np.mean((yt >= lo) & (yt <= hi)) <= 0.95
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = ARDRegression().fit(X, y)
+    rmse = [np.sqrt(np.mean((est.coef_ - w) ** 2)) for est in (reg, ref)]
+    assert rmse[0] <= 1.1 * rmse[1]
+    mean, std = ref.predict(Xt, return_std=True)
+    nlpd_ref = -np.mean(stats.norm(mean, std).logpdf(yt))
+    assert -np.mean(reg.log_predictive_density(Xt, yt)) < nlpd_ref
+
+
+def test_evidence_alone_overfits_when_features_outnumber_rows():
+    # What the prior odds fix: the same search on the evidence alone adds
+    # spurious features until max_iter and shrinks the noise estimate.
+    X, y, _, _, w = sparse_truth(0)
+    Phi = (X - X.mean(0)) / X.std(0)
+    yc = y - y.mean()
+    G = Phi.T @ Phi
+    kw = dict(a_n=(len(y) - 1) / 2, max_iter=100)
+    args = (lambda i: G[:, i], np.diag(G).copy(), Phi.T @ yc, yc @ yc)
+    alone = _ard.relevances(*args, log_odds=0.0, **kw)
+    prior = _ard.relevances(*args, **kw)
+    assert not alone.converged
+    assert np.sum(np.isfinite(alone.alpha)) > 20
+    assert prior.converged
+    assert_array_equal(np.isfinite(prior.alpha), w != 0)
+
+
+def test_lookahead_finds_a_joint_gain():
+    # n = 60, p = 200: after the strongest feature no single true one pays
+    # log p alone (the other four inflate the noise estimate); together
+    # they do. Without the lookahead the search stops at one feature.
+    X, y, _, _, w = sparse_truth(0, n=60, p=200, n_test=1)
+    Phi = (X - X.mean(0)) / X.std(0)
+    yc = y - y.mean()
+    G = Phi.T @ Phi
+    args = (lambda i: G[:, i], np.diag(G).copy(), Phi.T @ yc, yc @ yc)
+    greedy = _ard.relevances(*args, a_n=29.5, lookahead=0)
+    assert np.sum(np.isfinite(greedy.alpha)) == 1
+    ahead = _ard.relevances(*args, a_n=29.5)
+    assert ahead.converged
+    assert_array_equal(np.isfinite(ahead.alpha), w != 0)
+    assert_array_equal(ard().fit(X, y).relevance_ > 0, w != 0)
 
 
 def test_sparse_truth_is_recovered_and_pruned_exactly():
@@ -150,6 +235,20 @@ def test_equivariant_in_units_of_x_and_y(noise_std):
     assert_allclose(new.predict(Xt * c), a * ref.predict(Xt) + b, rtol=1e-9)
     assert_allclose(new.predict_std(Xt * c), abs(a) * ref.predict_std(Xt), rtol=1e-9)
     assert_allclose(new.relevance_, ref.relevance_, rtol=1e-7)
+
+
+def test_equivariant_when_features_outnumber_rows():
+    # The prior odds count features, not units: p > n (the dual form) maps
+    # exactly too.
+    X, y, Xt, _, _ = sparse_truth(1, n=60, p=90, n_test=20)
+    c = np.random.default_rng(2).uniform(1e-2, 1e2, size=90)
+    a, b = 1e-3, -4.0
+    ref, new = ard().fit(X, y), ard().fit(X * c, a * y + b)
+    assert new.solver_ == "dual"
+    assert_array_equal(new.relevance_ > 0, ref.relevance_ > 0)
+    assert_allclose(new.relevance_, ref.relevance_, rtol=1e-7)
+    assert_allclose(new.predict(Xt * c), a * ref.predict(Xt) + b, rtol=1e-9)
+    assert_allclose(new.predict_std(Xt * c), a * ref.predict_std(Xt), rtol=1e-9)
 
 
 def test_several_targets_equal_separate_fits():
@@ -247,11 +346,13 @@ def test_nig_predictive_is_student_t_with_n_minus_one_df():
 # ----------------------------------------------------------------------------
 
 _INTERPOLATES = (
-    "the check fits 15 rows and 30 features: the model interpolates, so the "
+    "the check fits 15 rows (9 with a non-zero weight, 27 once repeated) and "
+    "30 features: 8 features interpolate the 9 distinct rows, where the "
     "evidence with the noise integrated out grows without bound (s^2 -> 0) "
-    "and the search runs to max_iter along a path that rounding changes; "
-    "weights equal repetitions when n > p (test_dual_sparse_weights_and_"
-    "chunks_agree), and with known noise in test_common.py"
+    "whatever the prior odds, so the weighted and the repeated fits stop at "
+    "points that rounding changes; weights equal repetitions when the rows "
+    "cannot be interpolated (test_dual_sparse_weights_and_chunks_agree), "
+    "and with known noise in test_common.py"
 )
 
 
