@@ -8,6 +8,8 @@ statistics, computed by centring and weighting X explicitly.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -74,15 +76,25 @@ def test_gram_stats_equal_the_naive_statistics(k, weighted, center, density):
 
 @pytest.mark.parametrize("k", [None, 2])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("density", [None, 0.5])
-def test_far_offset_data_keep_their_digits(k, weighted, density):
+@pytest.mark.parametrize("sparse_x", [False, True])
+def test_far_offset_data_keep_their_digits(k, weighted, sparse_x):
     # Means 1e6 times the spread: the rank-one centring X^T X - n m m^T would
     # keep about 4 of 16 digits of each variance; the statistics must not.
-    X, y, w = _problem(1, n=60, k=k, offset=1e6, density=density)
-    if density is not None:
-        X = sparse.csr_matrix(X.toarray() + 1e6)  # dense-valued sparse X
+    X, y, w = _problem(1, n=60, k=k, offset=1e6)
+    X = sparse.csr_matrix(X) if sparse_x else X
     w = w if weighted else None
     _assert_stats(_gram.gram_stats(X, y, w, center=True), X, y, w, True, rtol=1e-8)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("density", [None, 0.5])
+def test_far_offset_targets_keep_their_digits(weighted, density):
+    # y 1e9 from zero: its centred values sum to zero only up to rounding,
+    # and X^T (y - y_mean) must not carry that rounding times x_mean.
+    X, y, w = _problem(11, n=40, k=2, density=density, offset=0.0)
+    y = y + 1e9
+    w = w if weighted else None
+    _assert_stats(_gram.gram_stats(X, y, w, center=True), X, y, w, True, rtol=1e-9)
 
 
 def test_a_mean_far_from_a_column_of_zeros_is_not_cancellation():
@@ -108,15 +120,14 @@ def test_fused_pass_in_row_blocks(monkeypatch, n, center):
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("density", [None, 0.5])
+@pytest.mark.parametrize("density", [None, 1.0])
 @pytest.mark.parametrize("k", [None, 2])
 def test_blocked_pass_in_row_blocks(monkeypatch, weighted, density, k):
     # Blocks of 7 rows of 4 columns over the explicitly centred pass, ragged
     # last block included.
     monkeypatch.setattr(_gram, "_BLOCK_BYTES", 8 * 4 * 7)
-    X, y, w = _problem(4, n=45, k=k, offset=1e6, density=density)
-    if density is not None:
-        X = sparse.csr_matrix(X.toarray() + 1e6)
+    X, y, w = _problem(4, n=45, k=k, offset=1e6)
+    X = X if density is None else sparse.csr_matrix(X)
     w = w if weighted else None
     _assert_stats(_gram.gram_stats(X, y, w, center=True), X, y, w, True, rtol=1e-8)
     assert _gram._block_rows(4) == 7
@@ -178,6 +189,24 @@ def test_column_scale_is_the_weighted_std_or_rms():
     assert _gram.column_scale(_gram.gram_stats(X, y, center=False))[2] == 1.0
 
 
+def test_column_scale_of_little_weight_and_of_one_column():
+    # Weights summing to less than one, and a single column, are data too.
+    X, y, w = _problem(12, n=30, d=1)
+    w = w / (2 * w.sum())
+    stats = _gram.gram_stats(X, y, w)
+    want = np.sqrt(w @ (X - w @ X / w.sum()) ** 2 / w.sum())
+    assert_allclose(_gram.column_scale(stats), want, rtol=1e-10)
+
+
+def test_column_scale_of_a_rounded_negative_variance_is_one_silently():
+    stats = _gram.GramStats(
+        3.0, np.zeros(2), 0.0, np.diag([-1e-17, 4.0]), np.zeros(2), 1.0, True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_allclose(_gram.column_scale(stats), [1.0, np.sqrt(4.0 / 3.0)])
+
+
 def test_column_scale_without_data():
     empty = _gram.GramStats(
         0.0, np.zeros(3), 0.0, np.ones((3, 3)), np.zeros(3), 0.0, True
@@ -231,7 +260,11 @@ def test_merging_no_data_changes_nothing():
 def test_merging_centred_with_uncentred_statistics_is_refused():
     X, y, _ = _problem(9)
     a, b = (_gram.gram_stats(X, y, center=c) for c in (True, False))
-    with pytest.raises(ValueError, match="cannot merge centred and uncentred"):
+    with pytest.raises(
+        ValueError, match=r"^cannot merge centred and uncentred statistics$"
+    ):
         _gram.merge_stats(a, b)
-    with pytest.raises(ValueError, match="cannot merge centred and uncentred"):
+    with pytest.raises(
+        ValueError, match=r"^cannot merge centred and uncentred statistics$"
+    ):
         _gram.merge_stats(b, a)

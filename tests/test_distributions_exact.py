@@ -1,0 +1,359 @@
+"""bayesreg.distributions against closed forms and brute-force references.
+
+Each test holds a value to scipy.stats, a naive NumPy computation or an exact
+identity: mixture quantiles (main path and fallback) against a bracketed
+root search, push-forwards through the known maps against their change of
+variables, the float ordering the domain search bisects on, the variance
+split's conventions where the base variance is zero or infinite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import optimize, stats
+
+from bayesreg.distributions import (
+    Normal,
+    NormalMixture,
+    PredictiveDistribution,
+    StudentT,
+    TransformedDistribution,
+    _maps,
+    _quantile,
+)
+
+
+def _mixture_cdf(x, locs, scales):
+    return stats.norm.cdf((x - locs) / scales).mean()
+
+
+def _reference_quantile(locs, scales, q):
+    """The mixture quantile by a bracketed root search on its CDF, one row."""
+    lo = (locs + stats.norm.ppf(q) * scales).min() - 1.0
+    hi = (locs + stats.norm.ppf(q) * scales).max() + 1.0
+    return optimize.brentq(
+        lambda x: _mixture_cdf(x, locs, scales) - q, lo, hi, xtol=1e-14, rtol=1e-14
+    )
+
+
+def _mixtures(seed, n=6, s=5):
+    rng = np.random.default_rng(seed)
+    locs = rng.normal(size=(n, s)) * rng.uniform(0.1, 5.0, (n, 1))
+    scales = rng.uniform(0.2, 2.0, (n, s))
+    return locs, scales
+
+
+# ---------------------------------------------------------------- quantiles
+LEVELS = [1e-12, 1e-4, 0.02, 0.3, 0.5, 0.7, 0.98, 1 - 1e-9]
+
+
+@pytest.mark.parametrize("q", LEVELS)
+def test_mixture_quantiles_equal_a_root_search(q):
+    locs, scales = _mixtures(0)
+    got = _quantile.mixture_quantiles(locs, scales, np.full(len(locs), q))
+    want = [_reference_quantile(m, s, q) for m, s in zip(locs, scales, strict=True)]
+    assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("q", LEVELS)
+def test_mixture_quantile_fallback_equals_the_main_path(monkeypatch, q):
+    # No Halley steps: every row goes to the bracketed fallback.
+    locs, scales = _mixtures(1)
+    levels = np.full(len(locs), q)
+    want = _quantile.mixture_quantiles(locs, scales, levels)
+    monkeypatch.setattr(_quantile, "_MAX_ITER", 0)
+    got = _quantile.mixture_quantiles(locs, scales, levels)
+    assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_mixture_quantiles_of_equal_components_are_the_normal_ones():
+    locs = np.array([[2.0, 2.0, 2.0], [-1.0, -1.0, -1.0]])
+    scales = np.array([[0.5, 0.5, 0.5], [3.0, 3.0, 3.0]])
+    for q in (1e-8, 0.1, 0.5, 0.9):
+        got = _quantile.mixture_quantiles(locs, scales, np.full(2, q))
+        assert_allclose(got, stats.norm.ppf(q, locs[:, 0], scales[:, 0]), rtol=1e-13)
+
+
+def test_mixture_quantiles_in_row_blocks(monkeypatch):
+    locs, scales = _mixtures(2, n=11, s=4)
+    q = np.linspace(0.05, 0.95, 11)
+    want = _quantile.mixture_quantiles(locs, scales, q)
+    monkeypatch.setattr(_quantile, "_BLOCK", 8)  # two rows per block
+    assert_allclose(_quantile.mixture_quantiles(locs, scales, q), want, rtol=1e-12)
+
+
+def test_cornish_fisher_is_exact_for_a_normal():
+    # One component: skew and excess kurtosis vanish, the start is the quantile.
+    z = np.array([-2.0, 0.3, 1.5])
+    mu, sig = np.array([[1.0], [2.0], [-3.0]]), np.array([[0.5], [2.0], [1.0]])
+    got = _quantile._cornish_fisher(mu, sig, z)
+    assert_allclose(got, mu[:, 0] + sig[:, 0] * z, rtol=1e-14)
+
+
+def test_cornish_fisher_uses_the_mixture_moments():
+    # Its expansion from moments computed by brute force.
+    rng = np.random.default_rng(3)
+    mu, sig = rng.normal(size=(4, 3)), rng.uniform(0.5, 1.5, (4, 3))
+    z = np.array([-1.0, 0.5, 2.0, 0.0])
+    draws = []
+    for m, s in zip(mu, sig, strict=True):
+        # Exact moments of the mixture: E X^r = mean_s E (m_s + s_s Z)^r.
+        e = [
+            np.mean([stats.norm(a, b).moment(r) for a, b in zip(m, s, strict=True)])
+            for r in (1, 2, 3, 4)
+        ]
+        var = e[1] - e[0] ** 2
+        m3 = e[2] - 3 * e[0] * e[1] + 2 * e[0] ** 3
+        m4 = e[3] - 4 * e[0] * e[2] + 6 * e[0] ** 2 * e[1] - 3 * e[0] ** 4
+        draws.append((e[0], var, m3 / var**1.5, m4 / var**2 - 3))
+    mean, var, skew, kurt = np.array(draws).T
+    w = (
+        z
+        + (z**2 - 1) * skew / 6
+        + (z**3 - 3 * z) * kurt / 24
+        - (2 * z**3 - 5 * z) * skew**2 / 36
+    )
+    assert_allclose(
+        _quantile._cornish_fisher(mu, sig, z), mean + np.sqrt(var) * w, rtol=1e-10
+    )
+
+
+# ---------------------------------------------------------- float ordering
+def test_float_keys_order_like_the_floats():
+    x = np.array(
+        [-np.inf, -1e300, -1.0, -5e-324, -0.0, 0.0, 5e-324, 1.0, 1e300, np.inf]
+    )
+    keys = _maps._float_key(x)
+    assert np.all(np.diff(keys[:4]) > 0) and np.all(np.diff(keys[5:]) > 0)
+    assert keys[4] == keys[5] == 0  # both zeros
+    assert keys[3] == -1 and keys[6] == 1  # adjacent floats differ by one
+    nxt = np.nextafter(1.0, 2.0)
+    assert _maps._float_key(np.array([nxt]))[0] - keys[7] == 1
+    back = _maps._key_float(keys)
+    assert back.dtype == np.float64
+    assert_array_equal(back[[0, 1, 2, 3, 6, 7, 8, 9]], x[[0, 1, 2, 3, 6, 7, 8, 9]])
+    assert not np.signbit(_maps._key_float(np.array([0]))[0])  # +0.0
+
+
+def test_float_keys_of_non_float_arrays_are_those_of_their_values():
+    assert_array_equal(
+        _maps._float_key([1, 2, -3]), _maps._float_key(np.array([1.0, 2.0, -3.0]))
+    )
+    x32 = np.array([0.1, -2.5], dtype=np.float32)
+    assert_array_equal(_maps._float_key(x32), _maps._float_key(x32.astype(float)))
+
+
+@pytest.mark.parametrize("edge", [-1e300, -3.5, -1e-300, 0.0, 2.0**-1074, 0.7, 1e299])
+def test_bisect_edge_finds_the_last_good_float(edge):
+    # ok(z): z <= edge. From the far ends of the float line, in either direction.
+    for good, bad in ((-1.7e308, 1.7e308), (-np.inf, np.inf)):
+        last = _maps._bisect_edge(
+            lambda z: z <= edge, np.array([good]), np.array([bad])
+        )
+        assert last[0] == edge
+    last = _maps._bisect_edge(
+        lambda z: z > edge, np.array([1.7e308]), np.array([-1.7e308])
+    )
+    assert last[0] == np.nextafter(edge, np.inf)
+
+
+# -------------------------------------------------------- maps and Jacobians
+def test_affine_map_evaluates_in_double_precision():
+    f = _maps._Affine(1e8, 1.0)
+    out = f(np.array([0.5, 0.25], dtype=np.float32))
+    assert out.dtype == np.float64
+    assert_array_equal(out, [1e8 + 0.5, 1e8 + 0.25])
+    assert_allclose(f.inverse()(out), [0.5, 0.25])
+    assert repr(_maps._Affine(2.0, -0.5)) == "affine(2 + -0.5 x)"
+
+
+def test_constant_log_jacobian_is_elementwise():
+    jac = _maps._ConstantLogJacobian(-0.5)
+    assert_array_equal(jac(np.zeros((3, 2))), np.full((3, 2), -0.5))
+
+
+@pytest.mark.parametrize(
+    ("forward", "inverse", "log_jac"),
+    [
+        (np.exp, np.log, lambda y: -np.log(y)),
+        (np.expm1, np.log1p, lambda y: -np.log1p(y)),
+        (np.log, np.exp, lambda y: y),
+        (np.log1p, np.expm1, lambda y: y),
+    ],
+)
+def test_known_maps_give_the_change_of_variables(forward, inverse, log_jac):
+    base = Normal([20.0, 30.0], [1.0, 2.0])
+    d = TransformedDistribution(base, forward, inverse)
+    y = forward(np.array([[19.0, 21.5], [33.0, 29.0]]))
+    want = base.logpdf(inverse(y)) + log_jac(y)
+    assert_allclose(d.logpdf(y), want, rtol=1e-12)
+    # The known Jacobian, not a numerical one: exact to rounding.
+    step = d._steps[0]
+    assert_allclose(step.log_abs_dinverse(y, np.ones((2, 1))), log_jac(y), rtol=1e-15)
+
+
+# ------------------------------------------------------------- push-forwards
+def _clipped_arctan(a):
+    """arctan, whose inverse clips y to [-a, a] (a < pi / 2): a saturating
+    inverse, as a quantile map's beyond its training range."""
+    return np.arctan, lambda y: np.tan(np.clip(y, -a, a))
+
+
+@pytest.mark.parametrize("side", [1.0, -1.0])
+def test_a_saturating_inverse_puts_no_density_beyond_its_end(side):
+    a = 1.4
+    forward, inverse = _clipped_arctan(a)
+    d = TransformedDistribution(Normal([0.0], [1.0]), forward, inverse)
+    # Beyond the clip point: far (constant on both sides of y) and just past
+    # it (constant on the outer side only, within a difference step).
+    for y in (side * 1.5, side * (a + 5e-6)):
+        assert d.logpdf([y])[0] == -np.inf
+        assert d.cdf([y])[0] == (1.0 if side > 0 else 0.0)
+    y = side * 1.0
+    assert_allclose(
+        d.logpdf([y])[0],
+        stats.norm.logpdf(np.tan(y)) + np.log1p(np.tan(y) ** 2),
+        rtol=1e-7,
+    )
+
+
+def test_a_preimage_the_inverse_misses_is_refused_at_any_magnitude():
+    # sqrt of a positive base: y < 0 has the preimage y^2, which square
+    # returns, but sqrt(y^2) = |y| != y; so also for |y| = 1e10.
+    for loc, scale, y in ((4.0, 1.0, -1.5), (1e20, 1e18, -1e10)):
+        d = TransformedDistribution(Normal([loc], [scale]), np.sqrt, np.square)
+        with pytest.raises(ValueError, match="one-to-one"):
+            d.logpdf([y])
+
+
+def test_push_forward_quantiles_of_a_batch_of_targets():
+    base = Normal(
+        [[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]], [[1.0, 0.5], [0.2, 2.0], [1.0, 1.0]]
+    )
+    d = TransformedDistribution(base, np.exp, np.log)
+    q = np.array([[0.1, 0.9], [0.5, 0.25], [0.99, 0.01]])
+    assert_allclose(
+        d.ppf(q), np.exp(stats.norm.ppf(q, base.loc, base.scale)), rtol=1e-12
+    )
+    q3 = np.stack([q, 1 - q], axis=-1)  # two levels per distribution
+    want = np.exp(stats.norm.ppf(q3, base.loc[..., None], base.scale[..., None]))
+    assert_allclose(d.ppf(q3), want, rtol=1e-12)
+    assert_allclose(
+        d.ppf(0.3), np.exp(stats.norm.ppf(0.3, base.loc, base.scale)), rtol=1e-12
+    )
+
+
+def test_push_forward_quantile_shapes_of_one_target():
+    base = Normal([0.0, 1.0, 2.0], [1.0, 0.5, 2.0])
+    d = TransformedDistribution(base, np.exp, np.log)
+    want = np.exp(stats.norm.ppf(0.2, base.loc, base.scale))
+    assert_allclose(d.ppf(0.2), want, rtol=1e-12)  # a scalar level: (n,)
+    assert_allclose(d.ppf(np.full(3, 0.2)), want, rtol=1e-12)  # (n,) levels: (n,)
+    assert d.ppf(np.full((3, 1), 0.2)).shape == (3, 1)
+    assert d.ppf(np.full((3, 2), 0.2)).shape == (3, 2)
+
+
+def test_default_number_of_draws_is_one():
+    base = Normal([0.0, 1.0], [1.0, 2.0])
+    for d in (base, TransformedDistribution(base, np.exp, np.log),
+              NormalMixture(np.zeros((2, 3)), np.ones(3))):  # fmt: skip
+        assert d.sample(random_state=0).shape == (2, 1)
+    batch = TransformedDistribution(Normal(np.zeros((2, 3)), 1.0), np.exp, np.log)
+    assert batch.sample(random_state=0).shape == (2, 3, 1)
+
+
+def test_reprs_name_the_batch_and_the_maps():
+    base = Normal([0.0, 1.0], [1.0, 2.0])
+    assert repr(base) == "Normal(n=2)"
+    assert repr(StudentT(3.0, np.zeros((2, 3)), 1.0)) == "StudentT(batch_shape=(2, 3))"
+    d = TransformedDistribution(base, np.exp, np.log)
+    assert repr(d) == "TransformedDistribution(n=2, base=Normal(n=2), maps=['exp'])"
+    d2 = TransformedDistribution(d, _maps._Affine(1.0, 2.0), _maps._Affine(-0.5, 0.5))
+    assert repr(d2) == (
+        "TransformedDistribution(n=2, base=Normal(n=2), "
+        "maps=['exp', 'affine(1 + 2 x)'])"
+    )
+    batch = TransformedDistribution(Normal(np.zeros((2, 3)), 1.0), np.exp, np.log)
+    assert repr(batch) == (
+        "TransformedDistribution(batch_shape=(2, 3), base=Normal(batch_shape=(2, 3)), "
+        "maps=['exp'])"
+    )
+
+
+def test_variance_split_of_a_point_mass_and_of_an_infinite_variance():
+    # A base of zero variance (a point mass) or infinite variance (df <= 2)
+    # has no proportions to keep: all of the std is aleatoric.
+    base = Normal([0.0, 1.0], [0.0, 2.0], epistemic_std=[0.0, 1.2])
+    d = TransformedDistribution(base, np.exp, np.log)
+    assert_array_equal(d.std[0], 0.0)
+    assert_array_equal([d.epistemic_std[0], d.aleatoric_std[0]], 0.0)
+    assert_allclose(d.epistemic_std[1] ** 2 / d.std[1] ** 2, 0.36, rtol=1e-12)
+    heavy = StudentT([1.5, 5.0], [0.0, 0.0], [1.0, 1.0], epistemic_std=[0.5, 0.5])
+    d = TransformedDistribution(heavy, np.arcsinh, np.sinh)
+    assert np.all(np.isfinite(d.std))  # by quadrature, see the Notes
+    assert d.epistemic_std[0] == 0.0 and d.aleatoric_std[0] == d.std[0]
+    share = 0.25 / (5.0 / 3.0)
+    assert_allclose(d.epistemic_std[1], d.std[1] * np.sqrt(share), rtol=1e-12)
+
+
+def test_epistemic_std_of_a_push_forward_never_exceeds_its_std():
+    # epistemic_std may exceed scale by rounding (1e-12 relative); the
+    # push-forward's share is capped at one.
+    base = Normal([0.0, 1.0], [1.0, 2.0], epistemic_std=[1.0 + 1e-12, 2.0])
+    d = TransformedDistribution(base, np.exp, np.log)
+    assert np.all(d.epistemic_std <= d.std)
+    assert_array_equal(d.aleatoric_std, 0.0)
+
+
+# ------------------------------------------------------- targets and draws
+def test_check_targets_gives_float_values_and_names_y():
+    from bayesreg.distributions._base import check_targets
+
+    y = check_targets([1, 2, 3], (3,))
+    assert y.dtype == np.float64
+    assert_array_equal(y, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        check_targets([1.0, np.nan], (2,))
+    with pytest.raises(ValueError, match=r"y must have shape \(2, 3\)"):
+        check_targets(np.zeros((2, 3, 1)), (2, 3))
+    assert_array_equal(check_targets(np.arange(2.0), (2, 1)), [[0.0], [1.0]])
+
+
+class _Opaque(PredictiveDistribution):
+    """A distribution that says nothing of the order of its draws."""
+
+    n = 2
+    mean = std = epistemic_std = aleatoric_std = np.zeros(2)
+
+    def logpdf(self, y):
+        return np.zeros(2)
+
+    cdf = ppf = logpdf
+
+    def sample(self, n_samples=1, random_state=None):
+        return np.zeros((2, n_samples))
+
+
+def test_presample_protocol():
+    # Default: order unknown (False), nothing drawn. Normal / StudentT draw
+    # row after row (None): blocks of rows in turn give the draws of all.
+    rng = np.random.default_rng(0)
+    assert _Opaque()._presample((2, 3), rng) is False
+    assert rng.bit_generator.state == np.random.default_rng(0).bit_generator.state
+    for d in (
+        Normal([0.0, 1.0, 2.0], [1.0, 2.0, 3.0]),
+        StudentT(4.0, [0.0, 1.0, 2.0], 1.0),
+    ):
+        assert d._presample((3, 5), rng) is None
+        whole = d.sample(5, np.random.default_rng(1))
+        rng1 = np.random.default_rng(1)
+        parts = [
+            d_.sample(5, rng1)
+            for d_ in (
+                d.__class__(*(p[:2] for p in d._params())),
+                d.__class__(*(p[2:] for p in d._params())),
+            )
+        ]
+        assert_array_equal(np.concatenate(parts), whole)
