@@ -9,6 +9,8 @@ split's conventions where the base variance is zero or infinite.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -319,6 +321,8 @@ def test_check_targets_gives_float_values_and_names_y():
     with pytest.raises(ValueError, match=r"y must have shape \(2, 3\)"):
         check_targets(np.zeros((2, 3, 1)), (2, 3))
     assert_array_equal(check_targets(np.arange(2.0), (2, 1)), [[0.0], [1.0]])
+    with pytest.raises(ValueError, match=r"y must have shape \(2,\) to match X"):
+        check_targets(np.zeros(3), (2,))
 
 
 class _Opaque(PredictiveDistribution):
@@ -357,3 +361,85 @@ def test_presample_protocol():
             )
         ]
         assert_array_equal(np.concatenate(parts), whole)
+
+
+# ----------------------------------------------------------------- mixtures
+def test_mixture_density_and_cdf_of_several_values_per_point():
+    locs, scales = _mixtures(4, n=3, s=4)
+    d = NormalMixture(locs, scales)
+    y = np.array([[-1.0, 0.0, 2.5], [0.3, 0.3, -4.0], [1.0, 7.0, -0.5]])
+    comp = stats.norm(locs[:, None, :], scales[:, None, :])
+    assert_allclose(d.logpdf(y), np.log(comp.pdf(y[..., None]).mean(-1)), rtol=1e-12)
+    assert_allclose(d.cdf(y), comp.cdf(y[..., None]).mean(-1), rtol=1e-12)
+
+
+# ------------------------------------------------------ moments by quadrature
+def test_quadrature_moments_of_a_mixture_through_an_affine_map():
+    # No closed form is tried for affine-only maps: the quadrature must give
+    # the mixture's own moments (law of total variance) to near rounding.
+    locs, scales = _mixtures(5, n=4, s=3)
+    d = TransformedDistribution(
+        NormalMixture(locs, scales), _maps._Affine(1.0, -2.0), _maps._Affine(0.5, -0.5)
+    )
+    mean = locs.mean(1)
+    var = (scales**2 + locs**2).mean(1) - mean**2
+    assert_allclose(d.mean, 1.0 - 2.0 * mean, rtol=1e-10)
+    assert_allclose(d.std, 2.0 * np.sqrt(var), rtol=1e-10)
+
+
+@pytest.mark.parametrize("mixture", [False, True])
+def test_quadrature_moments_in_row_chunks(monkeypatch, mixture):
+    from bayesreg.distributions import _transformed
+
+    rng = np.random.default_rng(6)
+    locs, scales = rng.normal(size=(5, 3)), rng.uniform(0.2, 1.0, (5, 3))
+    base = NormalMixture(locs, scales) if mixture else Normal(locs[:, 0], scales[:, 0])
+
+    def moments():
+        d = TransformedDistribution(base, np.arcsinh, np.sinh)
+        return d.mean, d.std
+
+    whole = moments()
+    monkeypatch.setattr(_transformed, "_PUSH_CHUNK", 1)  # one row per chunk
+    for got, want in zip(moments(), whole, strict=True):
+        assert_allclose(got, want, rtol=1e-14)
+    # arcsinh's moments by brute force: a fine grid in the base's CDF.
+    u = (np.arange(200_000) + 0.5) / 200_000
+    row = 2
+    if mixture:
+        z = np.concatenate(
+            [
+                stats.norm.ppf(u, m, s)
+                for m, s in zip(locs[row], scales[row], strict=True)
+            ]
+        )
+    else:
+        z = stats.norm.ppf(u, locs[row, 0], scales[row, 0])
+    assert_allclose(whole[0][row], np.arcsinh(z).mean(), rtol=1e-6)
+    assert_allclose(whole[1][row], np.arcsinh(z).std(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("mixture", [False, True])
+def test_overflowing_moments_are_infinite_without_warnings(mixture):
+    # exp of values near 700 overflows at some nodes: mean and std are inf.
+    base = (
+        NormalMixture([[700.0, 705.0]], [1.0, 1.0])
+        if mixture
+        else Normal([705.0], [1.0])
+    )
+    d = TransformedDistribution(base, lambda z: np.exp(z), np.log)  # no closed form
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert d.mean[0] == np.inf and d.std[0] == np.inf
+
+
+def test_lazy_draws_have_no_known_order():
+    # Lazy (dask) draws come from a seed per block: no presampled order.
+    da = pytest.importorskip("dask.array")
+    from bayesreg._dask._predict import LazyNormal, LazyStudentT
+
+    loc = da.from_array(np.zeros(4), chunks=2)
+    rng = np.random.default_rng(0)
+    for d in (LazyNormal(loc, 1.0), LazyStudentT(3.0, loc, 1.0)):
+        assert d._presample((4, 3), rng) is False
+    assert rng.bit_generator.state == np.random.default_rng(0).bit_generator.state
