@@ -166,11 +166,12 @@ def test_column_moments_of_a_constant_column_are_zero_not_negative(weights, dens
 
 
 def test_scale_floor_closed_form():
-    yty = np.array([4.0, 0.0, 0.0])
-    y_mean = np.array([7.0, -3.0, 0.0])
+    yty = np.array([4.0, 0.25, 0.0, 0.0])
+    y_mean = np.array([7.0, 5.0, -3.0, 0.0])
     got = _gram.scale_floor(yty, 10.0, y_mean)
     tiny = np.finfo(float).tiny
-    assert_allclose(got, [0.5e-10 * 4.0, 0.5e-10 * 10.0 * 9.0, tiny], rtol=1e-15)
+    want = [0.5e-10 * 4.0, 0.5e-10 * 0.25, 0.5e-10 * 10.0 * 9.0, tiny]
+    assert_allclose(got, want, rtol=1e-15)
     assert float(_gram.scale_floor(2.0, 3.0, 1.0)) == 1e-10
 
 
@@ -268,3 +269,24 @@ def test_merging_centred_with_uncentred_statistics_is_refused():
         ValueError, match=r"^cannot merge centred and uncentred statistics$"
     ):
         _gram.merge_stats(b, a)
+
+
+def test_lost_digits_flags_a_variance_cancelled_below_1e4_of_its_raw_value():
+    raw = np.diag([100.0, 1e-6, 100.0, 0.0])
+    assert not _gram._lost_digits(raw, np.diag([50.0, 1e-6, 0.02, 0.0]))
+    assert _gram._lost_digits(raw, np.diag([50.0, 1e-6, 0.009, 0.0]))
+    assert _gram._lost_digits(raw, np.diag([50.0, 1e-11, 0.02, 0.0]))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("density", [None, 0.5])
+def test_column_moments_of_float32_data_are_double(weighted, density):
+    X, y, w = _problem(13, density=density, offset=0.3)
+    # float32 weights too, as sklearn's _check_sample_weight gives float32 X.
+    X = X.astype(np.float32)
+    w = w.astype(np.float32) if weighted else None
+    _, x_mean, diag = _gram.column_moments(X, w)
+    assert x_mean.dtype == diag.dtype == np.float64
+    ref = _naive(X.astype(np.float64), y, w)
+    assert_allclose(x_mean, ref[1], rtol=1e-6)
+    assert_allclose(diag, np.diag(ref[3]), rtol=1e-5)
