@@ -4,8 +4,8 @@ Every estimator answers ``predict_dist(X)``; predictions, standard deviations,
 intervals, samples and log densities all derive from it.
 
 Public names resolve lazily (PEP 562), so ``import bayesreg`` is cheap and
-never imports torch or pyro; the estimators in ``bayesreg.pyro`` load them on
-first use.
+never imports torch or pyro; the estimators in ``bayesreg.pyro`` (pyro and
+torch) and ``bayesreg.networks`` (torch alone) load them on first use.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _LAZY = {
     "predict_dist": "bayesreg.metrics",
     "PyroBayesianLinear": "bayesreg.pyro.linear",
     "PyroBNNRegressor": "bayesreg.pyro.bnn",
-    "DeepEnsembleRegressor": "bayesreg.pyro.ensemble",
+    "DeepEnsembleRegressor": "bayesreg.networks.ensemble",
 }
 
 __all__ = sorted(_LAZY)

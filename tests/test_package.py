@@ -126,11 +126,52 @@ def test_utils_is_a_leaf():
             )
 
 
-def test_numpy_side_never_imports_the_pyro_package():
+def test_numpy_side_never_imports_the_torch_rooms():
+    """Nothing outside pyro/ and networks/ imports either (the package's
+    lazy names excepted)."""
     graph = _import_graph()
+    rooms = ("bayesreg.pyro", "bayesreg.networks")
     for name, deps in graph.items():
-        if not name.startswith("bayesreg.pyro") and name != "bayesreg":
-            assert not {d for d in deps if d.startswith("bayesreg.pyro")}, name
+        if not name.startswith(rooms) and name != "bayesreg":
+            assert not {d for d in deps if d.startswith(rooms)}, name
+
+
+#: What the network room may take from pyro/: its modules that import no pyro
+#: (the shared intake and the torch runtime: devices, seeds, threads).
+_PYRO_FREE = {"bayesreg.pyro._data", "bayesreg.pyro._runtime"}
+
+
+def _imports_pyro(path: Path) -> bool:
+    """Whether a module's source imports the pyro library (anywhere)."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        if any(n == "pyro" or n.startswith("pyro.") for n in names):
+            return True
+    return False
+
+
+def test_the_network_room_never_imports_pyro():
+    """networks/ imports no pyro, directly or through bayesreg: of pyro/ it
+    reaches only modules that import no pyro themselves."""
+    graph, modules = _import_graph(), _modules()
+    room = {n for n in graph if n.startswith("bayesreg.networks")}
+    assert {"bayesreg.networks._base", "bayesreg.networks.ensemble"} <= room
+    reached, todo = set(), list(room)
+    while todo:  # everything the room imports, transitively
+        for dep in graph[todo.pop()]:
+            if dep not in reached:
+                reached.add(dep)
+                todo.append(dep)
+    from_pyro = {d for d in reached if d.startswith("bayesreg.pyro")}
+    assert from_pyro <= _PYRO_FREE, from_pyro - _PYRO_FREE
+    assert not [n for n in room | reached if _imports_pyro(modules[n])]
+    # the check can fail: the BNN's model module imports pyro
+    assert _imports_pyro(modules["bayesreg.pyro._network"])
 
 
 def test_no_module_over_700_lines():

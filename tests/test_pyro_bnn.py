@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from bayesreg import PyroBNNRegressor
 from bayesreg.datasets import make_seed_problem
+from bayesreg.networks._base import dense_scale as _weighted_scale
 from bayesreg.pyro.bnn import (
     _BNNModel,
     _layer_shapes,
@@ -27,7 +28,6 @@ from bayesreg.pyro.bnn import (
     _NUTSTarget,
     _prior_scales,
     _unpack,
-    _weighted_scale,
 )
 
 

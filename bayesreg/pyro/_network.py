@@ -15,8 +15,7 @@ import pyro.distributions as dist
 import torch
 
 from ..distributions import NormalMixture
-
-_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+from ..networks._base import ACTIVATIONS as _ACTIVATIONS
 
 # Prior on the noise std of the standardised target: LogNormal(log 0.5, 1).
 # Its median is half the target's std and it puts 95% of its mass between
@@ -36,33 +35,6 @@ _SVI_SCHEDULE = {"n_lr_decays": 2, "lr_decay_factor": 0.2, "polyak": True}
 
 
 # ---------------------------------------------------------------- numerics
-def _weighted_scale(
-    v: np.ndarray, p: np.ndarray, target: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted column means and stds of ``v`` (float64), for internal scaling.
-
-    ``p`` holds positive weights summing to 1. A column whose std is at the
-    rounding level of its entries (64 ulps of its largest magnitude) is
-    treated as constant and keeps scale 1, so scaling never divides by
-    rounding noise. The threshold is relative, unlike an absolute one: a
-    target like ``1e6 + 1e-6 * y`` still has a resolvable spread (1e-12 of
-    its magnitude, about 4500 ulps) and is standardised as ``y`` would be.
-
-    A constant ``target`` column is scaled by 1e-5 of its magnitude instead
-    (1e-5 for zeros): the network then predicts the constant, with a noise
-    of that order, as the closed form's floor of 1e-10 var(y) on the noise
-    variance does, in the units of y rather than in absolute units.
-    """
-    v2 = v.reshape(v.shape[0], -1)
-    mean = p @ v2
-    std = np.sqrt(p @ (v2 - mean) ** 2)
-    rounding = 64 * np.finfo(np.float64).eps * np.max(np.abs(v2), axis=0)
-    if target:
-        floor = 1e-5 * np.where(mean != 0, np.abs(mean), 1.0)
-        return mean, np.where(std <= rounding, floor, std)
-    return mean, np.where(std <= rounding, 1.0, std)
-
-
 def _layer_shapes(
     n_features: int, hidden: tuple[int, ...], n_outputs: int = 1
 ) -> list[tuple[int, int]]:

@@ -6,21 +6,22 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .._intake import check_target_dtype
 from ..distributions import NormalMixture
-from ..utils._checks import is_float32, naming_the_argument
+from ..networks._base import (
+    ACTIVATIONS,
+    NetworkRegressor,
+    positive_rows,
+    standardisation,
+)
+from ..networks._forward import forward_draws
 from ..utils._params import store_params
 from ..utils._random import check_generator
 from ._base import PyroRegressor
-from ._data import SPARSE_FORMAT, Rows, check_extremes, weighted_scale
-from ._engine import Schedule, resolve_device
-from ._forward import forward_draws
+from ._data import Rows
+from ._engine import Schedule
 from ._network import (
-    _ACTIVATIONS,
     _NOISE_INIT,
     _SVI_SCHEDULE,
     _BNNModel,
@@ -31,14 +32,13 @@ from ._network import (
     _prior_scales,
     _ScaledNormalMixture,
     _unpack,
-    _weighted_scale,
 )
 
 __all__ = ["PyroBNNRegressor"]
 
 
 # --------------------------------------------------------------- estimator
-class PyroBNNRegressor(PyroRegressor):
+class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
     """Bayesian neural network regression (an MLP with Gaussian weight priors).
 
     Every weight and bias of a fully connected network has an independent
@@ -52,7 +52,8 @@ class PyroBNNRegressor(PyroRegressor):
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default=(50,)
-        Units of each hidden layer, as in ``MLPRegressor``.
+        Units of each hidden layer, as in ``MLPRegressor``; ``()`` for none
+        (a Bayesian linear model with a learned noise).
     activation : {"relu", "tanh", "sigmoid"}, default="relu"
         Hidden-layer non-linearity.
     prior_std : float, default=2.0
@@ -251,12 +252,7 @@ class PyroBNNRegressor(PyroRegressor):
 
     _parameter_constraints: dict = {
         **PyroRegressor._parameter_constraints,
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
-        "prior_std": [Interval(Real, 0, None, closed="neither")],
+        **NetworkRegressor._parameter_constraints,
         "prior": [StrOptions({"normal", "fan_in"})],
         "init_scale": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -400,22 +396,10 @@ class PyroBNNRegressor(PyroRegressor):
         # After partial_fit, the last chunk: one epoch treats it as the data.
         self._observed_y = np.array(y, dtype=np.float64)  # for ArviZ
 
-    def _validated(self, X, y, sample_weight, reset: bool):
-        """Validated float64 X (CSR if sparse), y and non-negative weights (1
-        by default)."""
-        float32 = is_float32(X)
-        check_target_dtype(y)
-        with naming_the_argument(X, accept_sparse=SPARSE_FORMAT):
-            X, y = validate_data(
-                self, X, y, y_numeric=True, dtype=np.float64, reset=reset,
-                accept_sparse=SPARSE_FORMAT, multi_output=True,
-            )  # fmt: skip
-        y = np.asarray(y, dtype=np.float64)  # a bool y is fitted as 0/1
-        check_extremes(X, "X")
-        check_extremes(y, "y")
-        w = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+    def _validated(self, X, y, sample_weight, reset: bool = True):
+        """The networks' intake (:class:`NetworkRegressor`), and no positive
+        weight that vanishes in float32."""
+        X, y, w = super()._validated(X, y, sample_weight, reset=reset)
         tiny = np.finfo(np.float32).tiny
         if np.any((w > 0) & (w < tiny)):
             raise ValueError(
@@ -423,7 +407,6 @@ class PyroBNNRegressor(PyroRegressor):
                 f"below {tiny:.3g}: the network is fitted in float32, where such "
                 "weights vanish. Rescale sample_weight, or set such weights to 0."
             )
-        self._float32 = float32
         return X, y, w
 
     def _fit(self, X, y, w, hidden: tuple[int, ...], incremental: bool = False):
@@ -438,13 +421,8 @@ class PyroBNNRegressor(PyroRegressor):
             else None
         )
 
-        # Rows of weight 0 are removed (exactly what their weight means).
-        keep = w > 0
-        if not keep.all():
-            X, y, w = X[keep], y[keep], w[keep]
+        X, y, w = positive_rows(X, y, w)
         w_sum = float(w.sum())
-        p = w / w.max()
-        p /= p.sum()
 
         # Standardise in float64 (the engine casts to float32 afterwards):
         # the model, its priors and the guide's initialisation live in these
@@ -452,10 +430,7 @@ class PyroBNNRegressor(PyroRegressor):
         # continued fit keeps the units of the fit it continues.
         sparse = sp.issparse(X)
         if state is None:
-            x_mean, x_scale = (weighted_scale if sparse else _weighted_scale)(X, p)
-            y_mean, y_scale = _weighted_scale(y, p, target=True)
-            if y.ndim == 1:
-                y_mean, y_scale = float(y_mean[0]), float(y_scale[0])
+            x_mean, x_scale, y_mean, y_scale = standardisation(X, y, w)
             vars(self).pop("loss_curve_", None)
             vars(self).pop("n_iter_", None)
         else:
@@ -559,7 +534,7 @@ class PyroBNNRegressor(PyroRegressor):
     @property
     def _multi(self) -> bool:
         """Whether the fit had several targets (a 2-D y)."""
-        return np.ndim(self._y_mean) == 1
+        return self._n_out is not None
 
     def _functions(self, X: np.ndarray, draws: dict) -> np.ndarray:
         f = self._forward(X, draws["weights"])
@@ -571,21 +546,12 @@ class PyroBNNRegressor(PyroRegressor):
         """The network of each draw at the rows of X, standardised: (n, S),
         or (n, k, S) with several targets. A sparse X is densified a chunk
         of rows at a time."""
-        act = _ACTIVATIONS[self._activation]  # the fitted one, not the live one
-        shapes, multi = self._shapes, self._multi
-        # A model fitted on CUDA predicts on the CPU where CUDA is absent.
-        device = resolve_device(
-            "cpu"
-            if self.device == "cuda" and not torch.cuda.is_available()
-            else self.device
-        )
-
-        if sp.issparse(X):
-            Xs = Rows(X, self._x_mean, self._x_scale).chunks()
-        else:
-            Xs = (X - self._x_mean) / self._x_scale
+        act = ACTIVATIONS[self._activation]  # the fitted one, not the live one
         # The draws' networks as packed GEMMs (float32), draws last.
-        return forward_draws(Xs, weights, shapes, act, multi=multi, device=device)
+        return forward_draws(
+            self._scaled_rows(X), weights, self._shapes, act, multi=self._multi,
+            device=self._predict_device(),
+        )  # fmt: skip
 
     def _arviz_layout(self, params: dict):
         n_layers = len(self._shapes)
@@ -664,12 +630,3 @@ class PyroBNNRegressor(PyroRegressor):
         rank = self.rank if self.guide == "lowrank" else None
         n_out = y.shape[1] if y.ndim == 2 else None
         return (n_features, hidden, self.guide, rank, n_out)
-
-    def _hidden_sizes(self) -> tuple[int, ...]:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(isinstance(h, Integral) and h >= 1 for h in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold positive integers, got {sizes!r}."
-            )
-        return tuple(int(h) for h in sizes)

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
+from ._base import ACTIVATIONS
 
 #: Held-out rows per member are capped: early stopping needs a precise
 #: estimate of the held-out loss, not 10% of a million rows.
