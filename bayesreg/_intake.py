@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 
 from . import _gram
 from .utils._checks import naming_the_argument
-from .utils._state import check_magnitude
+from .utils._state import MAX_ABS_INPUT, check_magnitude
 
 OVERFLOW_MESSAGE = (
     "X or y has values so large that their squares overflow float64; rescale them."
@@ -120,9 +120,36 @@ def check_not_tiny(a: np.ndarray, name: str) -> None:
         )
 
 
-def check_finite_X(X) -> None:
+def check_finite_X(X, estimator_name: str | None = None) -> None:
     """sklearn's NaN/inf message for X (its non-zeros only when sparse)."""
-    _assert_all_finite(X.data if sparse.issparse(X) else X, input_name="X")
+    _assert_all_finite(
+        X.data if sparse.issparse(X) else X, input_name="X",
+        estimator_name=estimator_name,
+    )  # fmt: skip
+
+
+def extremes(values: np.ndarray) -> np.ndarray | None:
+    """None when one dot product shows every value finite, of magnitude at
+    most :data:`~bayesreg.utils._state.MAX_ABS_INPUT` and not all below
+    :data:`MIN_ABS_INPUT`; otherwise ``[min, max]`` of ``values`` (NaN and
+    +-inf propagate to them; zeros when empty), for the checks to name the
+    problem.
+
+    s = sum x^2 bounds the largest |x|: max x^2 <= s <= size max x^2. So
+    s <= MAX^2 / 2 (the half covers rounding) clears the magnitude, a
+    finite s clears NaN and inf, and s >= 2 size MIN^2 clears the tiny
+    values; one fast pass (a BLAS dot) instead of a minimum and a maximum.
+    """
+    if values.size == 0:
+        return np.zeros(2)
+    if values.flags.c_contiguous or values.flags.f_contiguous:
+        flat = values.ravel(order="K")  # a view: the array is contiguous
+        with np.errstate(all="ignore"):
+            s = float(flat @ flat)
+        if 2.0 * values.size * MIN_ABS_INPUT**2 <= s <= 0.5 * MAX_ABS_INPUT**2:
+            return None
+    with np.errstate(invalid="ignore"):
+        return np.array([values.min(), values.max()], dtype=np.float64)
 
 
 def in_memory_gram_stats(
@@ -178,21 +205,18 @@ def validated_fit_data(
     if sparse.issparse(X) and X.format == "coo":
         X = X.tocsr()
     form = choose_form(solver, *X.shape)
-    # X's two extremes (NaN and inf propagate to them), in two passes, serve
-    # every check on its values: the magnitude, the dual's finiteness, and
-    # the refusal of an X of nothing but tiny entries, whose squares
-    # underflow (its columns would look constant, the fit the mean of y).
-    values = X.data if sparse.issparse(X) else X
-    extremes = np.zeros(2)
-    if values.size:
-        with np.errstate(invalid="ignore"):
-            extremes = np.array([values.min(), values.max()], dtype=np.float64)
-    if form == "primal":
-        check_magnitude(extremes, "X")
+    # X's two extremes (NaN and inf propagate to them), or one dot product
+    # showing that they are in range, serve every check on its values: the
+    # magnitude, the dual's finiteness, and the refusal of an X of nothing
+    # but tiny entries, whose squares underflow (its columns would look
+    # constant, the fit the mean of y).
+    X_range = extremes(X.data if sparse.issparse(X) else X)
+    if form == "primal" and X_range is not None:
+        check_magnitude(X_range, "X")
     check_magnitude(y, "y")
     check_not_tiny(y, "y")
-    if np.all(np.isfinite(extremes)):
-        check_not_tiny(extremes, "X")
+    if X_range is not None and np.all(np.isfinite(X_range)):
+        check_not_tiny(X_range, "X")
     if form == "primal":
         if sparse.issparse(X):
             # A sparse X is small; its p x p statistics are dense (and the
@@ -203,9 +227,10 @@ def validated_fit_data(
     _assert_all_finite(y, input_name="y")
     # The dual reads X directly: its extremes say whether it is finite and
     # not too large.
-    if not np.all(np.isfinite(extremes)):
-        check_finite_X(X)
-    check_magnitude(extremes, "X")
+    if X_range is not None:
+        if not np.all(np.isfinite(X_range)):
+            check_finite_X(X)
+        check_magnitude(X_range, "X")
     return FitData(X, y, _checked_weights(sample_weight, X), None, form)
 
 
@@ -215,15 +240,24 @@ def validated_predict_X(estimator, X, *, reset: bool | None = False) -> np.ndarr
     drawing from its prior) only ``check_array``."""
     with naming_the_argument(X, accept_sparse=SPARSE_FORMATS):
         if reset is None:
-            X = check_array(X, dtype=np.float64, accept_sparse=SPARSE_FORMATS)
+            X = check_array(
+                X, dtype=np.float64, accept_sparse=SPARSE_FORMATS,
+                ensure_all_finite=False,
+            )  # fmt: skip
         else:
             X = validate_data(
                 estimator, X, dtype=np.float64, reset=reset,
-                accept_sparse=SPARSE_FORMATS,
+                accept_sparse=SPARSE_FORMATS, ensure_all_finite=False,
             )  # fmt: skip
-    # |X| > 1e150 would overflow the predictive variance (x^T Sigma x):
-    # say so, naming X, instead of a non-finite scale (issue 21, defect 10).
-    check_magnitude(X.data if sparse.issparse(X) else X, "X")
+    # X's extremes (or one dot product) say whether it is finite (else sklearn's
+    # check names the NaN or inf, as check_array would have) and whether
+    # |X| > 1e150 would overflow the predictive variance (x^T Sigma x): say
+    # so, naming X, instead of a non-finite scale (issue 21, defect 10).
+    X_range = extremes(X.data if sparse.issparse(X) else X)
+    if X_range is not None:
+        if not np.all(np.isfinite(X_range)):
+            check_finite_X(X, None if reset is None else type(estimator).__name__)
+        check_magnitude(X_range, "X")
     return X.tocsr() if sparse.issparse(X) else X
 
 
