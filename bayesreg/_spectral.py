@@ -21,6 +21,8 @@ posterior mean, predictive variances and draws) is written once in terms of
   K is centred algebraically, K - 1 q^T - q 1^T + (m^T D^2 m) 1 1^T with
   q = X D^2 m, so X is never centred nor densified.
 
+The bases and their products with new rows are in :mod:`bayesreg._bases`.
+
 For each of k targets the posterior of u is Gaussian with covariance
 kappa [I - Q diag(lam / (1 + lam)) Q^T], lam = rho ev, and mean
 Q diag(rho / (1 + lam)) z: rho = t / s^2 (prior variance over noise
@@ -37,123 +39,8 @@ from scipy import linalg, sparse
 from scipy.special import gammaln
 
 from . import _gram
+from ._bases import DualBasis, PrimalBasis, row_blocks
 from ._gaussian import _LOG_T_RANGE, _nig_normaliser
-
-# ---------------------------------------------------------------------------
-# The two bases
-# ---------------------------------------------------------------------------
-
-
-class PrimalBasis(NamedTuple):
-    """Q explicitly, p x p (complete)."""
-
-    Q: np.ndarray
-
-    complete = True
-
-    def qt(self, V: np.ndarray) -> np.ndarray:
-        """Q^T V for V (p, m)."""
-        return self.Q.T @ V
-
-    def q(self, C: np.ndarray) -> np.ndarray:
-        """Q C for C (r, m)."""
-        return self.Q @ C
-
-    def width(self) -> int:
-        """Columns of the temporaries per row in :meth:`projector`."""
-        return self.Q.shape[0]
-
-    def projector(self, x_mean, prior_std):
-        """A function of a block of rows returning (Q^T D (x - x_mean) for
-        each row, None): a complete basis needs no norm of the complement."""
-        DQ = prior_std[:, None] * self.Q
-        shift = x_mean @ DQ
-
-        def project(Xb):
-            return np.asarray(Xb @ DQ) - shift[None, :], None
-
-        return project
-
-
-class DualBasis(NamedTuple):
-    """Q = A^T U diag(s)^-1 with A = W^1/2 (X - 1 x_mean^T) D, through the
-    prior-scaled training rows ``XD`` = X D (dense or CSR; a copy, so the
-    fit never aliases the caller's X), ``sqrt_w`` (n,) or None, ``U``
-    (n, r) and ``s`` (r,) the singular values of A."""
-
-    XD: object
-    sqrt_w: np.ndarray | None
-    U: np.ndarray
-    s: np.ndarray
-    x_mean: np.ndarray
-    prior_std: np.ndarray
-
-    complete = False
-
-    @property
-    def X(self):
-        """The training rows, X D D^-1 (to rounding)."""
-        if sparse.issparse(self.XD):
-            return sparse.csr_matrix(self.XD @ sparse.diags(1.0 / self.prior_std))
-        return self.XD / self.prior_std
-
-    def _w(self, M: np.ndarray) -> np.ndarray:
-        return M if self.sqrt_w is None else self.sqrt_w[:, None] * M
-
-    def _a(self, V: np.ndarray) -> np.ndarray:
-        """A V for V (p, m): W^1/2 (X D V - 1 x_mean^T D V)."""
-        mD = self.x_mean * self.prior_std
-        return self._w(np.asarray(self.XD @ V) - (mD @ V)[None, :])
-
-    def _at(self, M: np.ndarray) -> np.ndarray:
-        """A^T M for M (n, m): D X^T W^1/2 M - D x_mean 1^T W^1/2 M."""
-        WM = self._w(M)
-        mD = self.x_mean * self.prior_std
-        return np.asarray(self.XD.T @ WM) - np.outer(mD, WM.sum(axis=0))
-
-    def qt(self, V: np.ndarray) -> np.ndarray:
-        return (self.U.T @ self._a(V)) / self.s[:, None]
-
-    def q(self, C: np.ndarray) -> np.ndarray:
-        return self._at(self.U @ (C / self.s[:, None]))
-
-    def width(self) -> int:
-        return max(self.XD.shape[1], self.U.shape[0] + self.U.shape[1])
-
-    def projector(self, x_mean, prior_std):
-        """A function of a block of rows returning (Q^T D (x - x_mean),
-        |D (x - x_mean)|^2) per row, from the kernel rows X_b D^2 X^T
-        (sparse products for sparse rows)."""
-        d2 = prior_std**2
-        d2m = d2 * x_mean
-        c0 = float(x_mean @ d2m)
-        # X D^2 m and the kernel rows X_b D^2 X^T = (X_b D)(X D)^T.
-        q_train = np.asarray(self.XD @ (prior_std * x_mean)).ravel()
-        XT = self.XD.T.tocsr() if sparse.issparse(self.XD) else self.XD.T
-        # U diag(s)^-1 with the row weights folded in: K_c W^1/2 U S^-1.
-        US = self.U / self.s[None, :]
-        if self.sqrt_w is not None:
-            US = US * self.sqrt_w[:, None]
-        centre = q_train @ US
-
-        def project(Xb):
-            a_new = np.asarray(Xb @ d2m).ravel()
-            if sparse.issparse(Xb):
-                XbD = Xb @ sparse.diags(prior_std)
-                K = XbD @ XT
-                K = K.toarray() if sparse.issparse(K) else np.asarray(K)
-                sq = np.asarray(XbD.multiply(XbD).sum(axis=1)).ravel()
-            else:
-                XbD = Xb * prior_std
-                K = XbD @ XT
-                sq = np.einsum("ij,ij->i", XbD, XbD)
-            # (K - a 1^T - 1 q^T + c0) W^1/2 U S^-1, the centring applied
-            # to the n x r product instead of the kernel rows.
-            P = K @ US - centre[None, :] - (a_new - c0)[:, None] * US.sum(axis=0)
-            return P, np.clip(sq - 2.0 * a_new + c0, 0.0, None)
-
-        return project
-
 
 # ---------------------------------------------------------------------------
 # The spectrum
@@ -251,7 +138,11 @@ def dual_spectrum(
     if sparse.issparse(X):
         X = X.tocsr()
     w = sample_weight
-    n, x_mean, _ = moments or _gram.column_moments(X, w, center=center)
+    if moments is None:  # the means alone: the sums of squares go unused here
+        n = float(X.shape[0]) if w is None else float(w.sum())
+        x_mean = _gram._column_sums(X, w) / n if center else np.zeros(X.shape[1])
+    else:
+        n, x_mean, _ = moments
     if w is None:
         y_mean = Y.sum(axis=0) / n if center else np.zeros(Y.shape[1])
     else:
@@ -272,8 +163,10 @@ def dual_spectrum(
     XD = X @ sparse.diags(prior_std) if sparse.issparse(X) else X * prior_std
     K = XD @ XD.T
     K = K.toarray() if sparse.issparse(K) else np.asarray(K)
-    q = np.asarray(X @ d2m).ravel()
-    K -= q[:, None] + q[None, :] - float(x_mean @ d2m)
+    q = None
+    if center:  # (without, m = 0: nothing to centre)
+        q = np.asarray(X @ d2m).ravel()
+        K -= q[:, None] + q[None, :] - float(x_mean @ d2m)
     if sqrt_w is not None:
         K *= np.outer(sqrt_w, sqrt_w)
     ev, U = linalg.eigh(K, overwrite_a=True, check_finite=False)
@@ -286,7 +179,7 @@ def dual_spectrum(
     Yc = Y - y_mean
     yty = np.sum(Yc * Yc if w is None else w[:, None] * Yc * Yc, axis=0)
     return Spectrum(
-        ev, DualBasis(XD, sqrt_w, U, s, x_mean, prior_std), z,
+        ev, DualBasis(XD, sqrt_w, U, s, x_mean, prior_std, q), z,
         np.sum(resid * resid, axis=0), np.sum(perp * perp, axis=0),
         _gram.scale_floor(yty, n, y_mean), n,
         n - 1.0 if center else n, x_mean, y_mean, center, prior_mean, prior_std,
@@ -561,26 +454,22 @@ def predictive_moments(post: SpectralPosterior, X) -> tuple[np.ndarray, np.ndarr
     var_f(x) = kappa [|v_perp|^2 + sum_i (Q^T v)_i^2 / (1 + lam_i)]
     + [intercept] s^2 / n, with v = D (x - x_mean); |v_perp|^2 = |v|^2 -
     |Q^T v|^2 only in the dual (the primal basis is complete). ``X`` dense
-    or sparse, in blocks of rows: extra memory O(block x (r + n_train)).
+    or sparse, in blocks of rows, each read from memory once for the mean
+    and the projection (:mod:`bayesreg._bases`): extra memory
+    O(block x (r + n_train)).
     """
     spec = post.spec
     n_samples = X.shape[0]
     k = post.coef.shape[0]
     if sparse.issparse(X):
         X = X.tocsr()
-    mean = np.asarray(X @ post.coef.T) + post.intercept[None, :]
+    mean = np.empty((n_samples, k))
     var = np.empty((n_samples, k))
     inv = 1.0 / (1.0 + post.rho[None, :] * spec.ev[:, None])  # (r, k)
-    project = spec.basis.projector(spec.x_mean, spec.prior_std)
-    step = _gram._block_rows(spec.basis.width())
-    for start in range(0, n_samples, step):
-        rows = slice(start, start + step)
-        P, sq = project(X[rows])
-        P2 = P * P
-        block = P2 @ inv
-        if sq is not None:
-            block += np.clip(sq - P2.sum(axis=1), 0.0, None)[:, None]
-        var[rows] = block
+    project = spec.basis.projector(spec.x_mean, spec.prior_std, post.coef.T, inv)
+    for rows in row_blocks(n_samples, spec.basis.block_rows(X.shape[1])):
+        mean[rows], var[rows] = project(X[rows])
+    mean += post.intercept[None, :]
     var *= post.kappa[None, :]
     if spec.centered:
         var += (post.noise_var / spec.n)[None, :]
@@ -671,24 +560,32 @@ class RidgeFit(NamedTuple):
     dof: float
 
 
-def ridge(spec: Spectrum, alpha: float) -> RidgeFit:
+def ridge(spec: Spectrum, *alphas: float) -> list[RidgeFit]:
     """min |W^1/2 (yc - Xc w)|^2 + alpha |w|^2 on a spectrum with D = 1,
-    m0 = 0: w = Q diag(1 / (ev + alpha)) z, minimum-norm for alpha = 0
-    (directions with ev + alpha below rounding of the largest dropped);
-    RSS = rss_perp + sum (z^2 / ev) (alpha / (ev + alpha))^2 and
-    dof = sum ev / (ev + alpha)."""
+    m0 = 0, for each of ``alphas``: w = Q diag(1 / (ev + alpha)) z,
+    minimum-norm for alpha = 0 (directions with ev + alpha below rounding of
+    the largest dropped); RSS = rss_perp + sum (z^2 / ev) (alpha / (ev +
+    alpha))^2 and dof = sum ev / (ev + alpha). In the dual the coefficients
+    of every alpha come from one pass over the training rows."""
     ev = spec.ev
-    denom = ev + alpha
-    keep = (
-        denom
-        > max(denom.max(initial=0.0), 1e-300) * max(ev.size, 1) * np.finfo(float).eps
-    )
-    inv = np.zeros_like(denom)
-    inv[keep] = 1.0 / denom[keep]
-    C = spec.z * inv[:, None]
-    coef = spec.basis.q(C).T
-    # |y - A u|^2 = rss_perp + sum (z^2 / l) (alpha / (l + alpha))^2 over the
-    # directions kept (a dropped one keeps its whole residual).
-    shrink = np.where(keep, alpha * inv, 1.0)[:, None]
-    rss = spec.rss_perp + np.sum(spec.zz * shrink * shrink, axis=0)
-    return RidgeFit(coef, rss, float(np.sum(ev * inv)))
+    k = spec.z.shape[1]
+    Cs, parts = [], []
+    for alpha in alphas:
+        denom = ev + alpha
+        keep = denom > (
+            max(denom.max(initial=0.0), 1e-300) * max(ev.size, 1) * np.finfo(float).eps
+        )
+        inv = np.zeros_like(denom)
+        inv[keep] = 1.0 / denom[keep]
+        Cs.append(spec.z * inv[:, None])
+        # |y - A u|^2 = rss_perp + sum (z^2 / l) (alpha / (l + alpha))^2 over
+        # the directions kept (a dropped one keeps its whole residual).
+        shrink = np.where(keep, alpha * inv, 1.0)[:, None]
+        rss = spec.rss_perp + np.sum(spec.zz * shrink * shrink, axis=0)
+        parts.append((rss, float(np.sum(ev * inv))))
+    if spec.basis.complete:  # Q is at hand: one small product per alpha
+        coefs = [spec.basis.q(C).T for C in Cs]
+    else:  # one pass over the training rows for every alpha
+        coef = spec.basis.q(np.concatenate(Cs, axis=1)).T
+        coefs = [coef[i * k : (i + 1) * k] for i in range(len(Cs))]
+    return [RidgeFit(c, rss, dof) for c, (rss, dof) in zip(coefs, parts, strict=True)]

@@ -161,7 +161,12 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
                 center=self.fit_intercept,
             )  # fmt: skip
         alpha = float(self.alpha)
-        fit = _spectral.ridge(spec, alpha)
+        # The MAP and, for the noise below, the least-squares fit: both
+        # coefficient vectors from one product with the basis.
+        if alpha > 0:
+            fit, ls = _spectral.ridge(spec, alpha, 0.0)
+        else:
+            (fit,), ls = _spectral.ridge(spec, alpha), None
         coef = fit.coef
         intercept = self._intercepts(spec, coef)
         n, extra = spec.n, float(self.fit_intercept)
@@ -183,8 +188,7 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
         # MAP's prediction error also holds the penalty's bias and the
         # coefficients' own error.
         noise_std = residual_std
-        if alpha > 0:
-            ls = _spectral.ridge(spec, 0.0)
+        if ls is not None:
             dof_ls = ls.dof + extra
             if n - dof_ls >= 1.0:
                 b_ls = self._intercepts(spec, ls.coef)
