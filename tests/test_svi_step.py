@@ -2,7 +2,7 @@
 
 ``fit_svi(jit=True)`` with the diagonal guide and a model that offers
 ``log_density`` computes the reparametrised ELBO itself
-(:class:`bayesreg.pyro._svi._DiagonalStep`). These tests hold it to Pyro's
+(:class:`bayesreg.pyro._elbo.DiagonalStep`). These tests hold it to Pyro's
 ``Trace_ELBO`` on the same draw (loss and gradients), to the same random
 stream, and to the behaviour of the Pyro path: posterior quality,
 reproducibility, warm starts, pickling and faults.
@@ -29,7 +29,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from bayesreg import PyroBayesianLinear, PyroBNNRegressor  # noqa: E402
 from bayesreg.datasets import make_seed_problem  # noqa: E402
 from bayesreg.pyro import _base as base_module  # noqa: E402
-from bayesreg.pyro import _engine, _svi  # noqa: E402
+from bayesreg.pyro import _elbo, _engine, _svi  # noqa: E402
 from bayesreg.pyro._network import (  # noqa: E402
     _BNNModel,
     _InitLoc,
@@ -86,11 +86,11 @@ def _both_steps(
         for p in params.values():
             p.grad = None
         torch.set_rng_state(rng_state)
-        step = _svi._make_step(
+        step = _elbo.make_step(
             model, guide, tensors, guide=kind, jit=True, n_particles=n_particles
         )
-        assert isinstance(step, _svi._DiagonalStep)
-        assert isinstance(step, _svi._GaussianStep) == (kind != "diagonal")
+        assert isinstance(step, _elbo.DiagonalStep)
+        assert isinstance(step, _elbo.GaussianStep) == (kind != "diagonal")
         loss = step(idx)
         own = {k: p.grad.clone() for k, p in params.items()}
     return (ref_loss, ref), (loss, own)
@@ -248,11 +248,11 @@ def test_which_step_runs():
 
         def step(m, **kw):
             options = dict(guide="diagonal", jit=True, n_particles=1) | kw
-            return type(_svi._make_step(m, guide, tensors, **options))
+            return type(_elbo.make_step(m, guide, tensors, **options))
 
-        assert step(model) is _svi._DiagonalStep
-        assert step(model, jit=False) is _svi._Step  # Pyro's, every step
-        assert step(model.__call__) is _svi._Step  # no log_density
+        assert step(model) is _elbo.DiagonalStep
+        assert step(model, jit=False) is _elbo.PyroStep  # Pyro's, every step
+        assert step(model.__call__) is _elbo.PyroStep  # no log_density
 
 
 @pytest.mark.parametrize("kind", ["multivariate", "lowrank"])

@@ -11,9 +11,16 @@ scikit-learn estimator lives in the engine's modules, once:
     seeds, and the batched evaluation of a function over posterior draws.
 :mod:`~bayesreg.pyro._svi`
     :func:`fit_svi`: an autoguide, its parameters kept in the guide, fitted
-    by a fused-Adam loop over the engine's own ELBO step (or Pyro's
-    ``Trace_ELBO``); minibatches, divergence checks, progress, warm starts
-    (``SVIState``).
+    by a fused-Adam loop; minibatches, divergence checks, progress. In parts
+    (``setup``, ``init``, ``step``, ``end_epoch``, ``run``, ``checkpoint``,
+    ``export``) around a carry, as NumPyro's ``SVI.init`` / ``update`` /
+    ``run``, for custom loops and warm starts.
+:mod:`~bayesreg.pyro._elbo`
+    The ELBO step: the engine's own for a model with ``log_density`` (Pyro's
+    ``Trace_ELBO`` written out in eager torch), else ``Trace_ELBO``.
+:mod:`~bayesreg.pyro._checkpoint`
+    :class:`SVIState`: an SVI fit's position as NumPy, written and restored
+    exactly (``warm_start``, ``partial_fit``, pickling).
 :mod:`~bayesreg.pyro._schedule`
     When SVI stops, decays its step size and averages its iterates.
 :mod:`~bayesreg.pyro._posterior`

@@ -45,9 +45,11 @@ __all__ = [
     "as_tensor",
     "batched_forward",
     "compiled_function_count",
+    "generator_state",
     "isolated_pyro",
     "resolve_device",
     "seed_from",
+    "set_generator_state",
 ]
 
 # Serialises every bayesreg fit in the process: Pyro's effect-handler stack
@@ -125,6 +127,22 @@ def isolated_pyro(
                     torch.cuda.manual_seed(seed)
             with torch_threads(n_threads):
                 yield
+
+
+def generator_state(device: torch.device) -> tuple:
+    """The state of torch's global generator, and of ``device``'s when it is a
+    CUDA device: what :func:`set_generator_state` puts back, so that a
+    private random stream continues across :func:`isolated_pyro` blocks."""
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return torch.get_rng_state(), cuda
+
+
+def set_generator_state(state: tuple, device: torch.device) -> None:
+    """Put back a :func:`generator_state` of the same ``device``."""
+    cpu, cuda = state
+    torch.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state(cuda, device)
 
 
 def compiled_function_count() -> int:

@@ -1,6 +1,6 @@
 """The SVI schedule: when to stop, when to decay the step size, what to average.
 
-:func:`~bayesreg.pyro._svi.fit_svi` runs the gradient steps; a
+:mod:`~bayesreg.pyro._svi`'s ``step`` runs the gradient steps; a
 :class:`Schedule` decides everything else, from the epoch losses alone.
 The rule is ``MLPRegressor``'s early stopping, extended by step-size decays
 and Polyak averaging:

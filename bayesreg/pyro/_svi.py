@@ -15,32 +15,48 @@ guide's coordinates, ``biject_to(site support)``; any leading batch shape)
 and ``log_p`` is the sum over the model's sites, the likelihood of the rows
 ``idx`` scaled by ``n / len(idx)``, plus each site's log-Jacobian
 ``log |d value / d unconstrained|``: the value the model contributes to
-``Trace_ELBO``, plus the Jacobian that the guide's sites carry there.
+``Trace_ELBO``, plus the Jacobian that the guide's sites carry there. The
+step then runs the engine's own ELBO (:mod:`~bayesreg.pyro._elbo`).
 
-``jit=True`` asks for the fastest exact step. With a model that offers
-``log_density`` it is the engine's own (:class:`_DiagonalStep`,
-:class:`_GaussianStep`): the reparametrised ELBO of the guide written out in
-eager torch over the guide's own parameters, with the draws and the value of
-``Trace_ELBO``; no Pyro code runs per step. Otherwise, and with
-``jit=False`` (the reference, and the way to debug a model), Pyro's
-``Trace_ELBO`` runs at every step. Nothing is compiled (``JitTrace_ELBO``'s
-traced graph would stay in torch's global compilation unit for the life of
-the process). Minibatches have a fixed size (the remainder of an epoch's
-permutation is dropped, as ``DataLoader(drop_last=True)``). The training loop
-is a plain (fused) ``torch.optim.Adam`` loop over the guide's unconstrained
-leaf tensors; when to stop, decay the step size and average is the
-:class:`~bayesreg.pyro._schedule.Schedule`'s.
+The fit is in parts, as NumPyro's ``SVI.init`` / ``update`` / ``run``:
+
+- :func:`setup` gathers what a fit does not change (:class:`SVIProblem`:
+  the model, its data as tensors, the guide's and the minibatches' options);
+- :func:`init` creates the guide and Adam (or restores them from an
+  :class:`SVIState`) and returns an :class:`SVICarry`, the live position;
+- :func:`step` takes one gradient step on a minibatch and returns the next
+  carry and the loss; :func:`end_epoch` hands an epoch's loss to the
+  :class:`~bayesreg.pyro._schedule.Schedule` (stop, step-size decay, start
+  of the Polyak average);
+- :func:`run` is the loop: the minibatches (each epoch a fresh permutation
+  cut into ``n // batch_size`` equal batches, the remainder dropped, as
+  ``DataLoader(drop_last=True)``), the divergence checks, the epoch losses
+  and the schedule;
+- :func:`checkpoint` writes the position as an :class:`SVIState` (NumPy),
+  and :func:`export` the guide, with the Polyak average in place of the
+  last iterate, as a :class:`~bayesreg.pyro._posterior.GaussianPosterior`.
+
+:func:`fit_svi` is their composition. Its :class:`SVIState`, passed back as
+``init_state``, continues the optimisation exactly where it stopped, on the
+same or on other data, which is how the estimators' ``warm_start`` and
+``partial_fit`` work; it holds no torch objects, so it pickles anywhere.
+
+A carry is immutable from the caller's view: ``step`` and ``end_epoch``
+return a new carry and *spend* the one they were given (its tensors are
+advanced in place, as torch's fused Adam does, so a step copies nothing),
+and a spent carry is refused by every function here rather than read at
+a later position. To branch a fit, take a :func:`checkpoint` and
+:func:`init` from it. Steps run inside :func:`session` (the isolation of
+:func:`~bayesreg.pyro._runtime.isolated_pyro`, continuing the carry's own
+torch random stream), so ``run`` on a carry that an earlier ``run``
+returned continues exactly as one uninterrupted run, minibatches and
+ELBO draws included.
 
 The guide's parameters live in the guide, never in Pyro's global param
 store: :func:`_init_guide` creates them outside ``PyroModule.__call__`` (the
 context that routes a ``PyroModule``'s parameters to the global store), and
 Pyro's ELBO calls the guide's ``forward`` directly, which reads them there.
-
-:func:`fit_svi` returns an :class:`SVIState` (NumPy arrays and numbers: the
-guide's unconstrained parameters, Adam's moments and the schedule's
-position); passed back as ``init_state`` it continues the optimisation
-exactly where it stopped, on the same or on other data, which is how the
-estimators' ``warm_start`` and ``partial_fit`` work.
+Nothing is compiled.
 """
 
 from __future__ import annotations
@@ -48,13 +64,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-import numpy as np
 import torch
-from pyro.infer import Trace_ELBO
 from pyro.infer.autoguide import (
     AutoDiagonalNormal,
     AutoLowRankMultivariateNormal,
@@ -62,48 +77,39 @@ from pyro.infer.autoguide import (
 )
 from pyro.infer.autoguide.initialization import init_to_feasible
 from sklearn.exceptions import ConvergenceWarning
-from torch.distributions import (
-    LowRankMultivariateNormal,
-    MultivariateNormal,
-    biject_to,
-    transform_to,
+
+from ..utils._warnings import find_stack_level
+from ._checkpoint import SVIState, continued_seed, restore, snapshot
+from ._elbo import make_step
+from ._posterior import GaussianPosterior, export_guide
+from ._runtime import (
+    as_tensor,
+    generator_state,
+    isolated_pyro,
+    resolve_device,
+    set_generator_state,
 )
+from ._schedule import Action, Schedule
 
-from ._posterior import GaussianPosterior, export_guide, guide_sites
-from ._runtime import as_tensor, isolated_pyro, resolve_device
-from ._schedule import Action, Progress, Schedule
-
-__all__ = ["GUIDES", "SVIResult", "SVIState", "fit_svi"]
+__all__ = [
+    "GUIDES",
+    "SVICarry",
+    "SVIProblem",
+    "SVIResult",
+    "SVIState",
+    "checkpoint",
+    "end_epoch",
+    "export",
+    "fit_svi",
+    "init",
+    "run",
+    "session",
+    "setup",
+    "step",
+]
 
 #: guide names accepted by :func:`fit_svi`
 GUIDES = ("diagonal", "multivariate", "lowrank")
-
-
-@dataclass(frozen=True)
-class SVIState:
-    """Everything an SVI fit needs to continue where it stopped, as NumPy.
-
-    Dictionaries are keyed by the guide's parameter-store names. ``params``
-    are the guide's *unconstrained* parameters at the last iterate (before
-    Polyak averaging replaced them for the export); ``exp_avg``,
-    ``exp_avg_sq`` and ``step`` are Adam's moments and step counts;
-    ``progress`` is the position in the :class:`Schedule` (step size,
-    phases, early-stopping counters, the running average as NumPy arrays);
-    ``n_steps`` counts every step of the sequence of fits. Holds no torch
-    objects, so an estimator keeping it pickles anywhere.
-    """
-
-    params: dict[str, np.ndarray]
-    exp_avg: dict[str, np.ndarray]
-    exp_avg_sq: dict[str, np.ndarray]
-    step: dict[str, np.ndarray]
-    progress: Progress
-    n_steps: int
-
-    @property
-    def n_epochs(self) -> int:
-        """Epochs of the whole sequence of fits."""
-        return self.progress.n_epochs
 
 
 @dataclass
@@ -166,138 +172,344 @@ def _adam(params, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr)
 
 
-class _Step:
-    """One gradient of Pyro's ``Trace_ELBO`` (loss as a float).
+@dataclass(frozen=True)
+class SVIProblem:
+    """What an SVI fit does not change: the model, its data and the options.
 
-    The guide runs through its ``forward``, not ``PyroModule.__call__``, so
-    its parameters are read from the guide, never from Pyro's param store.
-    ``differentiable_loss`` has ``loss_and_grads``'s value and gradients; the
-    latter backpropagates only when a trace holds a param site, which a
-    guide outside the store does not emit.
+    Built by :func:`setup`. ``data`` are tensors on ``device``, ``rows`` is
+    ``arange(n)``, ``batch_size`` the rows per step (``n`` for full batch)
+    and ``n_rows`` the number that the loss curve is normalised by.
     """
 
-    def __init__(self, elbo, model, guide, data):
-        self.elbo, self.model, self.guide, self.data = elbo, model, guide, data
+    model: Callable
+    data: tuple[torch.Tensor, ...]
+    rows: torch.Tensor
+    batch_size: int
+    n_rows: float
+    schedule: Schedule
+    guide: str
+    n_particles: int
+    jit: bool
+    init_loc_fn: Callable
+    init_scale: float
+    rank: int | None
+    device: torch.device
+    n_threads: int | None
 
-    def __call__(self, idx: torch.Tensor) -> float:
-        loss = self.elbo.differentiable_loss(
-            self.model, self.guide.forward, *self.data, idx
+    @property
+    def n(self) -> int:
+        """Training rows."""
+        return int(self.rows.shape[0])
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Gradient steps per epoch (the remainder of the rows is dropped)."""
+        return self.n // self.batch_size
+
+
+def setup(
+    model: Callable,
+    data: Sequence,
+    *,
+    guide: str = "diagonal",
+    batch_size: int | None = None,
+    schedule: Schedule | None = None,
+    n_particles: int = 1,
+    jit: bool = False,
+    init_loc_fn: Callable = init_to_feasible,
+    init_scale: float = 0.1,
+    rank: int | None = None,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    n_threads: int | None = None,
+    n_rows: float | None = None,
+) -> SVIProblem:
+    """The :class:`SVIProblem` of a fit (see :func:`fit_svi` for the options).
+
+    The data are moved to ``device`` (floats cast to ``dtype``); a
+    ``batch_size`` of ``None`` or ``>= n`` is full batch; ``schedule=None``
+    is ``Schedule()``.
+    """
+    if guide not in GUIDES:
+        raise ValueError(f"guide must be one of {GUIDES}, got {guide!r}.")
+    device = resolve_device(device)
+    tensors = tuple(as_tensor(a, device, dtype) for a in data)
+    n = int(tensors[0].shape[0])
+    return SVIProblem(
+        model=model,
+        data=tensors,
+        rows=torch.arange(n, device=device),
+        batch_size=n if batch_size is None or batch_size >= n else int(batch_size),
+        n_rows=float(n if n_rows is None else n_rows),
+        schedule=Schedule() if schedule is None else schedule,
+        guide=guide,
+        n_particles=n_particles,
+        jit=jit,
+        init_loc_fn=init_loc_fn,
+        init_scale=init_scale,
+        rank=rank,
+        device=device,
+        n_threads=n_threads,
+    )
+
+
+class _Work:
+    """The torch objects behind a line of carries, advanced in place.
+
+    ``version`` counts the carries taken from it: only the carry whose
+    ``version`` is the current one may read or advance it. ``rng`` is the
+    torch generator state (CPU, and the CUDA device's) between sessions.
+    """
+
+    __slots__ = ("elbo", "engaged", "guide", "names", "optim", "params")
+    __slots__ += ("progress", "rng", "version")
+
+    def __init__(self, guide, names, params, optim, progress, elbo, rng):
+        self.guide, self.names, self.params = guide, names, params
+        self.optim, self.progress, self.elbo, self.rng = optim, progress, elbo, rng
+        self.engaged = False
+        self.version = 0
+
+
+class SVICarry(NamedTuple):
+    """The live position of an SVI fit: what :func:`init` returns and
+    :func:`step` advances.
+
+    ``n_steps`` counts the gradient steps of the whole sequence of fits (a
+    fit continued from an :class:`SVIState` starts at its count);
+    ``version`` the steps and epochs taken from this carry's :func:`init`.
+    The guide, Adam and the schedule's position are held privately, and are
+    read through :func:`checkpoint` and :func:`export`.
+    """
+
+    problem: SVIProblem
+    work: _Work
+    version: int
+    n_steps: int
+
+    @property
+    def learning_rate(self) -> float:
+        """Adam's current step size."""
+        return _live(self).progress.lr
+
+    @property
+    def n_epochs(self) -> int:
+        """Epochs of the whole sequence of fits."""
+        return _live(self).progress.n_epochs
+
+
+def _live(carry: SVICarry) -> _Work:
+    work = carry.work
+    if carry.version != work.version:
+        raise ValueError(
+            f"This SVICarry (version {carry.version}) was spent: a later step "
+            f"advanced its fit to version {work.version}. Step the carry that "
+            "the last step returned; to branch a fit, init from a checkpoint."
         )
-        loss.backward()
-        return loss.item()
+    return work
 
 
-class _DiagonalStep:
-    """``Trace_ELBO`` of ``AutoDiagonalNormal``, written out in eager torch.
+@contextmanager
+def session(carry: SVICarry) -> Iterator[None]:
+    """Run the block's steps of ``carry`` in isolation, on its random stream.
 
-    For a model that offers ``log_density`` (see the module docstring), a
-    step of ``Trace_ELBO`` with ``AutoDiagonalNormal`` is, for ``P`` draws
-    eps ~ N(0, I) of the D packed unconstrained latents::
-
-        z = loc + eps * scale,
-        loss = mean over the draws of  log q(z) - log p(z, rows idx),
-        log q(z) = -|eps|^2 / 2 - sum_j log scale_j - D log(2 pi) / 2,
-
-    with ``log p`` the model's log density in the unconstrained coordinates,
-    each site's log-Jacobian included. (Pyro evaluates the model at the
-    constrained values and adds the log-Jacobian of each site's transform to
-    the guide's density instead: the same difference.) ``loc`` and ``scale``
-    are the guide's own parameters (``scale`` through its
-    constraint), so Adam, the schedule, warm starts and the export see the
-    same tensors as on Pyro's path. eps comes from the same call as in
-    ``Normal.rsample`` (``normal_`` on a new tensor of the latent's shape,
-    from the isolated generator), so on the same generator state the loss and
-    gradients are ``Trace_ELBO``'s, to rounding; log q uses eps where Pyro
-    computes (z - loc) / scale, the same value and gradient in exact
-    arithmetic. No effect handler, trace or distribution runs per step, and
-    each operation's backward is eager torch's own (one fused kernel for the
-    activation, where TorchScript's symbolic backward takes several passes),
-    so a step costs what a hand-written torch loop costs.
+    The block runs inside :func:`~bayesreg.pyro._runtime.isolated_pyro`
+    (the fit lock, a forked generator, the problem's thread count), with
+    the generator at the state the carry's last session left it in; on exit
+    that state is kept for the next session and the caller's restored. A
+    session inside a session of the same carry is the outer one.
     """
-
-    def __init__(self, guide, log_p: Callable, n_particles: int):
-        self.log_p = log_p
-        leaves = dict(guide.named_parameters())  # unconstrained, see _init_guide
-        self.loc = leaves["loc"]
-        self.scale = leaves["scale_unconstrained"]
-        self.to_scale = biject_to(type(guide).scale_constraint)
-        self.batch = () if n_particles == 1 else (n_particles,)
-        self.sites, pos = [], 0
-        for site in guide_sites(guide):
-            cut = slice(pos, pos + site.size)
-            self.sites.append((site.name, cut, self.batch + site.unconstrained_shape))
-            pos += site.size
-        self.log_q_const = -0.5 * pos * math.log(2.0 * math.pi)
-
-    def __call__(self, idx: torch.Tensor) -> float:
-        loc, scale = self.loc, self.to_scale(self.scale)
-        eps = loc.new_empty(self.batch + loc.shape).normal_()
-        z = loc + eps * scale
-        latent = {name: z[..., cut].view(shape) for name, cut, shape in self.sites}
-        log_q = -0.5 * (eps * eps).sum(-1) - torch.log(scale).sum() + self.log_q_const
-        loss = log_q - self.log_p(latent, idx)
-        if self.batch:
-            loss = loss.mean()
-        loss.backward()
-        return loss.item()
+    work, problem = _live(carry), carry.problem
+    if work.engaged:
+        yield
+        return
+    with isolated_pyro(0, problem.device, problem.n_threads):
+        set_generator_state(work.rng, problem.device)
+        work.engaged = True
+        try:
+            yield
+        finally:
+            work.engaged = False
+            work.rng = generator_state(problem.device)
 
 
-class _GaussianStep(_DiagonalStep):
-    """``Trace_ELBO`` of ``AutoMultivariateNormal`` or
-    ``AutoLowRankMultivariateNormal``, written out in eager torch.
+def init(
+    problem: SVIProblem,
+    *,
+    seed: int,
+    learning_rate_init: float = 1e-2,
+    init_state: SVIState | None = None,
+) -> SVICarry:
+    """Create the guide and Adam; return the first carry of a fit.
 
-    As :class:`_DiagonalStep`, for the guide's full or low-rank Gaussian
-    over the packed unconstrained latents, built from the guide's own
-    parameters as the guide builds it (``get_posterior``):
-    ``scale_tril = scale[:, None] * L`` with ``L`` unit lower triangular, or
-    ``cov_factor * scale[:, None]`` and ``cov_diag = scale**2``. The draw is
-    that distribution's ``rsample`` (the random numbers of Pyro's) and
-    ``log q`` its ``log_prob``, in torch's distributions without argument
-    checks.
+    With ``init_state`` the guide's parameters, Adam's moments and the
+    schedule's position (its step size replaces ``learning_rate_init``) are
+    restored from it, and the torch generator is seeded from ``(seed,
+    init_state.n_steps)`` (see :func:`fit_svi`). Runs in isolation.
+
+    Raises
+    ------
+    ValueError
+        If ``init_state`` does not hold the guide's parameters (names and
+        shapes).
     """
-
-    def __init__(self, guide, log_p: Callable, n_particles: int):
-        super().__init__(guide, log_p, n_particles)
-        leaves = dict(guide.named_parameters())
-        if isinstance(guide, AutoMultivariateNormal):
-            self.tril = leaves["scale_tril_unconstrained"]
-            self.to_tril = transform_to(type(guide).scale_tril_constraint)
+    steps_before = 0
+    if init_state is not None:
+        steps_before = init_state.n_steps
+        seed = continued_seed(seed, steps_before)
+    p = problem
+    with isolated_pyro(seed, p.device, p.n_threads):
+        auto = _make_guide(p.model, p.guide, p.init_loc_fn, p.init_scale, p.rank)
+        first_batch = p.rows[: p.batch_size]
+        names, params = zip(*_init_guide(auto, p.data, first_batch), strict=True)
+        params = list(params)
+        if init_state is None:
+            progress = p.schedule.start(learning_rate_init)
+            optim = _adam(params, progress.lr)
         else:
-            self.tril = None
-            self.cov_factor = leaves["cov_factor"]
-
-    def posterior(self):
-        scale = self.to_scale(self.scale)
-        if self.tril is not None:
-            tril = scale[..., None] * self.to_tril(self.tril)
-            return MultivariateNormal(self.loc, scale_tril=tril, validate_args=False)
-        return LowRankMultivariateNormal(
-            self.loc,
-            self.cov_factor * scale[..., None],
-            scale * scale,
-            validate_args=False,
+            progress = dataclasses.replace(init_state.progress)
+            optim = _adam(params, progress.lr)
+            progress.avg = restore(init_state, names, params, optim)
+        elbo = make_step(
+            p.model, auto, p.data, guide=p.guide, jit=p.jit, n_particles=p.n_particles
         )
-
-    def __call__(self, idx: torch.Tensor) -> float:
-        q = self.posterior()
-        z = q.rsample(self.batch)
-        latent = {name: z[..., cut].view(shape) for name, cut, shape in self.sites}
-        loss = q.log_prob(z) - self.log_p(latent, idx)
-        if self.batch:
-            loss = loss.mean()
-        loss.backward()
-        return loss.item()
+        rng = generator_state(p.device)
+    work = _Work(auto, names, params, optim, progress, elbo, rng)
+    return SVICarry(problem, work, 0, steps_before)
 
 
-def _make_step(model, auto, data, *, guide: str, jit: bool, n_particles: int):
-    """The fastest exact step for these options (see :func:`fit_svi`'s ``jit``)."""
-    if jit and hasattr(model, "log_density"):
-        step_cls = _DiagonalStep if guide == "diagonal" else _GaussianStep
-        return step_cls(auto, model.log_density(*data), n_particles)
-    elbo_kwargs: dict[str, Any] = {"num_particles": n_particles}
-    if n_particles > 1:
-        elbo_kwargs.update(vectorize_particles=True, max_plate_nesting=1)
-    return _Step(Trace_ELBO(**elbo_kwargs), model, auto, data)
+def step(carry: SVICarry, idx: torch.Tensor) -> tuple[SVICarry, float]:
+    """One Adam step on the negative ELBO of the rows ``idx``.
+
+    Returns the next carry and the loss (scaled to all ``n`` rows; not
+    divided by them). The running Polyak average, once the schedule has
+    started it, takes in the new iterate. A loss that is not finite changes
+    nothing: the same carry comes back, with that loss. Must run inside
+    :func:`session`.
+    """
+    work = _live(carry)
+    if not work.engaged:
+        raise RuntimeError("step runs inside `with session(carry):`.")
+    loss = work.elbo(idx)
+    if not math.isfinite(loss):
+        work.optim.zero_grad(set_to_none=True)
+        return carry, loss
+    work.optim.step()
+    work.optim.zero_grad(set_to_none=True)
+    carry.problem.schedule.after_step(work.progress, work.params)
+    work.version += 1
+    return SVICarry(carry.problem, work, work.version, carry.n_steps + 1), loss
+
+
+def end_epoch(carry: SVICarry, loss: float) -> tuple[SVICarry, Action]:
+    """Hand an epoch's ``loss`` (per row) to the schedule; return the next
+    carry and what the schedule says (a decay already sets Adam's step
+    size)."""
+    work = _live(carry)
+    action = carry.problem.schedule.after_epoch(work.progress, loss, work.params)
+    if action is Action.DECAY:
+        for group in work.optim.param_groups:
+            group["lr"] = work.progress.lr
+    work.version += 1
+    return carry._replace(version=work.version), action
+
+
+class SVIRun(NamedTuple):
+    """What :func:`run` returns: the carry after the last epoch, the loss of
+    each epoch (per row) and whether the schedule stopped the fit."""
+
+    carry: SVICarry
+    loss_curve: list[float]
+    converged: bool
+
+
+def run(
+    carry: SVICarry, max_iter: int, *, verbose: int = 0, desc: str = "SVI"
+) -> SVIRun:
+    """Run up to ``max_iter`` epochs from ``carry``, until the schedule stops.
+
+    Each epoch draws a permutation of the rows (unless full batch), steps
+    through its minibatches and hands the mean loss per row to the
+    schedule. ``verbose >= 1`` shows a tqdm progress bar with the ELBO.
+
+    Raises
+    ------
+    FloatingPointError
+        If a loss is NaN or infinite, or a step fails a distribution's
+        argument check after the first step of this run (the model left the
+        region where it is finite); the message names ``learning_rate_init``.
+    """
+    from tqdm.auto import tqdm
+
+    p = carry.problem
+    n, bs, n_batches = p.n, p.batch_size, p.steps_per_epoch
+    loss_curve: list[float] = []
+    converged = False
+    with session(carry), tqdm(total=max_iter, disable=verbose < 1, desc=desc) as bar:
+        for epoch in range(1, max_iter + 1):
+            if bs < n:
+                perm = torch.randperm(n, device=p.device)
+            total = 0.0
+            for i in range(n_batches):
+                idx = p.rows if bs == n else perm[i * bs : (i + 1) * bs]
+                try:
+                    carry, loss = step(carry, idx)
+                except ValueError as err:
+                    # After a first good step, a distribution's argument
+                    # check failing (a NaN or infinite scale) means the
+                    # last step left the region where the model is finite.
+                    if epoch == 1 and i == 0:
+                        raise
+                    where = f"epoch {epoch}, step {i + 1}"
+                    raise _diverged(where, math.nan, carry.learning_rate) from err
+                if not math.isfinite(loss):
+                    where = f"epoch {epoch}, step {i + 1}"
+                    raise _diverged(where, loss, carry.learning_rate)
+                total += loss
+            epoch_loss = total / (n_batches * p.n_rows)
+            loss_curve.append(epoch_loss)
+            if verbose:
+                bar.set_postfix(elbo=f"{-epoch_loss * p.n_rows:.4g}", refresh=False)
+                bar.update()
+            carry, action = end_epoch(carry, epoch_loss)
+            if action is Action.STOP:
+                converged = True
+                break
+    return SVIRun(carry, loss_curve, converged)
+
+
+def checkpoint(carry: SVICarry) -> SVIState:
+    """The position of ``carry`` as an :class:`SVIState` (NumPy copies):
+    the last iterate (not the Polyak average), Adam's moments, the schedule."""
+    work = _live(carry)
+    return snapshot(work.names, work.params, work.optim, work.progress, carry.n_steps)
+
+
+def export(carry: SVICarry) -> GaussianPosterior:
+    """The guide of ``carry`` as a posterior: the Polyak average of the
+    iterates where the schedule averaged, else the last iterate. The carry
+    is left as it was and can be stepped on.
+
+    Raises
+    ------
+    FloatingPointError
+        If a parameter is not finite.
+    """
+    work = _live(carry)
+    params, progress = work.params, work.progress
+    with torch.no_grad():
+        last = [p.clone() for p in params] if progress.averaging else []
+        try:
+            if progress.averaging:
+                for p, a in zip(params, progress.avg, strict=True):
+                    p.copy_(a)
+            if not all(bool(torch.isfinite(p).all()) for p in params):
+                where = "the end of the fit (parameters)"
+                raise _diverged(where, math.nan, progress.lr)
+            return export_guide(work.guide)
+        finally:
+            for p, saved in zip(params, last, strict=False):
+                p.copy_(saved)
 
 
 def _diverged(where: str, value: float, learning_rate: float) -> FloatingPointError:
@@ -333,6 +545,10 @@ def fit_svi(
     warn: bool = True,
 ) -> SVIResult:
     """Fit an autoguide to ``model`` by stochastic variational inference.
+
+    The composition of the parts: :func:`setup`, :func:`init`, :func:`run`,
+    then :func:`checkpoint` and :func:`export`, and a ConvergenceWarning
+    that names the caller's line.
 
     Parameters
     ----------
@@ -415,151 +631,37 @@ def fit_svi(
         If ``init_state`` does not hold the guide's parameters (names and
         shapes).
     """
-    from tqdm.auto import tqdm
-
-    schedule = Schedule() if schedule is None else schedule
-    device = resolve_device(device)
-    tensors = tuple(as_tensor(a, device, dtype) for a in data)
-    n = int(tensors[0].shape[0])
-    bs = n if batch_size is None or batch_size >= n else int(batch_size)
-    steps_per_epoch = n // bs
-    full_idx = torch.arange(n, device=device)
-
-    per_row = float(n if n_rows is None else n_rows)
-    loss_curve: list[float] = []
-    converged = False
-    epoch = steps_before = 0
-    if init_state is not None:
-        steps_before = init_state.n_steps
-        seed = _continued_seed(seed, steps_before)
-    with isolated_pyro(seed, device, n_threads):
-        auto = _make_guide(model, guide, init_loc_fn, init_scale, rank)
-        names, params = zip(*_init_guide(auto, tensors, full_idx[:bs]), strict=True)
-        params = list(params)
-        if init_state is None:
-            progress = schedule.start(learning_rate_init)
-            optim = _adam(params, progress.lr)
-        else:
-            progress = dataclasses.replace(init_state.progress)
-            optim = _adam(params, progress.lr)
-            progress.avg = _restore_state(init_state, names, params, optim)
-        step_fn = _make_step(
-            model, auto, tensors, guide=guide, jit=jit, n_particles=n_particles
-        )
-        with tqdm(total=max_iter, disable=verbose < 1, desc=desc) as bar:
-            for epoch in range(1, max_iter + 1):
-                if bs < n:
-                    perm = torch.randperm(n, device=device)
-                total = 0.0
-                for step in range(steps_per_epoch):
-                    idx = full_idx if bs == n else perm[step * bs : (step + 1) * bs]
-                    try:
-                        loss = step_fn(idx)
-                    except ValueError as err:
-                        # After a first good step, a distribution's argument
-                        # check failing (a NaN or infinite scale) means the
-                        # last step left the region where the model is finite.
-                        if epoch == 1 and step == 0:
-                            raise
-                        where = f"epoch {epoch}, step {step + 1}"
-                        raise _diverged(where, math.nan, progress.lr) from err
-                    if not math.isfinite(loss):
-                        where = f"epoch {epoch}, step {step + 1}"
-                        raise _diverged(where, loss, progress.lr)
-                    optim.step()
-                    optim.zero_grad(set_to_none=True)
-                    total += loss
-                    schedule.after_step(progress, params)
-                epoch_loss = total / (steps_per_epoch * per_row)
-                loss_curve.append(epoch_loss)
-                if verbose:
-                    bar.set_postfix(elbo=f"{-epoch_loss * per_row:.4g}", refresh=False)
-                    bar.update()
-                action = schedule.after_epoch(progress, epoch_loss, params)
-                if action is Action.STOP:
-                    converged = True
-                    break
-                if action is Action.DECAY:
-                    for group in optim.param_groups:
-                        group["lr"] = progress.lr
-        adam = {k: optim.state[p] for k, p in zip(names, params, strict=True)}
-        state = SVIState(
-            params={k: _numpy(p) for k, p in zip(names, params, strict=True)},
-            exp_avg={k: _numpy(a["exp_avg"]) for k, a in adam.items()},
-            exp_avg_sq={k: _numpy(a["exp_avg_sq"]) for k, a in adam.items()},
-            step={k: _numpy(a["step"]) for k, a in adam.items()},
-            progress=dataclasses.replace(
-                progress,
-                avg=(
-                    dict(zip(names, map(_numpy, progress.avg), strict=True))
-                    if progress.averaging
-                    else None
-                ),
-            ),
-            n_steps=steps_before + epoch * steps_per_epoch,
-        )
-        if progress.averaging:
-            with torch.no_grad():
-                for p, a in zip(params, progress.avg, strict=False):
-                    p.copy_(a)
-        if not all(bool(torch.isfinite(p).all()) for p in params):
-            raise _diverged("the end of the fit (parameters)", math.nan, progress.lr)
-        posterior = export_guide(auto)
+    problem = setup(
+        model,
+        data,
+        guide=guide,
+        batch_size=batch_size,
+        schedule=schedule,
+        n_particles=n_particles,
+        jit=jit,
+        init_loc_fn=init_loc_fn,
+        init_scale=init_scale,
+        rank=rank,
+        device=device,
+        dtype=dtype,
+        n_threads=n_threads,
+        n_rows=n_rows,
+    )
+    carry = init(
+        problem, seed=seed, learning_rate_init=learning_rate_init, init_state=init_state
+    )
+    # One session for the loop and the export, as one isolated block.
+    with session(carry):
+        carry, loss_curve, converged = run(carry, max_iter, verbose=verbose, desc=desc)
+        state = checkpoint(carry)
+        posterior = export(carry)
     if warn and not converged:
         warnings.warn(
             f"SVI reached max_iter={max_iter} epochs before the smoothed ELBO "
             "stopped improving; increase max_iter or learning_rate_init.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=find_stack_level(),
         )
-    return SVIResult(posterior, loss_curve, epoch, converged, progress.lr, state)
-
-
-def _numpy(t: torch.Tensor) -> np.ndarray:
-    """A NumPy copy of a tensor, in its own dtype (so a restore is exact)."""
-    return t.detach().to("cpu").numpy().copy()
-
-
-def _continued_seed(seed: int, n_steps: int) -> int:
-    """The torch seed of a fit continuing, after ``n_steps`` steps, one seeded by
-    ``seed``: a fresh stream, so repeated short fits never replay the same
-    minibatches and ELBO noise."""
-    entropy = np.random.SeedSequence([seed, n_steps]).generate_state(1, np.uint64)
-    return int(entropy[0] >> np.uint64(1))
-
-
-def _restore_state(state: SVIState, names, params, optim) -> list | None:
-    """Overwrite the guide's parameters and Adam's state with ``state``.
-
-    Returns the running Polyak average as tensors (``None`` if not averaging).
-    The optimiser must have been created with the saved step size.
-    Every tensor is a copy: the continued fit never writes into ``state``.
-    """
-    have = {k: tuple(p.shape) for k, p in zip(names, params, strict=True)}
-    saved = {k: tuple(v.shape) for k, v in state.params.items()}
-    if have != saved:
-        raise ValueError(
-            f"init_state holds the parameters {saved} but the guide has {have}: "
-            "only a fit of the same model and guide can be continued."
-        )
-
-    def like(a: np.ndarray, p: torch.Tensor) -> torch.Tensor:
-        return torch.tensor(a, dtype=p.dtype, device=p.device)
-
-    with torch.no_grad():
-        for k, p in zip(names, params, strict=True):
-            p.copy_(like(state.params[k], p))
-    saved_optim = optim.state_dict()
-    saved_optim["state"] = {
-        i: {
-            "step": torch.tensor(state.step[k]),  # its own dtype, on the CPU
-            "exp_avg": like(state.exp_avg[k], p),
-            "exp_avg_sq": like(state.exp_avg_sq[k], p),
-        }
-        for i, (k, p) in enumerate(zip(names, params, strict=True))
-    }
-    optim.load_state_dict(saved_optim)
-    avg = state.progress.avg
-    if not state.progress.averaging or avg is None:
-        return None
-    return [like(avg[k], p) for k, p in zip(names, params, strict=True)]
+    return SVIResult(
+        posterior, loss_curve, len(loss_curve), converged, carry.learning_rate, state
+    )
