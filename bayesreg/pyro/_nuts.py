@@ -14,6 +14,7 @@ from pyro.infer import MCMC, NUTS
 from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 from sklearn.exceptions import ConvergenceWarning
 
+from ..utils._warnings import find_stack_level
 from ._runtime import as_tensor, isolated_pyro, resolve_device
 
 __all__ = ["SAMPLE_STATS", "MCMCResult", "run_nuts"]
@@ -301,5 +302,5 @@ def _warn_mcmc(diagnostics: Mapping[str, Any], n_chains: int, n_draws: int) -> N
             + "; ".join(problems)
             + ". Increase n_warmup / n_draws or n_chains.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=find_stack_level(),
         )
