@@ -9,6 +9,7 @@ split's conventions where the base variance is zero or infinite.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -443,3 +444,46 @@ def test_lazy_draws_have_no_known_order():
     for d in (LazyNormal(loc, 1.0), LazyStudentT(3.0, loc, 1.0)):
         assert d._presample((4, 3), rng) is False
     assert rng.bit_generator.state == np.random.default_rng(0).bit_generator.state
+
+
+# ------------------------------------------------------- numerical slopes
+def test_slope_by_central_differences():
+    x = np.array([0.0, 0.5, -2.0, 30.0])
+    assert_allclose(_maps._slope(np.exp, x, np.full(4, 100.0)), np.exp(x), rtol=1e-8)
+    # At 0 the step is sized by the scale (1e-2 of it), not by |x|: a step
+    # of 6e-10 would leave 1e-5 of rounding error in a slope of 100 + e^x.
+    got = _maps._slope(lambda x: 100.0 + np.exp(x), np.zeros(1), np.full(1, 100.0))
+    assert_allclose(got, 1.0, rtol=1e-8)
+
+
+def test_slope_near_the_end_of_the_domain():
+    # sqrt at 1e-9: the step sized by the scale (1e-8) crosses 0, the
+    # relative step (6e-15) does not.
+    got = _maps._slope(np.sqrt, np.array([1e-9, 4.0]), np.ones(2))
+    assert_allclose(got, 0.5 / np.sqrt([1e-9, 4.0]), rtol=1e-6)
+
+
+def test_slope_at_the_end_of_the_domain_is_one_sided():
+    # x^2 defined on one side of 2 only: a one-sided difference on that side.
+    right = lambda x: np.where(x >= 2.0, x * x, np.nan)  # noqa: E731
+    left = lambda x: np.where(x <= 2.0, x * x, np.nan)  # noqa: E731
+    for func in (right, left):
+        got = _maps._slope(
+            func, np.array([2.0, 3.0 if func is right else 1.0]), np.ones(2)
+        )
+        assert_allclose(got, [4.0, 6.0 if func is right else 2.0], rtol=1e-5)
+
+
+def test_a_batch_of_an_unknown_family_is_refused_by_name():
+    class Batch(_Opaque):
+        @property
+        def batch_shape(self):
+            return (2, 3)
+
+    message = (
+        "a Batch with batch shape (2, 3) cannot be pushed forward; only Normal, "
+        "StudentT, NormalMixture and TransformedDistribution batches of several "
+        "targets can."
+    )
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(Batch(), np.exp, np.log)
