@@ -487,3 +487,35 @@ def test_a_batch_of_an_unknown_family_is_refused_by_name():
     )
     with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         TransformedDistribution(Batch(), np.exp, np.log)
+
+
+# ------------------------------------------------------------- quadratures
+def test_tanh_sinh_rule_integrates_the_normal_quantile_moments():
+    from bayesreg.distributions._transformed import _tanh_sinh_rule
+
+    p, c, w = _tanh_sinh_rule()
+    assert len(w) == 81  # as documented
+    assert_array_equal(p, c[::-1])  # symmetric about 1/2, 1 - p exact
+    assert_allclose(w, w[::-1], rtol=1e-15)
+    assert_allclose(w.sum(), 1.0, rtol=1e-15)
+    # The moments of Z ~ N(0, 1), integral_0^1 Q(u)^r du, Q singular at 0, 1.
+    x = np.where(p <= 0.5, stats.norm.ppf(p), stats.norm.isf(c))
+    assert abs(x @ w) < 1e-15
+    assert_allclose(x**2 @ w, 1.0, rtol=1e-10)
+    assert_allclose(np.exp(x) @ w, np.exp(0.5), rtol=1e-10)
+
+
+def test_crps_of_a_log_normal_push_forward_in_row_chunks(monkeypatch):
+    # CRPS of a log-normal in closed form (Baran and Lerch, 2015).
+    from bayesreg.distributions import _transformed
+    from bayesreg.metrics import crps
+
+    mu, sigma = np.array([0.0, 1.0, -0.5]), np.array([0.5, 0.3, 1.0])
+    y = np.array([1.2, 2.0, 0.1])
+    z = (np.log(y) - mu) / sigma
+    want = y * (2 * stats.norm.cdf(z) - 1) - 2 * np.exp(mu + sigma**2 / 2) * (
+        stats.norm.cdf(z - sigma) + stats.norm.cdf(sigma / np.sqrt(2)) - 1
+    )
+    monkeypatch.setattr(_transformed, "_PUSH_CHUNK", 1)  # one row per chunk
+    d = TransformedDistribution(Normal(mu, sigma), lambda z: np.exp(z), np.log)
+    assert_allclose(crps(y, d), want, rtol=1e-8)
