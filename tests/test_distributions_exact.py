@@ -519,3 +519,26 @@ def test_crps_of_a_log_normal_push_forward_in_row_chunks(monkeypatch):
     monkeypatch.setattr(_transformed, "_PUSH_CHUNK", 1)  # one row per chunk
     d = TransformedDistribution(Normal(mu, sigma), lambda z: np.exp(z), np.log)
     assert_allclose(crps(y, d), want, rtol=1e-8)
+
+
+def test_row_subsets_and_row_chunks():
+    from bayesreg.distributions._transformed import _row_chunks, _row_subset
+
+    locs, scales = _mixtures(7, n=5, s=3)
+    rows = slice(1, 4)
+    for d in (
+        Normal(locs[:, 0], scales[:, 0]),
+        StudentT(locs[:, 1] ** 2 + 1, locs[:, 0], scales[:, 0]),
+        NormalMixture(locs, scales),
+    ):
+        sub = _row_subset(d, rows)
+        assert type(sub) is type(d) and sub.n == 3
+        y = locs[rows, 2]
+        assert_allclose(sub.logpdf(y), d.logpdf(locs[:, 2])[rows], rtol=1e-14)
+        # Chunks of rows, in order and covering every row once.
+        chunks = _row_chunks(5, 2**21, d)
+        assert chunks == [slice(i, i + 1) for i in range(5)]
+        assert _row_chunks(5, 2**20, d) == [slice(0, 2), slice(2, 4), slice(4, 5)]
+    # Unknown families are neither subset nor chunked.
+    assert _row_subset(_Opaque(), rows) is None
+    assert _row_chunks(2, 2**20, _Opaque()) == [slice(0, 2)]
