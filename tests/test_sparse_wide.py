@@ -347,3 +347,90 @@ def test_sparse_statistics_beyond_the_memory_limit_are_refused(monkeypatch):
         ConjugateLinearRegression().fit(X, y)
     # the dual (p > n) needs no p x p statistics
     assert ConjugateLinearRegression().fit(X[:20], y[:20]).solver_ == "dual"
+
+
+@pytest.mark.parametrize(
+    "largest",
+    [0.0, 1e-200, 0.9e-150, 1.1e-150, 1.0, 0.9e150, 1.1e150, 1e200, np.inf, np.nan],
+)
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "sparse"])
+def test_one_dot_product_clears_only_what_the_extremes_clear(largest, layout):
+    # The intake's range check skips the extremes only when sum x^2 proves
+    # every check on them passes; otherwise it returns the exact extremes.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-0.5, 0.5, size=(300, 500))
+    X = X * largest if np.isfinite(largest) else X
+    X[7, 11] = -largest
+    values = {
+        "C": X,
+        "F": np.asfortranarray(X),
+        "strided": X[:, ::2],
+        "sparse": sparse.csr_matrix(X).data,
+    }[layout]
+    got = _intake.extremes(values)
+    if values.size == 0:  # a sparse X of zeros stores nothing
+        np.testing.assert_array_equal(got, np.zeros(2))
+        return
+    exact = np.array([values.min(), values.max()])
+    top = np.max(np.abs(values))
+    passes = np.isfinite(top) and top <= 1e150 and (top == 0 or top >= 1e-150)
+    if got is None:
+        assert passes
+    else:
+        np.testing.assert_array_equal(got, exact)
+    if layout != "strided" and largest == 1.0:
+        assert got is None  # the fast path is taken for ordinary data
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("to_sparse", [False, True])
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        (np.nan, "X contains NaN.\nConjugateLinearRegression does not accept"),
+        (np.inf, "X contains infinity"),
+        (1e200, "X has entries of magnitude 1e\\+200"),
+    ],
+)
+def test_bad_x_at_predict_is_named_in_either_form(solver, to_sparse, value, match):
+    X, y, Xt = _wide(15, 20, 30)
+    est = ConjugateLinearRegression(solver=solver).fit(X, y)
+    Xt[2, 3] = value
+    Xt = sparse.csr_matrix(Xt) if to_sparse else Xt
+    for method in (est.predict, est.predict_std, est.sample_y):
+        with pytest.raises(ValueError, match=match):
+            method(Xt)
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ridge_penalties_in_one_pass_equal_separate_solves(solver, weighted):
+    from bayesreg import _spectral
+
+    X, y, _ = _wide(16, 40, 30 if solver == "primal" else 90)
+    w = np.random.default_rng(16).uniform(0.5, 2.0, size=40) if weighted else None
+    d = X.shape[1]
+    if solver == "primal":
+        stats = _intake.in_memory_gram_stats(X, y, w, center=True)[0]
+        spec = _spectral.primal_spectrum(stats, np.zeros(d), np.ones(d))
+    else:
+        spec = _spectral.dual_spectrum(
+            X, y[:, None], w, np.zeros(d), np.ones(d), center=True
+        )
+    both = _spectral.ridge(spec, 0.7, 0.0)
+    for fit, alpha in zip(both, (0.7, 0.0), strict=True):
+        (alone,) = _spectral.ridge(spec, alpha)
+        scale = np.abs(alone.coef).max()
+        assert_allclose(fit.coef, alone.coef, rtol=1e-12, atol=1e-12 * scale)
+        assert_allclose(fit.rss, alone.rss, rtol=1e-12)
+        assert fit.dof == alone.dof
+
+
+def test_dual_products_with_several_columns_equal_one_at_a_time():
+    X, y, _ = _wide(17, 30, 80)
+    basis = ConjugateLinearRegression().fit(X, y)._posterior.spec.basis
+    assert basis.XD.shape == (30, 80)
+    C = np.random.default_rng(17).normal(size=(basis.s.shape[0], 4))
+    got = basis.q(C)
+    want = np.column_stack([basis.q(C[:, [j]]) for j in range(4)])
+    assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
