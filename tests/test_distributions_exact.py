@@ -542,3 +542,14 @@ def test_row_subsets_and_row_chunks():
     # Unknown families are neither subset nor chunked.
     assert _row_subset(_Opaque(), rows) is None
     assert _row_chunks(2, 2**20, _Opaque()) == [slice(0, 2)]
+
+
+def test_push_forward_cdf_and_density_of_several_values_per_point():
+    # Log-normal in closed form; one value outside the range (y <= 0).
+    base = Normal([0.0, 1.0], [0.5, 2.0])
+    d = TransformedDistribution(base, np.exp, np.log)
+    y = np.array([[0.5, 1.0, 3.0], [-1.0, 2.0, 10.0]])
+    ref = stats.lognorm(s=base.scale[:, None], scale=np.exp(base.loc)[:, None])
+    with np.errstate(divide="ignore"):
+        assert_allclose(d.cdf(y), ref.cdf(y), rtol=1e-12)
+        assert_allclose(d.logpdf(y), ref.logpdf(y), rtol=1e-12)
