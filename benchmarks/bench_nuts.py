@@ -171,6 +171,121 @@ def run_numpyro(X, y, known: bool, seed: int):
     return wall, draws
 
 
+# --------------------------------------------------------------- horseshoe
+def horseshoe_data(seed: int = 0):
+    """bench_models' sparse truth (n = 120, p = 150, 6 non-zero), standardised
+    (centred, unit weighted spreads) as PyroBayesianLinear standardises it,
+    so both samplers see one model on the same numbers."""
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from bench_models import sparse_data
+
+    d = sparse_data(seed)
+    X, y = d["X"], d["y"]
+    Xs = (X - X.mean(0)) / X.std(0)
+    ys = (y - y.mean()) / y.std()
+    return X, y, Xs, ys
+
+
+def run_bayesreg_horseshoe(X, y, seed: int):
+    from bayesreg import PyroBayesianLinear
+
+    est = PyroBayesianLinear(
+        prior="horseshoe",
+        inference="nuts",
+        n_warmup=WARMUP,
+        n_draws=SAMPLES,
+        n_chains=CHAINS,
+        random_state=seed,
+    )
+    start = time.perf_counter()
+    est.fit(X, y)
+    wall = time.perf_counter() - start
+    coef = est._mcmc_draws["coef"] * X.std(0) / y.std()  # standardised units
+    return wall, {"coef": coef.reshape(CHAINS, SAMPLES, -1)}, est
+
+
+def run_numpyro_horseshoe(Xs, ys, seed: int, tau0: float):
+    """The same regularised horseshoe, written as a NumPyro user would
+    (non-centred coefficients, per-observation likelihood). Returns the
+    wall time of the first run (compile included) and of a second run of
+    the same MCMC object (compiled already), and the second run's draws."""
+    import jax
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as ndist
+    from numpyro.infer import MCMC, NUTS
+
+    p = Xs.shape[1]
+
+    def model(X, y):
+        s = numpyro.sample(
+            "noise_std", ndist.ImproperUniform(ndist.constraints.positive, (), ())
+        )
+        numpyro.factor("jeffreys", -jnp.log(s))
+        tau_u = numpyro.sample("global_scale", ndist.HalfCauchy(1.0))
+        lam = numpyro.sample("local_scale", ndist.HalfCauchy(jnp.ones(p)))
+        c2 = numpyro.sample("slab2", ndist.InverseGamma(2.0, 8.0))
+        tau = tau0 * s * tau_u
+        lt = jnp.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+        z = numpyro.sample("z", ndist.Normal(jnp.zeros(p), 1.0))
+        w = numpyro.deterministic("coef", tau * lt * z)
+        b = numpyro.sample(
+            "intercept", ndist.ImproperUniform(ndist.constraints.real, (), ())
+        )
+        numpyro.sample("obs", ndist.Normal(b + X @ w, s), obs=y)
+
+    mcmc = MCMC(
+        NUTS(model),
+        num_warmup=WARMUP,
+        num_samples=SAMPLES,
+        num_chains=CHAINS,
+        chain_method="sequential",
+        progress_bar=False,
+    )
+    walls = []
+    for k in range(2):
+        start = time.perf_counter()
+        mcmc.run(jax.random.PRNGKey(seed + k), jnp.asarray(Xs), jnp.asarray(ys))
+        samples = mcmc.get_samples(group_by_chain=True)
+        jax.block_until_ready(samples)
+        walls.append(time.perf_counter() - start)
+    div = int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
+    return walls, {"coef": np.asarray(samples["coef"])}, div
+
+
+def main_horseshoe(repeats: int) -> None:
+    X, y, Xs, ys = horseshoe_data()
+    n, p = Xs.shape
+    tau0 = max(1.0, 0.1 * p) / (p - max(1.0, 0.1 * p)) / np.sqrt(n)
+    rows = []
+    for repeat in range(repeats):
+        wall, draws, est = run_bayesreg_horseshoe(X, y, seed=repeat)
+        ess = min_ess(draws)
+        div = est.diagnostics_["num_divergences"]
+        rows.append(("bayesreg (collapsed)", wall, wall, ess, div))
+        if have_numpyro():
+            walls, draws, div = run_numpyro_horseshoe(Xs, ys, repeat, tau0)
+            rows.append(("NumPyro NUTS", walls[0], walls[1], min_ess(draws), div))
+    print(
+        f"regularised horseshoe, n={n}, p={p}, {CHAINS} chains x ({WARMUP} + "
+        f"{SAMPLES}); min ESS over the coefficients; load average "
+        f"{os.getloadavg()[0]:.1f}\n"
+    )
+    print(
+        "| method | repeat | wall, compile in (s) | wall, compile out (s) | "
+        "min ESS | ESS/s (in) | ESS/s (out) | divergences |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for i, (name, w_in, w_out, ess, div) in enumerate(rows):
+        rep = i // (2 if have_numpyro() else 1)
+        print(
+            f"| {name} | {rep} | {w_in:.1f} | {w_out:.1f} | {ess:,.0f} | "
+            f"{ess / w_in:,.1f} | {ess / w_out:,.1f} | {div} |"
+        )
+
+
 def have_numpyro() -> bool:
     try:
         import numpyro  # noqa: F401
@@ -182,9 +297,15 @@ def have_numpyro() -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--horseshoe", action="store_true", help="the regularised horseshoe row"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
+    if args.horseshoe:
+        main_horseshoe(args.repeats)
+        return
     X, y = make_data()
     methods = {"bayesreg PyroBayesianLinear": run_bayesreg}
     if have_numpyro():

@@ -5,8 +5,6 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-import torch
-from pyro.infer.autoguide.initialization import init_to_value
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _gaussian
@@ -15,35 +13,38 @@ from ..distributions import Normal, NormalMixture
 from ..utils._checks import is_float32
 from ..utils._docstrings import FEATURES_SEEN, POSTERIOR_MEANS, fill_doc
 from ..utils._params import store_params
-from ..utils._random import check_generator
 from ._base import PyroRegressor
 from ._data import check_extremes
-from ._engine import Schedule, resolve_device
+from ._glm import LIKELIHOODS, PRIORS
+from ._glm_fit import (
+    fit_glm,
+    glm_arviz_layout,
+    glm_predict_dist,
+    is_glm,
+    option_text,
+)
+from ._linear_fit import fit_conjugate, prior_scales
 from ._linear_model import (
-    _Design,
-    _init_scale,
-    _NonCentredTarget,
-    _per_target,
-    _per_target_models,
-    _same_problem,
     _ScaleMixture,
-    _split_targets,
-    _StackedTarget,
-    build_model,
-    check_noise_proper,
-    guide_moments,
     svi_predictive,
     target_posterior,
 )
 
 __all__ = ["PyroBayesianLinear"]
 
+#: fitted state of one model family; a refit drops the other's
+_MODEL_STATE = (
+    "_glm", "relevance_", "df_", "noise_coef_", "noise_intercept_",
+    "prior_scale_", "_designs", "_design",
+)  # fmt: skip
+
 
 @fill_doc(features_seen=FEATURES_SEEN, posterior_means=POSTERIOR_MEANS)
 class PyroBayesianLinear(PyroRegressor):
     """Bayesian linear regression fitted with Pyro, by SVI or by NUTS.
 
-    The model and its parameters are those of
+    With the defaults (``prior="normal"``, ``likelihood="normal"``) the
+    model and its parameters are those of
     :class:`~bayesreg.ConjugateLinearRegression`, in the same units, so the
     two differ only by inference error: with the defaults the noise is
     unknown under the scale-free prior, each coefficient's prior std is
@@ -51,7 +52,9 @@ class PyroBayesianLinear(PyroRegressor):
     is chosen by the evidence. The posterior over the coefficients, the
     intercept and the noise is approximated by an autoguide fitted with
     stochastic variational inference (``inference="svi"``) or sampled with
-    the No-U-Turn sampler (``inference="nuts"``).
+    the No-U-Turn sampler (``inference="nuts"``). The other priors (sparse:
+    Laplace, the regularised horseshoe, ARD) and likelihoods (Student-t,
+    heteroscedastic) have no closed form; see Notes for each model.
 
     Each fit has its own Pyro parameter store and its own seeded random
     stream, so estimators never interfere with each other or with the global
@@ -61,11 +64,27 @@ class PyroBayesianLinear(PyroRegressor):
     ----------
     inference : {"svi", "nuts"}, default="svi"
         Variational inference with ``guide`` or Hamiltonian Monte Carlo.
+    prior : {"normal", "laplace", "horseshoe", "ard"}, default="normal"
+        Prior of the coefficients, each set on its standardised column in
+        units of the noise (see Notes): ``"normal"`` is the conjugate
+        model's (``prior_std``); ``"laplace"`` the Bayesian lasso;
+        ``"horseshoe"`` the regularised horseshoe (Piironen and Vehtari
+        2017), its global scale set by ``n_relevant_features``; ``"ard"`` a
+        half-Cauchy scale per feature.
+    likelihood : {"normal", "studentt", "heteroscedastic"}, default="normal"
+        ``"studentt"``: Student-t noise with learned degrees of freedom,
+        robust to outliers; ``"heteroscedastic"``: Normal noise whose log
+        std is linear in the same features, with its own prior.
+    n_relevant_features : float or None, default=None
+        The horseshoe's prior guess p0 of how many features matter, which
+        sets its global scale; ``None`` is max(1, n_features / 10). Used
+        by ``prior="horseshoe"`` only.
     prior_std : "auto", float or array-like of shape (n_features,), \
             default="auto"
         Prior std of each coefficient, as in ConjugateLinearRegression:
         ``"auto"`` is ``c * noise / sd(x_j)`` with the unit-free ``c``
-        maximising the closed-form evidence of this linear model; a number
+        maximising the closed-form evidence of the Normal linear model
+        (also under the other likelihoods); used by ``prior="normal"`` only; a number
         is in units of the noise std with ``noise_std=None`` and in units of
         the coefficients with a known ``noise_std``.
     noise_std : float or None, default=None
@@ -73,7 +92,10 @@ class PyroBayesianLinear(PyroRegressor):
         inverse-gamma prior on the noise variance set by the next two
         parameters, ``s^2 ~ InvGamma(noise_prior_shape, noise_prior_scale
         var(y))``; with their defaults (0, 0) that is Jeffreys' scale-free
-        prior p(s^2) ~ 1/s^2, ConjugateLinearRegression's.
+        prior p(s^2) ~ 1/s^2, ConjugateLinearRegression's. With
+        ``likelihood="studentt"`` it is the t's scale; with
+        ``"heteroscedastic"`` it must be None (the prior applies to the
+        noise std at the mean of X).
     noise_prior_shape : float, default=0.0
         Shape a0 of the inverse-gamma prior on the noise variance.
     noise_prior_scale : float, default=0.0
@@ -160,16 +182,38 @@ class PyroBayesianLinear(PyroRegressor):
         ``coef_cov_`` (k, n_features, n_features), ``prior_std_`` (k,
         n_features), each target a model of its own (fitted in one run).
     noise_std_ : float
-        Posterior mean of the noise std (``noise_std`` when it is fixed).
+        Posterior mean of the noise std (``noise_std`` when it is fixed);
+        the t's scale with ``likelihood="studentt"``, the noise std at the
+        mean of the training X with ``"heteroscedastic"``.
     prior_std_ : ndarray of shape (n_features,)
-        Prior std of each coefficient (units as ``prior_std``).
+        Prior std of each coefficient (units as ``prior_std``); for the
+        sparse priors the posterior mean of each coefficient's prior std
+        ``k_j`` (see Notes), in the units of ``coef_``.
     prior_scale_ : float
-        The evidence's factor ``c`` for ``prior_std="auto"``; 1.0 otherwise.
+        The evidence's factor ``c`` for ``prior_std="auto"``; 1.0 otherwise
+        (``prior="normal"`` only).
+    relevance_ : ndarray of shape (n_features,)
+        Sparse priors only: the posterior mean of each feature's relevance
+        ``1 - kappa_j``, with ``kappa_j = 1 / (1 + n k_j^2 / s^2)`` the
+        shrinkage factor of a standardised column [5]_: near 0 for a
+        feature shrunk to zero, near 1 for one the data keep.
+    df_ : float
+        ``likelihood="studentt"``: the posterior mean of the degrees of
+        freedom.
+    noise_coef_ : ndarray of shape (n_features,)
+        ``likelihood="heteroscedastic"``: posterior mean of the slopes of the
+        log noise std, ``log s(x) = noise_intercept_ + x noise_coef_``.
+    noise_intercept_ : float
+        ``likelihood="heteroscedastic"``: its intercept (log units of y).
     posterior_samples_ : dict of str to ndarray
         The posterior draws kept for prediction, with the keys of
         :meth:`sample_parameters`: ``"coef"`` (S, n_features),
         ``"intercept"`` (S,) and ``"noise_std"`` (S,), S =
-        ``n_posterior_samples``.
+        ``n_posterior_samples``; the other models add ``"df"``,
+        ``"noise_coef"`` and ``"noise_intercept"`` (replacing
+        ``"noise_std"``), and for sparse priors ``"relevance"``,
+        ``"prior_std"`` and the prior's scales (``"global_scale"``,
+        ``"local_scale"``, ``"slab_scale"``, unit-free).
     loss_curve_ : list of float
         Per-step mean negative ELBO per training row (SVI only), over every
         continued fit of the optimisation that produced the guide.
@@ -225,6 +269,42 @@ class PyroBayesianLinear(PyroRegressor):
     for HMC on such targets [4]_; the draws are mapped back to the model's
     sites (``diagnostics_``, ``to_inference_data``).
 
+    The other priors and likelihoods have no closed form. On standardised
+    data (columns and y divided by their weighted spreads, centred with an
+    intercept, which is flat), with s the noise std there, coefficient j
+    is non-centred, w_j = k_j z_j with z_j ~ N(0, 1)::
+
+        "normal":    k_j = s c_j             (c_j: prior_std's, noise units)
+        "laplace":   k_j = s t l_j,  t ~ C+(0, 1),  l_j ~ Rayleigh(1)
+                     (w_j | s, t ~ Laplace(0, s t): the Bayesian lasso [8]_)
+        "ard":       k_j = s l_j,  l_j ~ C+(0, 1)
+        "horseshoe": k_j^2 = c^2 T^2 l_j^2 / (c^2 + T^2 l_j^2),  l_j ~ C+(0, 1),
+                     T = tau0 s t,  t ~ C+(0, 1),  tau0 = p0 / (p - p0) / sqrt(n),
+                     c^2 ~ InvGamma(2, 8)  (a Student-t_4 slab of scale 2)
+
+    with C+ the half-Cauchy and p0 = ``n_relevant_features`` [5]_, [6]_.
+    The likelihoods (a weight multiplies its row's log density)::
+
+        "normal":           y_i ~ N(b + x_i w, s^2)
+        "studentt":         y_i ~ b + x_i w + s t(df),
+                            df ~ Gamma(2, 0.1) truncated to df > 2 [7]_
+        "heteroscedastic":  y_i ~ N(b + x_i w, exp(g0 + x_i g)^2),
+                            g_j ~ N(0, 1),  s = exp(g0) in the priors
+
+    with the noise prior of ``noise_prior_shape`` and ``noise_prior_scale``
+    on s (on exp(g0)); the truncation keeps the predictive variance finite.
+    SVI fits the guide on the unconstrained sites; NUTS samples them with
+    an adapted diagonal mass matrix, except under the Normal likelihood,
+    where the coefficients and the intercept are integrated out (y | scales
+    ~ N(0, s^2 I + X K X'), K = diag(k^2)): NUTS samples the noise and the
+    scales only, without the funnel between a scale and its coefficient,
+    and each draw's coefficients come exactly from their Gaussian
+    conditional. The predictive is the mixture over the kept draws of
+    Normal(b + x w, s^2), of Student-t's (each draw's df and scale), or of
+    Normals with each row's std s(x). ``partial_fit`` and several targets
+    are for the default model only (the others refuse them by name);
+    ``warm_start`` continues SVI on the same data.
+
     References
     ----------
     .. [1] Bingham et al., "Pyro: Deep Universal Probabilistic Programming",
@@ -234,6 +314,15 @@ class PyroBayesianLinear(PyroRegressor):
        reparameterization" (linear regression chapter).
     .. [4] Beskos, Pillai, Roberts, Sanz-Serna and Stuart, "Optimal tuning of
        the hybrid Monte Carlo algorithm", Bernoulli 19(5A), 2013.
+    .. [5] Piironen and Vehtari, "Sparsity information and regularization in
+       the horseshoe and other shrinkage priors", Electronic Journal of
+       Statistics 11(2), 2017.
+    .. [6] Carvalho, Polson and Scott, "The horseshoe estimator for sparse
+       signals", Biometrika 97(2), 2010.
+    .. [7] Juarez and Steel, "Model-based clustering of non-Gaussian panel
+       data based on skew-t distributions", Journal of Business and
+       Economic Statistics 28(1), 2010.
+    .. [8] Park and Casella, "The Bayesian Lasso", JASA 103(482), 2008.
 
     Examples
     --------
@@ -262,6 +351,9 @@ class PyroBayesianLinear(PyroRegressor):
         "noise_prior_shape": [Interval(Real, 0, None, closed="left")],
         "noise_prior_scale": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
+        "prior": [StrOptions(set(PRIORS))],
+        "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "n_relevant_features": [Interval(Real, 0, None, closed="neither"), None],
         "learning_rate": [StrOptions({"adaptive", "constant"})],
         "n_particles": [Interval(Integral, 1, None, closed="left")],
     }
@@ -270,6 +362,9 @@ class PyroBayesianLinear(PyroRegressor):
         self,
         *,
         inference: str = "svi",
+        prior: str = "normal",
+        likelihood: str = "normal",
+        n_relevant_features: float | None = None,
         prior_std="auto",
         noise_std: float | None = None,
         noise_prior_shape: float = 0.0,
@@ -378,6 +473,25 @@ class PyroBayesianLinear(PyroRegressor):
         return super().partial_fit(X, y, sample_weight)
 
     def _fit_chunk(self, X, y, sample_weight, incremental: bool) -> None:
+        glm = is_glm(self)
+        if glm and incremental:
+            raise ValueError(
+                f"partial_fit fits prior='normal' and likelihood='normal' only "
+                f"(the sufficient statistics of the conjugate model), not "
+                f"{option_text(self)}; call fit on all the data."
+            )
+        if incremental and getattr(self, "_glm", None) is not None:
+            raise ValueError(
+                "partial_fit cannot continue a fit of another model "
+                "(prior or likelihood not 'normal'); call fit to start afresh."
+            )
+        for name in _MODEL_STATE:
+            vars(self).pop(name, None)
+        if glm:
+            fit_glm(self, X, y, sample_weight)
+            self._observed_y = np.array(y, dtype=np.float64)
+            self._float32 = is_float32(X)
+            return
         first = not (incremental and hasattr(self, "_stats"))
         if not first and self._stats.centered != bool(self.fit_intercept):
             raise ValueError(
@@ -421,143 +535,14 @@ class PyroBayesianLinear(PyroRegressor):
             raise ValueError("sample_weight must not be all zero.")
         return stats, y
 
-    # ------------------------------------------------------------- prior
+    # --------------------------------------------------------------- fit
     def _prior(self, stats) -> tuple[np.ndarray, float, np.ndarray]:
         """Prior std of the standardised coefficients in noise units, c, and
         the prior std in the units of ``prior_std`` (one target's stats)."""
-        d = stats.xtx.shape[0]
-        x_sd = _gaussian.column_scale(stats)
-        y_var = float(stats.yty / stats.n)
-        zeros = np.zeros(d)
-        if isinstance(self.prior_std, str):  # "auto"
-            prior_std, opt = _gaussian.evidence_prior_std(
-                stats,
-                zeros,
-                None if self.noise_std is None else float(self.noise_std),
-                shape=float(self.noise_prior_shape),
-                scale=float(self.noise_prior_scale) * y_var,
-            )
-            return np.full(d, opt.scale), opt.scale, prior_std
-        p = np.asarray(self.prior_std, dtype=float)
-        p = np.full(d, float(p)) if p.ndim == 0 else p
-        if p.shape != (d,) or not np.all(np.isfinite(p)) or np.any(p <= 0):
-            raise ValueError(
-                "prior_std must be 'auto', a positive number or one positive "
-                f"value per feature ({d}), got {self.prior_std!r}."
-            )
-        if self.noise_std is None:  # noise units already
-            return p * x_sd, 1.0, p
-        return p * x_sd / float(self.noise_std), 1.0, p
+        return prior_scales(self, stats)
 
-    # --------------------------------------------------------------- fit
     def _fit(self, stats, incremental: bool = False) -> None:
-        rng = check_generator(self.random_state)
-        device = resolve_device(self.device)
-        if self.noise_std is None:
-            check_noise_proper(stats.n, self.noise_prior_shape, self.fit_intercept)
-        targets = _split_targets(stats)
-        designs, scales, priors = [], [], []
-        for st in targets:
-            P, c, prior_std = self._prior(st)
-            designs.append(_Design(st, P))
-            scales.append(c)
-            priors.append(prior_std)
-        multi = np.ndim(stats.yty) == 1
-        self.prior_std_ = np.stack(priors) if multi else priors[0]
-        self.prior_scale_ = np.array(scales) if multi else scales[0]
-        noise_s = [
-            None if self.noise_std is None else self.noise_std / d.y_scale
-            for d in designs
-        ]
-        a0 = float(self.noise_prior_shape)
-        b0 = [float(self.noise_prior_scale) * (d.yty / d.n) for d in designs]
-        model, data, init = build_model(
-            designs, self.fit_intercept, noise_s, a0, b0, multi, device
-        )
-        # What the SVI problem is: a guide continues only on the same one.
-        problem = (
-            (self.guide, self.rank, self.fit_intercept, self.noise_std is None),
-            np.concatenate(
-                [
-                    np.ravel(
-                        [[noise_s[i] or 0.0, model.a0, b0[i]] for i in range(len(b0))]
-                    ),
-                    np.ravel(data[0]),
-                    *(np.concatenate([d.h, d.lam]) for d in designs),
-                ]
-            ),
-        )
-        state = None
-        if (
-            self.inference == "svi"
-            and (self.warm_start or incremental)
-            and _same_problem(getattr(self, "_warm_key", None), problem)
-        ):
-            state = self._svi_state
-        else:
-            vars(self).pop("loss_curve_", None)
-            vars(self).pop("n_iter_", None)
-        # The fit maps the draws back through these designs and fixed noise.
-        self._designs, self._noise_fixed = designs, self.noise_std
-        self._design, self._multi_target = designs[0], multi
-        adaptive = self.learning_rate == "adaptive"
-
-        def nuts(device):
-            models = _per_target_models(model, noise_s)
-            one = [
-                _NonCentredTarget(d, self.fit_intercept, m, device)
-                for d, m in zip(designs, models, strict=True)
-            ]
-            return _StackedTarget(one) if multi else one[0]
-
-        fitted = self._infer(
-            model,
-            data,
-            rng,
-            state=state,
-            svi=dict(
-                max_iter=self.max_iter,
-                schedule=Schedule(
-                    tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                    n_lr_decays=3 if adaptive else 0,
-                    lr_decay_factor=0.2,
-                    polyak=adaptive,
-                ),
-                n_particles=int(self.n_particles),
-                init_loc_fn=init_to_value(values=init),
-                init_scale=_init_scale(designs, init, self.noise_std is None),
-                dtype=torch.float64,
-                n_rows=designs[0].n,
-            ),
-            nuts=nuts,
-        )
-        draws = fitted.pop("draws")
-        vars(self).update(fitted)
-        if self.inference == "svi":
-            self._warm_key = problem
-            moments = [
-                guide_moments(post, d, self.noise_std)
-                for post, d in zip(self._target_posteriors(), designs, strict=True)
-            ]
-            coef, cov, intercept, noise = zip(*moments, strict=True)
-        else:
-            mc = self._mcmc_draws
-            coef = [c.mean(axis=0) for c in _per_target(mc["coef"], multi)]
-            cov = [
-                np.atleast_2d(np.cov(c, rowvar=False))
-                for c in _per_target(mc["coef"], multi)
-            ]
-            intercept = [float(b.mean()) for b in _per_target(mc["intercept"], multi)]
-            noise = [float(s.mean()) for s in _per_target(mc["noise_std"], multi)]
-        if multi:
-            self.coef_, self.coef_cov_ = np.stack(coef), np.stack(cov)
-            self.intercept_, self.noise_std_ = np.array(intercept), np.array(noise)
-        else:
-            self.coef_, self.coef_cov_ = coef[0], cov[0]
-            self.intercept_, self.noise_std_ = intercept[0], noise[0]
-        self._stats = stats
-        self.posterior_samples_ = draws
+        fit_conjugate(self, stats, incremental)
 
     def _target_posteriors(self) -> list:
         """The fitted guide of each target (one for a 1-D y)."""
@@ -568,6 +553,8 @@ class PyroBayesianLinear(PyroRegressor):
 
     # ------------------------------------------------- draws and mapping
     def _from_guide(self, sites: dict) -> dict:
+        if getattr(self, "_glm", None) is not None:
+            return self._glm.to_original(sites)
         if not self._multi_target:
             return self._design.to_original(sites, self._noise_fixed)
         parts = [
@@ -591,6 +578,8 @@ class PyroBayesianLinear(PyroRegressor):
         return self.posterior_samples_
 
     def _arviz_layout(self, params: dict):
+        if getattr(self, "_glm", None) is not None:
+            return glm_arviz_layout(self, params)
         # The latent sites of the fitted model: a fixed intercept or noise
         # is not a posterior variable.
         names = ["coef"]
@@ -623,6 +612,8 @@ class PyroBayesianLinear(PyroRegressor):
         Normal or NormalMixture
         """
         X = self._validated_X(X)
+        if getattr(self, "_glm", None) is not None:
+            return glm_predict_dist(self, X)
         multi = self._multi_target
         if not hasattr(self, "_posterior"):
             locs = self._functions(X, self.posterior_samples_)
@@ -646,7 +637,7 @@ class PyroBayesianLinear(PyroRegressor):
 
     def _predict_mean(self, X) -> np.ndarray:
         X = self._validated_X(X)
-        if hasattr(self, "_posterior"):
+        if hasattr(self, "_posterior") and getattr(self, "_glm", None) is None:
             return X @ self.coef_.T + self.intercept_
         draws = self.posterior_samples_
         coef = draws["coef"].mean(axis=0)
@@ -698,3 +689,8 @@ class PyroBayesianLinear(PyroRegressor):
         [1.0, -2.0]
         """
         return super().to_inference_data()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = not is_glm(self)
+        return tags
