@@ -168,7 +168,9 @@ def test_column_moments_of_a_constant_column_are_zero_not_negative(weights, dens
 def test_scale_floor_closed_form():
     yty = np.array([4.0, 0.25, 0.0, 0.0])
     y_mean = np.array([7.0, 5.0, -3.0, 0.0])
-    got = _gram.scale_floor(yty, 10.0, y_mean)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. NumPy's deprecations
+        got = _gram.scale_floor(yty, 10.0, y_mean)
     tiny = np.finfo(float).tiny
     want = [0.5e-10 * 4.0, 0.5e-10 * 0.25, 0.5e-10 * 10.0 * 9.0, tiny]
     assert_allclose(got, want, rtol=1e-15)
@@ -290,3 +292,22 @@ def test_column_moments_of_float32_data_are_double(weighted, density):
     ref = _naive(X.astype(np.float64), y, w)
     assert_allclose(x_mean, ref[1], rtol=1e-6)
     assert_allclose(diag, np.diag(ref[3]), rtol=1e-5)
+
+
+def test_fused_pass_of_the_default_block_size():
+    # One column: blocks of 2 MiB / 8 bytes = 262144 rows; 300000 rows take two.
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(300_000, 1))
+    y = 2.0 * X[:, 0] + rng.normal(size=300_000)
+    got = _gram.gram_stats(X, y, center=False)
+    assert_allclose(got.xtx, X.T @ X, rtol=1e-12)
+    assert_allclose(got.xty, X.T @ y, rtol=1e-12)
+
+
+def test_statistics_of_integer_targets_are_floats():
+    X, _, _ = _problem(15, n=10)
+    y = np.arange(20).reshape(10, 2)
+    for center in (True, False):
+        got = _gram.gram_stats(X, y, center=center)
+        assert np.asarray(got.yty).dtype == np.asarray(got.y_mean).dtype == np.float64
+        _assert_stats(got, X, y.astype(float), None, center)
