@@ -160,7 +160,12 @@ def dual_spectrum(
         resid = resid * sqrt_w[:, None]
     # K = (X D)(X D)^T: a product of an array with its own transpose, which
     # NumPy computes by SYRK (half the flops of a general product).
-    XD = X @ sparse.diags(prior_std) if sparse.issparse(X) else X * prior_std
+    if sparse.issparse(X):
+        XD = X @ sparse.diags(prior_std)
+    elif np.all(prior_std == 1.0):  # RidgeMAP: a copy, not a product
+        XD = X.copy(order="K")
+    else:
+        XD = X * prior_std
     K = XD @ XD.T
     K = K.toarray() if sparse.issparse(K) else np.asarray(K)
     q = None
@@ -205,25 +210,30 @@ def _evidence_parts(ev, z2, zz, rss_perp, n_eff, floor, noise_var, a0, b0):
     """f(log t) and f'(log t) of :func:`bayesreg._gaussian.evidence_prior_scale`
     (up to terms free of t), vectorised over log t. The residual
     R(t) = rss0 - sum t z^2 / (1 + t l) is summed as
-    rss_perp + sum (z^2 / l) / (1 + t l), without cancellation."""
+    rss_perp + sum (z^2 / l) / (1 + t l), without cancellation.
+    ``parts(log_t, slope_only=True)`` returns (None, f'): what the root
+    search evaluates, dozens of times a fit."""
     a_n = a0 + 0.5 * n_eff
     if noise_var is not None:
         ev = ev / noise_var
         z2 = z2 / noise_var
 
-    def parts(log_t):
+    def parts(log_t, slope_only=False):
         t = np.exp(np.asarray(log_t, dtype=float))[..., None]
         q = 1.0 + t * ev
         tq = t / q
-        rss = rss_perp + np.sum(zz / q, axis=-1)
+        if noise_var is None or not slope_only:
+            rss = rss_perp + (zz / q).sum(axis=-1)
         if noise_var is None:
             b = np.maximum(b0 + 0.5 * rss, floor)
-            k, fit = a_n / b, -a_n * np.log(b)
+            k = a_n / b
         else:
-            k, fit = 1.0 / noise_var, -0.5 * rss / noise_var
-        f = -0.5 * np.sum(np.log(q), axis=-1) + fit
-        g = -0.5 * np.sum(tq * ev, axis=-1) + 0.5 * k * np.sum(z2 * tq / q, axis=-1)
-        return f, g
+            k = 1.0 / noise_var
+        g = -0.5 * (tq * ev).sum(axis=-1) + 0.5 * k * (z2 * tq / q).sum(axis=-1)
+        if slope_only:
+            return None, g
+        fit = -a_n * np.log(b) if noise_var is None else -0.5 * rss / noise_var
+        return -0.5 * np.log(q).sum(axis=-1) + fit, g
 
     return parts
 
@@ -244,10 +254,10 @@ def _maximise_one(parts) -> tuple[float, int, bool]:
         hi = grid[best]
     else:
         lo = grid[best]
-    if np.sign(parts(lo)[1]) == np.sign(parts(hi)[1]):
+    if np.sign(parts(lo, True)[1]) == np.sign(parts(hi, True)[1]):
         return float(grid[best]), n_iter, False
     log_t, info = brentq(
-        lambda s: float(parts(s)[1]), lo, hi, xtol=1e-14,
+        lambda s: float(parts(s, True)[1]), lo, hi, xtol=1e-14,
         rtol=4 * np.finfo(float).eps, full_output=True,
     )  # fmt: skip
     return float(log_t), n_iter + info.function_calls, False
