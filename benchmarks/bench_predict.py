@@ -30,6 +30,8 @@ Run from the repository root::
     python benchmarks/bench_predict.py              # the table, into RESULTS.md
     python benchmarks/bench_predict.py --rows 20000 --no-write   # a quick look
     python benchmarks/bench_predict.py --quoted     # the issue's 101,000-row cases
+    python benchmarks/bench_predict.py --estimators ConjugateLinearRegression,RidgeMAP \
+        --repeats 5 --cpu-time     # the closed forms alone, on a busy machine
 
 ``--quoted`` times, in this process, the cases the issue quotes (on 101,000
 rows: ``PyroBNNRegressor.predict_dist`` 7.0 s and ``predict_interval`` 28 s,
@@ -88,16 +90,16 @@ def make_rows(n: int, seed: int = 0):
     return X, y
 
 
-def fit_all(path: Path) -> dict:
-    """Fit every estimator (defaults, random_state=0 where it has one) and
-    pickle it; return the fit times."""
+def fit_all(path: Path, names=ESTIMATORS) -> dict:
+    """Fit every estimator of ``names`` (defaults, random_state=0 where it
+    has one) and pickle it; return the fit times."""
     from sklearn.datasets import load_diabetes
 
     import bayesreg
 
     X, y = load_diabetes(return_X_y=True)
     times = {}
-    for name in ESTIMATORS:
+    for name in names:
         cls = getattr(bayesreg, name)
         est = cls(random_state=0) if "random_state" in cls().get_params() else cls()
         t = time.perf_counter()
@@ -147,7 +149,9 @@ def _rss_kb(field: str) -> int:
     raise RuntimeError(field)
 
 
-def run_cell(est_path: str, method: str, n: int) -> dict:
+def run_cell(
+    est_path: str, method: str, n: int, repeats: int = 1, cpu: bool = False
+) -> dict:
     import torch
 
     torch.set_num_threads(1)
@@ -159,27 +163,32 @@ def run_cell(est_path: str, method: str, n: int) -> dict:
         call(est, X[:2000], y[:2000])  # first-call costs (imports, allocator)
         base = _rss_kb("VmRSS")
         Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS
-        t = time.perf_counter()
-        out = call(est, X, y)
-        seconds = time.perf_counter() - t
+        clock = time.process_time if cpu else time.perf_counter
+        seconds = np.inf
+        for _ in range(repeats):
+            out = None  # the last call's result is freed before the next
+            t = clock()
+            out = call(est, X, y)
+            seconds = min(seconds, clock() - t)
         peak = _rss_kb("VmHWM")
     shape = [list(o.shape) for o in out] if isinstance(out, tuple) else out.shape
     return {"seconds": seconds, "peak_mb": (peak - base) / 1024, "shape": str(shape)}
 
 
-def table(n: int) -> str:
+def table(n: int, names=ESTIMATORS, repeats: int = 1, cpu: bool = False) -> str:
     from uci import load, machine
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        fits = fit_all(Path(tmp))
+        fits = fit_all(Path(tmp), names)
         env = {**os.environ, **ONE_THREAD}
-        for name in ESTIMATORS:
+        for name in names:
             floor = None
             for method in METHODS:
                 pkl = str(Path(tmp) / f"{name}.pkl")
                 cmd = [sys.executable, __file__, "--cell", pkl, method]
-                cmd += ["--rows", str(n)]
+                cmd += ["--rows", str(n), "--repeats", str(repeats)]
+                cmd += ["--cpu-time"] if cpu else []
                 res = subprocess.run(cmd, capture_output=True, text=True, env=env)
                 if res.returncode != 0:
                     why = res.stderr.strip().splitlines()[-1]
@@ -197,7 +206,8 @@ def table(n: int) -> str:
     head = [
         f"`python benchmarks/bench_predict.py` ({n:,} rows of load_diabetes "
         "resampled with 1% noise; defaults fitted on the 442 rows, "
-        f"random_state=0; one thread; {machine()}; load {load()} at the end)",
+        f"random_state=0; one thread; {machine()}; load {load()} at the end; "
+        f"{'CPU' if cpu else 'wall'} time, min of {repeats})",
         "",
         "Fit times (s): " + ", ".join(f"{k} {v:.1f}" for k, v in fits.items()),
         "",
@@ -239,19 +249,30 @@ def main() -> None:
     parser.add_argument("--cell", nargs=2)
     parser.add_argument("--quoted", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--repeats", type=int, default=1, help="min of these calls")
+    parser.add_argument(
+        "--cpu-time", action="store_true",
+        help="CPU time of the process (a shared machine) instead of wall time",
+    )  # fmt: skip
+    parser.add_argument(
+        "--estimators", help="comma-separated subset of the estimators (implies "
+        "--no-write: RESULTS.md holds the whole table)",
+    )  # fmt: skip
     args = parser.parse_args()
     # after PYTHONPATH: --quoted can time another checkout's bayesreg
     sys.path.append(str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))
     if args.cell:
-        print(json.dumps(run_cell(args.cell[0], args.cell[1], args.rows)))
+        cell = run_cell(*args.cell, args.rows, args.repeats, args.cpu_time)
+        print(json.dumps(cell))
         return
     if args.quoted:
         quoted()
         return
-    text = table(args.rows)
+    names = args.estimators.split(",") if args.estimators else ESTIMATORS
+    text = table(args.rows, names, args.repeats, args.cpu_time)
     print(text)
-    if not args.no_write:
+    if not (args.no_write or args.estimators):
         from uci import write_results
 
         write_results(ROOT / "benchmarks" / "RESULTS.md", text, BEGIN, END)
