@@ -259,8 +259,10 @@ def test_bad_input_raises_clear_errors(estimator, case, linear_data):
 def test_input_checks_at_fit_and_predict(linear_data):
     X, y, _ = linear_data(8, 60, **PROBLEM)
     Xd = da.from_array(X, chunks=(20, 2))
-    with pytest.warns(DataConversionWarning, match="column-vector"):
+    with pytest.warns(DataConversionWarning, match="column-vector") as record:
         col = ConjugateLinearRegression().fit(Xd, da.from_array(y[:, None]))
+    # attributed to the line above (find_stack_level), not to bayesreg's
+    assert {w.filename for w in record} == {__file__}
     _assert_same_fit(col, ConjugateLinearRegression().fit(X, y))
     assert col.n_features_in_ == 4 and not hasattr(col, "feature_names_in_")
     with pytest.raises(ValueError, match="X has 3 features, but"):

@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 
 from .. import _gram
 from .._intake import OVERFLOW_MESSAGE
+from ..utils._warnings import find_stack_level
 from ._core import as_dask_array, is_dask_collection
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def validate_Xy(
                 "Please change the shape of y to (n_samples, ), for example "
                 "using ravel().",
                 DataConversionWarning,
-                stacklevel=4,
+                stacklevel=find_stack_level(),
             )
             y = y[:, 0]
         elif y.ndim != 1:
