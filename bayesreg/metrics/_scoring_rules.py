@@ -155,7 +155,7 @@ def crps_student_t(y, df, loc, scale) -> np.ndarray:
     Parameters
     ----------
     y, df, loc, scale : array-like, broadcastable
-        Observations, degrees of freedom (> 1), locations and scales
+        Observations, degrees of freedom (finite, > 1), locations and scales
         (non-negative).
 
     Returns
@@ -182,8 +182,11 @@ def crps_student_t(y, df, loc, scale) -> np.ndarray:
     y, df, loc, scale = np.broadcast_arrays(*arrays)
     if np.any(scale < 0):
         raise ValueError("scale must be non-negative.")
-    if np.any(~(df > 1)):
-        raise ValueError("the closed-form Student-t CRPS needs df > 1 (a finite mean).")
+    if not np.all((df > 1) & (df < np.inf)):
+        raise ValueError(
+            "the closed-form Student-t CRPS needs a finite df > 1 (a finite mean; "
+            "df = inf is the Normal: use crps_normal)."
+        )
     pos = scale > 0
     s = np.where(pos, scale, 1.0)
     with np.errstate(over="ignore"):
@@ -194,10 +197,9 @@ def crps_student_t(y, df, loc, scale) -> np.ndarray:
         / (df - 1.0)
         * np.exp(special.betaln(0.5, df - 0.5) - 2.0 * special.betaln(0.5, 0.5 * df))
     )
+    # |y - loc| / scale beyond the largest float (z = +-inf) gives an infinite
+    # CRPS, as it should (the CRPS is about |y - loc|); a NaN y gives NaN.
     out = s * (z * (2.0 * stats.t.cdf(z, df) - 1.0) + _t_density_term(z, df) - const)
-    # |y - loc| / scale beyond the largest float: the CRPS, about |y - loc|,
-    # is too.
-    out = np.where(np.isfinite(z), out, np.inf)
     with np.errstate(over="ignore"):
         return np.where(pos, out, np.abs(y - loc))
 
@@ -205,29 +207,28 @@ def crps_student_t(y, df, loc, scale) -> np.ndarray:
 def _t_density_term(z: np.ndarray, df: np.ndarray) -> np.ndarray:
     """``2 f(z) (df + z^2) / (df - 1)`` for the standard t density ``f``.
 
-    In log space, with ``log(df + z^2) = 2 log|z| + log1p(df / z^2)`` for
-    ``|z| > 1``, so that ``z^2`` never overflows: the product is
-    ``2 exp(c - (df - 1) / 2 * log(df + z^2) + (df + 1) / 2 * log(df)) / (df - 1)``
-    with ``c = log Gamma((df + 1) / 2) - log Gamma(df / 2) - log(pi df) / 2``
-    (the direct form is ``inf * 0 = NaN`` once ``z^2`` overflows, at
-    ``|z| > 1.3e154``).
+    With ``f(z) = (1 + r^2)^(-(df + 1) / 2) / (sqrt(df) B(df/2, 1/2))`` and
+    ``r = |z| / sqrt(df)``, the product is
+    ``2 sqrt(df) (1 + r^2)^(-(df - 1) / 2) / ((df - 1) B(df/2, 1/2))``,
+    evaluated in log space with ``log(1 + r^2) = logaddexp(0, 2 log r)``, so
+    that ``r^2`` never overflows (the direct form is ``inf * 0 = NaN`` once
+    ``z^2`` overflows, at ``|z| > 1.3e154``). Nothing cancels: written with
+    ``log Gamma((df + 1) / 2) - log Gamma(df / 2)`` and ``(df + 1) / 2 log(df)``,
+    terms of order ``df log(df)`` cancelled and lost every digit by
+    ``df = 1e15``.
     """
+    # log r = -inf at z = 0, where logaddexp gives log(1) = 0; the product
+    # (df - 1) / 2 * log(1 + r^2) overflows to inf (a term of exactly 0) for
+    # df and |z| both near the largest float; a NaN z (a NaN y) stays NaN, as
+    # in crps_normal, without a warning.
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        a = np.abs(z)
-        big = a > 1.0
-        safe = np.where(big, a, 1.0)
-        log_q = np.where(
-            big,
-            2.0 * np.log(safe) + np.log1p(df / safe / safe),
-            np.log(df + np.where(big, 0.0, z) ** 2),
+        log1p_r2 = np.logaddexp(0.0, 2.0 * np.log(np.abs(z) / np.sqrt(df)))
+        log_term = (
+            0.5 * np.log(df)
+            - special.betaln(0.5 * df, 0.5)
+            - 0.5 * (df - 1.0) * log1p_r2
         )
-        log_c = (
-            special.gammaln(0.5 * (df + 1.0))
-            - special.gammaln(0.5 * df)
-            - 0.5 * np.log(np.pi * df)
-        )
-        log_term = log_c - 0.5 * (df - 1.0) * log_q + 0.5 * (df + 1.0) * np.log(df)
-        return 2.0 * np.exp(log_term) / (df - 1.0)
+    return 2.0 * np.exp(log_term) / (df - 1.0)
 
 
 def crps_normal_mixture(y, locs, scales) -> np.ndarray:
@@ -279,8 +280,6 @@ def crps_normal_mixture(y, locs, scales) -> np.ndarray:
     n_comp = locs.shape[-1]
     y = check_y_true(y, locs.shape[0], locs.shape[:-1])
     scales = np.asarray(scales, dtype=float)
-    if locs.ndim == 2 and scales.ndim == 1:
-        scales = scales[None, :]
     try:
         scales = np.broadcast_to(scales, locs.shape)
     except ValueError:
