@@ -100,8 +100,9 @@ def test_sample_parameters_rebuild_the_members(fitted, data):
     noise = fitted.predict_dist(X).scales
     for s in range(5):
         h = np.maximum(X @ p["coef_0"][s] + p["intercept_0"][s], 0.0)
+        # the members predict in float32 (packed GEMMs), this in float64
         np.testing.assert_allclose(
-            h @ p["coef_1"][s][:, 0] + p["intercept_1"][s, 0], f[:, s]
+            h @ p["coef_1"][s][:, 0] + p["intercept_1"][s, 0], f[:, s], rtol=1e-5
         )
         z = h @ p["noise_coef"][s] + p["noise_intercept"][s]
         sd = p["noise_scale"][s] * (np.logaddexp(0.0, z) + fitted.variance_floor)
@@ -314,7 +315,10 @@ def test_equivariant_in_units(c, a, b, data):
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = fast(**kw).fit(X, y)
         new = fast(**kw).fit(c * X, a * y + b)
-    tol = dict(rtol=1e-6)
+    # b = 1e3 with a = 1e-5 leaves y about 8 digits, so the members differ in
+    # their last digits; their means are float32 (6e-8 of |mean|), which the
+    # epistemic spread, a difference of means, sees magnified (2e-6 here).
+    tol = dict(rtol=1e-6 if b < 100 else 1e-5)
     np.testing.assert_allclose(new.predict(c * X), a * ref.predict(X) + b, **tol)
     for kind in ("total", "epistemic", "aleatoric"):
         np.testing.assert_allclose(

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ._base import ACTIVATIONS
+from ._forward import forward_draws
 
 #: Held-out rows per member are capped: early stopping needs a precise
 #: estimate of the held-out loss, not 10% of a million rows.
@@ -27,7 +28,7 @@ MAX_VALIDATION_ROWS = 10_000
 #: Minibatch runs evaluate the held-out loss every this many steps (or every
 #: epoch when an epoch is shorter).
 EVAL_INTERVAL = 50
-#: Rows per forward pass when predicting (bounds prediction memory).
+#: Rows per block when predicting (bounds the float32 copy of X's rows).
 PREDICT_CHUNK = 65_536
 
 
@@ -277,26 +278,22 @@ def predict_members(params, X, activation: str, floor: float, device, n_out=None
     """Members' means and noise stds at rows X, arrays of shape (n, M), or
     (n, k, M) with ``n_out = k`` targets.
 
-    ``X`` is an array, or an iterable of dense blocks of rows (a sparse X
-    densified a chunk at a time).
+    ``params`` as :func:`forward`'s (NumPy arrays); ``X`` is an array, or an
+    iterable of dense blocks of rows (a sparse X densified a chunk at a
+    time). The members run as the BNN's posterior draws do: packed GEMMs in
+    float32 (:func:`~bayesreg.networks._forward.forward_draws`), 64 rows
+    at a time; the noise head's softplus is taken in float64.
     """
-    dtype = torch.float64
-    ps = [torch.as_tensor(p, dtype=dtype, device=device) for p in params]
-    act = ACTIVATIONS[activation]
+    M = params[0].shape[0]
+    # Per layer the (fan_in, fan_out) weights row-major, then the biases.
+    packed = np.concatenate([np.reshape(p, (M, -1)) for p in params], axis=1)
+    shapes = [tuple(W.shape[1:]) for W in params[0::2]]
     if isinstance(X, np.ndarray):
-        blocks = (
-            X[start : start + PREDICT_CHUNK]
-            for start in range(0, max(X.shape[0], 1), PREDICT_CHUNK)
-        )
-    else:
-        blocks = X
-    mus, sigs = [], []
-    with torch.no_grad():
-        for block in blocks:
-            Xc = torch.as_tensor(block, dtype=dtype, device=device)
-            mu, sig = forward(ps, Xc, act, floor, n_out)
-            # (M, b) -> (b, M); (M, b, k) -> (b, k, M)
-            axes = (1, 0) if n_out is None else (1, 2, 0)
-            mus.append(mu.cpu().numpy().transpose(axes))
-            sigs.append(sig.cpu().numpy().transpose(axes))
-    return np.concatenate(mus), np.concatenate(sigs)
+        rows, n = X, X.shape[0]
+        X = (rows[i : i + PREDICT_CHUNK] for i in range(0, n, PREDICT_CHUNK))
+    out = forward_draws(X, packed, shapes, ACTIVATIONS[activation], multi=True,
+                        device=device)  # fmt: skip
+    k = n_out or 1  # out: (n, 2k, M), the k means then the k noise heads
+    mu = out[:, :k]
+    sig = F.softplus(torch.from_numpy(out[:, k:])).numpy() + floor
+    return (mu, sig) if n_out is not None else (mu[:, 0], sig[:, 0])

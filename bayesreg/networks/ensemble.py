@@ -94,7 +94,8 @@ class DeepEnsembleRegressor(NetworkRegressor):
     variance_floor : float, default=1e-3
         Lower bound of each member's noise std, in units of the std of y.
     device : {"cpu", "cuda", "auto"}, default="cpu"
-        Where to fit and predict. A fitted model holds NumPy arrays only.
+        Where to fit and predict. A fitted model holds NumPy arrays only, so
+        a model fitted on CUDA predicts on the CPU where there is none.
     n_threads : int or None, default=1
         torch intra-op threads while fitting and predicting (restored
         afterwards); ``None`` keeps torch's setting.
@@ -150,7 +151,8 @@ class DeepEnsembleRegressor(NetworkRegressor):
     noise floor); every setting lives in these units, so the predictive is
     equivariant: refitting on ``(c * X, a * y + b)`` (``a > 0``) with the
     same ``random_state`` maps means to ``a * mean + b`` and stds to
-    ``a * std``, to rounding of the last digits. The grid matters: a change
+    ``a * std``, to rounding (the members are trained in float64 and
+    predict in float32, as packed GEMMs). The grid matters: a change
     of units moves the standardised data by a few ulps, and early stopping
     would amplify that into members stopping at other steps (up to 0.2 std
     of y at single points of ``load_diabetes`` without it); on the grid the
