@@ -35,7 +35,7 @@ def child(n: int, d: int, threads: int) -> None:
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from bayesreg.pyro.ensemble import DeepEnsembleRegressor
+    from bayesreg.networks.ensemble import DeepEnsembleRegressor
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, d))

@@ -113,7 +113,7 @@ def make_model(name: str, n_features: int, seed: int, bnn_params: dict):
         params.update(bnn_params)
         return PyroBNNRegressor(**params)
     if name == "ensemble":
-        from bayesreg.pyro.ensemble import DeepEnsembleRegressor
+        from bayesreg.networks.ensemble import DeepEnsembleRegressor
 
         return DeepEnsembleRegressor(random_state=seed)
     if name == "bayesridge":
