@@ -45,6 +45,14 @@ REGRESSORS = [
     ConjugateLinearRegression(fit_hyperparameters=True),
     ConjugateLinearRegression(prior_std="ard", noise_std=1.0),
     FAST_SVI_LINEAR,
+    # issue 23: the models without a closed form (SVI)
+    PyroBayesianLinear(prior="horseshoe", max_iter=30, n_particles=4, random_state=0),
+    PyroBayesianLinear(
+        likelihood="studentt", max_iter=30, n_particles=4, random_state=0
+    ),
+    PyroBayesianLinear(
+        likelihood="heteroscedastic", max_iter=30, n_particles=4, random_state=0
+    ),
     FAST_BNN,
     FAST_ENSEMBLE,
     EvidenceSearch(ConjugateLinearRegression(), {"prior_std": [0.5, 2.0]}),
@@ -65,6 +73,16 @@ TRANSFORMERS = [
 CONTRACT_ONLY = [
     PyroBayesianLinear(
         inference="nuts", n_warmup=60, n_draws=60, n_chains=1, random_state=0
+    ),
+    PyroBayesianLinear(prior="laplace", max_iter=30, n_particles=4, random_state=0),
+    PyroBayesianLinear(prior="ard", max_iter=30, n_particles=4, random_state=0),
+    PyroBayesianLinear(
+        prior="horseshoe",
+        inference="nuts",
+        n_warmup=30,
+        n_draws=30,
+        n_chains=1,
+        random_state=0,
     ),
     PyroBNNRegressor(
         inference="nuts",

@@ -216,8 +216,12 @@ def test_several_targets_and_partial_fit_are_refused_by_name(option):
     name = next(iter(option.values()))
     with pytest.raises(ValueError, match=f"several targets.*{name}"):
         est.fit(X, np.column_stack([y, y]))
-    with pytest.raises(ValueError, match=f"partial_fit.*{name}"):
+    # sklearn's available_if: no partial_fit, with our reason as the cause
+    assert not hasattr(est, "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit") as err:
         est.partial_fit(X, y)
+    assert "partial_fit fits prior='normal'" in str(err.value.__cause__)
+    assert name in str(err.value.__cause__)
     assert not est.__sklearn_tags__().target_tags.multi_output
 
 

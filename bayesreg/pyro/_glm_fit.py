@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from pyro.infer.autoguide.initialization import init_to_value
+from sklearn.utils.validation import column_or_1d
 
 from .. import _gaussian
 from .._dask import is_dask_collection, validated_gram_stats
@@ -46,6 +47,17 @@ def is_glm(est) -> bool:
 
 def option_text(est) -> str:
     return f"prior={est.prior!r}, likelihood={est.likelihood!r}"
+
+
+def conjugate_model(est) -> bool:
+    """partial_fit exists for the default model only (merged statistics)."""
+    if is_glm(est):
+        raise AttributeError(
+            "partial_fit fits prior='normal' and likelihood='normal' only (on "
+            f"merged sufficient statistics), not {option_text(est)}; call fit "
+            "on all the data."
+        )
+    return True
 
 
 @dataclass
@@ -108,6 +120,9 @@ class GLMDesign:
 
 
 def _validated(est, X, y, sample_weight):
+    shape = getattr(y, "shape", ())
+    if not is_dask_collection(y) and len(shape) == 2 and shape[1] == 1:
+        y = column_or_1d(y, warn=True)  # one target: as sklearn's 1-D models
     data = validated_gram_stats(
         est, X, y, sample_weight, center=est.fit_intercept, reset=True
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _gaussian
@@ -17,11 +18,11 @@ from ._base import PyroRegressor
 from ._data import check_extremes
 from ._glm import LIKELIHOODS, PRIORS
 from ._glm_fit import (
+    conjugate_model,
     fit_glm,
     glm_arviz_layout,
     glm_predict_dist,
     is_glm,
-    option_text,
 )
 from ._linear_fit import fit_conjugate, prior_scales
 from ._linear_model import (
@@ -423,6 +424,7 @@ class PyroBayesianLinear(PyroRegressor):
         """
         return super().fit(X, y, sample_weight)
 
+    @available_if(conjugate_model)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a chunk of data: the posterior given all the data seen so far.
 
@@ -474,12 +476,6 @@ class PyroBayesianLinear(PyroRegressor):
 
     def _fit_chunk(self, X, y, sample_weight, incremental: bool) -> None:
         glm = is_glm(self)
-        if glm and incremental:
-            raise ValueError(
-                f"partial_fit fits prior='normal' and likelihood='normal' only "
-                f"(the sufficient statistics of the conjugate model), not "
-                f"{option_text(self)}; call fit on all the data."
-            )
         if incremental and getattr(self, "_glm", None) is not None:
             raise ValueError(
                 "partial_fit cannot continue a fit of another model "
