@@ -23,7 +23,11 @@ pyro = pytest.importorskip("pyro")
 
 import pyro.distributions as dist  # noqa: E402
 
-from bayesreg import PyroBayesianLinear, PyroBNNRegressor  # noqa: E402
+from bayesreg import (  # noqa: E402
+    DeepEnsembleRegressor,
+    PyroBayesianLinear,
+    PyroBNNRegressor,
+)
 from bayesreg.pyro import _engine  # noqa: E402
 
 
@@ -61,7 +65,18 @@ def _nuts_linear():
     )
 
 
-ESTIMATORS = {"svi-linear": _svi_linear, "svi-bnn": _svi_bnn, "nuts": _nuts_linear}
+def _ensemble():
+    return DeepEnsembleRegressor(
+        hidden_layer_sizes=(3,), n_estimators=2, max_iter=2, random_state=0
+    )
+
+
+ESTIMATORS = {
+    "svi-linear": _svi_linear,
+    "svi-bnn": _svi_bnn,
+    "nuts": _nuts_linear,
+    "ensemble": _ensemble,
+}
 
 
 @pytest.mark.parametrize("make", ESTIMATORS.values(), ids=ESTIMATORS.keys())

@@ -18,6 +18,7 @@ from ..utils._checks import check_n_samples
 from ..utils._params import store_params
 from ..utils._random import check_generator
 from ..utils._state import restore_on_error
+from ..utils._warnings import find_stack_level
 from ._base import NetworkRegressor, positive_rows, standardisation
 from ._ensemble_fit import Config, fit_members, predict_members
 
@@ -366,7 +367,7 @@ class DeepEnsembleRegressor(NetworkRegressor):
                 f"max_iter={self.max_iter} before early stopping; increase "
                 "max_iter.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=find_stack_level(),
             )
         params = res["params"]
         self.coefs_ = params[0::2]
