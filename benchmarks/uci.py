@@ -9,7 +9,7 @@ split. Models:
 
 - ``bnn``: :class:`bayesreg.PyroBNNRegressor` with its defaults and one hidden
   layer of 50 units (the protocol's architecture);
-- ``ensemble``: :class:`bayesreg.pyro.ensemble.DeepEnsembleRegressor` with its
+- ``ensemble``: :class:`bayesreg.DeepEnsembleRegressor` with its
   defaults (5 anchored heteroscedastic networks of 50 units);
 - ``bayesridge``: :class:`sklearn.linear_model.BayesianRidge`;
 - ``gp``: :class:`sklearn.gaussian_process.GaussianProcessRegressor` with an

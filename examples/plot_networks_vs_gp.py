@@ -14,7 +14,7 @@ observed on :math:`[0, 1]`:
 - the exact GP (``GaussianProcessRegressor(RBF() + WhiteKernel())``);
 - :class:`~bayesreg.PyroBNNRegressor`, a Bayesian network fitted by
   mean-field variational inference;
-- :class:`~bayesreg.pyro.ensemble.DeepEnsembleRegressor`, five networks
+- :class:`~bayesreg.DeepEnsembleRegressor`, five networks
   fitted as randomised MAP estimates, each anchored to its own prior draw,
   with an input-dependent noise.
 
@@ -31,9 +31,8 @@ import numpy as np
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, WhiteKernel
 
-from bayesreg import PyroBNNRegressor
+from bayesreg import DeepEnsembleRegressor, PyroBNNRegressor
 from bayesreg.datasets import make_seed_problem, seed_function
-from bayesreg.pyro.ensemble import DeepEnsembleRegressor
 
 X, y = make_seed_problem(100, random_state=0)
 

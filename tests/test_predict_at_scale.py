@@ -283,7 +283,7 @@ def test_rows_left_unconverged_go_to_scipy(monkeypatch):
 )
 def test_packed_forward_equals_the_broadcast_one(hidden, k, act):
     torch = pytest.importorskip("torch")
-    from bayesreg.pyro._forward import forward_draws
+    from bayesreg.networks._forward import forward_draws
     from bayesreg.pyro._network import _ACTIVATIONS, _layer_shapes, _mlp
     from bayesreg.pyro._runtime import batched_forward
 
