@@ -79,15 +79,21 @@ def _student_t_lower_quantile(df: np.ndarray, tail: np.ndarray) -> np.ndarray:
 
     ``special.stdtrit`` loses its way below about 1e-250 (it returns +inf);
     there the t quantile comes from the regularised incomplete beta function,
-    ``P(T < -x) = I_w(df/2, 1/2) / 2`` with ``w = df / (df + x^2)``.
+    ``P(T < -x) = I_w(df/2, 1/2) / 2`` with ``w = df / (df + x^2)``. Where w
+    is tiny (below 1e-20; it underflows for df = 1 below about 1e-155, and
+    ``betaincinv`` stalls at the smallest normal float), its leading term
+    ``I_w(a, 1/2) = w^a / (a B(a, 1/2))`` gives, in logs,
+    ``x = sqrt(df) (tail df B(df/2, 1/2))^(-1/df)`` (relative error O(w)).
     """
     x = np.empty(tail.shape)
     far = tail < 1e-30
     x[~far] = special.stdtrit(df[~far], tail[~far])
     if np.any(far):
-        w = special.betaincinv(df[far] / 2, 0.5, 2 * tail[far])
-        with np.errstate(divide="ignore"):
-            x[far] = -np.sqrt(df[far] * (1 - w) / w)
+        d, t = df[far], tail[far]
+        w = special.betaincinv(d / 2, 0.5, 2 * t)
+        with np.errstate(divide="ignore", over="ignore"):
+            log_x = 0.5 * np.log(d) - (np.log(t * d) + special.betaln(d / 2, 0.5)) / d
+            x[far] = np.where(w >= 1e-20, -np.sqrt(d * (1 - w) / w), -np.exp(log_x))
     return x
 
 
