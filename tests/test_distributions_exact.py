@@ -631,3 +631,26 @@ def test_moments_of_an_unknown_family_pushed_forward(monkeypatch):
     assert_allclose(d.mean, 3.0 - 2.0 * base.loc, rtol=1e-9)
     assert_allclose(d.std, 2.0 * base.std, rtol=1e-8)
     assert_allclose(d.ppf(0.9), 3.0 - 2.0 * base.ppf(0.1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("tail", [1e-31, 1e-40, 1e-200, 1e-300])
+def test_far_student_t_quantiles_equal_the_closed_forms(tail):
+    # df = 1 (Cauchy): -cot(pi t); df = 2: (2t - 1) / sqrt(2 t (1 - t)).
+    # Below 1e-155 the Cauchy's w = df / (df + x^2) underflows: x once -inf.
+    from bayesreg.distributions._transformed import _student_t_lower_quantile
+
+    got = _student_t_lower_quantile(np.array([1.0, 2.0]), np.full(2, tail))
+    want = [-1 / np.tan(np.pi * tail), (2 * tail - 1) / np.sqrt(2 * tail * (1 - tail))]
+    assert_allclose(got, want, rtol=1e-12)
+    d = TransformedDistribution(StudentT(1.0, [0.0], [1.0]), _maps._Affine(1.0, 2.0),
+                                _maps._Affine(-0.5, 0.5))  # fmt: skip
+    assert_allclose(d.ppf(tail), 1.0 - 2.0 / np.tan(np.pi * tail), rtol=1e-12)
+
+
+def test_far_student_t_quantiles_of_many_degrees_of_freedom():
+    from bayesreg.distributions._transformed import _student_t_lower_quantile
+
+    got = _student_t_lower_quantile(np.array([30.0, 5.0]), np.full(2, 1e-40))
+    assert_allclose(got, stats.t.ppf(1e-40, [30.0, 5.0]), rtol=1e-10)
+    # Beyond the floats: the true quantile (about -1e400) overflows.
+    assert _student_t_lower_quantile(np.array([0.5]), np.array([1e-200]))[0] == -np.inf
