@@ -265,9 +265,11 @@ def main_horseshoe(repeats: int) -> None:
         ess = min_ess(draws)
         div = est.diagnostics_["num_divergences"]
         rows.append(("bayesreg (collapsed)", wall, wall, ess, div))
+        print("done:", rows[-1], flush=True)
         if have_numpyro():
             walls, draws, div = run_numpyro_horseshoe(Xs, ys, repeat, tau0)
             rows.append(("NumPyro NUTS", walls[0], walls[1], min_ess(draws), div))
+            print("done:", rows[-1], flush=True)
     print(
         f"regularised horseshoe, n={n}, p={p}, {CHAINS} chains x ({WARMUP} + "
         f"{SAMPLES}); min ESS over the coefficients; load average "

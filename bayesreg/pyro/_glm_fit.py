@@ -309,7 +309,9 @@ def fit_glm(est, X, y, sample_weight) -> None:
     if est.likelihood == "heteroscedastic":
         est.noise_coef_ = every["noise_coef"].mean(axis=0)
         est.noise_intercept_ = float(every["noise_intercept"].mean())
-        at_mean = every["noise_intercept"] + every["noise_coef"] @ x_mean
+        # at the weighted mean of X (x_mean is 0 without an intercept)
+        x_bar = np.asarray(X.T @ weights).ravel() / weights.sum()
+        at_mean = every["noise_intercept"] + every["noise_coef"] @ x_bar
         est.noise_std_ = float(np.exp(at_mean).mean())
     else:
         est.noise_std_ = float(every["noise_std"].mean())
