@@ -654,3 +654,76 @@ def test_far_student_t_quantiles_of_many_degrees_of_freedom():
     assert_allclose(got, stats.t.ppf(1e-40, [30.0, 5.0]), rtol=1e-10)
     # Beyond the floats: the true quantile (about -1e400) overflows.
     assert _student_t_lower_quantile(np.array([0.5]), np.array([1e-200]))[0] == -np.inf
+
+
+def test_one_target_of_a_push_forward_keeps_its_log_jacobian():
+    from bayesreg.distributions import _take_output
+
+    calls = []
+
+    def log_jac(y):
+        calls.append(1)
+        return -np.log(y)
+
+    d = TransformedDistribution(Normal(np.zeros((2, 3)), 1.0), np.exp, np.log,
+                                inverse_log_jacobian=log_jac)  # fmt: skip
+    one = _take_output(d, 1)
+    calls.clear()
+    assert_allclose(one.logpdf([1.0, 2.0]), stats.lognorm(1.0).logpdf([1.0, 2.0]))
+    assert calls  # the user's Jacobian, not central differences
+    with pytest.raises(TypeError, match=r"^cannot select one target of a _Opaque\.$"):
+        _take_output(_Opaque(), 0)
+
+
+def test_log_normal_density_far_out_and_the_one_to_one_message():
+    # Pulled back through log and pushed again through exp, y comes back to
+    # rounding: inside the range at every magnitude.
+    d = TransformedDistribution(Normal([20.0], [3.0]), np.exp, np.log)
+    y = np.logspace(-5, 300, 200)[None, :]
+    want = stats.lognorm(s=3.0, scale=np.exp(20.0)).logpdf(y)
+    assert_allclose(d.logpdf(y), want, rtol=1e-10)
+    d = TransformedDistribution(Normal([4.0], [1.0]), np.sqrt, np.square)
+    message = (
+        "inverse maps y=-1.5 (point 0) to a value that forward sends to 1.5: the "
+        "target transform is not strictly monotone (one-to-one) where it is used."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        d.logpdf([-1.5])
+
+
+def test_closed_form_moments_through_affine_maps_after_exp():
+    base = Normal([0.0, 1.0], [0.5, 2.0])
+    d = TransformedDistribution(base, np.exp, np.log)
+    for a, s in ((1.0, 2.0), (-3.0, 0.5)):
+        d = TransformedDistribution(
+            d, _maps._Affine(a, s), _maps._Affine(-a / s, 1 / s)
+        )
+    # y = -3 + 0.5 (1 + 2 exp(Z)) = -2.5 + exp(Z): log-normal moments, shifted.
+    mean = np.exp(base.loc + base.scale**2 / 2)
+    std = mean * np.sqrt(np.expm1(base.scale**2))
+    assert_allclose(d.mean, -2.5 + mean, rtol=1e-14)
+    assert_allclose(d.std, std, rtol=1e-14)
+
+
+def test_closed_form_moments_that_overflow_or_diverge_are_infinite_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # exp(mu + sigma^2 / 2) = exp(722) overflows.
+        d = TransformedDistribution(Normal([0.0], [38.0]), np.exp, np.log)
+        assert d.mean[0] == np.inf and d.std[0] == np.inf
+        t = TransformedDistribution(StudentT(50.0, [0.0], [0.1]), np.exp, np.log)
+        assert t.mean[0] == np.inf and t.std[0] == np.inf
+
+
+def test_default_interval_is_the_central_95_percent():
+    d = Normal([0.0, 1.0], [1.0, 2.0])
+    assert_array_equal(d.interval(), d.interval(0.95))
+
+
+def test_mixture_quantiles_of_one_level_per_point_have_the_batch_shape():
+    locs, scales = _mixtures(9, n=4, s=3)
+    d = NormalMixture(locs, scales)
+    q = np.array([0.1, 0.5, 0.9, 0.99])
+    got = d.ppf(q)
+    assert got.shape == (4,)
+    assert_allclose(d.cdf(got), q, rtol=1e-11)
