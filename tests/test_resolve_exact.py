@@ -451,3 +451,39 @@ def test_bayesian_ridge_epistemic_std_is_zero_not_nan_at_the_data_mean(seed):
     br = BayesianRidge().fit(X, y)
     dist = predict_dist(br, br.X_offset_[None])
     assert np.isfinite(dist.epistemic_std[0]) and dist.epistemic_std[0] < 1e-7
+
+
+def test_a_lazy_prediction_is_pushed_only_through_an_affine_map(data):
+    da = pytest.importorskip("dask.array")
+    from bayesreg import ConjugateLinearRegression
+
+    X, y = data
+    ttr = TransformedTargetRegressor(
+        ConjugateLinearRegression(), func=np.log, inverse_func=np.exp
+    ).fit(X, np.exp(y))
+    message = (
+        "predict_dist maps a lazy (dask) prediction only through an affine "
+        f"target transform; {ttr.transformer_!r} is not affine. Predict on a "
+        "NumPy X instead."
+    )
+    with pytest.raises(ValueError, match=_exact(message)):
+        predict_dist(ttr, da.from_array(X, chunks=20))
+    # An affine map is taken, with the values of the NumPy prediction.
+    scaled = TransformedTargetRegressor(
+        ConjugateLinearRegression(), transformer=StandardScaler()
+    ).fit(X, y)
+    lazy = predict_dist(scaled, da.from_array(X, chunks=20))
+    assert_allclose(np.asarray(lazy.mean), predict_dist(scaled, X).mean, rtol=1e-12)
+
+
+def test_an_inconsistent_identity_transform_is_refused_not_crashed(data):
+    # transform = identity (func=None) but inverse = exp: not a monotone
+    # pair, refused by the push-forward with a ValueError naming it.
+    X, y = data
+    ttr = TransformedTargetRegressor(
+        BayesianRidge(),
+        transformer=FunctionTransformer(func=None, inverse_func=np.exp),
+        check_inverse=False,
+    ).fit(X, y)
+    with pytest.raises(ValueError, match="neither affine nor strictly monotone"):
+        predict_dist(ttr, X)
