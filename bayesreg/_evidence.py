@@ -9,12 +9,15 @@ Validation and the fitted attributes stay in :mod:`bayesreg.conjugate`.
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from . import _ard, _gram, _spectral
 from ._intake import FitData, check_noise_posterior_proper
+from .utils._warnings import find_stack_level
 
 
 class ConjugateFit(NamedTuple):
@@ -135,6 +138,19 @@ def fit_conjugate(
         post = _spectral.posterior(spec, t, noise_var=noise_var)
     _check_conditioning(spec, post.rho, diag * spec.prior_std**2)
     return ConjugateFit(post, t, spec.prior_std, scale_unit, n_iter, converged, one_d)
+
+
+def warn_unconverged(fit: ConjugateFit, name: str, max_iter: int, tol: float) -> None:
+    """The ConvergenceWarning of a search that stopped at ``max_iter``,
+    attributed to the user's line that called the fit."""
+    if not fit.converged:
+        warnings.warn(
+            f"{name}: the evidence fixed point did not converge within "
+            f"max_iter={max_iter} iterations (tol={tol:g}); increase "
+            f"max_iter.{fit.hint}",
+            ConvergenceWarning,
+            stacklevel=find_stack_level(),
+        )
 
 
 def _fit_ard(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -504,14 +503,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
             fit_hyperparameters=self.fit_hyperparameters, max_iter=self.max_iter,
             tol=self.tol,
         )  # fmt: skip
-        if not fit.converged:
-            warnings.warn(
-                f"{type(self).__name__}: the evidence fixed point did not "
-                f"converge within max_iter={self.max_iter} iterations "
-                f"(tol={self.tol:g}); increase max_iter.{fit.hint}",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+        _evidence.warn_unconverged(fit, type(self).__name__, self.max_iter, self.tol)
         post, t, stats = fit.post, fit.t, data.stats
         self._n_targets = None if fit.one_d else int(t.shape[0])
         self.n_iter_ = fit.n_iter

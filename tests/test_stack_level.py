@@ -24,6 +24,7 @@ pyro = pytest.importorskip("pyro")
 import pyro.distributions as dist  # noqa: E402
 
 from bayesreg import (  # noqa: E402
+    ConjugateLinearRegression,
     DeepEnsembleRegressor,
     PyroBayesianLinear,
     PyroBNNRegressor,
@@ -71,7 +72,12 @@ def _ensemble():
     )
 
 
+def _ard():
+    return ConjugateLinearRegression(prior_std="ard", max_iter=1)
+
+
 ESTIMATORS = {
+    "ard": _ard,
     "svi-linear": _svi_linear,
     "svi-bnn": _svi_bnn,
     "nuts": _nuts_linear,
