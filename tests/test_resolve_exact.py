@@ -243,7 +243,7 @@ def test_a_constant_inverse_map_is_refused(data):
         check_inverse=False,
     ).fit(X, y)
     assert target_map(ttr.transformer_)[0] == "monotone"
-    with pytest.raises(ValueError, match="neither affine nor strictly monotone"):
+    with pytest.raises(ValueError, match=NOT_MONOTONE):
         predict_dist(ttr, X)
 
 
@@ -485,5 +485,42 @@ def test_an_inconsistent_identity_transform_is_refused_not_crashed(data):
         transformer=FunctionTransformer(func=None, inverse_func=np.exp),
         check_inverse=False,
     ).fit(X, y)
-    with pytest.raises(ValueError, match="neither affine nor strictly monotone"):
+    with pytest.raises(ValueError, match=NOT_MONOTONE):
+        predict_dist(ttr, X)
+
+
+# The push-forward's refusal, whatever the transformer's (multi-line) repr.
+NOT_MONOTONE = (
+    r"(?s)^the target transform .* of a TransformedTargetRegressor is neither "
+    r"affine nor strictly monotone over the predictive distribution: "
+)
+
+
+def test_a_one_step_pipeline_is_its_estimator(data):
+    from sklearn.pipeline import make_pipeline
+
+    X, y = data
+    pipe = make_pipeline(BayesianRidge()).fit(X, y)
+    mean, std = pipe[-1].predict(X, return_std=True)
+    dist = predict_dist(pipe, X)
+    assert_allclose(dist.mean, mean, rtol=1e-15)
+    assert_allclose(dist.std, std, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "inverse_func",
+    [
+        lambda z: np.zeros_like(z),  # constant
+        lambda z: np.hstack([z, z]),  # two values for one
+    ],
+)
+def test_a_transform_that_is_no_monotone_map_is_refused_by_name(data, inverse_func):
+    X, y = data
+    ttr = TransformedTargetRegressor(
+        BayesianRidge(),
+        func=lambda v: v,
+        inverse_func=inverse_func,
+        check_inverse=False,
+    ).fit(X, y)
+    with pytest.raises(ValueError, match=NOT_MONOTONE):
         predict_dist(ttr, X)
