@@ -727,3 +727,39 @@ def test_mixture_quantiles_of_one_level_per_point_have_the_batch_shape():
     got = d.ppf(q)
     assert got.shape == (4,)
     assert_allclose(d.cdf(got), q, rtol=1e-11)
+
+
+@pytest.mark.parametrize(
+    ("locs", "scales", "message"),
+    [
+        (
+            np.zeros((3, 0)),
+            np.ones(0),
+            r"locs must have shape \(n, S\) or \(n, k, S\), got \(3, 0\)\.",
+        ),
+        (np.zeros((3, 2, 0)), np.ones(0), r"got \(3, 2, 0\)\."),
+        (np.array([[0.0, np.nan]]), np.ones(2), r"^locs and scales must be finite\.$"),
+        (
+            np.zeros((1, 2)),
+            np.array([1.0, np.inf]),
+            r"^locs and scales must be finite\.$",
+        ),
+        (np.zeros((1, 2)), np.array([1.0, 0.0]), r"^scales must be positive\.$"),
+        (np.zeros((1, 2)), np.array([1.0, -1.0]), r"^scales must be positive\.$"),
+    ],
+)
+def test_mixture_refusals(locs, scales, message):
+    with pytest.raises(ValueError, match=message):
+        NormalMixture(locs, scales)
+
+
+def test_one_component_mixture_is_its_normal():
+    d = NormalMixture([[1.0], [-2.0]], [0.5])
+    assert_allclose(d.ppf(0.3), stats.norm.ppf(0.3, [1.0, -2.0], 0.5), rtol=1e-12)
+    assert_allclose(d.std, [0.5, 0.5])
+
+
+def test_normal_quantiles_of_one_level_per_point():
+    d = Normal([0.0, 1.0, -1.0], [1.0, 2.0, 0.5])
+    q = np.array([0.1, 0.9, 0.5])
+    assert_allclose(d.ppf(q), stats.norm.ppf(q, d.loc, d.scale), rtol=1e-14)
