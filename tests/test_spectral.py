@@ -1,0 +1,557 @@
+"""The spectral numerics (primal and dual forms) against naive references.
+
+Each quantity of :mod:`bayesreg._spectral` and :mod:`bayesreg._bases` is held
+to a formula written here the obvious way: posteriors by a dense solve of the
+textbook precision, evidences by integrating the Gaussian (or Student-t)
+marginal likelihood of y over a flat intercept numerically, evidence optima
+by finite differences, MacKay's fixed point against sklearn's BayesianRidge,
+ridge against sklearn's Ridge, draws by their sample moments. Integer sample
+weights are checked as repeated rows (issue 21: the mutation score of these
+two modules).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import integrate, linalg, sparse, stats
+from sklearn.linear_model import BayesianRidge, Ridge
+
+from bayesreg import _gram
+from bayesreg import _spectral as spectral  # the one place naming the module
+
+_bases = sys.modules[spectral.DualBasis.__module__]
+
+FORMS = ("primal", "dual", "dual-sparse")
+SHAPES = ((12, 4), (7, 9))  # n > p, and p > n (a null space, a dual complement)
+T = np.array([0.7, 2.5])  # prior variance factors of the two targets
+NOISE = np.array([0.3, 1.2])  # known noise variances
+A0, B0 = 2.0, np.array([1.5, 0.4])  # s^2 ~ InvGamma(A0, B0) per target
+
+
+# ---------------------------------------------------------------------------
+# Problems and naive references
+# ---------------------------------------------------------------------------
+
+
+def _problem(seed, n, p, k=2, *, weights=False):
+    """X with uneven columns off the origin, k targets with an offset and
+    unequal noise, integer weights (read as repetitions), a prior mean m0
+    and uneven prior stds D."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) * rng.uniform(0.5, 3.0, p) + rng.normal(size=p)
+    noise = rng.normal(size=(n, k)) * np.linspace(0.5, 1.5, k)
+    Y = X @ rng.normal(size=(p, k)) + 3.0 * rng.normal(size=k) + noise
+    w = rng.integers(1, 4, size=n).astype(float) if weights else None
+    m0 = 0.3 * rng.normal(size=p)
+    D = rng.uniform(0.5, 2.0, size=p)
+    return X, Y, w, m0, D
+
+
+def _spectrum(form, X, Y, w, m0, D, center):
+    if form == "primal":
+        stats_ = _gram.gram_stats(X, Y, w, center=center)
+        return spectral.primal_spectrum(stats_, m0, D)
+    Xf = sparse.csr_matrix(X) if form == "dual-sparse" else X
+    return spectral.dual_spectrum(Xf, Y, w, m0, D, center=center)
+
+
+def _centred(X, y, w, center):
+    w = np.ones(X.shape[0]) if w is None else w
+    n = w.sum()
+    xm = w @ X / n if center else np.zeros(X.shape[1])
+    ym = w @ y / n if center else 0.0
+    return X - xm, y - ym, w, n, xm, ym
+
+
+def _naive(X, y, w, m0, D, t, center, noise_var=None, a0=0.0, b0=0.0):
+    """One target's posterior by a dense solve: known noise (Bishop 2006,
+    eqs. 3.50-3.51) or Normal-Inverse-Gamma (Murphy 2012, eqs. 7.70-7.73),
+    w ~ N(m0, t D^2) (times s^2), a flat intercept."""
+    Xc, yc, w, n, xm, ym = _centred(X, y, w, center)
+    P0 = np.diag(1.0 / (t * D**2))
+    XtWX, XtWy = Xc.T @ (w[:, None] * Xc), Xc.T @ (w * yc)
+    if noise_var is not None:
+        V = np.linalg.inv(XtWX / noise_var + P0)  # covariance of w
+        mean = V @ (XtWy / noise_var + P0 @ m0)
+        s2, df, cov, kappa = noise_var, np.inf, V, V
+    else:
+        V = np.linalg.inv(XtWX + P0)  # covariance of w over s^2
+        mean = V @ (XtWy + P0 @ m0)
+        a_n = a0 + 0.5 * (n - 1.0 if center else n)
+        quad = yc @ (w * yc) + m0 @ P0 @ m0 - mean @ np.linalg.solve(V, mean)
+        b_n = b0 + 0.5 * quad
+        s2, df = b_n / a_n, 2.0 * a_n
+        kappa = s2 * V  # scale matrix of the Student-t marginal of w
+        cov = kappa * df / (df - 2.0)
+    intercept = ym - xm @ mean if center else 0.0
+
+    def predictive(Xt):
+        R = Xt - xm
+        var = np.einsum("ij,jk,ik->i", R, kappa, R) + (s2 / n if center else 0.0)
+        return Xt @ mean + intercept, var
+
+    return dict(coef=mean, intercept=intercept, noise_var=s2, df=df, cov=cov,
+                predictive=predictive)  # fmt: skip
+
+
+def _repeat(X, y, w):
+    if w is None:
+        return X, y
+    reps = w.astype(int)
+    return np.repeat(X, reps, axis=0), np.repeat(y, reps, axis=0)
+
+
+def _brute_evidence(X, y, w, m0, D, t, center, noise_var=None, a0=0.0, b0=0.0):
+    """log p(y) from the dense marginal of y (integer weights as repeated
+    rows): N(X m0 + b, s^2 I + t X D^2 X^T), or the multivariate Student-t
+    of the NIG prior, integrated numerically over a flat intercept b."""
+    X, y = _repeat(X, y, w)
+    n = X.shape[0]
+    K = t * (X * D**2) @ X.T
+    mu = X @ m0
+    if noise_var is not None:
+        dist = stats.multivariate_normal(cov=noise_var * np.eye(n) + K)
+    else:
+        dist = stats.multivariate_t(shape=(b0 / a0) * (np.eye(n) + K), df=2 * a0)
+    if not center:
+        return dist.logpdf(y - mu)
+    top = dist.logpdf(y - mu - (y - mu).mean())
+    area = integrate.quad(
+        lambda b: np.exp(dist.logpdf(y - mu - b) - top), -np.inf, np.inf,
+        epsabs=0.0, epsrel=1e-11,
+    )[0]  # fmt: skip
+    return top + np.log(area)
+
+
+@functools.cache
+def _brute_evidences(shape, center, nig, weights):
+    X, Y, w, m0, D = _problem(0, *shape, weights=weights)
+    return np.array([
+        _brute_evidence(X, Y[:, j], w, m0, D, T[j], center,
+                        None if nig else NOISE[j], A0, B0[j])
+        for j in range(2)
+    ])  # fmt: skip
+
+
+def _post(spec, t=T, nig=False):
+    if nig:
+        return spectral.posterior(spec, t, shape=A0, scale=B0)
+    return spectral.posterior(spec, t, noise_var=NOISE)
+
+
+# ---------------------------------------------------------------------------
+# Posterior, evidence, predictive moments, covariance
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("nig", [False, True])
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("form", FORMS)
+def test_posterior_equals_the_dense_reference(form, shape, center, nig, weights):
+    X, Y, w, m0, D = _problem(0, *shape, weights=weights)
+    spec = _spectrum(form, X, Y, w, m0, D, center)
+    assert spec.form == ("primal" if form == "primal" else "dual")
+    post = _post(spec, nig=nig)
+    assert post.form == spec.form
+    rng = np.random.default_rng(1)
+    Xt = np.vstack([X[:3], 2.0 * rng.normal(size=(4, X.shape[1])) + 1.0])
+    Xt_in = sparse.csr_matrix(Xt) if form == "dual-sparse" else Xt
+    mean, var = spectral.predictive_moments(post, Xt_in)
+    assert mean.shape == var.shape == (Xt.shape[0], 2)
+    for j in range(2):
+        ref = _naive(X, Y[:, j], w, m0, D, T[j], center,
+                     None if nig else NOISE[j], A0, B0[j])  # fmt: skip
+        assert_allclose(post.coef[j], ref["coef"], rtol=1e-8, atol=1e-10)
+        assert_allclose(post.intercept[j], ref["intercept"], rtol=1e-8, atol=1e-10)
+        assert_allclose(post.noise_var[j], ref["noise_var"], rtol=1e-8)
+        assert post.df[j] == ref["df"]
+        assert_allclose(spectral.coef_covariance(post, j), ref["cov"], rtol=1e-7,
+                        atol=1e-12)  # fmt: skip
+        ref_mean, ref_var = ref["predictive"](Xt)
+        assert_allclose(mean[:, j], ref_mean, rtol=1e-8, atol=1e-10)
+        assert_allclose(var[:, j], ref_var, rtol=1e-7)
+    brute = _brute_evidences(shape, center, nig, weights)
+    assert_allclose(post.log_evidence, brute, rtol=1e-8)
+
+
+def test_coef_covariance_is_infinite_without_a_second_moment():
+    """df = 2 a_N <= 2: the Student-t marginal of w has no covariance."""
+    X, Y, w, m0, D = _problem(2, 3, 2, k=1)
+    for form in FORMS:
+        spec = _spectrum(form, X, Y, w, m0, D, True)  # a_N = 0 + (3 - 1) / 2
+        post = spectral.posterior(spec, np.ones(1), shape=0.0, scale=1.0)
+        assert post.df[0] == 2.0
+        assert np.all(np.isinf(spectral.coef_covariance(post)))
+
+
+def test_prior_posterior_is_the_prior():
+    rng = np.random.default_rng(3)
+    m0, D = rng.normal(size=3), np.array([0.5, 1.0, 2.0])
+    post = spectral.prior_posterior(m0, D, 0.7)
+    X = rng.normal(size=(5, 3))
+    mean, var = spectral.predictive_moments(post, X)
+    assert_allclose(mean[:, 0], X @ m0, rtol=1e-12)
+    assert_allclose(var[:, 0], (X * D) ** 2 @ np.ones(3), rtol=1e-12)
+    assert_allclose(spectral.coef_covariance(post), np.diag(D**2), atol=1e-15)
+    assert_allclose(post.intercept, [0.0])
+    draws = spectral.sample_posterior(post, 20000, np.random.default_rng(4))
+    assert_allclose(draws.noise_var, 0.7)
+    assert_allclose(draws.intercept, 0.0)
+    coef = draws.coef[:, 0]
+    assert_allclose(coef.mean(0), m0, atol=0.05)
+    assert_allclose(np.cov(coef.T), np.diag(D**2), atol=0.06)
+
+
+# ---------------------------------------------------------------------------
+# The bases
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("form", FORMS)
+def test_basis_diagonalises_the_whitened_gram_matrix(form, center, weights):
+    """A = W^1/2 (X - 1 x_mean^T) D: A^T A = Q diag(ev) Q^T, Q^T Q = I,
+    z = Q^T A^T W^1/2 r for the residual r of the prior mean, and the
+    basis products Q C, Q^T V for one column and several."""
+    X, Y, w, m0, D = _problem(5, 7, 9, weights=weights)
+    spec = _spectrum(form, X, Y, w, m0, D, center)
+    Xc, Yc, w1, n, xm, ym = _centred(X, Y, w, center)
+    A = np.sqrt(w1)[:, None] * Xc * D
+    r = np.sqrt(w1)[:, None] * (Yc - Xc @ m0[:, None])
+    r = r.reshape(len(w1), -1)
+    basis, ev = spec.basis, spec.ev
+    Q = basis.q(np.eye(ev.size))
+    G = Q @ np.diag(ev) @ Q.T
+    assert_allclose(G, A.T @ A, atol=1e-10 * np.abs(A.T @ A).max())
+    assert_allclose(Q.T @ Q, np.eye(ev.size), atol=1e-10)
+    kept = ev > 0
+    assert kept.sum() == np.linalg.matrix_rank(A)
+    assert_allclose(spec.z, Q.T @ A.T @ r, atol=1e-9 * np.abs(spec.z).max())
+    rng = np.random.default_rng(6)
+    for m in (1, 3):
+        V, C = rng.normal(size=(9, m)), rng.normal(size=(ev.size, m))
+        assert_allclose(basis.qt(V), Q.T @ V, atol=1e-10)
+        assert_allclose(basis.q(C), Q @ C, atol=1e-10)
+    assert_allclose(spec.x_mean, xm, atol=1e-12)
+    assert_allclose(spec.y_mean, np.broadcast_to(ym, (2,)), atol=1e-12)
+    assert spec.n == n and spec.n_eff == (n - 1 if center else n)
+    assert_allclose(spec.rss0, np.sum(r * r, axis=0), rtol=1e-10)
+    # what A cannot fit: the residual of r's projection on A's range
+    fit = A @ np.linalg.lstsq(A, r, rcond=None)[0]
+    perp = np.sum((r - fit) ** 2, axis=0)
+    assert_allclose(spec.rss_perp, perp, atol=1e-8 * spec.rss0.max())
+
+
+@pytest.mark.parametrize("unit", [True, False])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_dual_basis_keeps_its_own_copy_of_the_rows(as_sparse, unit):
+    X, Y, _, m0, D = _problem(7, 6, 8)
+    D = np.ones(8) if unit else D
+    Xf = sparse.csr_matrix(X) if as_sparse else X.copy()
+    spec = spectral.dual_spectrum(Xf, Y, None, m0, D, center=True)
+    Xt = np.random.default_rng(8).normal(size=(5, 8))
+    post = _post(spec)
+    before = spectral.predictive_moments(post, Xt)
+    got = spec.basis.X.toarray() if as_sparse else spec.basis.X
+    assert_allclose(got, X, rtol=1e-14)
+    if as_sparse:
+        Xf.data[:] = 0.0
+    else:
+        Xf[:] = 0.0
+    after = spectral.predictive_moments(post, Xt)
+    for a, b in zip(after, before, strict=True):
+        assert_allclose(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("form", FORMS)
+def test_predictive_moments_in_many_blocks(monkeypatch, form, weights):
+    """Blocks of a few rows (and, within the dual's dense blocks, single
+    rows) give the moments of the reference for every row."""
+    X, Y, w, m0, D = _problem(9, 7, 9, weights=weights)
+    spec = _spectrum(form, X, Y, w, m0, D, True)
+    post = _post(spec)
+    Xt = np.random.default_rng(10).normal(size=(600, 9)) + 0.5
+    monkeypatch.setattr(_bases, "_CACHE_BYTES", 8 * 9)
+    monkeypatch.setattr(_bases, "_KERNEL_BYTES", 8 * 3 * 9)
+    assert spec.basis.block_rows(9) < Xt.shape[0]
+    Xt_in = sparse.csr_matrix(Xt) if form == "dual-sparse" else Xt
+    mean, var = spectral.predictive_moments(post, Xt_in)
+    for j in range(2):
+        ref = _naive(X, Y[:, j], w, m0, D, T[j], True, NOISE[j])
+        ref_mean, ref_var = ref["predictive"](Xt)
+        assert_allclose(mean[:, j], ref_mean, rtol=1e-8, atol=1e-10)
+        assert_allclose(var[:, j], ref_var, rtol=1e-7)
+
+
+def test_row_blocks_cover_every_row_once():
+    rows = [np.arange(10)[s] for s in spectral.row_blocks(10, 3)]
+    assert [len(r) for r in rows] == [3, 3, 3, 1]
+    assert_allclose(np.concatenate(rows), np.arange(10))
+    assert [s for s in spectral.row_blocks(2, 0)] == [slice(0, 1), slice(1, 2)]
+
+
+# ---------------------------------------------------------------------------
+# Evidence searches
+# ---------------------------------------------------------------------------
+
+
+def _log_evidence(spec, t, nig, j):
+    t_all = np.full(2, t)
+    return _post(spec, t_all, nig).log_evidence[j]
+
+
+@pytest.mark.parametrize("nig", [False, True])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("form", FORMS)
+def test_evidence_scale_is_the_maximum(form, shape, nig):
+    """The chosen t is where the exact log evidence is stationary (central
+    differences in log t) and beats its neighbours; the reported value is
+    that evidence up to a constant free of t."""
+    X, Y, w, m0, D = _problem(11, *shape, weights=True)
+    spec = _spectrum(form, X, Y, w, m0, D, True)
+    if nig:
+        choice = spectral.evidence_scale(spec, shape=A0, scale=B0)
+    else:
+        choice = spectral.evidence_scale(spec, noise_var=NOISE)
+    assert not np.any(choice.at_bound)
+    assert choice.n_iter > 121  # the grid, then Brent's steps
+    h = 1e-4
+    for j in range(2):
+        t = choice.t[j]
+        up, mid, down = (_log_evidence(spec, t * np.exp(s), nig, j)
+                         for s in (h, 0.0, -h))  # fmt: skip
+        assert abs(up - down) / (2 * h) < 1e-6 * max(abs(mid), 1.0)
+        for s in (0.05, -0.05):
+            assert _log_evidence(spec, t * np.exp(s), nig, j) < mid
+        # value up to a t-free constant: the same offset at another t
+        parts = spectral._evidence_parts(
+            spec.ev, spec.z[:, j] ** 2, spec.zz[:, j], spec.rss_perp[j],
+            spec.n_eff, spec.floor[j], None if nig else NOISE[j], A0 if nig else 0.0,
+            B0[j] if nig else 0.0,
+        )  # fmt: skip
+        offset = choice.log_evidence[j] - mid
+        for t2 in (0.01, 3.0, 50.0):
+            f2, g2 = parts(np.log(t2))
+            assert_allclose(f2 - _log_evidence(spec, t2, nig, j), offset, rtol=1e-9)
+            # the slope is the derivative of f in log t
+            fd = (parts(np.log(t2) + h)[0] - parts(np.log(t2) - h)[0]) / (2 * h)
+            assert_allclose(g2, fd, rtol=1e-6, atol=1e-8)
+            assert_allclose(parts(np.log(t2), True)[1], g2, rtol=1e-12)
+
+
+def test_evidence_scale_at_its_bound_and_without_a_spectrum():
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(40, 2))
+    y = rng.normal(size=(40, 1))  # no signal, known noise: t -> 0
+    spec = spectral.primal_spectrum(
+        _gram.gram_stats(X, y, center=True), np.zeros(2), np.ones(2)
+    )
+    choice = spectral.evidence_scale(spec, noise_var=np.array([100.0]))
+    assert choice.at_bound[0] and choice.t[0] < 1e-12
+    assert choice.n_iter == 121
+    grid = np.exp(np.linspace(-30.0, 30.0, 121))
+    logs = [spectral.posterior(spec, np.array([t]), noise_var=np.array([100.0]))
+            .log_evidence[0] for t in grid]  # fmt: skip
+    assert_allclose(choice.t[0], grid[int(np.argmax(logs))])
+    # a constant column, centred away: no spectrum, the prior as given
+    spec0 = spectral.primal_spectrum(
+        _gram.gram_stats(np.ones((5, 1)), y[:5], center=True), np.zeros(1), np.ones(1)
+    )
+    assert np.all(spec0.ev == 0)
+    for kw in (dict(noise_var=np.array([1.0])), dict(shape=1.0, scale=1.0)):
+        choice0 = spectral.evidence_scale(spec0, **kw)
+        assert choice0.t[0] == 1.0 and choice0.n_iter == 0
+        assert not choice0.at_bound[0]
+        post0 = spectral.posterior(spec0, np.ones(1), **kw)
+        if "noise_var" in kw:
+            const = 0.5 * 4 * np.log(2 * np.pi) + 0.5 * np.log(5)
+            assert_allclose(choice0.log_evidence, post0.log_evidence + const)
+
+
+def _mackay_step(X, y, w, m0, D, alpha, beta, center):
+    """One update of MacKay's fixed point (Bishop 2006, eqs. 3.91-3.95) in
+    the whitened coordinates u = D^-1 (w - m0), by dense algebra."""
+    Xc, yc, w, n, _, _ = _centred(X, y, w, center)
+    A = np.sqrt(w)[:, None] * Xc * D
+    r = np.sqrt(w) * (yc - Xc @ m0)
+    S = np.linalg.inv(alpha * np.eye(D.size) + beta * A.T @ A)
+    u = beta * S @ A.T @ r
+    gamma = D.size - alpha * np.trace(S)
+    n_eff = n - 1.0 if center else n
+    return gamma / (u @ u), (n_eff - gamma) / np.sum((r - A @ u) ** 2)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("form", FORMS)
+def test_maximize_evidence_first_step_and_optimum(form, shape):
+    X, Y, w, m0, D = _problem(13, *shape, weights=True)
+    spec = _spectrum(form, X, Y, w, m0, D, True)
+    alpha0 = np.array([0.5, 3.0])
+    one = spectral.maximize_evidence(spec, noise_var_init=0.8, alpha_init=alpha0,
+                                     max_iter=1)  # fmt: skip
+    assert one.n_iter == 1 and not one.converged
+    for j in range(2):
+        a, b = _mackay_step(X, Y[:, j], w, m0, D, alpha0[j], 1 / 0.8, True)
+        assert_allclose([1 / one.t[j], 1 / one.noise_var[j]], [a, b], rtol=1e-9)
+    # the default start: alpha = 1, s^2 = rss0 / n_eff
+    one = spectral.maximize_evidence(spec, max_iter=1)
+    for j in range(2):
+        s2 = spec.rss0[j] / spec.n_eff
+        a, b = _mackay_step(X, Y[:, j], w, m0, D, 1.0, 1 / s2, True)
+        assert_allclose([1 / one.t[j], 1 / one.noise_var[j]], [a, b], rtol=1e-9)
+    fp = spectral.maximize_evidence(spec)
+    assert fp.converged and 1 < fp.n_iter < 300
+    h = 1e-5
+    for j in range(2):
+
+        def f(lt, ls, j=j):
+            t = np.full(2, np.exp(lt))
+            nv = np.full(2, np.exp(ls))
+            return spectral.posterior(spec, t, noise_var=nv).log_evidence[j]
+
+        lt, ls = np.log(fp.t[j]), np.log(fp.noise_var[j])
+        assert abs(f(lt + h, ls) - f(lt - h, ls)) / (2 * h) < 1e-5
+        slope = (f(lt, ls + h) - f(lt, ls - h)) / (2 * h)
+        if shape[1] < shape[0]:
+            assert abs(slope) < 1e-5
+        else:  # interpolation: s^2 held at 1e-10 of rss0 / n_eff, still rising
+            assert_allclose(fp.noise_var[j], 1e-10 * spec.rss0[j] / spec.n_eff,
+                            rtol=1e-12)  # fmt: skip
+            assert slope < -1.0
+
+
+def test_maximize_evidence_equals_bayesian_ridge():
+    """Without an intercept (sklearn counts n, not n - 1, degrees of freedom
+    with one) and with integer weights as repeated rows (sklearn counts the
+    rows, not the weights)."""
+    X, Y, w, _, _ = _problem(14, 30, 3, weights=True)
+    p = X.shape[1]
+    spec = _spectrum("primal", X, Y, w, np.zeros(p), np.ones(p), False)
+    fp = spectral.maximize_evidence(spec, tol=1e-13, max_iter=1000)
+    for j in range(2):
+        ref = BayesianRidge(
+            alpha_1=0.0,
+            alpha_2=0.0,
+            lambda_1=0.0,
+            lambda_2=0.0,
+            tol=1e-14,
+            max_iter=3000,
+            fit_intercept=False,
+        )
+        ref.fit(*_repeat(X, Y[:, j], w))  # fmt: skip
+        assert_allclose(1 / fp.t[j], ref.lambda_, rtol=1e-7)
+        assert_allclose(1 / fp.noise_var[j], ref.alpha_, rtol=1e-7)
+
+
+def test_maximize_evidence_stops_at_tol_and_bounds():
+    X, Y, w, m0, D = _problem(15, 20, 3)
+    spec = _spectrum("primal", X, Y, w, m0, D, True)
+    assert spectral.maximize_evidence(spec, tol=1e9).n_iter == 1
+    assert spectral.maximize_evidence(spec, tol=1e9).converged
+    few = spectral.maximize_evidence(spec, max_iter=3)
+    assert few.n_iter == 3 and not few.converged
+    # no signal in X about y (z = 0): the prior precision stops at 1e10 beta
+    # ev_max, the noise variance at y's variance
+    X = np.array([[1.0], [-1.0], [1.0], [-1.0]])
+    y = np.array([[1.0], [1.0], [-1.0], [-1.0]])
+    spec = spectral.primal_spectrum(_gram.gram_stats(X, y, center=False),
+                                    np.zeros(1), np.ones(1))  # fmt: skip
+    fp = spectral.maximize_evidence(spec)
+    assert fp.converged
+    assert_allclose(fp.noise_var, [1.0], rtol=1e-9)
+    assert_allclose(1 / fp.t, [1e10 * 4.0 / 1.0], rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# Ridge on the spectrum
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("form", FORMS)
+def test_ridge_equals_sklearn(form, shape, center, weights):
+    """Coefficients against sklearn's Ridge, the RSS and the trace of the
+    hat matrix against dense algebra, alpha = 0 against the minimum-norm
+    least-squares solution; several alphas at once equal one at a time."""
+    X, Y, w, _, _ = _problem(17, *shape, weights=weights)
+    p = X.shape[1]
+    spec = _spectrum(form, X, Y, w, np.zeros(p), np.ones(p), center)
+    alphas = (0.3, 4.0, 0.0)
+    fits = spectral.ridge(spec, *alphas)
+    Xc, Yc, w1, _, _, _ = _centred(X, Y, w, center)
+    A, R = np.sqrt(w1)[:, None] * Xc, np.sqrt(w1)[:, None] * Yc
+    for alpha, fit in zip(alphas, fits, strict=True):
+        if alpha > 0:
+            ref = Ridge(alpha=alpha, fit_intercept=center, solver="cholesky")
+            ref.fit(X, Y, sample_weight=w)
+            coef = ref.coef_
+        else:
+            coef = np.linalg.lstsq(A, R, rcond=None)[0].T
+        assert_allclose(fit.coef, coef, rtol=1e-7, atol=1e-9)
+        resid = R - A @ coef.T
+        assert_allclose(fit.rss, np.sum(resid**2, axis=0), rtol=1e-7, atol=1e-9)
+        hat = A @ np.linalg.pinv(A.T @ A + alpha * np.eye(p)) @ A.T
+        assert_allclose(fit.dof, np.trace(hat), rtol=1e-8)
+        (alone,) = spectral.ridge(spec, alpha)
+        assert_allclose(alone.coef, fit.coef, rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------------------
+# Posterior draws
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nig", [False, True])
+@pytest.mark.parametrize("form", FORMS)
+def test_draws_follow_the_posterior(form, nig):
+    """(w, b, s^2) jointly: s^2 ~ InvGamma(a_N, b_N) (or the known noise),
+    w | s^2 ~ N(m_N, s^2 V_N) whitened to standard normals, b | w, s^2 ~
+    y_mean - x_mean.w + N(0, s^2 / n); p > n, so the dual's complement of
+    its basis carries the prior."""
+    X, Y, w, m0, D = _problem(18, 7, 9, weights=True)
+    spec = _spectrum(form, X, Y, w, m0, D, True)
+    post = _post(spec, nig=nig)
+    S = 20000
+    draws = spectral.sample_posterior(post, S, np.random.default_rng(19))
+    assert draws.coef.shape == (S, 2, 9)
+    assert draws.intercept.shape == draws.noise_var.shape == (S, 2)
+    for j in range(2):
+        ref = _naive(X, Y[:, j], w, m0, D, T[j], True,
+                     None if nig else NOISE[j], A0, B0[j])  # fmt: skip
+        s2 = draws.noise_var[:, j]
+        if nig:
+            a_n = 0.5 * ref["df"]
+            law = stats.invgamma(a_n, scale=a_n * ref["noise_var"])
+            assert stats.kstest(s2, law.cdf).pvalue > 1e-3
+            cond = ref["cov"] * (ref["df"] - 2.0) / ref["df"] / ref["noise_var"]
+        else:
+            assert_allclose(s2, NOISE[j])
+            cond = ref["cov"] / NOISE[j]
+        L = np.linalg.cholesky(cond)
+        E = linalg.solve_triangular(L, (draws.coef[:, j] - ref["coef"]).T, lower=True)
+        E /= np.sqrt(s2)
+        assert_allclose(E.mean(axis=1), 0.0, atol=0.04)
+        assert_allclose(np.cov(E), np.eye(9), atol=0.05)
+        xm, ym = spec.x_mean, spec.y_mean[j]
+        e = (draws.intercept[:, j] - ym + draws.coef[:, j] @ xm) / np.sqrt(s2 / spec.n)
+        assert abs(e.mean()) < 0.04 and abs(e.var() - 1.0) < 0.05
+        assert abs(np.corrcoef(e, E[0])[0, 1]) < 0.04
+
+
+def test_draws_without_an_intercept_have_none():
+    X, Y, w, m0, D = _problem(20, 12, 4)
+    for form in FORMS:
+        spec = _spectrum(form, X, Y, w, m0, D, False)
+        draws = spectral.sample_posterior(_post(spec), 50, np.random.default_rng(0))
+        assert np.all(draws.intercept == 0.0)
