@@ -524,3 +524,43 @@ def test_a_transform_that_is_no_monotone_map_is_refused_by_name(data, inverse_fu
     ).fit(X, y)
     with pytest.raises(ValueError, match=NOT_MONOTONE):
         predict_dist(ttr, X)
+
+
+def test_a_three_step_pipeline_transforms_through_all_but_the_last(data):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures
+
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), PolynomialFeatures(2), BayesianRidge())
+    pipe.fit(X, y)
+    mean, std = pipe[-1].predict(pipe[:-1].transform(X), return_std=True)
+    dist = predict_dist(pipe, X)
+    assert_allclose(dist.mean, mean, rtol=1e-15)
+    assert_allclose(dist.std, std, rtol=1e-15)
+
+
+class _SearchLike(BaseEstimator):
+    """Search results without a best estimator (no refit or estimator)."""
+
+    def fit(self, X, y):
+        self.cv_results_ = {"mean_test_score": np.zeros(1)}
+        return self
+
+    def predict(self, X, return_std=False):
+        raise AssertionError("a search without best_estimator_ must not predict")
+
+
+def test_searches_without_a_best_estimator_are_refused_by_name(data):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = data
+    no_refit = GridSearchCV(
+        BayesianRidge(), {"alpha_1": [1e-6, 1e-5]}, cv=2, refit=False
+    ).fit(X, y)
+    for search in (no_refit, _SearchLike().fit(X, y)):
+        message = (
+            f"{type(search).__name__} has no best_estimator_: fit it with "
+            "refit=True to predict with it."
+        )
+        with pytest.raises(ValueError, match=_exact(message)):
+            predict_dist(search, X)
