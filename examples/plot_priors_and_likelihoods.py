@@ -60,6 +60,7 @@ import os
 if os.environ.get("BAYESREG_EXAMPLES_QUICK"):
     NUTS = {"n_warmup": 20, "n_draws": 20, "n_chains": 1}
     SVI_MAX_ITER = 50
+    N_TEST = 300
 # sphinx_gallery_end_ignore
 
 rng = np.random.default_rng(0)
