@@ -20,6 +20,7 @@ from ..utils._random import check_generator
 from ..utils._state import restore_on_error
 from ..utils._warnings import find_stack_level
 from ._base import NetworkRegressor, positive_rows, standardisation
+from ._calibration import calibrate, calibration_split, shrink
 from ._ensemble_fit import Config, fit_members, predict_members
 
 __all__ = ["DeepEnsembleRegressor"]
@@ -340,11 +341,12 @@ class DeepEnsembleRegressor(NetworkRegressor):
         rng = check_generator(self.random_state)
         seeds = [seed_from(rng) for _ in range(self.n_estimators)]
         device = resolve_device(self.device)
-        n_cal = min(int(self.calibration_fraction * n), _MAX_CALIBRATION_ROWS)
+        split = calibration_split(
+            n, self.calibration_fraction, np.random.default_rng(seed_from(rng))
+        )
         cal = None
-        if n_cal >= _MIN_CALIBRATION_ROWS:
-            order = np.random.default_rng(seed_from(rng)).permutation(n)
-            cal, train = order[:n_cal], np.sort(order[n_cal:])
+        if split is not None:
+            cal, train = split
             X_train = Rows(X[train], x_mean, x_scale, post=_snap) if sparse else None
             args = (Xs[train] if X_train is None else X_train, ys[train], w[train])
         else:
@@ -383,20 +385,10 @@ class DeepEnsembleRegressor(NetworkRegressor):
         self.spread_shrinkage_, self.noise_scale_ = 1.0, 1.0
         self._check_divergence(args)
         if cal is not None:
+            # kappa in [0, 1], c on a grid; each target on its own
             mu, sig = self._members_standardised(Xs(cal) if sparse else Xs[cal])
-            if ys.ndim == 1:
-                self.spread_shrinkage_, self.noise_scale_ = _calibrate(
-                    mu, sig, ys[cal], w[cal]
-                )
-            else:  # each target on its own
-                kappa, c = zip(
-                    *(
-                        _calibrate(mu[:, j], sig[:, j], ys[cal, j], w[cal])
-                        for j in range(ys.shape[1])
-                    ),
-                    strict=True,
-                )
-                self.spread_shrinkage_, self.noise_scale_ = np.array(kappa), np.array(c)
+            kappa, c = calibrate(mu, sig, ys[cal], w[cal], min_shrinkage=0.0)
+            self.spread_shrinkage_, self.noise_scale_ = kappa, c
 
     def _check_divergence(self, args) -> None:
         """FloatingPointError if a member's mean misses the training rows by
@@ -421,13 +413,11 @@ class DeepEnsembleRegressor(NetworkRegressor):
         """Calibrated members' means and noise stds at validated X, on the
         original scale, shape (n, M) (or (n, k, M) for k targets)."""
         mu, sig = self._members_standardised(self._scaled_rows(X))
-        centre = mu.mean(axis=-1, keepdims=True)
+        mu = shrink(mu, self.spread_shrinkage_)
         if self._n_out is None:
-            mu = centre + self.spread_shrinkage_ * (mu - centre)
             sig = self.noise_scale_ * sig
             return self._y_mean + self._y_scale * mu, self._y_scale * sig
         # per target, (k, 1); a float (1, 1) when nothing was calibrated
-        mu = centre + np.reshape(self.spread_shrinkage_, (-1, 1)) * (mu - centre)
         sig = np.reshape(self.noise_scale_, (-1, 1)) * sig
         y_mean, y_scale = self._y_mean[:, None], self._y_scale[:, None]
         return y_mean + y_scale * mu, y_scale * sig
@@ -568,38 +558,6 @@ def _snap(a: np.ndarray) -> np.ndarray:
 
 #: A member whose mean misses y by more than this (rms, stds) has diverged.
 _DIVERGED_RMSE = 10.0
-
-#: Calibration rows: at least this many (else no calibration), at most that.
-_MIN_CALIBRATION_ROWS = 20
-_MAX_CALIBRATION_ROWS = 10_000
-#: Grid of the calibration: shrinkage of the members' spread, noise factor.
-_SHRINKAGE_GRID = np.linspace(0.0, 1.0, 11)
-_NOISE_GRID = np.exp(np.linspace(np.log(0.25), np.log(2.0), 31))
-#: log c ~ N(0, 0.3^2): the noise the members learnt is the default, and a
-#: few dozen calibration rows move it only as far as they are sure of.
-_NOISE_PRIOR_STD = 0.3
-
-
-def _calibrate(mu, sig, y, w) -> tuple[float, float]:
-    """(kappa, c) maximising the weighted mean log density at rows no member
-    trained on of the mixture of N(mean + kappa (mu_m - mean), (c sig_m)^2).
-
-    A grid (11 x 31 points) rather than an optimiser: the objective is cheap,
-    two-dimensional and can be flat in kappa, and a grid gives the same
-    answer for the same fit bit for bit.
-    """
-    centre = mu.mean(axis=1, keepdims=True)
-    dev = mu - centre
-    p = w / w.sum()
-    n_eff = float(w.sum() ** 2 / (w**2).sum())  # rows the weights amount to
-    best, arg = -np.inf, (1.0, 1.0)
-    for kappa in _SHRINKAGE_GRID:
-        for c in _NOISE_GRID:
-            logp = NormalMixture(centre + kappa * dev, c * sig).logpdf(y)
-            value = float(p @ logp) * n_eff - 0.5 * (np.log(c) / _NOISE_PRIOR_STD) ** 2
-            if value > best:
-                best, arg = value, (float(kappa), float(c))
-    return arg
 
 
 def _merge(parts: list[dict]) -> dict:
