@@ -26,7 +26,8 @@ class ConjugateFit(NamedTuple):
     multiplies, ``scale_unit`` (k,) what ``sqrt(t)`` is reported relative
     to, the evaluations or iterations used, whether the fixed point
     converged, ``one_d`` (y was 1-D) and, for ARD, ``relevance`` (k, p):
-    1 / sqrt(alpha), zero where pruned, and ``hint``, what a warning adds."""
+    1 - kappa_j = n r_j^2 / (1 + n r_j^2), r_j = 1 / sqrt(alpha_j), zero
+    where pruned, and ``hint``, what a warning adds."""
 
     post: _spectral.SpectralPosterior
     t: np.ndarray
@@ -228,9 +229,10 @@ def _fit_ard(
         f"{kept} features, {p} in all, {n:g} rows): the noise is then "
         "under-estimated; see the Notes."
     )
+    r2n = n * np.square(rels)  # relevance 1 - kappa_j, kappa_j = 1 / (1 + n r_j^2)
     return ConjugateFit(
         post, np.ones(k), np.array(stds), np.ones(k), n_iter, converged, one_d,
-        np.array(rels), "" if converged else hint,
+        r2n / (1.0 + r2n), "" if converged else hint,
     )  # fmt: skip
 
 

@@ -70,9 +70,10 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         ``sd(y) / sd(x_j)``, in units of the coefficients); one common
         factor is fitted.
         ``"ard"``: ``r_j noise / sd(x_j)`` per feature and target, the
-        unit-free relevances ``r_j >= 0`` (``relevance_``), by the evidence
-        and prior odds 1 : p; ``r_j = 0`` prunes j (coefficient the prior
-        mean, no variance). See Notes; not with ``fit_hyperparameters=True``.
+        unit-free scales ``r_j >= 0`` chosen by the evidence and prior odds
+        1 : p; ``r_j = 0`` prunes j (coefficient the prior mean, no
+        variance; ``relevance_`` reports them). See Notes; not with
+        ``fit_hyperparameters=True``.
     prior_mean : float or array-like of shape (n_features,), default=0.0
         Prior mean of the coefficients.
     noise_std : float or None, default=None
@@ -134,8 +135,11 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         evidence for ``prior_std="auto"`` or ``fit_hyperparameters=True``,
         per target); in units of the noise std when the noise is unknown.
     relevance_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        With ``prior_std="ard"``: ``r_j`` (``prior_std_ = r_j noise /
-        sd(x_j)``), 0 for a pruned feature.
+        With ``prior_std="ard"``: ``1 - kappa_j`` in [0, 1), with ``kappa_j
+        = 1 / (1 + n r_j^2)`` the shrinkage factor of a standardised column
+        (``prior_std_ = r_j noise / sd(x_j)``, n the sum of the weights):
+        0 for a pruned feature, near 1 for one the data keep; the quantity
+        ``PyroBayesianLinear``'s sparse priors report under this name.
     prior_scale_ : float or ndarray of shape (n_targets,)
         The factor chosen by the evidence: ``c`` for ``prior_std="auto"``
         (``prior_std_ = c / sd(x_j)``, noise units), the common factor of
@@ -321,8 +325,8 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     >>> X = rng.normal(size=(200, 5))
     >>> y = 3.0 * X[:, 0] - 2.0 * X[:, 2] + rng.normal(size=200)
     >>> ard = ConjugateLinearRegression(prior_std="ard").fit(X, y)
-    >>> ard.relevance_.round(2)
-    array([2.8 , 0.  , 1.98, 0.  , 0.  ])
+    >>> ard.relevance_.round(4)
+    array([0.9994, 0.    , 0.9987, 0.    , 0.    ])
     """
 
     _parameter_constraints: dict = {

@@ -371,3 +371,21 @@ def test_sklearn_compatible(estimator, check):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_predictive_contract():
     check_predictive_contract(ConjugateLinearRegression(prior_std="ard"))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_relevance_is_one_minus_the_shrinkage_factor(weighted):
+    # relevance_ is PyroBayesianLinear's quantity: 1 - kappa_j with kappa_j =
+    # 1 / (1 + n r_j^2), r_j the prior std of standardised coefficient j in
+    # noise units (prior_std_ = r_j / sd(x_j)) and n the sum of the weights.
+    X, y, w = sparse_problem(15)
+    sw = np.linspace(0.5, 2.0, len(y)) if weighted else np.ones(len(y))
+    reg = ard().fit(X, y, sample_weight=sw if weighted else None)
+    mean = np.average(X, axis=0, weights=sw)
+    sd = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=sw))
+    r = reg.prior_std_ * sd
+    n = sw.sum()
+    assert_allclose(reg.relevance_, 1.0 - 1.0 / (1.0 + n * r**2), rtol=1e-12)
+    assert_array_equal(reg.relevance_ > 0, reg.prior_std_ > 0)
+    assert np.all(reg.relevance_[w != 0] > 0.9)
+    assert np.all((reg.relevance_ >= 0) & (reg.relevance_ < 1))
