@@ -93,8 +93,15 @@ def test_epistemic_std_grows_away_from_the_data(seed_data):
     assert bnn.noise_std_ < 0.4  # short fit: noise not yet down to 0.1
 
 
+#: The plain variational posterior (no tempering, no calibration split): the
+#: measured margins below predate issue 22. With the defaults this short fit
+#: is 0.125 worse than BayesianRidge on average (the cold posterior needs the
+#: full fit); test_bnn_calibration.py holds the defaults on diabetes.
+_PLAIN = dict(temperature=1.0, calibration_fraction=0.0)
+
+
 def test_diabetes_beats_constant_and_approaches_bayesian_ridge():
-    """A short fit (defaults, 20 units, 100 epochs) on load_diabetes.
+    """A short fit (defaults but _PLAIN, 20 units, 100 epochs) on load_diabetes.
 
     NLPD in nats per point, averaged over the splits ``random_state`` 0-2:
     one split alone moves with the fit's random stream (on these splits,
@@ -109,7 +116,9 @@ def test_diabetes_beats_constant_and_approaches_bayesian_ridge():
     gains = []
     for split in range(3):
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=split)
-        bnn = PyroBNNRegressor(hidden_layer_sizes=(20,), max_iter=100, random_state=0)
+        bnn = PyroBNNRegressor(
+            hidden_layer_sizes=(20,), max_iter=100, random_state=0, **_PLAIN
+        )
         nlpd_bnn = -bnn.fit(Xtr, ytr).log_predictive_density(Xte, yte).mean()
         nlpd_const = -stats.norm.logpdf(yte, ytr.mean(), ytr.std()).mean()
         mean, std = BayesianRidge().fit(Xtr, ytr).predict(Xte, return_std=True)

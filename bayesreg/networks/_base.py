@@ -3,10 +3,12 @@
 :class:`NetworkRegressor` is the base of :class:`~bayesreg.DeepEnsembleRegressor`
 (in this package) and :class:`~bayesreg.PyroBNNRegressor` (in
 ``bayesreg.pyro``, which adds the Pyro base): the parameters of a multilayer
-perceptron and their constraints, the intake of X, y and sample weights (with
-the magnitude checks), the standardisation of X and y in which every prior
-and setting of a network lives, the predict-time intake, the device to
-predict on, float32 out for float32 in, and the estimator tags.
+perceptron and their constraints (``calibration_fraction`` included: both
+hold rows out to calibrate their mixture, by ``_calibration.py``), the
+intake of X, y and sample weights (with the magnitude checks), the
+standardisation of X and y in which every prior and setting of a network
+lives, the predict-time intake, the device to predict on, float32 out for
+float32 in, and the estimator tags.
 
 A subclass fits on the standardised arrays and maps its network's outputs
 back with the stored ``_x_mean``, ``_x_scale``, ``_y_mean`` and ``_y_scale``.
@@ -106,6 +108,9 @@ class NetworkRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        # rows held out of the fit to calibrate the predictive mixture on
+        # (``_calibration.py``): at most half of them
+        "calibration_fraction": [Interval(Real, 0, 0.5, closed="both")],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state", np.random.Generator],

@@ -235,7 +235,6 @@ class DeepEnsembleRegressor(NetworkRegressor):
             None,
         ],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "calibration_fraction": [Interval(Real, 0, 0.5, closed="both")],
         "warmup_iter": [Interval(Integral, 0, None, closed="left")],
         "variance_floor": [Interval(Real, 0, None, closed="neither")],
         "n_jobs": [Integral, None],
