@@ -336,8 +336,9 @@ class CollapsedTarget(PackedTarget):
             float(n),
             float(yty),
             g.detach().cpu().numpy().astype(float),
-            np.ascontiguousarray(G.detach().cpu().numpy(), dtype=float),
+            np.asfortranarray(G.detach().cpu().numpy(), dtype=float),
         )
+        self._buf = np.empty_like(self._np[3], order="F")
 
     def _factor(self, v: dict):
         _, _, xty, xtx = self.data
@@ -378,7 +379,7 @@ class CollapsedTarget(PackedTarget):
         pos, grad = 0, np.zeros_like(theta)
         learned = spec.noise_fixed is None
         log_s = theta[0] if learned else math.log(spec.noise_fixed)
-        s = math.exp(log_s)
+        s = float(np.exp(log_s))
         pos = int(learned)
         U = 0.0
         if learned:  # noise prior + Jacobian: -(2 a0 + 1) log s - b0 / s^2 + log s
@@ -387,7 +388,7 @@ class CollapsedTarget(PackedTarget):
         t = 1.0
         if spec.prior in ("laplace", "horseshoe"):
             log_t = theta[pos]
-            t = math.exp(log_t)
+            t = float(np.exp(log_t))
             U -= log_t - math.log1p(t * t)  # half-Cauchy + Jacobian
             grad[pos] -= 1.0 - 2.0 * t * t / (1.0 + t * t)
             i_t, pos = pos, pos + 1
@@ -404,7 +405,7 @@ class CollapsedTarget(PackedTarget):
             grad[i_l] -= 1.0 - 2.0 * lam * lam / (1.0 + lam * lam)
         if spec.prior == "horseshoe":
             log_c = theta[pos]
-            c = math.exp(log_c)
+            c = float(np.exp(log_c))
             beta = 0.5 * SLAB_DF * SLAB_SCALE**2
             U -= -SLAB_DF * log_c - beta / c**2
             grad[pos] -= -SLAB_DF + 2.0 * beta / c**2
@@ -436,18 +437,20 @@ class CollapsedTarget(PackedTarget):
 
     def log_marginal_np(self, rho, s, n, yty, g, G):
         """:meth:`log_marginal` in NumPy and LAPACK (dpotrf, dpotrs, dpotri)."""
-        B = rho[:, None] * G * rho[None, :]
-        B[np.diag_indices_from(B)] += 1.0
-        L, info = lapack.dpotrf(B, lower=1, clean=0)
+        B = np.multiply(G, np.outer(rho, rho), out=self._buf)
+        B.flat[:: len(rho) + 1] += 1.0
+        # in place, the upper triangle zeroed (clean=1): L^-1 stays lower
+        L, info = lapack.dpotrf(B, lower=1, clean=1, overwrite_a=1)
         if info:
             raise np.linalg.LinAlgError("B is not positive definite")
+        log_det = 2.0 * float(np.sum(np.log(np.diag(L))))
         u = rho * g
-        Li = lapack.dtrtri(L, lower=1)[0]
-        Li = np.tril(Li)
+        Li, info = lapack.dtrtri(L, lower=1, overwrite_c=1)
+        if info:
+            raise np.linalg.LinAlgError("B is singular")
         m = Li.T @ (Li @ u)
         q = float(u @ m)
         n_eff = n - 1.0 if self.spec.fit_intercept else n
-        log_det = 2.0 * float(np.sum(np.log(np.diag(L))))
         lm = -n_eff * math.log(s) - 0.5 * log_det - 0.5 * (yty - q) / s**2
         # (M R G)_jj = (1 - M_jj) / rho_j, as R G R = B - I; diag M from
         # L^-1 (no inverse of B), and without cancellation in the gradient
@@ -530,7 +533,16 @@ class _FusedPotential(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, theta, target):
-        U, grad = target.fused(theta.detach().cpu().numpy().astype(float))
+        x = theta.detach().cpu().numpy().astype(float)
+        try:
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                U, grad = target.fused(x)
+        except (np.linalg.LinAlgError, OverflowError, ZeroDivisionError, ValueError):
+            U, grad = math.inf, np.zeros_like(x)
+        if not (math.isfinite(U) and np.all(np.isfinite(grad))):
+            # NUTS rejects the step (a divergence), as Pyro does for a
+            # singular Cholesky in its own potentials
+            U, grad = math.inf, np.zeros_like(x)
         ctx.save_for_backward(torch.as_tensor(grad).to(theta))
         return theta.new_tensor(U)
 
