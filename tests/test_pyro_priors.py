@@ -321,3 +321,20 @@ def test_horseshoe_nuts_on_the_sparse_truth_of_the_issue():
     lo, hi = est.predict_interval(Xt, 0.9).T
     assert 0.85 <= np.mean((yt >= lo) & (yt <= hi)) <= 0.95
     assert est.diagnostics_["num_divergences"] == 0
+
+
+def test_collapsed_potential_rejects_overflowing_steps():
+    """NUTS' step-size search tries huge steps: an overflow is an infinite
+    potential (a rejected step), not an exception (it crashed a fit)."""
+    d = 5
+    spec = Spec("horseshoe", "normal", True, d, 50.0, None, 0.0, 0.0, np.ones(d), 0.1)
+    G = torch.eye(d, dtype=torch.float64) * 50.0
+    data = (50.0, torch.tensor(50.0), torch.ones(d, dtype=torch.float64), G)
+    target = CollapsedTarget(spec, data, "cpu", 0.8)
+    size = sum(s for _, s, _ in target.layout)
+    for value in (-800.0, 800.0):
+        theta = torch.full((size,), value, dtype=torch.float64, requires_grad=True)
+        U = target.potential({"theta": theta})
+        assert U.item() == math.inf
+        (g,) = torch.autograd.grad(U, theta)
+        assert torch.all(g == 0)
