@@ -22,6 +22,16 @@ the coefficients, the intercept and the noise std on the original scale;
 "min ESS" is the smallest. Each configuration runs ``--repeats`` times,
 interleaved, and the medians are reported.
 
+``--horseshoe`` runs the sparse model instead (issue 23): the regularised
+horseshoe on bench_models' sparse truth (n = 120, p = 150, 6 non-zero),
+``PyroBayesianLinear(prior="horseshoe", inference="nuts")`` against the
+same model in NumPyro, written as its users write it (non-centred
+coefficients, a per-observation likelihood) on the same standardised data.
+bayesreg samples it with the coefficients integrated out (see
+PyroBayesianLinear's Notes). ESS is the minimum over the coefficients, with
+the estimator above; NumPyro's wall time is given with its compilation
+(a first run) and without it (a second run of the same MCMC object).
+
 Run from the repository root in an environment with the ``bench`` extra::
 
     pip install -e ".[bench]"            # numpyro and jax (CPU)
