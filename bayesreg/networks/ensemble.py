@@ -66,7 +66,10 @@ class DeepEnsembleRegressor(NetworkRegressor):
         members differ only through their starting points and held-out
         rows; Lakshminarayanan et al. 2017).
     learning_rate_init : float, default=0.03
-        Adam's step size.
+        Adam's initial step size; cut to 0.3 times after each
+        ``n_iter_no_change // 2`` steps without a better held-out loss.
+        Collinear X (condition number over 1e6) is fitted in its principal
+        axes (a rotation: same prior and objective, same ``coefs_`` axes).
     max_iter : int, default=10000
         Maximum number of optimiser steps (each a full batch, or a minibatch
         when ``batch_size`` is smaller than the training rows).
