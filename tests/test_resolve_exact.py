@@ -427,10 +427,14 @@ def test_estimators_without_a_predictive_are_refused_by_name(data):
             self.predict = max  # a builtin without a signature
             return self
 
+    from sklearn.ensemble import BaggingRegressor
+
+    bagging = BaggingRegressor(LinearRegression(), n_estimators=2, random_state=0)
     for est in (
         StandardScaler().fit(X),
         LinearRegression().fit(X, y),
         NoSignature().fit(X, y),
+        bagging.fit(X, y),  # has an `estimator`, but is no search
     ):
         name = type(est).__name__
         message = (
