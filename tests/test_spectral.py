@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -201,6 +202,7 @@ def test_prior_posterior_is_the_prior():
     assert_allclose(var[:, 0], (X * D) ** 2 @ np.ones(3), rtol=1e-12)
     assert_allclose(spectral.coef_covariance(post), np.diag(D**2), atol=1e-15)
     assert_allclose(post.intercept, [0.0])
+    assert np.isnan(post.log_evidence[0])  # no data, no evidence
     draws = spectral.sample_posterior(post, 20000, np.random.default_rng(4))
     assert_allclose(draws.noise_var, 0.7)
     assert_allclose(draws.intercept, 0.0)
@@ -283,7 +285,8 @@ def test_predictive_moments_in_many_blocks(monkeypatch, form, weights):
     monkeypatch.setattr(_bases, "_CACHE_BYTES", 8 * 9)
     monkeypatch.setattr(_bases, "_KERNEL_BYTES", 8 * 3 * 9)
     assert spec.basis.block_rows(9) < Xt.shape[0]
-    Xt_in = sparse.csr_matrix(Xt) if form == "dual-sparse" else Xt
+    # COO: the rows are sliced after a conversion, whatever the format
+    Xt_in = sparse.coo_matrix(Xt) if form == "dual-sparse" else Xt
     mean, var = spectral.predictive_moments(post, Xt_in)
     for j in range(2):
         ref = _naive(X, Y[:, j], w, m0, D, T[j], True, NOISE[j])
@@ -555,3 +558,224 @@ def test_draws_without_an_intercept_have_none():
         spec = _spectrum(form, X, Y, w, m0, D, False)
         draws = spectral.sample_posterior(_post(spec), 50, np.random.default_rng(0))
         assert np.all(draws.intercept == 0.0)
+
+
+# ---------------------------------------------------------------------------
+# Edges of the searches, the fixed point and the prior
+# ---------------------------------------------------------------------------
+
+GRID = np.linspace(-30.0, 30.0, 121)  # the documented scan of log t
+
+
+def _quadratic(centre, slope=None):
+    """parts() of f(s) = -(s - centre)^2, f' = -2 (s - centre) (or a fixed
+    ``slope``: a derivative that rounding has made disagree with f)."""
+
+    def parts(log_t, slope_only=False):
+        s = np.asarray(log_t, dtype=float)
+        g = -2.0 * (s - centre) if slope is None else np.full(s.shape, slope)
+        return (None if slope_only else -((s - centre) ** 2)), g
+
+    return parts
+
+
+@pytest.mark.parametrize(
+    "centre, want, at_bound",
+    [
+        (0.123456789, 0.123456789, False),
+        (-7.3, -7.3, False),
+        (29.6, 29.6, False),  # best at the last grid point but one: Brent
+        (-29.6, -29.6, False),
+        (29.9, 30.0, True),  # best at the last grid point: the bound
+        (45.0, 30.0, True),
+        (-45.0, -30.0, True),
+    ],
+)
+def test_maximise_one_scans_then_solves(centre, want, at_bound):
+    log_t, n_iter, bound = spectral._maximise_one(_quadratic(centre))
+    assert bound is at_bound
+    assert_allclose(log_t, want, rtol=0, atol=1e-12)
+    assert (n_iter == GRID.size) if at_bound else (n_iter > GRID.size)
+
+
+def test_maximise_one_keeps_the_grid_point_when_the_slope_disagrees():
+    """A slope of one sign on both sides of the best grid point (rounding):
+    no bracket for Brent's method, the grid point is the answer."""
+    for slope in (1.0, -1.0):
+        log_t, n_iter, bound = spectral._maximise_one(_quadratic(0.1, slope))
+        assert (log_t, n_iter, bound) == (0.0, GRID.size, False)
+
+
+def test_evidence_scale_is_equivariant_in_the_scale_of_x():
+    """X c and prior std D: the same evidence at t / c^2, even where every
+    eigenvalue is far below one."""
+    X, Y, w, m0, D = _problem(22, 12, 4, weights=True)
+    got = []
+    for c in (1.0, 1e-4):
+        spec = _spectrum("primal", X * c, Y, w, m0 / c, D, True)
+        choice = spectral.evidence_scale(spec, shape=A0, scale=B0)
+        assert choice.at_bound.dtype == bool and not choice.at_bound.any()
+        got.append(choice.t * c**2)
+    assert spec.ev.max() < 1e-3
+    assert_allclose(got[1], got[0], rtol=1e-8)
+
+
+def _mackay_loop(X, y, w, m0, D, tol, max_iter=300):
+    """MacKay's iteration from alpha = 1, s^2 = rss0 / n_eff until alpha
+    and beta change by less than ``tol`` (relative), by dense steps."""
+    Xc, yc, w1, n, _, _ = _centred(X, y, w, True)
+    r = np.sqrt(w1) * (yc - Xc @ m0)
+    alpha, beta = 1.0, (n - 1.0) / (r @ r)
+    for it in range(1, max_iter + 1):
+        a, b = _mackay_step(X, y, w, m0, D, alpha, beta, True)
+        change = max(abs(a - alpha) / alpha, abs(b - beta) / beta)
+        alpha, beta = a, b
+        if change < tol:
+            return it, alpha, beta
+    return max_iter, alpha, beta
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+def test_maximize_evidence_stops_as_the_dense_iteration(tol):
+    """Prior precisions near 1e-12 and noise precisions from 1e-6 to 1e4:
+    the relative change decides, target by target; the fit converged only
+    if every target did."""
+    X, Y, w, m0, D = _problem(21, 30, 3, weights=True)
+    Y, D = Y * np.array([1e3, 1e-2]), D * 1e-3
+    spec = _spectrum("primal", X, Y, w, m0, D, True)
+    refs = [_mackay_loop(X, Y[:, j], w, m0, D, tol) for j in range(2)]
+    fp = spectral.maximize_evidence(spec, tol=tol)
+    assert fp.converged and fp.n_iter == max(r[0] for r in refs)
+    assert_allclose(1 / fp.t, [r[1] for r in refs], rtol=1e-7)
+    assert_allclose(1 / fp.noise_var, [r[2] for r in refs], rtol=1e-7)
+    for j in range(2):
+        one = _spectrum("primal", X, Y[:, [j]], w, m0, D, True)
+        assert spectral.maximize_evidence(one, tol=tol).n_iter == refs[j][0]
+    assert refs[0][0] > refs[1][0]
+    short = spectral.maximize_evidence(spec, tol=tol, max_iter=refs[1][0])
+    assert not short.converged and short.n_iter == refs[1][0]
+
+
+def test_maximize_evidence_never_stops_early_at_zero_tol():
+    X, Y, w, m0, D = _problem(15, 20, 3)
+    fp = spectral.maximize_evidence(_spectrum("primal", X, Y, w, m0, D, True), tol=0)
+    assert fp.n_iter == 300 and not fp.converged  # the default budget
+
+
+def test_maximize_evidence_with_one_degree_of_freedom():
+    """Two rows and an intercept: n_eff = 1 enters the noise update."""
+    X, Y, w, m0, D = _problem(23, 2, 1)
+    for form in FORMS:
+        spec = _spectrum(form, X, Y, w, m0, D, True)
+        one = spectral.maximize_evidence(spec, max_iter=1, noise_var_init=0.5)
+        for j in range(2):
+            a, b = _mackay_step(X, Y[:, j], w, m0, D, 1.0, 2.0, True)
+            assert_allclose([1 / one.t[j], 1 / one.noise_var[j]], [a, b], rtol=1e-9)
+
+
+@pytest.mark.parametrize("y_scale", [1.0, 1e-3])
+def test_maximize_evidence_noise_bound_in_units_of_y(y_scale):
+    """Interpolation: s^2 held at 1e-10 of rss0 / n_eff, whatever its unit."""
+    X, Y, w, m0, D = _problem(13, 7, 9, weights=True)
+    spec = _spectrum("dual", X, Y * y_scale, w, m0 * y_scale, D, True)
+    fp = spectral.maximize_evidence(spec)
+    assert_allclose(fp.noise_var, 1e-10 * spec.rss0 / spec.n_eff, rtol=1e-12)
+
+
+def test_maximize_evidence_when_the_prior_mean_fits_exactly():
+    """rss0 = 0 (a constant y, centred): no scale of y to refer to, so the
+    unit one; s^2 stops at 1e-10 of it, alpha at 1e10 beta ev_max."""
+    rng = np.random.default_rng(24)
+    X, y = rng.normal(size=(10, 3)), np.full((10, 1), 3.0)
+    for form in FORMS:
+        spec = _spectrum(form, X, y, None, np.zeros(3), np.ones(3), True)
+        assert spec.rss0[0] == 0.0
+        ev_max = spec.ev.max()
+        assert ev_max > 2.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            one = spectral.maximize_evidence(spec, max_iter=1)
+            fp = spectral.maximize_evidence(spec)
+        assert_allclose(one.noise_var, [1e-10], rtol=1e-12)
+        assert_allclose(1 / one.t, [1e10 * ev_max], rtol=1e-12)  # from beta = 1
+        assert fp.converged
+        assert_allclose(fp.noise_var, [1e-10], rtol=1e-12)
+        assert_allclose(1 / fp.t, [1e10 * 1e10 * ev_max], rtol=1e-12)
+
+
+@pytest.mark.parametrize("x_scale, y_scale", [(1.0, 1.0), (0.1, 0.01), (0.1, 1.0)])
+def test_maximize_evidence_without_signal(x_scale, y_scale):
+    """y orthogonal to X (z = 0): the noise variance is y's, the prior
+    precision stops at 1e10 max(beta ev_max, 1)."""
+    X = x_scale * np.array([[1.0], [-1.0], [1.0], [-1.0]])
+    y = y_scale * np.array([[1.0], [1.0], [-1.0], [-1.0]])
+    for form in FORMS:
+        spec = _spectrum(form, X, y, None, np.zeros(1), np.ones(1), False)
+        fp = spectral.maximize_evidence(spec)
+        assert fp.converged
+        # (s^2 = rss / (n - gamma), gamma = beta ev / (alpha + beta ev) ~ 1e-10)
+        assert_allclose(fp.noise_var, [y_scale**2], rtol=1e-10)
+        # alpha is set from the beta of the step before: agree to 1e-11
+        beta, ev_max = 1.0 / fp.noise_var[0], 4.0 * x_scale**2
+        assert_allclose(1 / fp.t, [1e10 * max(beta * ev_max, 1.0)], rtol=3e-11)
+
+
+def test_searches_on_a_dual_spectrum_without_eigenvalues():
+    """X = 0 in the kernel form: r = 0 eigenvalues, the prior as given."""
+    y = np.arange(6.0)[:, None]
+    spec = spectral.dual_spectrum(
+        np.zeros((6, 8)), y, None, np.zeros(8), np.ones(8), center=True
+    )
+    assert spec.ev.size == 0
+    fp = spectral.maximize_evidence(spec)
+    assert fp.converged
+    assert_allclose(fp.t, [1.0])
+    assert_allclose(fp.noise_var, [np.sum((y - y.mean()) ** 2) / 5])
+    choice = spectral.evidence_scale(spec, noise_var=np.ones(1))
+    assert choice.t[0] == 1.0 and choice.n_iter == 0
+
+
+def test_prior_posterior_has_one_target():
+    post = spectral.prior_posterior(np.zeros(2), np.ones(2), 0.5)
+    for field in (post.rho, post.kappa, post.noise_var, post.df, post.log_evidence):
+        assert field.shape == (1,)
+    assert post.coef.shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "n, shape, df", [(3, 0.5, 3.0), (3, 0.25, 2.5), (3, 0.0, 2.0), (2, 0.0, 1.0)]
+)
+def test_coef_covariance_of_the_student_t(n, shape, df):
+    """df / (df - 2) times the scale matrix above df = 2, infinite at and
+    below it, without a warning."""
+    X, Y, w, m0, D = _problem(2, n, 2, k=1)
+    for form in FORMS:
+        spec = _spectrum(form, X, Y, w, m0, D, True)  # n_eff = n - 1
+        post = spectral.posterior(spec, np.ones(1), shape=shape, scale=1.0)
+        assert post.df[0] == df
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            cov = spectral.coef_covariance(post)
+        if df > 2:
+            Xc, _, _, _, _, _ = _centred(X, Y[:, 0], w, True)
+            V = np.linalg.inv(Xc.T @ Xc + np.diag(1.0 / D**2))
+            want = post.noise_var[0] * V * df / (df - 2.0)
+            assert_allclose(cov, want, rtol=1e-9)
+        else:
+            assert np.all(np.isinf(cov)) and np.all(np.diag(cov) > 0)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_ridge_is_equivariant_in_the_scale_of_x(form):
+    """X c with alpha c^2: coefficients / c, the same RSS and dof, even where
+    every eigenvalue is far below rounding of one."""
+    X, Y, w, _, _ = _problem(25, 12, 4)
+    fits = []
+    for c in (1.0, 1e-9):
+        spec = _spectrum(form, X * c, Y, w, np.zeros(4), np.ones(4), True)
+        fits.append(spectral.ridge(spec, 0.5 * c**2, 0.0))
+    assert spec.ev.max() < 1e-12
+    for a, b in zip(*fits, strict=True):
+        assert_allclose(b.coef * 1e-9, a.coef, rtol=1e-7)
+        assert_allclose(b.rss, a.rss, rtol=1e-7)
+        assert_allclose(b.dof, a.dof, rtol=1e-9)
