@@ -397,19 +397,19 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         Notes
         -----
         Each call scales its chunk's likelihood as if the chunk were the
-        whole data set (as ``fit`` on the chunk would, divided by
-        ``temperature`` included): a step is a
-        stochastic-gradient step on the ELBO of a data set the size of the
-        chunk (its total sample weight m). Over a stream of chunks drawn
-        from one distribution the guide therefore approaches the variational
-        posterior of m rows from that distribution; over several passes
-        through a fixed data set of N rows cut into chunks of m, the
-        posterior with every row's likelihood raised to the power m / N (a
-        tempered posterior). The regression function is learned from every
-        chunk, but the epistemic uncertainty is that of m rows, not of all
-        rows seen: it does not shrink as the stream goes on, and rows seen
-        again are not counted twice. This scaling needs no knowledge of the
-        stream's length. To target the posterior of N rows, pass
+        whole data set, divided by ``temperature`` T (as ``fit`` on the
+        chunk would): a step is a stochastic-gradient step on the ELBO of a
+        data set the size of the chunk (its total sample weight m). Over a
+        stream of chunks drawn from one distribution the guide therefore
+        approaches the variational posterior of m rows from that
+        distribution; over several passes through a fixed data set of N
+        rows cut into chunks of m, the posterior with every row's likelihood
+        raised to the power m / (N T) (a tempered posterior). The
+        regression function is learned from every chunk, but the epistemic
+        uncertainty is that of m rows, not of all rows seen: it does not
+        shrink as the stream goes on, and rows seen again are not counted
+        twice. This scaling needs no knowledge of the stream's length. To
+        target the (tempered) posterior of N rows, pass
         ``sample_weight=np.full(m, N / m)`` with each chunk of m rows (the
         weights scale the likelihood). Each call draws its randomness from
         ``random_state`` and the number of steps run so far, so a sequence
