@@ -252,11 +252,11 @@ def test_basis_diagonalises_the_whitened_gram_matrix(form, center, weights):
     assert_allclose(spec.rss_perp, perp, atol=1e-8 * spec.rss0.max())
 
 
-@pytest.mark.parametrize("unit", [True, False])
+@pytest.mark.parametrize("std", [1.0, 2.0, None])
 @pytest.mark.parametrize("as_sparse", [False, True])
-def test_dual_basis_keeps_its_own_copy_of_the_rows(as_sparse, unit):
+def test_dual_basis_keeps_its_own_copy_of_the_rows(as_sparse, std):
     X, Y, _, m0, D = _problem(7, 6, 8)
-    D = np.ones(8) if unit else D
+    D = D if std is None else np.full(8, std)
     Xf = sparse.csr_matrix(X) if as_sparse else X.copy()
     spec = spectral.dual_spectrum(Xf, Y, None, m0, D, center=True)
     Xt = np.random.default_rng(8).normal(size=(5, 8))
@@ -779,3 +779,84 @@ def test_ridge_is_equivariant_in_the_scale_of_x(form):
         assert_allclose(b.coef * 1e-9, a.coef, rtol=1e-7)
         assert_allclose(b.rss, a.rss, rtol=1e-7)
         assert_allclose(b.dof, a.dof, rtol=1e-9)
+
+
+@pytest.mark.parametrize("nig", [False, True])
+@pytest.mark.parametrize("form", FORMS)
+def test_rank_deficient_rows_without_warnings(form, nig):
+    """n > p with a repeated column (rank p - 1): one null direction whose
+    residual no coefficient can fit, kept in rss_perp and the evidence."""
+    X, Y, w, m0, D = _problem(26, 12, 4, weights=True)
+    X[:, 3] = 2.0 * X[:, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spec = _spectrum(form, X, Y, w, m0, D, True)
+        post = _post(spec, nig=nig)
+    assert (spec.ev > 0).sum() == 3
+    Xc, Yc, w1, _, _, _ = _centred(X, Y, w, True)
+    A = np.sqrt(w1)[:, None] * Xc * D
+    r = np.sqrt(w1)[:, None] * (Yc - Xc @ m0[:, None])
+    perp = np.sum((r - A @ np.linalg.lstsq(A, r, rcond=None)[0]) ** 2, axis=0)
+    assert perp.min() > 1.0
+    assert_allclose(spec.rss_perp, perp, rtol=1e-8)
+    for j in range(2):
+        ref = _naive(X, Y[:, j], w, m0, D, T[j], True,
+                     None if nig else NOISE[j], A0, B0[j])  # fmt: skip
+        assert_allclose(post.coef[j], ref["coef"], rtol=1e-8, atol=1e-10)
+        assert_allclose(post.noise_var[j], ref["noise_var"], rtol=1e-8)
+        brute = _brute_evidence(X, Y[:, j], w, m0, D, T[j], True,
+                                None if nig else NOISE[j], A0, B0[j])  # fmt: skip
+        assert_allclose(post.log_evidence[j], brute, rtol=1e-8)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("form", FORMS)
+def test_noise_floor_under_interpolation(form, weights):
+    """p > n with the noise integrated out (s^2 ~ 1 / s^2): b_N stops at
+    0.5e-10 times the weighted spread of y about its mean, per target."""
+    X, Y, w, m0, D = _problem(27, 5, 8, weights=weights)
+    Y = Y * np.array([1.0, 1e3])
+    spec = _spectrum(form, X, Y, w, m0, D, True)
+    post = spectral.posterior(spec, np.full(2, 1e20))  # the default prior
+    _, Yc, w1, n, _, _ = _centred(X, Y, w, True)
+    a_n = 0.5 * (n - 1.0)
+    floor = 0.5e-10 * np.sum(w1[:, None] * Yc**2, axis=0)
+    assert_allclose(post.noise_var, floor / a_n, rtol=1e-10)
+    assert_allclose(spec.floor, floor, rtol=1e-10)
+
+
+def test_posterior_default_noise_prior_is_jeffreys():
+    """shape = scale = 0: b_N = rss / 2, a_N = n_eff / 2."""
+    X, Y, w, m0, D = _problem(28, 12, 4, weights=True)
+    for form in FORMS:
+        post = spectral.posterior(_spectrum(form, X, Y, w, m0, D, True), T)
+        for j in range(2):
+            ref = _naive(X, Y[:, j], w, m0, D, T[j], True)
+            assert_allclose(post.noise_var[j], ref["noise_var"], rtol=1e-9)
+            assert post.df[j] == ref["df"]
+
+
+def test_dual_spectrum_with_the_column_moments_given():
+    X, Y, w, m0, D = _problem(29, 6, 9, weights=True)
+    Xs = sparse.csr_matrix(X)
+    for center in (True, False):
+        moments = _gram.column_moments(Xs, w, center=center)
+        a = spectral.dual_spectrum(Xs, Y, w, m0, D, center=center)
+        b = spectral.dual_spectrum(Xs, Y, w, m0, D, center=center, moments=moments)
+        for field in ("ev", "z", "rss0", "rss_perp", "floor", "x_mean", "y_mean"):
+            assert_allclose(getattr(b, field), getattr(a, field), rtol=1e-12)
+        assert (b.n, b.n_eff) == (a.n, a.n_eff)
+
+
+@pytest.mark.parametrize("form", ["dual", "dual-sparse"])
+def test_variance_at_the_training_rows_without_rounding_below_zero(form):
+    """Noise 1e-20 of the prior, p > n: at the training rows var f is about
+    s^2 and |v_perp|^2 = 0, where the subtraction |v|^2 - |Q^T v|^2 leaves
+    rounding of either sign: never a negative variance."""
+    X, Y, w, m0, D = _problem(4, 7, 9)
+    spec = _spectrum(form, X, Y, w, m0, D, False)
+    post = spectral.posterior(spec, np.ones(2), noise_var=np.full(2, 1e-20))
+    _, var = spectral.predictive_moments(post, X)
+    prior_var = ((X * D) ** 2).sum(axis=1)
+    assert np.all(var >= 0.0)
+    assert np.all(var < 1e-12 * prior_var[:, None])
