@@ -16,7 +16,7 @@ import torch
 from pyro.infer.autoguide.initialization import init_to_value
 from sklearn.utils.validation import column_or_1d
 
-from .. import _gaussian
+from .. import _gram
 from .._dask import is_dask_collection, validated_gram_stats
 from ..distributions import NormalMixture
 from ..distributions._t_mixture import StudentTMixture
@@ -190,7 +190,7 @@ def _spec(est, stats, y_scale: float) -> tuple[Spec, np.ndarray]:
 def _gaussian_noise(stats, P: np.ndarray) -> float:
     """The Normal model's noise std in standardised units: the residual std
     of its posterior mean given the noise (prior std P in noise units)."""
-    sc = _gaussian.column_scale(stats)
+    sc = _gram.column_scale(stats)
     y_sd = math.sqrt(stats.yty / stats.n) or 1.0
     xtx = stats.xtx / np.outer(sc, sc)
     xty = stats.xty / (sc * y_sd)
@@ -237,7 +237,7 @@ def fit_glm(est, X, y, sample_weight) -> None:
     rng = check_generator(est.random_state)
     device = resolve_device(est.device)
     x_mean = np.asarray(stats.x_mean, dtype=float)
-    x_scale = _gaussian.column_scale(stats)
+    x_scale = _gram.column_scale(stats)
     y_mean = float(stats.y_mean)
     y_sd = math.sqrt(stats.yty / stats.n)
     y_scale = y_sd if y_sd > 0 else (abs(y_mean) or 1.0)

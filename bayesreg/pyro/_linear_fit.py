@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from pyro.infer.autoguide.initialization import init_to_value
 
-from .. import _gaussian
+from .. import _gram, _spectral
 from ..utils._random import check_generator
 from ._engine import Schedule, resolve_device
 from ._linear_model import (
@@ -36,18 +36,23 @@ def prior_scales(est, stats) -> tuple[np.ndarray, float, np.ndarray]:
     """Prior std of the standardised coefficients in noise units, c, and
     the prior std in the units of ``prior_std`` (one target's stats)."""
     d = stats.xtx.shape[0]
-    x_sd = _gaussian.column_scale(stats)
+    x_sd = _gram.column_scale(stats)
     y_var = float(stats.yty / stats.n)
     zeros = np.zeros(d)
     if isinstance(est.prior_std, str):  # "auto"
-        prior_std, opt = _gaussian.evidence_prior_std(
-            stats,
-            zeros,
-            None if est.noise_std is None else float(est.noise_std),
+        # ConjugateLinearRegression's default prior: c u_j, u_j = 1 / sd_j in
+        # noise units (unknown noise) or noise_std / sd_j, c by the evidence
+        known = est.noise_std is not None
+        unit = (float(est.noise_std) if known else 1.0) / x_sd
+        spec = _spectral.primal_spectrum(stats, zeros, unit)
+        choice = _spectral.evidence_scale(
+            spec,
+            noise_var=np.array([float(est.noise_std) ** 2]) if known else None,
             shape=float(est.noise_prior_shape),
             scale=float(est.noise_prior_scale) * y_var,
         )
-        return np.full(d, opt.scale), opt.scale, prior_std
+        c = float(np.sqrt(choice.t[0]))
+        return np.full(d, c), c, c * unit
     p = np.asarray(est.prior_std, dtype=float)
     p = np.full(d, float(p)) if p.ndim == 0 else p
     if p.shape != (d,) or not np.all(np.isfinite(p)) or np.any(p <= 0):

@@ -15,7 +15,7 @@ import pyro.distributions as dist
 import torch
 from scipy import linalg, sparse, special
 
-from .. import _gaussian
+from .. import _gram
 from ..distributions import NormalMixture
 
 #: quadrature nodes over the guide's log noise scale in the SVI predictive
@@ -123,7 +123,7 @@ class _Design:
     """Everything that maps the model's latents back to the data's units.
 
     A constant y (no spread) is scaled by its magnitude, and, as in the
-    closed form (``_gaussian._scale_floor``), the residual the noise sees is
+    closed form (``_gram.scale_floor``), the residual the noise sees is
     bounded below at 1e-10 of y's own spread (its spread about zero when it
     has none about its mean): a fit exact to rounding keeps a proper noise
     posterior, and the constant is predicted.
@@ -134,7 +134,7 @@ class _Design:
         self.n = float(_snap(stats.n, stats.n))
         self.x_mean = stats.x_mean
         self.y_mean = float(stats.y_mean)
-        self.x_scale = _gaussian.column_scale(stats)
+        self.x_scale = _gram.column_scale(stats)
         y_sd = math.sqrt(stats.yty / stats.n) if stats.n > 0 else 0.0
         self.y_scale = y_sd if y_sd > 0 else (abs(self.y_mean) or 1.0)
         self.centered = bool(stats.centered)

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .. import _gaussian
+from .. import _gram
 from .._dask import is_dask_collection, validated_gram_stats
 from ..distributions import Normal, NormalMixture
 from ..utils._checks import is_float32
@@ -505,7 +505,7 @@ class PyroBayesianLinear(PyroRegressor):
                     "y has another number of targets than the data seen so far; "
                     "call fit to start afresh."
                 )
-            stats = _gaussian.merge_stats(self._stats, stats)
+            stats = _gram.merge_stats(self._stats, stats)
             # The posterior is given every chunk: so are ArviZ's observations.
             seen = getattr(self, "_observed_y", None)
             y = y if seen is None else np.concatenate([seen, y])
