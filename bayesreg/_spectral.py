@@ -40,7 +40,22 @@ from scipy.special import gammaln
 
 from . import _gram
 from ._bases import DualBasis, PrimalBasis, row_blocks
-from ._gaussian import _LOG_T_RANGE, _nig_normaliser
+
+#: the search range of log t, t = c^2 the prior variance factor
+_LOG_T_RANGE = (-30.0, 30.0)
+
+
+def _nig_normaliser(shape: float, scale: float) -> float:
+    """log of b0^a0 / Gamma(a0), the normaliser of InvGamma(a0, b0).
+
+    An improper prior (``a0 = 0`` or ``b0 = 0``, e.g. Jeffreys' p(s^2) ~ 1/s^2)
+    has none: its evidence is defined up to a constant that is the same for
+    every model of the same ``y``, and the kernel is used as it is.
+    """
+    if shape > 0 and scale > 0:
+        return float(shape * np.log(scale) - gammaln(shape))
+    return 0.0
+
 
 # ---------------------------------------------------------------------------
 # The spectrum
