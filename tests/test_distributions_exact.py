@@ -25,6 +25,7 @@ from bayesreg.distributions import (
     TransformedDistribution,
     _maps,
     _quantile,
+    _transformed,
 )
 
 
@@ -763,3 +764,380 @@ def test_normal_quantiles_of_one_level_per_point():
     d = Normal([0.0, 1.0, -1.0], [1.0, 2.0, 0.5])
     q = np.array([0.1, 0.9, 0.5])
     assert_allclose(d.ppf(q), stats.norm.ppf(q, d.loc, d.scale), rtol=1e-14)
+
+
+# ---------------------------------------------------------------------------
+# Refusals by their full messages, the domain-end search against brute force
+# (issue 21: the survivors the first mutation run left unanalysed).
+
+
+def _identity(z):
+    return np.asarray(z, dtype=float) * 1.0
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "message"),
+    [
+        (
+            ([1.0], np.exp, np.log),
+            {},
+            TypeError,
+            "base must be a PredictiveDistribution, got list.",
+        ),
+        (
+            (Normal([0.0], [1.0]), 3.0, np.log),
+            {},
+            TypeError,
+            "forward must be callable, got float.",
+        ),
+        (
+            (Normal([0.0], [1.0]), np.exp, "log"),
+            {},
+            TypeError,
+            "inverse must be callable, got str.",
+        ),
+        (
+            (Normal([0.0], [1.0]), np.exp, np.log),
+            {"inverse_log_jacobian": 1},
+            TypeError,
+            "inverse_log_jacobian must be callable, got int.",
+        ),
+        (
+            (Normal([0.0], [1.0]), None, np.log),
+            {},
+            TypeError,
+            "forward and inverse are required.",
+        ),
+        (
+            (Normal([0.0], [1.0]), np.exp, None),
+            {},
+            TypeError,
+            "forward and inverse are required.",
+        ),
+    ],
+)
+def test_push_forward_argument_refusals(args, kwargs, error, message):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(*args, **kwargs)
+
+
+def test_push_forward_of_a_lazy_base_is_refused():
+    da = pytest.importorskip("dask.array")
+    from bayesreg._dask._predict import LazyNormal
+
+    base = LazyNormal(da.from_array(np.zeros(3), chunks=2), 1.0)
+    message = (
+        "TransformedDistribution is NumPy only: compute the lazy (dask) "
+        "base distribution first."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(base, np.exp, np.log)
+
+
+def test_lazy_parameter_messages_name_the_parameter():
+    da = pytest.importorskip("dask.array")
+    from bayesreg._dask._predict import LazyNormal
+
+    x = da.from_array(np.arange(4.0), chunks=2)
+    message = (
+        "loc has unknown chunk sizes (shape (nan,)); call "
+        "loc.compute_chunk_sizes() first."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        LazyNormal(x[x > 0], 1.0)
+
+
+def test_direction_of_a_push_forward_is_a_bool_for_every_batch():
+    one = Normal(np.full((2, 2), 5.0), 0.1)
+    assert TransformedDistribution(one, np.exp, np.log).increasing is True
+    assert TransformedDistribution(one, np.negative, np.negative).increasing is False
+    # Only point masses: no direction to detect, still a bool.
+    points = TransformedDistribution(Normal([1.0, 2.0], [0.0, 0.0]), np.exp, np.log)
+    assert isinstance(points.increasing, bool)
+
+
+def test_several_targets_use_the_users_log_jacobian():
+    calls = []
+
+    def log_jacobian(y):
+        calls.append(np.shape(y))
+        return -np.log(y)
+
+    base = Normal([[0.0, 1.0], [0.5, -1.0]], [[1.0, 0.5], [2.0, 1.0]])
+    d = TransformedDistribution(
+        base,
+        lambda z: np.exp(z),
+        lambda y: np.log(y),
+        inverse_log_jacobian=log_jacobian,
+    )
+    y = np.array([[0.5, 2.0], [3.0, 0.1]])
+    calls.clear()
+    expected = stats.norm.logpdf(np.log(y), base.loc, base.scale) - np.log(y)
+    assert_allclose(d.logpdf(y), expected, rtol=1e-14)
+    assert calls
+
+
+@pytest.mark.parametrize(
+    ("loc", "where"),
+    [([5.0, 5.0, -5.0], 2), ([5.0, -5.0, 5.0], 1)],
+)
+def test_map_undefined_in_the_bulk_names_the_point(loc, where):
+    message = (
+        "the map is undefined (NaN) between the 0.001 and 0.999 quantiles of "
+        f"the base (point {where}): it must be strictly monotone where the "
+        "distribution lives."
+    )
+    base = Normal(loc, [0.0, 1.0, 1.0])  # point 0 is a point mass: not probed
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(base, np.sqrt, np.square)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_map_flat_in_the_bulk_is_not_strictly_monotone(sign):
+    message = (
+        "the map is not strictly monotone between the 0.001 and 0.999 "
+        "quantiles of the base (point 2); a push-forward needs a strictly "
+        "increasing or decreasing map."
+    )
+    base = Normal([0.0, -10.0, 0.0], [0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(
+            base, lambda z: sign * np.minimum(z, 1.0), lambda y: sign * y
+        )
+
+
+@pytest.mark.parametrize(
+    ("loc", "up", "down"), [([0.0, -10.0, 10.0], 2, 1), ([0.0, 10.0, -10.0], 1, 2)]
+)
+def test_map_increasing_for_one_point_and_decreasing_for_another(loc, up, down):
+    message = (
+        f"the map is not monotone: it increases over the base of point {up} "
+        f"and decreases over that of point {down}."
+    )
+    base = Normal(loc, [0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(base, np.square, np.sqrt)
+
+
+@pytest.mark.parametrize(
+    ("forward", "level"),
+    [
+        (lambda z: np.maximum(z, -6.4 - z), "0.0001"),  # turns at z = -3.2
+        (lambda z: np.minimum(z, 6.4 - z), "0.9999"),  # turns at z = 3.2
+        (lambda z: np.minimum(z, 7.0 - z), "0.999999"),  # turns at z = 3.5
+    ],
+)
+def test_map_turning_back_in_a_near_tail_names_the_level(forward, level):
+    # Standard Normal quantiles: 3.09 (0.999), 3.72 (0.9999), 4.75 (1 - 1e-6).
+    message = (
+        "the map is not monotone where the distribution lives: it turns back "
+        f"at the {level} quantile of the base of point 0."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(Normal([0.0], [1.0]), forward, _identity)
+
+
+def test_map_turning_back_in_a_near_tail_names_the_point():
+    # Point 1 (scale 0.5) stays below the turn at 3.2 out to 1 - 1e-6.
+    message = (
+        "the map is not monotone where the distribution lives: it turns back "
+        "at the 0.9999 quantile of the base of point 2."
+    )
+    base = Normal([0.0, 0.0, 0.0], [0.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(base, lambda z: np.minimum(z, 6.4 - z), _identity)
+
+
+def _undefined_beyond(z, end=30.0):
+    z = np.asarray(z, dtype=float)
+    return np.where(np.abs(z) < end, z, np.nan)
+
+
+def test_domain_ends_are_the_last_floats_where_the_map_is_defined():
+    # Defined on (-30, 30): the far probes 1e-300 and 1 - 1e-300 (|z| = 37)
+    # are NaN, those of 1e-100 (|z| = 21.3) are not.
+    d = TransformedDistribution(Normal([0.0], [1.0]), _undefined_beyond, _identity)
+    assert d._z_lo[0] == np.nextafter(-30.0, 0.0)
+    assert d._z_hi[0] == np.nextafter(30.0, 0.0)
+    # Mass beyond an end sits at the end of the range.
+    assert d.ppf(1e-305)[0] == np.nextafter(-30.0, 0.0)
+    assert_allclose(d.ppf(0.3), stats.norm.ppf(0.3), rtol=1e-15)
+
+
+def test_domain_end_is_the_first_nan_outward_even_if_defined_again_beyond():
+    def holed(z):
+        z = np.asarray(z, dtype=float)
+        return np.where((z > -25.0) & (z < -20.0), np.nan, z)
+
+    # NaN at the 1e-100 probe (z = -21.3), defined again at 1e-300 (z = -37).
+    d = TransformedDistribution(Normal([0.0], [1.0]), holed, _identity)
+    assert d._z_lo[0] == -20.0
+    assert d._z_hi[0] == np.inf
+
+
+def test_domain_end_where_the_map_turns_back_in_a_far_tail():
+    # g turns at z = -15, between the 1e-30 (-11.46) and 1e-100 (-21.3)
+    # probes: the end is the last z below the 1e-30 probe whose image has not
+    # come back above that probe's image, by brute force on adjacent floats.
+    def g(z):
+        return np.maximum(z, -30.0 - z)
+
+    d = TransformedDistribution(Normal([0.0], [1.0]), g, _identity)
+    z_ref = stats.norm.ppf(1e-30)
+    end = d._z_lo[0]
+    assert end < z_ref
+    assert g(end) <= g(z_ref) and g(np.nextafter(end, -np.inf)) > g(z_ref)
+    assert_allclose(end, -30.0 - z_ref, rtol=1e-15)
+
+
+def test_inverse_that_does_not_undo_forward_is_quoted_at_its_first_probe():
+    z = stats.norm.ppf(1e-3)  # the first bulk probe
+    message = (
+        "inverse does not undo forward over the base of point 0 (forward sends "
+        f"{z:g} to {np.exp(z):g}, inverse sends that to {z + 1.0:g}): they must "
+        "be inverse functions where the distribution lives."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(Normal([0.0], [1.0]), np.exp, lambda y: np.log(y) + 1.0)
+
+
+def test_map_with_a_step_below_the_median_is_refused_as_constant():
+    # g is 0 on (-3e-7, 0]: a step below the median z = 0 that the bulk
+    # probes (0, +-0.067) miss; the inverse sends 0 to the step's lower end,
+    # 3e-7 off (over the tolerance 1e-6 * IQR = 1.3e-7). The step is found
+    # within the difference step 6e-6 * 0.01 * IQR = 8e-9, on one side only.
+    width = 3e-7
+
+    def forward(z):
+        z = np.asarray(z, dtype=float)
+        return np.where((z > -width) & (z <= 0.0), 0.0, z)
+
+    def inverse(y):
+        y = np.asarray(y, dtype=float)
+        return np.where(y == 0.0, -width, y)
+
+    message = (
+        "the map is constant around y=0 over the base of point 0, so not "
+        "strictly monotone where the distribution lives (a quantile map "
+        "fitted to tied values has such steps)."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TransformedDistribution(Normal([0.0], [0.1]), forward, inverse)
+
+
+def test_inverse_that_saturates_in_the_bulk_is_accepted():
+    # The inverse clips at +-2: constant beyond, so the map is fine there.
+    d = TransformedDistribution(
+        Normal([0.0], [1.0]), _identity, lambda y: np.clip(y, -2.0, 2.0)
+    )
+    assert_allclose(d.cdf(np.array([1.0])), stats.norm.cdf([1.0]), rtol=1e-15)
+
+
+def test_interquartile_range_of_the_probes():
+    values = np.zeros((4, len(_transformed._PROBE_P)))
+    lo, hi = _transformed._QUARTILES
+    values[:, lo] = [-1.0, 2.0, -np.inf, np.nan]
+    values[:, hi] = [3.0, 2.0, 1.0, 1.0]
+    # |hi - lo|, and 1 where that is zero, infinite or NaN.
+    assert_array_equal(_transformed._iqr(values), [[4.0], [1.0], [1.0], [1.0]])
+
+
+def test_push_forward_of_a_mixture_quantile_is_the_map_of_its_quantile():
+    base = NormalMixture([[0.0, 1.0]], [[1.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = TransformedDistribution(base, np.exp, np.log)
+        # Q_Y(q) = g(Q_Z(q)), subnormal levels included.
+        for q in (0.3, 1e-300, 1e-320):
+            assert_allclose(d.ppf(q), np.exp(base.ppf(q)), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: Normal([np.nan], [1.0]), "loc contains NaN or infinite values."),
+        (
+            lambda: Normal(np.zeros((1, 1, 1)), 1.0),
+            "loc must have shape (n,) or (n, k), got shape (1, 1, 1).",
+        ),
+        (lambda: Normal([0.0], [-1.0]), "scale must be non-negative."),
+        (lambda: Normal([0.0], [np.inf]), "scale contains NaN or infinite values."),
+        (
+            lambda: Normal([0.0, 1.0, 2.0], [1.0, 2.0]),
+            "scale has 2 entries, expected 3.",
+        ),
+        (
+            lambda: Normal([0.0, 1.0], [[1.0, 1.0]]),
+            "scale must be one-dimensional, got shape (1, 2).",
+        ),
+        (
+            lambda: Normal([0.0, 1.0, 2.0], 1.0, epistemic_std=[0.1, 0.1]),
+            "epistemic_std has 2 entries, expected 3.",
+        ),
+        (
+            lambda: Normal([0.0], [1.0], epistemic_std=[2.0]),
+            "epistemic_std cannot exceed the total scale.",
+        ),
+        (lambda: StudentT(0.0, [0.0], [1.0]), "df must be positive."),
+        (
+            lambda: StudentT([1.0, 2.0], [0.0, 1.0, 2.0], 1.0),
+            "df has 2 entries, expected 3.",
+        ),
+    ],
+)
+def test_location_scale_refusals(call, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        call()
+
+
+def test_one_value_for_every_point():
+    d = Normal([0.0, 1.0, 2.0], [1.0, 2.0, 3.0])
+    assert_allclose(d.logpdf(0.5), stats.norm.logpdf(0.5, d.loc, d.scale), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("batch", "y", "message"),
+    [
+        ((3,), np.zeros(2), "y has 2 values but the distribution describes 3 points."),
+        ((3,), np.zeros((3, 2, 2)), "y must have shape (3,) or (3, k), got (3, 2, 2)."),
+        (
+            (3, 2),
+            np.zeros((3, 5, 4)),
+            "y must have shape (3, 2) (one value per distribution) or (3, 2, m), "
+            "got (3, 5, 4).",
+        ),
+    ],
+)
+def test_values_of_the_wrong_shape_are_refused(batch, y, message):
+    d = Normal(np.zeros(batch), 1.0)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        d.logpdf(y)
+
+
+def test_affine_maps_carry_their_exact_log_jacobian_and_moments():
+    affine = _maps._Affine(0.7, 3.0)
+    base = Normal([0.3], [1.7])
+    d = TransformedDistribution(base, affine, affine.inverse())
+    y = np.linspace(-5.0, 9.0, 15)[None, :]
+    expected = stats.norm.logpdf((y - 0.7) / 3.0, 0.3, 1.7) - np.log(3.0)
+    # Central differences would be off by about 1e-11 (rounding over h).
+    assert_allclose(d.logpdf(y), expected, rtol=0, atol=1e-14)
+    # exp of a Student-t has no moments, whatever affine map follows (a
+    # quadrature would give finite numbers).
+    t = TransformedDistribution(StudentT(3.0, [0.0], [1.0]), np.exp, np.log)
+    t = TransformedDistribution(t, affine, affine.inverse())
+    assert t.mean[0] == np.inf and t.std[0] == np.inf
+
+
+def test_repr_names_a_map_without_a_name_by_its_repr():
+    import functools
+
+    d = TransformedDistribution(
+        Normal([1.0], [0.1]),
+        functools.partial(np.multiply, 2.0),
+        functools.partial(np.multiply, 0.5),
+    )
+    assert repr(d) == (
+        "TransformedDistribution(n=1, base=Normal(n=1), "
+        "maps=[\"functools.partial(<ufunc 'multiply'>, 2.0)\"])"
+    )

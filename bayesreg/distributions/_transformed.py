@@ -70,8 +70,10 @@ def _two_sided_quantile(dist: PredictiveDistribution, p, c) -> np.ndarray:
             x = special.ndtri(tail)
         x = np.where(p <= 0.5, x, -x)
         return dist.loc[:, None] + dist.scale[:, None] * x
-    tiny, below_one = np.finfo(float).tiny, np.nextafter(1.0, 0.0)
-    return np.asarray(dist.ppf(np.clip(p, tiny, below_one)), dtype=float)
+    # Levels are positive (subnormal ones too: no lower clip, so that
+    # Q_Y(q) = g(Q_Z(q)) holds there); 1 - q rounds to 1 below q = 1.1e-16.
+    below_one = np.nextafter(1.0, 0.0)
+    return np.asarray(dist.ppf(np.minimum(p, below_one)), dtype=float)
 
 
 def _student_t_lower_quantile(df: np.ndarray, tail: np.ndarray) -> np.ndarray:
