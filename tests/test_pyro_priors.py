@@ -182,7 +182,8 @@ def test_equivariant_in_the_units(option):
 
 def test_nuts_horseshoe_small_keeps_the_signal():
     X, y, w = _problem(n=60, d=8)
-    est = PyroBayesianLinear(prior="horseshoe", **NUTS).fit(X, y)
+    est = PyroBayesianLinear(prior="horseshoe", **dict(NUTS, n_warmup=150))
+    est.fit(X, y)
     assert est.diagnostics_["num_divergences"] == 0
     assert np.max(np.abs(est.coef_ - w)) < 0.4
     assert est.relevance_[:2].min() > 0.9 and est.relevance_[2:].max() < 0.5
@@ -338,3 +339,23 @@ def test_collapsed_potential_rejects_overflowing_steps():
         assert U.item() == math.inf
         (g,) = torch.autograd.grad(U, theta)
         assert torch.all(g == 0)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [dict(likelihood="studentt"), dict(likelihood="heteroscedastic"),
+     dict(prior="horseshoe"), dict(prior="ard", likelihood="studentt")],
+    ids=["studentt", "heteroscedastic", "horseshoe", "ard-studentt"],
+)  # fmt: skip
+def test_nuts_with_one_feature(option):
+    # A site with one value per feature stays a vector when there is one
+    # feature: NUTS unpacked it as a scalar, so the coefficients of S draws
+    # broadcast against X to (S, S) (matmul error, IndexError, LinAlgError).
+    X, y, _ = _problem(n=50, d=1, hetero=option.get("likelihood") == "heteroscedastic")
+    kw = dict(NUTS, n_warmup=20, n_draws=20)
+    est = PyroBayesianLinear(**option, **kw).fit(X, y)
+    assert est.coef_.shape == (1,)
+    assert est.posterior_samples_["coef"].shape == (20, 1)
+    mean, std = est.predict(X[:5], return_std=True)
+    assert mean.shape == std.shape == (5,)
+    assert np.all(np.isfinite(std)) and np.all(std > 0)
