@@ -1141,3 +1141,121 @@ def test_repr_names_a_map_without_a_name_by_its_repr():
         "TransformedDistribution(n=1, base=Normal(n=1), "
         "maps=[\"functools.partial(<ufunc 'multiply'>, 2.0)\"])"
     )
+
+
+def _reference_blocks(n: int, pairs_per_row: int, budget: int) -> list[range]:
+    """Consecutive blocks of the most rows whose pairs fit the budget (at
+    least one row), covering rows 0 .. n - 1."""
+    rows = 1
+    while (rows + 1) * pairs_per_row <= budget:
+        rows += 1
+    return [range(a, min(a + rows, n)) for a in range(0, n, rows)]
+
+
+def _as_ranges(blocks, n: int) -> list[range]:
+    return [range(n)[block] for block in blocks]
+
+
+@pytest.mark.parametrize("n_components", [1, 3, 8, 9])
+def test_level_blocks_bound_the_pairs_at_a_time(monkeypatch, n_components):
+    from bayesreg.distributions import _mixture
+
+    monkeypatch.setattr(_mixture, "_BLOCK", 8)
+    blocks = _mixture._level_blocks(11, n_components)
+    assert _as_ranges(blocks, 11) == _reference_blocks(11, n_components, 8)
+
+
+@pytest.mark.parametrize(("n_components", "m"), [(1, 1), (2, 3), (9, 1), (3, 2)])
+def test_mixture_row_blocks_bound_the_pairs_at_a_time(monkeypatch, n_components, m):
+    from bayesreg.distributions import _mixture
+
+    monkeypatch.setattr(_mixture, "_BLOCK", 8)
+    d = NormalMixture(np.zeros((5, 2, n_components)), 1.0)  # 10 distributions
+    got = _as_ranges(d._row_blocks(m), 10)
+    assert got == _reference_blocks(10, m * n_components, 8)
+
+
+@pytest.mark.parametrize("n_components", [1, 3, 9])
+def test_mixture_quantiles_go_in_blocks_of_rows(monkeypatch, n_components):
+    seen = []
+    block_quantiles = _quantile._block_quantiles
+
+    def spy(locs, scales, q):
+        seen.append(q.copy())
+        return block_quantiles(locs, scales, q)
+
+    monkeypatch.setattr(_quantile, "_BLOCK", 8)
+    monkeypatch.setattr(_quantile, "_block_quantiles", spy)
+    rng = np.random.default_rng(0)
+    locs = rng.normal(size=(11, n_components))
+    scales = np.full((11, n_components), 0.5)
+    q = np.linspace(0.05, 0.95, 11)
+    got = _quantile.mixture_quantiles(locs, scales, q)
+    want = [q[list(r)] for r in _reference_blocks(11, n_components, 8)]
+    assert len(seen) == len(want)
+    for block, expected in zip(seen, want, strict=True):
+        assert_array_equal(block, expected)
+    for i in range(11):
+        ref = _reference_quantile(locs[i], scales[i], q[i])
+        assert_allclose(got[i], ref, rtol=1e-10)
+
+
+def test_far_student_t_quantiles_are_silent_where_they_underflow_or_overflow():
+    # Cauchy at 1e-300: w = betaincinv(...) underflows to 0 (the log form
+    # takes over); df = 0.5 at 1e-200: the quantile overflows to -inf.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = _transformed._student_t_lower_quantile(
+            np.array([1.0, 0.5]), np.array([1e-300, 1e-200])
+        )
+    assert_allclose(x[0], -1.0 / (np.pi * 1e-300), rtol=1e-12)
+    assert x[1] == -np.inf
+
+
+def test_push_forward_outside_its_range_is_silent():
+    y = np.array([[-1.0, 0.0, np.inf]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for inverse in (np.log, lambda v: np.log(v)):  # known map or slopes
+            d = TransformedDistribution(Normal([0.0], [1.0]), np.exp, inverse)
+            assert_array_equal(d.logpdf(y), [[-np.inf, -np.inf, -np.inf]])
+            assert_array_equal(d.cdf(y), [[0.0, 0.0, 1.0]])
+
+
+def test_map_overflowing_over_the_bulk_is_refused_silently():
+    message = (
+        "the map is not strictly monotone between the 0.001 and 0.999 "
+        "quantiles of the base (point 0); a push-forward needs a strictly "
+        "increasing or decreasing map."
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            TransformedDistribution(Normal([1000.0], [1.0]), np.exp, np.log)
+
+
+def test_interquartile_range_of_infinite_probes_is_one_silently():
+    values = np.zeros((1, len(_transformed._PROBE_P)))
+    values[:, list(_transformed._QUARTILES)] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_array_equal(_transformed._iqr(values), [[1.0]])
+
+
+def test_mixture_of_near_point_masses_quantile_is_silent():
+    # Scales 1e-200: (x - mu) / sigma squared overflows inside the steps.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = NormalMixture([[0.0, 1.0]], [[1e-200, 1e-200]]).ppf(0.3)
+    assert abs(x[0]) < 1e-190
+
+
+def test_closed_form_mean_overflowing_through_an_affine_map_is_silent():
+    # Log-normal, sigma = 7: the mean exp(mu + 24.5) exceeds the 0.999
+    # quantile exp(mu + 21.6); x 1000 overflows the mean but not the bulk.
+    affine = _maps._Affine(0.0, 1000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = TransformedDistribution(Normal([680.0], [7.0]), np.exp, np.log)
+        d = TransformedDistribution(d, affine, affine.inverse())
+        assert d.mean[0] == np.inf and d.std[0] == np.inf
