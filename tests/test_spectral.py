@@ -573,7 +573,7 @@ def _quadratic(centre, slope=None):
 
     def parts(log_t, slope_only=False):
         s = np.asarray(log_t, dtype=float)
-        g = -2.0 * (s - centre) if slope is None else np.full(s.shape, slope)
+        g = -2.0 * (s - centre) if slope is None else slope + 0.0 * s
         return (None if slope_only else -((s - centre) ** 2)), g
 
     return parts
@@ -860,3 +860,126 @@ def test_variance_at_the_training_rows_without_rounding_below_zero(form):
     prior_var = ((X * D) ** 2).sum(axis=1)
     assert np.all(var >= 0.0)
     assert np.all(var < 1e-12 * prior_var[:, None])
+
+
+# ---------------------------------------------------------------------------
+# Block sizes (the memory bounds the bases document) and mixed formats
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [1, 3, 40, 300, 3000])
+def test_primal_block_is_the_largest_multiple_of_256_rows_in_cache(p):
+    """A block of rows and their p coordinates (8 bytes each) fits in
+    _CACHE_BYTES, one more multiple of 256 would not; at least 256 rows."""
+    basis = spectral.PrimalBasis(np.eye(p))
+    rows = basis.block_rows(p)
+    assert isinstance(rows, int) and rows >= 256 and rows % 256 == 0
+    width = 8 * (p + p)
+    if rows > 256:
+        assert rows * width <= _bases._CACHE_BYTES
+    assert (rows + 256) * width > _bases._CACHE_BYTES
+
+
+@pytest.mark.parametrize("kernel_rows", [1, 5, 1000])
+@pytest.mark.parametrize("shape, center", [((7, 9), True), ((6, 40), False),
+                                           ((1, 1), True)])  # fmt: skip
+def test_dual_block_is_the_most_rows_in_the_kernel_budget(
+    monkeypatch, shape, center, kernel_rows
+):
+    """The larger of a block's scaled rows (rows x p) and its kernel rows
+    with their coordinates (rows x (n + r)) fits in _KERNEL_BYTES, one more
+    row would not; at least one row."""
+    X, Y, w, m0, D = _problem(30, *shape)
+    spec = _spectrum("dual", X, Y, w, m0, D, center)
+    n, r = spec.basis.U.shape
+    width = 8 * max(shape[1], n + r)
+    monkeypatch.setattr(_bases, "_KERNEL_BYTES", kernel_rows * width + width // 2)
+    rows = spec.basis.block_rows(shape[1])
+    assert isinstance(rows, int) and rows == kernel_rows
+    monkeypatch.setattr(_bases, "_KERNEL_BYTES", width // 2)  # not one row
+    assert spec.basis.block_rows(shape[1]) == 1
+
+
+@pytest.mark.parametrize("fit_sparse", [False, True])
+def test_dual_predictions_with_the_other_format(fit_sparse):
+    """Dense training rows and sparse new rows, or the reverse."""
+    X, Y, w, m0, D = _problem(31, 7, 9, weights=True)
+    spec = _spectrum("dual-sparse" if fit_sparse else "dual", X, Y, w, m0, D, True)
+    post = _post(spec)
+    Xt = np.random.default_rng(32).normal(size=(6, 9))
+    Xt[Xt < 0.3] = 0.0
+    Xt_in = Xt if fit_sparse else sparse.csr_matrix(Xt)
+    mean, var = spectral.predictive_moments(post, Xt_in)
+    for j in range(2):
+        ref_mean, ref_var = _naive(X, Y[:, j], w, m0, D, T[j], True, NOISE[j])[
+            "predictive"
+        ](Xt)
+        assert_allclose(mean[:, j], ref_mean, rtol=1e-8, atol=1e-10)
+        assert_allclose(var[:, j], ref_var, rtol=1e-7)
+
+
+def test_prior_posterior_carries_an_empty_spectrum():
+    """No rows, no residual, no intercept: posterior() on that spectrum
+    gives the prior back (with the probability of no data, one)."""
+    m0, D = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.5, 3.0])
+    prior = spectral.prior_posterior(m0, D, 0.7)
+    spec = prior.spec
+    assert spec.n == 0 and spec.n_eff == 0 and spec.centered is False
+    assert_allclose(spec.ev, np.zeros(3))
+    assert spec.z.shape == (3, 1) and not spec.z.any()
+    for field in (spec.rss0, spec.rss_perp, spec.y_mean):
+        assert field.shape == (1,) and not field.any()
+    assert spec.floor.shape == (1,)
+    assert_allclose(spec.x_mean, np.zeros(3))
+    assert_allclose(spec.prior_mean, m0)
+    assert_allclose(spec.prior_std, D)
+    again = spectral.posterior(spec, np.ones(1), noise_var=np.full(1, 0.7))
+    for field in ("kappa", "noise_var", "df", "coef"):
+        assert_allclose(getattr(again, field), getattr(prior, field))
+    assert_allclose(again.log_evidence, [0.0], atol=1e-12)
+    nig = spectral.posterior(spec, np.ones(1), shape=3.0, scale=6.0)
+    assert_allclose(nig.noise_var, [2.0])  # the prior's b0 / a0
+    assert_allclose(nig.log_evidence, [0.0], atol=1e-12)
+    assert_allclose(nig.coef, m0[None, :])
+
+
+def test_posterior_computes_in_float64_whatever_the_hyperparameters():
+    """float32 t, noise variances or prior scales: the same posterior as
+    their float64 values, in float64 (the evidence to full precision)."""
+    X, Y, w, m0, D = _problem(33, 12, 4, weights=True)
+    spec = _spectrum("primal", X, Y, w, m0, D, True)
+    t32, nv32, b32 = (np.asarray(a, dtype=np.float32) for a in (T, NOISE, B0))
+    t64, nv64, b64 = (a.astype(float) for a in (t32, nv32, b32))
+    pairs = [
+        (spectral.posterior(spec, t32, noise_var=nv32),
+         spectral.posterior(spec, t64, noise_var=nv64)),
+        (spectral.posterior(spec, t32, shape=A0, scale=b32),
+         spectral.posterior(spec, t64, shape=A0, scale=b64)),
+    ]  # fmt: skip
+    for got, want in pairs:
+        for field in ("rho", "kappa", "noise_var", "df", "log_evidence", "coef"):
+            assert getattr(got, field).dtype == np.float64
+            assert_allclose(getattr(got, field), getattr(want, field), rtol=1e-14)
+
+
+def test_ridge_on_a_spectrum_without_eigenvalues():
+    """X = 0 (the kernel form keeps no eigenvalue): zero coefficients, the
+    whole residual, no degrees of freedom."""
+    Y = np.arange(12.0).reshape(6, 2) ** 1.5
+    for form in ("dual", "dual-sparse", "primal"):
+        spec = _spectrum(form, np.zeros((6, 8)), Y, None, np.zeros(8), np.ones(8), True)
+        for fit in spectral.ridge(spec, 0.5, 0.0):
+            assert_allclose(fit.coef, np.zeros((2, 8)))
+            assert_allclose(fit.rss, np.sum((Y - Y.mean(0)) ** 2, axis=0), rtol=1e-12)
+            assert fit.dof == 0.0
+
+
+def test_maximize_evidence_without_iterations_returns_the_start():
+    X, Y, w, m0, D = _problem(34, 12, 4)
+    spec = _spectrum("primal", X, Y, w, m0, D, True)
+    fp = spectral.maximize_evidence(
+        spec, noise_var_init=0.3, alpha_init=np.array([2.0, 4.0]), max_iter=0
+    )
+    assert fp.n_iter == 0 and not fp.converged
+    assert_allclose(fp.t, [0.5, 0.25])
+    assert_allclose(fp.noise_var, [0.3, 0.3])
