@@ -351,7 +351,10 @@ def test_nuts_with_one_feature(option):
     # A site with one value per feature stays a vector when there is one
     # feature: NUTS unpacked it as a scalar, so the coefficients of S draws
     # broadcast against X to (S, S) (matmul error, IndexError, LinAlgError).
-    X, y, _ = _problem(n=50, d=1, hetero=option.get("likelihood") == "heteroscedastic")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 1))
+    scale = np.exp(0.8 * X[:, 0]) if "heteroscedastic" in option.values() else 1.0
+    y = 1.5 * X[:, 0] + 1.0 + 0.5 * scale * rng.normal(size=50)
     kw = dict(NUTS, n_warmup=20, n_draws=20)
     est = PyroBayesianLinear(**option, **kw).fit(X, y)
     assert est.coef_.shape == (1,)

@@ -89,6 +89,11 @@ class Spec:
         return out
 
 
+#: the sites with one value per feature: vectors even when there is one
+#: feature (a size-1 site of another name is a scalar)
+VECTOR_SITES = frozenset({"noise_coef", "local_scale", "z"})
+
+
 def _support(kind: str):
     if kind == "positive":
         return constraints.positive
@@ -233,13 +238,13 @@ def constrain(spec: Spec, u: dict, layout=None) -> tuple[dict, torch.Tensor]:
     """Constrained values of unconstrained ``u`` and the log-Jacobian (of
     the sites of ``layout``, by default all of the model's)."""
     v, log_jac = {}, 0.0
-    for name, size, kind in spec.sites() if layout is None else layout:
+    for name, _, kind in spec.sites() if layout is None else layout:
         x = u[name]
         if kind == "real":
             v[name] = x
             continue
         v[name] = torch.exp(x) + (DF_MIN if kind == "df" else 0.0)
-        log_jac = log_jac + (x.sum(-1) if size > 1 else x)
+        log_jac = log_jac + (x.sum(-1) if name in VECTOR_SITES else x)
     return v, log_jac
 
 
@@ -258,7 +263,7 @@ class GLMModel:
         ref = self.data.y if isinstance(self.data, Rows) else self.data[1]
         v = {}
         for name, size, kind in self.spec.sites():
-            shape = () if size == 1 else (size,)
+            shape = (size,) if name in VECTOR_SITES else ()
             base = dist.ImproperUniform(_support(kind), (), shape)
             v[name] = pyro.sample(name, base)
         v = {k: x.to(ref.dtype) for k, x in v.items()}
@@ -291,7 +296,7 @@ class PackedTarget:
         out, pos = {}, 0
         for name, size, _ in self.layout:
             part = theta[..., pos : pos + size]
-            out[name] = part if size > 1 else part[..., 0]
+            out[name] = part if name in VECTOR_SITES else part[..., 0]
             pos += size
         return out
 
