@@ -15,8 +15,8 @@ observation noise), with ``std**2 == epistemic_std**2 + aleatoric_std**2``.
 The package is NumPy only, one module per family: ``_base``
 (:class:`PredictiveDistribution`), ``_loc_scale`` (:class:`Normal`,
 :class:`StudentT`), ``_mixture`` (:class:`NormalMixture`, its quantiles in
-``_quantile``), ``_transformed`` and ``_maps``
-(:class:`TransformedDistribution`).
+``_quantile``), ``_t_mixture`` (:class:`StudentTMixture`), ``_transformed``
+and ``_maps`` (:class:`TransformedDistribution`).
 
 **Lazy (dask) parameters.** An estimator's ``predict_dist`` on a dask ``X``
 returns the lazy form of :class:`Normal` or :class:`StudentT` (a subclass,
@@ -50,6 +50,7 @@ from ._base import PredictiveDistribution
 from ._loc_scale import Normal, StudentT
 from ._maps import _KNOWN_MAPS, _Affine  # noqa: F401
 from ._mixture import NormalMixture
+from ._t_mixture import StudentTMixture
 from ._transformed import (  # noqa: F401
     _TANH_SINH,
     TransformedDistribution,
@@ -64,5 +65,6 @@ __all__ = [
     "NormalMixture",
     "PredictiveDistribution",
     "StudentT",
+    "StudentTMixture",
     "TransformedDistribution",
 ]

@@ -48,7 +48,7 @@ class StudentTMixture(PredictiveDistribution):
     Examples
     --------
     >>> import numpy as np
-    >>> from bayesreg.distributions._t_mixture import StudentTMixture
+    >>> from bayesreg.distributions import StudentTMixture
     >>> d = StudentTMixture(np.array([[0.0, 0.0]]), np.array([1.0, 1.0]),
     ...                     np.array([4.0, 4.0]))
     >>> round(float(d.std[0]) ** 2, 12)  # df / (df - 2)
