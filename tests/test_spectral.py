@@ -598,6 +598,21 @@ def test_maximise_one_scans_then_solves(centre, want, at_bound):
     assert (n_iter == GRID.size) if at_bound else (n_iter > GRID.size)
 
 
+@pytest.mark.parametrize("centre", [0.123456789, 7.3, -12.345678, 29.6])
+def test_maximise_one_to_rounding_where_the_slope_is_rough(centre):
+    """f = -|s - c|^(4/3): a slope like a cube root, where interpolation
+    fails and Brent's method bisects; the maximiser is still found to
+    1e-14 in log t."""
+
+    def parts(log_t, slope_only=False):
+        d = np.asarray(log_t, dtype=float) - centre
+        f = None if slope_only else -(np.abs(d) ** (4 / 3))
+        return f, -np.sign(d) * np.abs(d) ** (1 / 3) * 4 / 3
+
+    log_t, _, bound = spectral._maximise_one(parts)
+    assert not bound and abs(log_t - centre) < 2e-14
+
+
 def test_maximise_one_keeps_the_grid_point_when_the_slope_disagrees():
     """A slope of one sign on both sides of the best grid point (rounding):
     no bracket for Brent's method, the grid point is the answer."""
