@@ -232,6 +232,8 @@ POINTS = {
     "nuts-transition": (_nuts._RecordingNUTS, "sample", 8),
     "nuts-diagnostics": (_nuts, "_mcmc_diagnostics", 1),
     "eigh": (scipy.linalg, "eigh", 1),  # the closed forms' decomposition
+    # the ensemble writes its per-member Adam out: its gradient, mid-fit
+    "ensemble-step": (torch.autograd, "grad", 3),
 }
 
 
@@ -239,7 +241,7 @@ def _points_for(name):
     if name.endswith("nuts"):
         return ["nuts-transition", "nuts-diagnostics"]
     if name == "ensemble":
-        return ["adam-step"]
+        return ["ensemble-step"]
     if name in ("conjugate", "ridge-map"):
         return ["eigh"]
     return ["guide-setup", "adam-step", "export"]
