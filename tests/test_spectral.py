@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy import integrate, linalg, sparse, stats
+from scipy.special import gammaln
 from sklearn.linear_model import BayesianRidge, Ridge
 
 from bayesreg import _gram
@@ -998,3 +999,18 @@ def test_maximize_evidence_without_iterations_returns_the_start():
     assert fp.n_iter == 0 and not fp.converged
     assert_allclose(fp.t, [0.5, 0.25])
     assert_allclose(fp.noise_var, [0.3, 0.3])
+
+
+@pytest.mark.parametrize("shape, scale", [(0.0, 0.0), (0.0, 2.0), (1.5, 0.0)])
+def test_improper_noise_prior_evidence_is_the_kernel(shape, scale):
+    """InvGamma(a0, b0) with a0 = 0 or b0 = 0 has no normaliser: its log
+    evidence is the proper one less log(b0^a0 / Gamma(a0)), continued to
+    the improper prior (a0 or b0 -> 0)."""
+    X, Y, w, m0, D = _problem(35, 12, 4, weights=True)
+    for form in FORMS:
+        spec = _spectrum(form, X, Y, w, m0, D, True)
+        got = spectral.posterior(spec, T, shape=shape, scale=scale).log_evidence
+        a, b = max(shape, 1e-9), max(scale, 1e-12)
+        near = spectral.posterior(spec, T, shape=a, scale=b).log_evidence
+        kernel = near - (a * np.log(b) - gammaln(a))
+        assert_allclose(got, kernel, rtol=0, atol=1e-6)
