@@ -962,6 +962,12 @@ def test_domain_ends_are_the_last_floats_where_the_map_is_defined():
     # Mass beyond an end sits at the end of the range.
     assert d.ppf(1e-305)[0] == np.nextafter(-30.0, 0.0)
     assert_allclose(d.ppf(0.3), stats.norm.ppf(0.3), rtol=1e-15)
+    # Decreasing: the lowest levels come from the upper end.
+    r = TransformedDistribution(
+        Normal([0.0], [1.0]), lambda z: -_undefined_beyond(z), np.negative
+    )
+    assert r._z_hi[0] == np.nextafter(30.0, 0.0)
+    assert r.ppf(1e-305)[0] == -np.nextafter(30.0, 0.0)
 
 
 def test_domain_end_is_the_first_nan_outward_even_if_defined_again_beyond():
@@ -1124,7 +1130,8 @@ def test_affine_maps_carry_their_exact_log_jacobian_and_moments():
     assert_allclose(d.logpdf(y), expected, rtol=0, atol=1e-14)
     # exp of a Student-t has no moments, whatever affine map follows (a
     # quadrature would give finite numbers).
-    t = TransformedDistribution(StudentT(3.0, [0.0], [1.0]), np.exp, np.log)
+    # df = 50, scale 0.1: the quadrature's nodes stay finite through exp.
+    t = TransformedDistribution(StudentT(50.0, [0.0], [0.1]), np.exp, np.log)
     t = TransformedDistribution(t, affine, affine.inverse())
     assert t.mean[0] == np.inf and t.std[0] == np.inf
 
