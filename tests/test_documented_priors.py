@@ -127,7 +127,10 @@ def test_svi_log_density_is_the_documented_joint(monkeypatch, prior):
 
 def test_nuts_potential_is_the_documented_joint(monkeypatch):
     seen = _captured_model(monkeypatch, inference="nuts")
-    model, data = seen["model"], seen["data"]
+    model, (X, y, sw) = seen["model"], seen["data"]
+    # The data handed to the engine are SVI's, every weight divided by the
+    # temperature; NUTS samples the untempered posterior of the weights.
+    data = (X, y, sw * PyroBNNRegressor().temperature)
     w, noise = _point(model)
     _, expected = _reference_log_joint(model, data, w, noise)
     target = seen["nuts"](torch.device("cpu"))
