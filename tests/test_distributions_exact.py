@@ -1266,3 +1266,48 @@ def test_closed_form_mean_overflowing_through_an_affine_map_is_silent():
         d = TransformedDistribution(Normal([680.0], [7.0]), np.exp, np.log)
         d = TransformedDistribution(d, affine, affine.inverse())
         assert d.mean[0] == np.inf and d.std[0] == np.inf
+
+
+def test_one_to_one_message_quotes_the_value_whose_inverse_does_not_saturate():
+    def inverse(y):
+        # Saturates above 5 (constant: fine); halves below -5 (a wrong
+        # preimage: forward sends it elsewhere and it is not constant).
+        y = np.asarray(y, dtype=float)
+        return np.where(y > 5.0, 5.0, np.where(y < -5.0, y / 2, y))
+
+    d = TransformedDistribution(Normal([0.0], [1.0]), _identity, inverse)
+    message = (
+        "inverse maps y=-8 (point 0) to a value that forward sends to -4: the "
+        "target transform is not strictly monotone (one-to-one) where it is used."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        d.cdf(np.array([[6.0, -8.0]]))
+
+
+def _constant_on(lo: float, width: float, value: float):
+    """Identity, but ``value`` on [lo, lo + width): an inverse that saturates."""
+
+    def inverse(y):
+        y = np.asarray(y, dtype=float)
+        return np.where((y >= lo) & (y < lo + width), value, y)
+
+    return inverse
+
+
+def test_saturation_is_probed_a_step_of_1e_2_iqr_from_zero():
+    # At y = 0 the probe step is eps^(1/3) * 0.01 * IQR = 8.2e-9 (IQR 0.135):
+    # the inverse is constant on [0, 1e-7) above the median's image, so it
+    # only saturates there; a step past 1e-7 would call it wrong.
+    d = TransformedDistribution(
+        Normal([0.0], [0.1]), _identity, _constant_on(0.0, 1e-7, -1.0)
+    )
+    assert_allclose(d.cdf(np.array([0.05])), stats.norm.cdf([0.5]), rtol=1e-15)
+
+
+def test_saturation_of_a_value_uses_its_own_points_scale():
+    # y = 50 of point 0 (IQR 1.35): step eps^(1/3) * 50 = 3e-4 stays inside
+    # the constant stretch [50, 50.0005); point 1's IQR (1.35e4) would give
+    # 8e-4 and a refusal.
+    base = Normal([0.0, 0.0], [1.0, 1e4])
+    d = TransformedDistribution(base, _identity, _constant_on(50.0, 5e-4, 40.0))
+    assert_allclose(d.cdf(np.array([50.0, 0.0])), [1.0, 0.5], rtol=1e-15)
