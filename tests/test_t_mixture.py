@@ -123,3 +123,61 @@ def test_evaluations_in_small_blocks_equal_one_block(monkeypatch):
     got = d.logpdf(y), d.cdf(y), d.ppf(0.2), d.ppf(np.linspace(0.1, 0.9, 7))
     for a, b in zip(got, want, strict=True):
         assert_allclose(a, b, rtol=1e-12)
+
+
+def test_quantiles_of_several_levels_per_point():
+    rng = np.random.default_rng(4)
+    locs, scales, df = rng.normal(size=(3, 4)), np.ones(4), np.full(4, 5.0)
+    d = StudentTMixture(locs, scales, df)
+    q = np.array([[0.1, 0.6], [0.5, 0.01], [0.99, 0.3]])
+    x = d.ppf(q)
+    assert x.shape == (3, 2)
+    cdf = stats.t.cdf(x[:, :, None], df, locs[:, None, :], scales).mean(-1)
+    assert_allclose(cdf, q, rtol=1e-9)
+
+
+def test_draws_from_given_components_and_uniforms():
+    rng = np.random.default_rng(5)
+    locs = rng.normal(size=(2, 3, 4))  # a batch (2, 3) of 4 components
+    scales, df = rng.uniform(0.5, 2, (2, 3, 4)), rng.uniform(3, 9, (2, 3, 4))
+    d = StudentTMixture(locs, scales, df)
+    comp = rng.integers(4, size=(2, 3, 5))
+    u = rng.random((2, 3, 5))
+    i, j = np.indices((2, 3))
+    want = np.empty((2, 3, 5))
+    for k in range(5):
+        c = comp[:, :, k]
+        want[:, :, k] = locs[i, j, c] + scales[i, j, c] * stats.t.ppf(
+            u[:, :, k], df[i, j, c]
+        )
+    assert_allclose(d._sample_from(comp, u), want, rtol=1e-12)
+    # A seed gives the same draws.
+    a, b = d.sample(3, random_state=7), d.sample(3, random_state=7)
+    assert a.shape == (2, 3, 3)
+    assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("n_components", [1, 3, 9])
+def test_quantile_solves_go_in_blocks_of_rows(monkeypatch, n_components):
+    seen = []
+    block = _t_mixture._block
+
+    def spy(locs, scales, df, q):
+        seen.append(q.copy())
+        return block(locs, scales, df, q)
+
+    monkeypatch.setattr(_t_mixture, "_BLOCK", 8)
+    monkeypatch.setattr(_t_mixture, "_block", spy)
+    rng = np.random.default_rng(6)
+    locs = rng.normal(size=(11, n_components))
+    scales, df = np.full((11, n_components), 0.5), np.full((11, n_components), 4.0)
+    # Not 0.5 - 1e-17: scipy's stdtrit (the one-component answer) is off
+    # by 1.5e-8 there.
+    q = np.linspace(0.05, 0.95, 11) + 0.01
+    x = _t_mixture.t_mixture_quantiles(locs, scales, df, q)
+    want = [q[list(r)] for r in _reference_blocks(11, n_components, 8)]
+    assert len(seen) == len(want)
+    for got, expected in zip(seen, want, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    cdf = stats.t.cdf(x[:, None], df, locs, scales).mean(-1)
+    assert_allclose(cdf, q, rtol=1e-9)
