@@ -263,6 +263,13 @@ def test_shared_parameters_have_one_set_of_constraints():
         for name, constraint in PyroRegressor._parameter_constraints.items():
             assert name in params, (cls.__name__, name)
             assert cls._parameter_constraints[name] is constraint
+    # ... and the fitting loop's with the ensemble, through the network base
+    from bayesreg import DeepEnsembleRegressor
+    from bayesreg.pyro._data import FIT_LOOP_CONSTRAINTS
+
+    for cls in (PyroBayesianLinear, PyroBNNRegressor, DeepEnsembleRegressor):
+        for name, constraint in FIT_LOOP_CONSTRAINTS.items():
+            assert cls._parameter_constraints[name] is constraint, (cls, name)
 
 
 @pytest.mark.parametrize("est", _estimators(), ids=_IDS)

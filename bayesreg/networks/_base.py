@@ -29,6 +29,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from .._base import BayesianRegressorMixin
 from .._intake import check_target_dtype
 from ..pyro._data import (
+    FIT_LOOP_CONSTRAINTS,
     SPARSE_FORMAT,
     Float32Output,
     Rows,
@@ -105,16 +106,10 @@ class NetworkRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "prior_std": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        **FIT_LOOP_CONSTRAINTS,
         # rows held out of the fit to calibrate the predictive mixture on
         # (``_calibration.py``): at most half of them
         "calibration_fraction": [Interval(Real, 0, 0.5, closed="both")],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state", np.random.Generator],
-        "verbose": ["verbose"],
     }
 
     # ---------------------------------------------------------------- fit

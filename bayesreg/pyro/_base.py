@@ -35,7 +35,7 @@ from ..utils._checks import check_n_samples
 from ..utils._random import check_generator
 from ..utils._state import restore_on_error
 from ._arviz import to_inference_data
-from ._data import Float32Output, validated_predict_X
+from ._data import FIT_LOOP_CONSTRAINTS, Float32Output, validated_predict_X
 from ._engine import GUIDES, fit_svi, resolve_device, run_nuts, seed_from
 
 __all__ = ["PyroRegressor"]
@@ -52,19 +52,13 @@ class PyroRegressor(Float32Output, BayesianRegressorMixin, BaseEstimator):
         "inference": [StrOptions({"svi", "nuts"})],
         "guide": [StrOptions(set(GUIDES))],
         "rank": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        **FIT_LOOP_CONSTRAINTS,
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "n_warmup": [Interval(Integral, 0, None, closed="left")],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
         "n_chains": [Interval(Integral, 1, None, closed="left")],
         "n_posterior_samples": [Interval(Integral, 1, None, closed="left")],
         "jit": ["boolean", StrOptions({"auto"})],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state", np.random.Generator],
-        "verbose": ["verbose"],
         "warm_start": ["boolean"],
     }
 

@@ -20,8 +20,11 @@ and :class:`~bayesreg.DeepEnsembleRegressor`:
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import BayesianRegressorMixin
@@ -29,6 +32,7 @@ from ..utils._checks import is_float32, naming_the_argument
 from ..utils._state import MAX_ABS_INPUT, check_magnitude
 
 __all__ = [
+    "FIT_LOOP_CONSTRAINTS",
     "MIN_ABS_INPUT",
     "SPARSE_FORMAT",
     "Float32Output",
@@ -37,6 +41,18 @@ __all__ = [
     "dense",
     "weighted_scale",
 ]
+
+#: The parameters every torch estimator's fitting loop shares, with one set of
+#: constraints (the Pyro base and the network base both take them from here)
+FIT_LOOP_CONSTRAINTS: dict = {
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "device": [StrOptions({"cpu", "cuda", "auto"})],
+    "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+    "random_state": ["random_state", np.random.Generator],
+    "verbose": ["verbose"],
+}
 
 #: What a sparse X is converted to (rows are sliced; COO and CSC are copied
 #: once into it, never densified).
