@@ -181,3 +181,17 @@ def test_quantile_solves_go_in_blocks_of_rows(monkeypatch, n_components):
         np.testing.assert_array_equal(got, expected)
     cdf = stats.t.cdf(x[:, None], df, locs, scales).mean(-1)
     assert_allclose(cdf, q, rtol=1e-9)
+
+
+@pytest.mark.parametrize("tail", [1e-12, 1e-200])
+def test_far_quantiles_keep_the_relative_accuracy_of_their_tail(tail):
+    rng = np.random.default_rng(8)
+    locs = rng.normal(size=(3, 4))
+    scales, df = rng.uniform(0.5, 2.0, 4), rng.uniform(3.0, 9.0, 4)
+    d = StudentTMixture(locs, scales, df)
+    low, high = d.ppf(tail), d.ppf(1.0 - tail) if tail > 1e-16 else None
+    cdf = stats.t.cdf(low[:, None], df, locs, scales).mean(-1)
+    assert_allclose(cdf, tail, rtol=1e-8)
+    if high is not None:
+        sf = stats.t.sf(high[:, None], df, locs, scales).mean(-1)
+        assert_allclose(sf, 1.0 - (1.0 - tail), rtol=1e-8)
