@@ -76,7 +76,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import linalg, sparse
 
-from . import _spectral
+from . import _gaussian
 
 #: smallest gain of the objective for which a step is taken
 _MIN_GAIN = 1e-12
@@ -303,7 +303,7 @@ def dual_problems(
 
 
 class StackedPosterior(NamedTuple):
-    """k one-target :class:`~bayesreg._spectral.SpectralPosterior` s, each
+    """k one-target :class:`~bayesreg._gaussian.SpectralPosterior` s, each
     in its own eigenbasis (its own prior std), read as one posterior."""
 
     parts: tuple
@@ -321,23 +321,23 @@ class StackedPosterior(NamedTuple):
 
 
 def predictive_moments(post: StackedPosterior, X) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`bayesreg._spectral.predictive_moments`, target by target."""
-    moments = [_spectral.predictive_moments(p, X) for p in post.parts]
+    """:func:`bayesreg._gaussian.predictive_moments`, target by target."""
+    moments = [_gaussian.predictive_moments(p, X) for p in post.parts]
     return tuple(np.concatenate(m, axis=1) for m in zip(*moments, strict=True))
 
 
 def coef_covariance(post, j: int = 0) -> np.ndarray:
-    """:func:`bayesreg._spectral.coef_covariance` of target j."""
+    """:func:`bayesreg._gaussian.coef_covariance` of target j."""
     if isinstance(post, StackedPosterior):
-        return _spectral.coef_covariance(post.parts[j], 0)
-    return _spectral.coef_covariance(post, j)
+        return _gaussian.coef_covariance(post.parts[j], 0)
+    return _gaussian.coef_covariance(post, j)
 
 
-def sample_posterior(post, n_samples: int, rng) -> _spectral.Draws:
-    """:func:`bayesreg._spectral.sample_posterior`, target by target."""
+def sample_posterior(post, n_samples: int, rng) -> _gaussian.Draws:
+    """:func:`bayesreg._gaussian.sample_posterior`, target by target."""
     if not isinstance(post, StackedPosterior):
-        return _spectral.sample_posterior(post, n_samples, rng)
-    draws = [_spectral.sample_posterior(p, n_samples, rng) for p in post.parts]
-    return _spectral.Draws(
+        return _gaussian.sample_posterior(post, n_samples, rng)
+    draws = [_gaussian.sample_posterior(p, n_samples, rng) for p in post.parts]
+    return _gaussian.Draws(
         *(np.concatenate(d, axis=1) for d in zip(*draws, strict=True))
     )

@@ -1,4 +1,4 @@
-"""The two eigenbases of :mod:`bayesreg._spectral` and their products with rows.
+"""The two eigenbases of :mod:`bayesreg._gaussian` and their products with rows.
 
 Pure NumPy/SciPy. With D = diag(prior std), W the row weights and A =
 W^1/2 (X - 1 x_mean^T) D the whitened, centred training rows, the Gram

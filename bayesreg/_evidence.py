@@ -2,7 +2,7 @@
 
 Pure numerics over a :class:`bayesreg._intake.FitData` (the p x p statistics
 in the primal form, the rows in the dual): which prior std D to decompose
-with, one spectrum (:mod:`bayesreg._spectral`), then per target the prior
+with, one spectrum (:mod:`bayesreg._gaussian`), then per target the prior
 scale (and noise) the evidence chooses and the exact posterior there.
 Validation and the fitted attributes stay in :mod:`bayesreg.conjugate`.
 """
@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _ard, _gram, _spectral
+from . import _ard, _gaussian, _gram
 from ._intake import FitData, check_noise_posterior_proper
 from .utils._warnings import find_stack_level
 
@@ -29,7 +29,7 @@ class ConjugateFit(NamedTuple):
     1 - kappa_j = n r_j^2 / (1 + n r_j^2), r_j = 1 / sqrt(alpha_j), zero
     where pruned, and ``hint``, what a warning adds."""
 
-    post: _spectral.SpectralPosterior
+    post: _gaussian.SpectralPosterior
     t: np.ndarray
     prior_std: np.ndarray
     scale_unit: np.ndarray
@@ -97,8 +97,8 @@ def fit_conjugate(
 
     def spectrum(D):
         if stats is not None:
-            return _spectral.primal_spectrum(stats, prior_mean, D)
-        return _spectral.dual_spectrum(
+            return _gaussian.primal_spectrum(stats, prior_mean, D)
+        return _gaussian.dual_spectrum(
             data.X, Y, data.sample_weight, prior_mean, D, center=center,
             moments=moments,
         )  # fmt: skip
@@ -116,27 +116,27 @@ def fit_conjugate(
             scale_unit = np.sqrt(np.where(y_var > 0, y_var, 1.0))
             alpha0 = 1.0 / scale_unit**2
         spec = spectrum(prior_std)
-        opt = _spectral.maximize_evidence(
+        opt = _gaussian.maximize_evidence(
             spec, noise_var_init=noise0, alpha_init=alpha0, max_iter=max_iter,
             tol=tol,
         )  # fmt: skip
         t, n_iter, converged = opt.t, opt.n_iter, opt.converged
-        post = _spectral.posterior(spec, t, noise_var=opt.noise_var)
+        post = _gaussian.posterior(spec, t, noise_var=opt.noise_var)
     elif noise_std is None:
         a0, b0 = float(noise_prior_shape), float(noise_prior_scale) * y_var
         check_noise_posterior_proper(n, center, a0)
         spec = spectrum(1.0 / col_sd if auto else prior_std)
         if auto:
-            choice = _spectral.evidence_scale(spec, shape=a0, scale=b0)
+            choice = _gaussian.evidence_scale(spec, shape=a0, scale=b0)
             t, n_iter = choice.t, choice.n_iter
-        post = _spectral.posterior(spec, t, shape=a0, scale=b0)
+        post = _gaussian.posterior(spec, t, shape=a0, scale=b0)
     else:
         noise_var = np.full(k, float(noise_std) ** 2)
         spec = spectrum(float(noise_std) / col_sd if auto else prior_std)
         if auto:
-            choice = _spectral.evidence_scale(spec, noise_var=noise_var)
+            choice = _gaussian.evidence_scale(spec, noise_var=noise_var)
             t, n_iter = choice.t, choice.n_iter
-        post = _spectral.posterior(spec, t, noise_var=noise_var)
+        post = _gaussian.posterior(spec, t, noise_var=noise_var)
     _check_conditioning(spec, post.rho, diag * spec.prior_std**2)
     return ConjugateFit(post, t, spec.prior_std, scale_unit, n_iter, converged, one_d)
 
@@ -204,16 +204,16 @@ def _fit_ard(
                 yty=np.atleast_1d(stats.yty)[[j]],
                 y_mean=np.atleast_1d(stats.y_mean)[[j]],
             )
-            spec = _spectral.primal_spectrum(one, prior_mean, D)
+            spec = _gaussian.primal_spectrum(one, prior_mean, D)
         else:
-            spec = _spectral.dual_spectrum(
+            spec = _gaussian.dual_spectrum(
                 data.X, data.Y[:, [j]], data.sample_weight, prior_mean, D,
                 center=center, moments=moments,
             )  # fmt: skip
         if known:
-            post = _spectral.posterior(spec, np.ones(1), noise_var=np.full(1, s * s))
+            post = _gaussian.posterior(spec, np.ones(1), noise_var=np.full(1, s * s))
         else:
-            post = _spectral.posterior(spec, np.ones(1), shape=a0, scale=b0[j])
+            post = _gaussian.posterior(spec, np.ones(1), shape=a0, scale=b0[j])
         parts.append(post)
         stds.append(D)
     k = len(parts)

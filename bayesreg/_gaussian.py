@@ -1,13 +1,33 @@
-"""Pure NumPy/SciPy numerics for Gaussian linear models.
+"""Gaussian linear posteriors in one eigenbasis: the primal and the dual form.
 
-Functions here take and return arrays (or small NamedTuples of arrays); they
-never validate user input and never touch estimator state. Estimators validate,
-call these, and store the results.
+Pure NumPy/SciPy, arrays in and out. The tests hold it to the textbook
+Cholesky forms (tests/_cholesky_reference.py) and to dense references.
 
-Everything is expressed through the sufficient statistics of the data
-(:mod:`bayesreg._gram`, whose names are also importable from here), so the
-cost of a fit is one pass over X (O(n d^2)) followed by O(d^3) work that does
-not depend on n.
+Whitened coordinates u = D^-1 (w - m0) (D = diag(prior std)) make the Gram
+matrix of the centred, weighted rows A = W^1/2 Xc D
+
+    G = A^T A = Q diag(ev) Q^T,    z = Q^T A^T W^1/2 (yc - Xc m0),
+
+and everything below (the evidence as a function of the prior scale, the
+posterior mean, predictive variances and draws) is written once in terms of
+``(ev, Q, z)``. The two forms differ only in how the spectrum is obtained:
+
+- primal (``n >= p``): ``eigh`` of the p x p matrix D xtx D from the
+  sufficient statistics; Q is p x p, complete.
+- dual (``p > n``, the kernel form): ``eigh`` of the n x n matrix
+  K = A A^T = U diag(ev) U^T, which has the same non-zero spectrum; then
+  Q = A^T U diag(ev)^-1/2 (p x r, r <= n, never formed: products with Q
+  are products with the training rows) and z = ev^1/2 U^T W^1/2 (yc - Xc m0).
+  K is centred algebraically, K - 1 q^T - q 1^T + (m^T D^2 m) 1 1^T with
+  q = X D^2 m, so X is never centred nor densified.
+
+The bases and their products with new rows are in :mod:`bayesreg._bases`.
+
+For each of k targets the posterior of u is Gaussian with covariance
+kappa [I - Q diag(lam / (1 + lam)) Q^T], lam = rho ev, and mean
+Q diag(rho / (1 + lam)) z: rho = t / s^2 (prior variance over noise
+variance) and kappa = t (known noise) or t b_N / a_N (unknown noise, a
+Student-t marginal). On the complement of Q the posterior is the prior.
 """
 
 from __future__ import annotations
@@ -15,203 +35,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
+from scipy.special import gammaln
 
 from . import _gram
-from ._gram import (  # noqa: F401  (re-exported: the statistics posteriors take)
-    GramStats,
-    column_scale,
-    gram_stats,
-    merge_stats,
-)
+from ._bases import DualBasis, PrimalBasis, row_blocks
 
-# ---------------------------------------------------------------------------
-# Conjugate posteriors
-#
-# The coefficients w (d,) have the prior w = m0 + D u with D = diag(prior_std)
-# and u ~ N(0, I) (known noise) or u | s^2 ~ N(0, s^2 I) (Normal-Inverse-Gamma,
-# unknown noise s^2 ~ InvGamma(a0, b0)). Working with u ("whitened"
-# coordinates) makes the posterior precision B = I + G / tau, with
-# G = D X^T W X D, at least the identity: its Cholesky factor exists in exact
-# arithmetic and every diagonal entry of it is >= 1, which gives a cheap test
-# of the computed factor (see `_whitened_cholesky`).
-# ---------------------------------------------------------------------------
-
-
-class WhitenedStats(NamedTuple):
-    """Data statistics in the prior's whitened coordinates u = D^-1 (w - m0).
-
-    ``gram = D xtx D``, ``rhs = D (xty - xtx m0)`` and ``rss0`` the residual sum
-    of squares of the prior mean, ``yty - 2 m0.xty + m0.xtx.m0``. ``n_eff`` is
-    the number of observations left once a flat-prior intercept is integrated
-    out (``n - 1`` with an intercept, ``n`` without).
-    """
-
-    gram: np.ndarray
-    rhs: np.ndarray
-    rss0: float
-    n: float
-    n_eff: float
-
-
-def whiten_stats(
-    stats: GramStats, prior_mean: np.ndarray, prior_std: np.ndarray
-) -> WhitenedStats:
-    """Residual statistics of ``stats`` relative to the prior N(m0, D^2)."""
-    xtx_m0 = stats.xtx @ prior_mean
-    gram = prior_std[:, None] * stats.xtx * prior_std[None, :]
-    rhs = prior_std * (stats.xty - xtx_m0)
-    rss0 = stats.yty - 2.0 * prior_mean @ stats.xty + prior_mean @ xtx_m0
-    n_eff = stats.n - 1.0 if stats.centered else stats.n
-    return WhitenedStats(gram, rhs, float(max(rss0, 0.0)), stats.n, n_eff)
-
-
-def _eigh_cholesky(ev: np.ndarray, Q: np.ndarray, beta: float) -> np.ndarray:
-    """Cholesky factor of I + beta Q diag(ev) Q^T from the eigendecomposition.
-
-    B = Q diag(1 + beta ev) Q^T = R^T R with R the triangular factor of a QR
-    decomposition of diag(sqrt(1 + beta ev)) Q^T; exact for ev >= 0.
-    """
-    root = np.sqrt(1.0 + beta * np.clip(ev, 0.0, None))
-    R = linalg.qr(root[:, None] * Q.T, mode="r", check_finite=False)[0]
-    R *= np.sign(np.diag(R))[:, None]  # a Cholesky factor has a positive diagonal
-    return np.ascontiguousarray(R.T)
-
-
-def _whitened_cholesky(gram: np.ndarray, beta: float) -> np.ndarray:
-    """Lower Cholesky factor L of B = I + beta * gram, for gram PSD.
-
-    Every Schur complement of a matrix >= I is >= 1, so an exact factor has
-    diag(L) >= 1. A computed diagonal entry below 1/2 (or a failed Cholesky)
-    means rounding in ``gram`` swamped the identity (nearly collinear columns
-    of enormous scale); then the factor is rebuilt from the eigendecomposition
-    with the eigenvalues of ``gram`` clipped at zero, B = Q diag(1 + beta ev)
-    Q^T = R^T R with R the triangular factor of a QR of diag(sqrt(1 + beta
-    ev)) Q^T. That factor is exact for a PSD matrix within rounding of
-    ``gram``, so the posterior stays proper (covariance <= prior).
-    """
-    d = gram.shape[0]
-    B = beta * gram
-    B[np.diag_indices(d)] += 1.0
-    try:
-        L = linalg.cholesky(B, lower=True, check_finite=False)
-        if d == 0 or np.diag(L).min() >= 0.5:
-            return L
-    except linalg.LinAlgError:
-        pass
-    ev, Q = linalg.eigh(gram, check_finite=False)
-    return _eigh_cholesky(ev, Q, beta)
-
-
-class LinearPosterior(NamedTuple):
-    """Posterior of a conjugate Gaussian linear model (and its predictive).
-
-    The coefficient posterior is ``w = coef + sqrt(cov_scale * rho) * D L^-T z``
-    with ``z ~ N(0, I)``: ``rho = 1`` for known noise, ``rho = s^2 / (b/a)``
-    with ``s^2 ~ InvGamma(a, b)`` for unknown noise (``a = df / 2``,
-    ``b = a * noise_var``), which makes the marginal a multivariate t.
-    With ``intercept``, the intercept given w and s^2 is
-    ``y_mean - x_mean.w + Normal(0, s^2 / n)``. A new observation adds noise of
-    variance ``noise_var * rho``.
-
-    Fields: ``coef`` (d,) posterior mean; ``prior_std`` D (d,); ``chol`` L
-    (d, d), the lower Cholesky factor of the whitened precision; ``cov_scale``
-    (1, or b/a for unknown noise); ``noise_var`` (s^2, or b/a); ``df``
-    (``inf`` for known noise, ``2 a`` otherwise); ``x_mean`` (d,), ``y_mean``
-    and ``n`` (weighted) of the centred statistics; ``intercept``;
-    ``log_evidence``.
-    """
-
-    coef: np.ndarray
-    prior_std: np.ndarray
-    chol: np.ndarray
-    cov_scale: float
-    noise_var: float
-    df: float
-    x_mean: np.ndarray
-    y_mean: float
-    n: float
-    intercept: bool
-    log_evidence: float
-
-    @property
-    def intercept_mean(self) -> float:
-        return float(self.y_mean - self.x_mean @ self.coef) if self.intercept else 0.0
-
-
-def _eigh_solve_whitened(
-    eigh: tuple[np.ndarray, np.ndarray], rhs: np.ndarray, beta: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """(L, B^-1 rhs) for B = I + beta Q diag(ev) Q^T, from its eigenbasis.
-
-    The null space of the Gram matrix (ev == 0) gets exactly zero weight: r
-    lies in the range of G, and the rest is rounding that a Cholesky factor
-    of an ill-conditioned B (beta ev ~ 1e10) would amplify.
-    """
-    ev, Q = eigh
-    z = Q.T @ rhs
-    z[ev == 0] = 0.0
-    return _eigh_cholesky(ev, Q, beta), Q @ (z / (1.0 + beta * ev))
-
-
-def _logdet_chol(L: np.ndarray) -> float:
-    return float(2.0 * np.sum(np.log(np.diag(L))))
-
-
-def gaussian_posterior(
-    stats: GramStats,
-    prior_mean: np.ndarray,
-    prior_std: np.ndarray,
-    noise_var: float,
-    eigh: tuple[np.ndarray, np.ndarray] | None = None,
-) -> LinearPosterior:
-    """Exact posterior and log evidence with known noise variance s^2.
-
-    Bishop (2006), eqs. 3.50-3.51 in whitened coordinates: with beta = 1/s^2,
-    B = I + beta G, u_N = beta B^-1 r and w_N = m0 + D u_N, Sigma_N = D B^-1 D.
-    The log evidence (Bishop eq. 3.86, here for any prior mean and weights
-    meaning repetition) is
-
-        -n_eff/2 log(2 pi s^2) - 1/2 log|B| - 1/2 (beta RSS(u_N) + |u_N|^2)
-        - [intercept] 1/2 log n,
-
-    where beta RSS + |u|^2 = beta (rss0 - r.u_N). With a centred ``stats``
-    the flat intercept prior (p(b) = 1) is integrated out, which leaves the
-    factor sqrt(2 pi s^2 / n): hence n_eff = n - 1 and the -1/2 log n.
-
-    ``eigh``, the eigendecomposition (ev, Q) of the whitened Gram matrix
-    D xtx D when it is already known (evidence maximisation), gives the
-    factor of B without another factorisation, with the same treatment of
-    rounding-level eigenvalues as the optimisation.
-    """
-    ws = whiten_stats(stats, prior_mean, prior_std)
-    beta = 1.0 / noise_var
-    if eigh is None:
-        L = _whitened_cholesky(ws.gram, beta)
-        u = beta * linalg.cho_solve((L, True), ws.rhs, check_finite=False)
-    else:
-        L, u = _eigh_solve_whitened(eigh, ws.rhs, beta)
-        u *= beta
-    fit_term = max(beta * (ws.rss0 - ws.rhs @ u), 0.0)
-    log_ev = (
-        -0.5 * ws.n_eff * np.log(2.0 * np.pi * noise_var)
-        - 0.5 * _logdet_chol(L)
-        - 0.5 * fit_term
-        - (0.5 * np.log(ws.n) if stats.centered else 0.0)
-    )
-    return LinearPosterior(
-        prior_mean + prior_std * u,
-        prior_std,
-        L,
-        1.0,
-        float(noise_var),
-        np.inf,
-        stats.x_mean,
-        stats.y_mean,
-        stats.n,
-        stats.centered,
-        float(log_ev),
-    )
+#: the search range of log t, t = c^2 the prior variance factor
+_LOG_T_RANGE = (-30.0, 30.0)
 
 
 def _nig_normaliser(shape: float, scale: float) -> float:
@@ -221,424 +52,480 @@ def _nig_normaliser(shape: float, scale: float) -> float:
     has none: its evidence is defined up to a constant that is the same for
     every model of the same ``y``, and the kernel is used as it is.
     """
-    from scipy.special import gammaln
-
     if shape > 0 and scale > 0:
         return float(shape * np.log(scale) - gammaln(shape))
     return 0.0
 
 
-def _scale_floor(stats: GramStats) -> float:
-    """Smallest posterior scale b_N kept: a noise variance of 1e-10 var(y).
-
-    When the data can be interpolated (n <= rank, or a constant y) the
-    residual, and with it b_N, falls to rounding level and the noise
-    posterior degenerates; an evidence-chosen prior scale would then follow
-    rounding noise. As in :func:`maximize_evidence`, the noise variance is
-    bounded below at 1e-10 times y's own spread (a fit exact to plotting
-    accuracy), which keeps the posterior proper and the fit a smooth,
-    unit-equivariant function of the data.
-    """
-    return float(_gram.scale_floor(stats.yty, stats.n, stats.y_mean))
+# ---------------------------------------------------------------------------
+# The spectrum
+# ---------------------------------------------------------------------------
 
 
-def nig_posterior(
-    stats: GramStats,
-    prior_mean: np.ndarray,
-    prior_std: np.ndarray,
-    shape: float,
-    scale: float,
-    eigh: tuple[np.ndarray, np.ndarray] | None = None,
-) -> LinearPosterior:
-    """Exact Normal-Inverse-Gamma posterior (unknown noise) and log evidence.
+class Spectrum(NamedTuple):
+    """The whitened problem in its eigenbasis, for k targets.
 
-    Prior: s^2 ~ InvGamma(a0, b0), w | s^2 ~ N(m0, s^2 D^2) (so ``prior_std``
-    is in units of the noise std); ``a0 = b0 = 0`` is Jeffreys' scale-free
-    p(s^2) ~ 1/s^2. Posterior (Murphy 2012, eqs. 7.70-7.73, in whitened
-    coordinates): B = I + G, u_N = B^-1 r, a_N = a0 + n_eff / 2,
-    b_N = b0 + (rss0 - r.u_N) / 2, and
-
-        log Z = -n_eff/2 log(2 pi) - 1/2 log|B| + a0 log b0 - lgamma(a0)
-                - a_N log b_N + lgamma(a_N) - [intercept] 1/2 log n.
-
-    With a centred ``stats`` the intercept b has a flat prior, p(b) = 1 (a
-    location parameter: with Jeffreys' noise prior this is the reference
-    prior p(b, s) ~ 1/s). Integrating it out leaves sqrt(2 pi s^2 / n): one
-    observation's worth of the noise posterior (n_eff = n - 1) and the
-    -1/2 log n. With no features this gives the classical t_{n-1}
-    predictive, whose intervals have exact frequentist coverage.
-    For an improper noise prior the normaliser a0 log b0 - lgamma(a0) is
-    left out (see :func:`_nig_normaliser`). Requires a_N > 0.
-
-    ``eigh`` as in :func:`gaussian_posterior`: the eigendecomposition of the
-    whitened Gram matrix D xtx D, with its null space exactly zero.
-    """
-    from scipy.special import gammaln
-
-    ws = whiten_stats(stats, prior_mean, prior_std)
-    if eigh is None:
-        L = _whitened_cholesky(ws.gram, 1.0)
-        u = linalg.cho_solve((L, True), ws.rhs, check_finite=False)
-    else:
-        L, u = _eigh_solve_whitened(eigh, ws.rhs, 1.0)
-    a_n = shape + 0.5 * ws.n_eff
-    b_n = max(scale + 0.5 * max(ws.rss0 - ws.rhs @ u, 0.0), _scale_floor(stats))
-    log_ev = (
-        -0.5 * ws.n_eff * np.log(2.0 * np.pi)
-        - 0.5 * _logdet_chol(L)
-        + _nig_normaliser(shape, scale)
-        - a_n * np.log(b_n)
-        + gammaln(a_n)
-        - (0.5 * np.log(ws.n) if stats.centered else 0.0)
-    )
-    s2 = b_n / a_n
-    return LinearPosterior(
-        prior_mean + prior_std * u,
-        prior_std,
-        L,
-        float(s2),
-        float(s2),
-        float(2.0 * a_n),
-        stats.x_mean,
-        stats.y_mean,
-        stats.n,
-        stats.centered,
-        float(log_ev),
-    )
-
-
-class PriorScale(NamedTuple):
-    """The evidence-maximising scale c of the coefficient prior D c.
-
-    ``log_evidence`` at the optimum; ``n_iter`` evaluations of the
-    evidence's derivative by the root finder; ``at_bound`` when the maximum
-    lies at the edge of the search range (no interior optimum: the data
-    carry no signal, c -> 0, or want no shrinkage, c large). ``eigh`` is the
-    eigendecomposition (ev, Q) of the whitened Gram matrix c^2 D xtx D at the
-    optimum, ready for :func:`gaussian_posterior` / :func:`nig_posterior`.
+    ``ev`` (r,) eigenvalues of G (zero for its null space in the primal);
+    ``basis`` a :class:`PrimalBasis` or :class:`DualBasis`; ``z`` (r, k);
+    ``rss0`` (k,) residual sum of squares of the prior mean and
+    ``rss_perp`` (k,) its part outside the range of A (what no coefficients
+    can fit: exact in the dual, by subtraction from the statistics in the
+    primal); ``floor`` (k,) the smallest b_N kept (1e-10 var(y) / 2); ``n``,
+    ``n_eff`` (n - 1 with an intercept); ``x_mean`` (p,), ``y_mean`` (k,),
+    ``centered``; the prior mean m0 and std D (p,).
     """
 
-    scale: float
-    log_evidence: float
-    n_iter: int
-    at_bound: bool
-    eigh: tuple[np.ndarray, np.ndarray]
+    ev: np.ndarray
+    basis: PrimalBasis | DualBasis
+    z: np.ndarray
+    rss0: np.ndarray
+    rss_perp: np.ndarray
+    floor: np.ndarray
+    n: float
+    n_eff: float
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    centered: bool
+    prior_mean: np.ndarray
+    prior_std: np.ndarray
+
+    @property
+    def form(self) -> str:
+        return "primal" if self.basis.complete else "dual"
+
+    @property
+    def zz(self) -> np.ndarray:
+        """z_i^2 / ev_i (0 where ev_i = 0): the squared residual of the prior
+        mean along each eigenvector, so that the residual at any shrinkage
+        is a sum of positive terms (no cancellation near interpolation)."""
+        ev = self.ev[:, None]
+        return np.where(ev > 0, self.z**2 / np.where(ev > 0, ev, 1.0), 0.0)
 
 
-def _whitened_spectrum(stats: GramStats, prior_mean: np.ndarray, prior_std: np.ndarray):
-    """``(ws, ev, Q, z)``: the whitened statistics, ``G = Q diag(ev) Q^T``
-    for G = ``ws.gram``, and ``z = Q^T ws.rhs``, the evidence searches'
-    coordinates (d = len(ev)).
+def primal_spectrum(
+    stats: _gram.GramStats, prior_mean: np.ndarray, prior_std: np.ndarray
+) -> Spectrum:
+    """The spectrum of D xtx D from the sufficient statistics (O(p^3)).
 
-    Eigenvalues within rounding of the largest (d eps ev_max) are set to
-    zero (rank deficiency), and so are their entries of z: the right-hand
-    side lies in the range of G, the rest is rounding.
+    Eigenvalues within rounding of the largest (p eps ev_max) are set to zero
+    and so are their entries of z: the right-hand side lies in the range of
+    G, the rest is rounding.
     """
-    ws = whiten_stats(stats, prior_mean, prior_std)
-    ev, Q = linalg.eigh(ws.gram, check_finite=False)
+    xty = stats.xty.reshape(stats.xty.shape[0], -1)
+    yty = np.atleast_1d(np.asarray(stats.yty, dtype=float))
+    xtx_m0 = stats.xtx @ prior_mean
+    gram = prior_std[:, None] * stats.xtx * prior_std[None, :]
+    rhs = prior_std[:, None] * (xty - xtx_m0[:, None])
+    rss0 = yty - 2.0 * prior_mean @ xty + prior_mean @ xtx_m0
+    ev, Q = linalg.eigh(gram, check_finite=False)
     null = ev <= ev.shape[0] * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
     ev[null] = 0.0
-    z = Q.T @ ws.rhs
+    z = Q.T @ rhs
     z[null] = 0.0
-    return ws, ev, Q, z
+    y_mean = np.atleast_1d(np.asarray(stats.y_mean, dtype=float))
+    rss0 = np.maximum(rss0, 0.0)
+    zz = np.where(ev[:, None] > 0, z**2 / np.where(ev > 0, ev, 1.0)[:, None], 0.0)
+    rss_perp = np.maximum(rss0 - zz.sum(axis=0), 0.0)
+    return Spectrum(
+        ev, PrimalBasis(Q), z, rss0, rss_perp, _gram.scale_floor(yty, stats.n, y_mean),
+        stats.n, stats.n - 1.0 if stats.centered else stats.n, stats.x_mean,
+        y_mean, stats.centered, prior_mean, prior_std,
+    )  # fmt: skip
 
 
-#: search range of log c^2 for :func:`evidence_prior_scale` (natural log);
-#: c multiplies a prior std measured per standardised column, so c^2 spans
-#: 1e-13 (the prior alone) to 1e13 (no shrinkage at any n a computer holds).
-_LOG_T_RANGE = (-30.0, 30.0)
-
-
-def evidence_prior_scale(
-    stats: GramStats,
+def dual_spectrum(
+    X,
+    Y: np.ndarray,
+    sample_weight: np.ndarray | None,
     prior_mean: np.ndarray,
-    prior_shape: np.ndarray,
+    prior_std: np.ndarray,
     *,
-    noise_var: float | None = None,
-    shape: float = 0.0,
-    scale: float = 0.0,
-) -> PriorScale:
-    """Scale c of the prior w ~ N(m0, s^2 c^2 D^2) that maximises the evidence.
+    center: bool,
+    moments: tuple | None = None,
+) -> Spectrum:
+    """The spectrum from the n x n kernel matrix (O(n^2 p + n^3)).
 
-    ``prior_shape`` is D (per-coefficient std in units of the noise std,
-    before scaling by c). With ``noise_var`` given the noise is known;
-    otherwise s^2 ~ InvGamma(a0 = ``shape``, b0 = ``scale``) is integrated
-    out (Normal-Inverse-Gamma, :func:`nig_posterior`).
-
-    With t = c^2, the eigenvalues l_i of G = D xtx D (divided by s^2 for
-    known noise) and z = Q^T D (xty - xtx m0), the log evidence is, up to
-    terms free of t,
-
-        f(t) = -1/2 sum_i log(1 + t l_i) + h(R(t)),
-        R(t) = rss0 - sum_i t z_i^2 / (1 + t l_i),
-
-    with h(R) = -R / (2 s^2) for known noise and -a_N log(b0 + R / 2) for
-    unknown noise, and its derivative in log t is
-
-        f'(log t) = -1/2 sum_i t l_i / (1 + t l_i) + k/2 sum_i t z_i^2 / (1 + t l_i)^2
-
-    with k = 1 / s^2, or a_N / b_N(t): MacKay's condition gamma = k |u|^2.
-    One eigendecomposition (O(d^3)), then O(d) per evaluation: f is scanned
-    on a grid of log t, and the best interior point is refined by Brent's
-    method on f' to machine precision (so c is a smooth function of the
-    data, and the fit equivariant to rounding).
+    ``X`` (n, p) dense or sparse (kept by reference in the basis: the
+    fitted model stores O(n p), or O(nnz)); ``Y`` (n, k). ``moments`` is
+    :func:`bayesreg._gram.column_moments` of X when already computed.
+    Eigenvalues of K below n eps times the largest are dropped (r <= n).
     """
-    from scipy.optimize import brentq
+    if sparse.issparse(X):
+        X = X.tocsr()
+    w = sample_weight
+    if moments is None:  # the means alone: the sums of squares go unused here
+        n = float(X.shape[0]) if w is None else float(w.sum())
+        x_mean = _gram._column_sums(X, w) / n if center else np.zeros(X.shape[1])
+    else:
+        n, x_mean, _ = moments
+    if w is None:
+        y_mean = Y.sum(axis=0) / n if center else np.zeros(Y.shape[1])
+    else:
+        y_mean = w @ Y / n if center else np.zeros(Y.shape[1])
+    sqrt_w = None if w is None else np.sqrt(w)
+    d2 = prior_std**2
+    d2m = d2 * x_mean
+    # The residual of the prior mean, yc - Xc m0, weighted.
+    if np.any(prior_mean):
+        prior_fit = np.asarray(X @ prior_mean).ravel() - x_mean @ prior_mean
+    else:
+        prior_fit = np.zeros(X.shape[0])
+    resid = Y - y_mean - prior_fit[:, None]
+    if sqrt_w is not None:
+        resid = resid * sqrt_w[:, None]
+    # K = (X D)(X D)^T: a product of an array with its own transpose, which
+    # NumPy computes by SYRK (half the flops of a general product).
+    if sparse.issparse(X):
+        XD = X @ sparse.diags(prior_std)
+    elif np.all(prior_std == 1.0):  # RidgeMAP: a copy, not a product
+        XD = X.copy(order="K")
+    else:
+        XD = X * prior_std
+    K = XD @ XD.T
+    K = K.toarray() if sparse.issparse(K) else np.asarray(K)
+    q = None
+    if center:  # (without, m = 0: nothing to centre)
+        q = np.asarray(X @ d2m).ravel()
+        K -= q[:, None] + q[None, :] - float(x_mean @ d2m)
+    if sqrt_w is not None:
+        K *= np.outer(sqrt_w, sqrt_w)
+    ev, U = linalg.eigh(K, overwrite_a=True, check_finite=False)
+    keep = ev > ev.shape[0] * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
+    ev, U = ev[keep], np.ascontiguousarray(U[:, keep])
+    s = np.sqrt(ev)
+    proj = U.T @ resid
+    z = s[:, None] * proj
+    perp = resid - U @ proj
+    Yc = Y - y_mean
+    yty = np.sum(Yc * Yc if w is None else w[:, None] * Yc * Yc, axis=0)
+    return Spectrum(
+        ev, DualBasis(XD, sqrt_w, U, s, x_mean, prior_std, q), z,
+        np.sum(resid * resid, axis=0), np.sum(perp * perp, axis=0),
+        _gram.scale_floor(yty, n, y_mean), n,
+        n - 1.0 if center else n, x_mean, y_mean, center, prior_mean, prior_std,
+    )  # fmt: skip
 
-    ws, ev, Q, z = _whitened_spectrum(stats, prior_mean, prior_shape)
-    d = ev.shape[0]
-    z2 = z**2
-    ev_raw = ev.copy()
+
+# ---------------------------------------------------------------------------
+# Evidence searches, one target at a time: O(r) per evaluation
+# ---------------------------------------------------------------------------
+
+
+class ScaleChoice(NamedTuple):
+    """t = c^2 (the prior variance factor) for each target, with the log
+    evidence there, the evaluations used and whether it lies at a bound."""
+
+    t: np.ndarray
+    log_evidence: np.ndarray
+    n_iter: int
+    at_bound: np.ndarray
+
+
+def _evidence_parts(ev, z2, zz, rss_perp, n_eff, floor, noise_var, a0, b0):
+    """f(log t) and f'(log t) of the Cholesky reference's ``evidence_prior_scale``
+    (up to terms free of t), vectorised over log t. The residual
+    R(t) = rss0 - sum t z^2 / (1 + t l) is summed as
+    rss_perp + sum (z^2 / l) / (1 + t l), without cancellation.
+    ``parts(log_t, slope_only=True)`` returns (None, f'): what the root
+    search evaluates, dozens of times a fit."""
+    a_n = a0 + 0.5 * n_eff
     if noise_var is not None:
         ev = ev / noise_var
         z2 = z2 / noise_var
-    a_n = shape + 0.5 * ws.n_eff
-    floor = _scale_floor(stats)
 
-    def parts(log_t):
+    def parts(log_t, slope_only=False):
         t = np.exp(np.asarray(log_t, dtype=float))[..., None]
         q = 1.0 + t * ev
-        # t / q <= 1 / l_i stays bounded where t z_i^2 would overflow (z_i^2
-        # carries y's units squared, up to 1e300).
         tq = t / q
-        rss = np.maximum(ws.rss0 - np.sum(z2 * tq, axis=-1), 0.0)
+        if noise_var is None or not slope_only:
+            rss = rss_perp + (zz / q).sum(axis=-1)
         if noise_var is None:
-            b = np.maximum(scale + 0.5 * rss, floor)
+            b = np.maximum(b0 + 0.5 * rss, floor)
             k = a_n / b
-            fit = -a_n * np.log(b)
         else:
             k = 1.0 / noise_var
-            fit = -0.5 * rss / noise_var
-        f = -0.5 * np.sum(np.log(q), axis=-1) + fit
-        g = -0.5 * np.sum(tq * ev, axis=-1) + 0.5 * k * np.sum(z2 * tq / q, axis=-1)
-        return f, g
+        g = -0.5 * (tq * ev).sum(axis=-1) + 0.5 * k * (z2 * tq / q).sum(axis=-1)
+        if slope_only:
+            return None, g
+        fit = -a_n * np.log(b) if noise_var is None else -0.5 * rss / noise_var
+        return -0.5 * np.log(q).sum(axis=-1) + fit, g
 
-    if d == 0 or not np.any(ev > 0):
-        return PriorScale(1.0, float(parts(0.0)[0]), 0, False, (ev_raw, Q))
+    return parts
+
+
+def _maximise_one(parts) -> tuple[float, int, bool]:
+    """Grid scan of f over log t, then Brent's method on f' (see
+    the Cholesky reference's ``evidence_prior_scale``)."""
+    from scipy.optimize import brentq
+
     grid = np.linspace(*_LOG_T_RANGE, 121)
     f, g = parts(grid)
     best = int(np.argmax(f))
     n_iter = grid.size
     if best in (0, grid.size - 1):
-        log_t, at_bound = grid[best], True
+        return float(grid[best]), n_iter, True
+    lo, hi = grid[best - 1], grid[best + 1]
+    if g[best] < 0:
+        hi = grid[best]
     else:
-        # f rises into grid[best] and falls after it: f' changes sign within.
-        lo, hi = grid[best - 1], grid[best + 1]
-        if g[best] < 0:
-            hi = grid[best]
+        lo = grid[best]
+    if np.sign(parts(lo, True)[1]) == np.sign(parts(hi, True)[1]):
+        return float(grid[best]), n_iter, False
+    log_t, info = brentq(
+        lambda s: float(parts(s, True)[1]), lo, hi, xtol=1e-14,
+        rtol=4 * np.finfo(float).eps, full_output=True,
+    )  # fmt: skip
+    return float(log_t), n_iter + info.function_calls, False
+
+
+def evidence_scale(
+    spec: Spectrum,
+    *,
+    noise_var: np.ndarray | None = None,
+    shape: float = 0.0,
+    scale: np.ndarray | float = 0.0,
+) -> ScaleChoice:
+    """For each target, the t = c^2 maximising the evidence of the prior
+    w ~ N(m0, t D^2) (times s^2 for unknown noise, s^2 ~ InvGamma(``shape``,
+    ``scale``)); ``noise_var`` (k,) for known noise. Equal, target by
+    target, to the Cholesky reference's ``evidence_prior_scale``."""
+    k = spec.z.shape[1]
+    scale = np.broadcast_to(np.asarray(scale, dtype=float), (k,))
+    t, f, bound, n_iter = np.ones(k), np.zeros(k), np.zeros(k, bool), 0
+    zz = spec.zz
+    for j in range(k):
+        nv = None if noise_var is None else float(noise_var[j])
+        parts = _evidence_parts(
+            spec.ev, spec.z[:, j] ** 2, zz[:, j], spec.rss_perp[j], spec.n_eff,
+            spec.floor[j], nv, shape, scale[j],
+        )  # fmt: skip
+        if not np.any(spec.ev > 0):
+            log_t, it, at = 0.0, 0, False
         else:
-            lo = grid[best]
-        if np.sign(parts(lo)[1]) == np.sign(parts(hi)[1]):
-            log_t = grid[best]
-        else:
-            log_t, info = brentq(
-                lambda s: float(parts(s)[1]),
-                lo,
-                hi,
-                xtol=1e-14,
-                rtol=4 * np.finfo(float).eps,
-                full_output=True,
-            )
-            n_iter += info.function_calls
-        at_bound = False
-    return PriorScale(
-        float(np.exp(0.5 * log_t)),
-        float(parts(log_t)[0]),
-        n_iter,
-        at_bound,
-        (ev_raw * np.exp(log_t), Q),
-    )
+            log_t, it, at = _maximise_one(parts)
+        t[j], f[j], bound[j] = np.exp(log_t), parts(log_t)[0], at
+        n_iter = max(n_iter, it)
+    return ScaleChoice(t, f, n_iter, bound)
 
 
-def prior_as_posterior(
-    prior_mean: np.ndarray,
-    prior_std: np.ndarray,
-    noise_var: float | None = None,
-    shape: float = 1.0,
-    scale: float = 1.0,
-) -> LinearPosterior:
-    """The prior in the form of a posterior (no data), for prior draws.
+class FixedPoint(NamedTuple):
+    """MacKay's fixed point for each target: t = 1 / alpha (prior variance
+    factor of D^2), noise_var = 1 / beta."""
 
-    Without data there is no intercept to centre on: prior draws have
-    intercept zero. ``noise_var=None`` gives the Normal-Inverse-Gamma prior.
-    """
-    d = prior_mean.shape[0]
-    if noise_var is None:
-        s2, df = scale / shape, 2.0 * shape
-    else:
-        s2, df = float(noise_var), np.inf
-    cov_scale = s2 if noise_var is None else 1.0
-    return LinearPosterior(
-        prior_mean.astype(float),
-        prior_std.astype(float),
-        np.eye(d),
-        cov_scale,
-        s2,
-        df,
-        np.zeros(d),
-        0.0,
-        0.0,
-        False,
-        np.nan,
-    )
-
-
-class EvidenceOptimum(NamedTuple):
-    """Result of evidence maximisation: prior scale c (prior_std * c), s^2.
-
-    ``eigh`` is the eigendecomposition (ev, Q) of the whitened Gram matrix
-    at the optimum, c^2 D xtx D, ready for :func:`gaussian_posterior`.
-    """
-
-    prior_scale: float
-    noise_var: float
+    t: np.ndarray
+    noise_var: np.ndarray
     n_iter: int
     converged: bool
-    eigh: tuple[np.ndarray, np.ndarray]
 
 
 def maximize_evidence(
-    stats: GramStats,
-    prior_mean: np.ndarray,
-    prior_std: np.ndarray,
+    spec: Spectrum,
     *,
     noise_var_init: float | None = None,
+    alpha_init: np.ndarray | None = None,
     max_iter: int = 300,
     tol: float = 1e-10,
-) -> EvidenceOptimum:
-    """MacKay's fixed point for the prior scale and noise variance.
-
-    The prior is w ~ N(m0, D^2 / alpha) with D = ``prior_std`` fixed in shape
-    and alpha (one prior precision) and beta = 1/s^2 are re-estimated
-    (MacKay 1992; Bishop 2006, eqs. 3.91-3.95; sklearn's BayesianRidge):
-
-        gamma = sum_i beta ev_i / (alpha + beta ev_i)
-        alpha <- gamma / |v_N|^2,     beta <- (n_eff - gamma) / RSS(v_N)
-
-    with v = D^-1 (w - m0). One eigendecomposition G = Q diag(ev) Q^T of the
-    whitened Gram matrix is computed; in its basis the posterior mean is
-    v_i = beta z_i / (alpha + beta ev_i) with z = Q^T r, so every iteration
-    costs O(d). Stops when alpha and beta change by less than ``tol``
-    (relative).
-    """
-    ws, ev, Q, z = _whitened_spectrum(stats, prior_mean, prior_std)
-    n_eff = max(ws.n_eff, 1.0)
-    y_var = ws.rss0 / n_eff
-    # When the data can be interpolated (n <= rank) the evidence keeps rising
-    # as s^2 -> 0: bound s^2 below by 1e-10 var(y), a noise level at which
-    # the fit is exact to plotting accuracy, so the fixed point (in alpha,
-    # at the bound for beta) stays well defined. |v|^2 > 0 likewise.
+) -> FixedPoint:
+    """MacKay's fixed point (the Cholesky reference's ``maximize_evidence``),
+    target by target, on the spectrum (O(r) per iteration in either form),
+    starting at prior precision ``alpha_init`` (k,) (default 1)."""
+    ev = spec.ev
+    k = spec.z.shape[1]
+    t, s2 = np.ones(k), np.ones(k)
+    n_iter, converged = 0, True
+    n_eff = max(spec.n_eff, 1.0)
     tiny = np.finfo(float).tiny
-    beta_max = 1e10 / (y_var if y_var > 0 else 1.0)
-    if noise_var_init is None:
-        noise_var_init = y_var if y_var > 0 else 1.0
-    alpha, beta = 1.0, 1.0 / noise_var_init
-    converged = False
-    n_iter = 0
-    for it in range(1, max_iter + 1):
-        n_iter = it
-        denom = alpha + beta * ev
-        v = beta * z / denom
-        gamma = float(np.sum(beta * ev / denom))
-        v2 = float(v @ v)
-        rss = ws.rss0 - 2.0 * v @ z + np.sum(ev * v * v)
-        rss = max(float(rss), tiny)
-        # A prior 1e10 times more precise than the data in every direction is
-        # the prior alone: bound alpha there (the evidence rises towards
-        # alpha -> inf when X carries no signal about y).
-        alpha_max = 1e10 * max(beta * ev.max(initial=0.0), 1.0)
-        alpha_new = min(max(gamma, tiny) / max(v2, tiny), alpha_max)
-        dof_left = max(n_eff - gamma, tiny)
-        beta_new = beta_max if dof_left >= beta_max * rss else dof_left / rss
-        change = max(abs(alpha_new - alpha) / alpha, abs(beta_new - beta) / beta)
-        alpha, beta = alpha_new, beta_new
-        if change < tol:
-            converged = True
-            break
-    return EvidenceOptimum(
-        float(1.0 / np.sqrt(alpha)), float(1.0 / beta), n_iter, converged,
-        (ev / alpha, Q),
+    zz_all = spec.zz
+    for j in range(k):
+        z, rss0, zz = spec.z[:, j], spec.rss0[j], zz_all[:, j]
+        y_var = rss0 / n_eff
+        beta_max = 1e10 / (y_var if y_var > 0 else 1.0)
+        init = noise_var_init if noise_var_init is not None else y_var
+        alpha = 1.0 if alpha_init is None else float(alpha_init[j])
+        beta = 1.0 / (init if init > 0 else 1.0)
+        done = False
+        for it in range(1, max_iter + 1):
+            n_iter = max(n_iter, it)
+            denom = alpha + beta * ev
+            v = beta * z / denom
+            gamma = float(np.sum(beta * ev / denom))
+            v2 = float(v @ v)
+            # |y - A v|^2 = rss_perp + sum (z^2 / l) (alpha / (alpha + beta l))^2
+            shrink = alpha / denom
+            rss = max(float(spec.rss_perp[j] + np.sum(zz * shrink * shrink)), tiny)
+            alpha_max = 1e10 * max(beta * ev.max(initial=0.0), 1.0)
+            alpha_new = min(max(gamma, tiny) / max(v2, tiny), alpha_max)
+            dof_left = max(n_eff - gamma, tiny)
+            beta_new = beta_max if dof_left >= beta_max * rss else dof_left / rss
+            change = max(abs(alpha_new - alpha) / alpha, abs(beta_new - beta) / beta)
+            alpha, beta = alpha_new, beta_new
+            if change < tol:
+                done = True
+                break
+        converged &= done
+        t[j], s2[j] = 1.0 / alpha, 1.0 / beta
+    return FixedPoint(t, s2, n_iter, converged)
+
+
+# ---------------------------------------------------------------------------
+# The posterior
+# ---------------------------------------------------------------------------
+
+
+class SpectralPosterior(NamedTuple):
+    """Posterior of k independent conjugate linear models sharing one X.
+
+    ``spec`` the :class:`Spectrum`; per target (k,): ``rho`` (lam = rho ev),
+    ``kappa`` (covariance scale of u), ``noise_var`` (s^2, or b_N / a_N),
+    ``df`` (inf for known noise, 2 a_N), ``log_evidence``; ``coef`` (k, p).
+    With an intercept, given w and s^2 it is y_mean - x_mean.w +
+    N(0, s^2 / n).
+    """
+
+    spec: Spectrum
+    rho: np.ndarray
+    kappa: np.ndarray
+    noise_var: np.ndarray
+    df: np.ndarray
+    log_evidence: np.ndarray
+    coef: np.ndarray
+
+    @property
+    def intercept(self) -> np.ndarray:
+        spec = self.spec
+        if not spec.centered:
+            return np.zeros(self.coef.shape[0])
+        return spec.y_mean - self.coef @ spec.x_mean
+
+    form = property(lambda self: self.spec.form)
+
+
+def _coef(spec: Spectrum, rho: np.ndarray) -> np.ndarray:
+    """m0 + D Q diag(rho / (1 + rho ev)) z for each target, (k, p)."""
+    C = spec.z * (rho[None, :] / (1.0 + rho[None, :] * spec.ev[:, None]))
+    return (spec.prior_mean[:, None] + spec.prior_std[:, None] * spec.basis.q(C)).T
+
+
+def posterior(
+    spec: Spectrum,
+    t: np.ndarray,
+    *,
+    noise_var: np.ndarray | None = None,
+    shape: float = 0.0,
+    scale: np.ndarray | float = 0.0,
+) -> SpectralPosterior:
+    """Exact posterior and log evidence of each target at prior variance
+    factor ``t`` (k,): known noise ``noise_var`` (k,) (Bishop 2006, eqs.
+    3.50-3.51 and 3.86) or, with ``noise_var=None``, the Normal-Inverse-Gamma
+    model with s^2 ~ InvGamma(``shape``, ``scale``) (Murphy 2012, eqs.
+    7.70-7.73); the same formulas as the textbook ``gaussian_posterior``
+    and ``nig_posterior`` (tests/_cholesky_reference.py) written in the eigenbasis:
+    log|B| = sum log(1 + lam), r.u_N = sum rho z^2 / (1 + lam)."""
+    k = spec.z.shape[1]
+    t = np.asarray(t, dtype=float)
+    scale = np.broadcast_to(np.asarray(scale, dtype=float), (k,))
+    rho = t if noise_var is None else t / noise_var
+    lam = rho[None, :] * spec.ev[:, None]
+    logdet = np.sum(np.log1p(lam), axis=0)
+    # rss0 - r.u_N = rss_perp + sum (z^2 / l) / (1 + lam): positive terms.
+    rss = spec.rss_perp + np.sum(spec.zz / (1.0 + lam), axis=0)
+    intercept_term = 0.5 * np.log(spec.n) if spec.centered else 0.0
+    if noise_var is not None:
+        s2 = np.asarray(noise_var, dtype=float)
+        log_ev = (
+            -0.5 * spec.n_eff * np.log(2.0 * np.pi * s2) - 0.5 * logdet
+            - 0.5 * rss / s2 - intercept_term
+        )  # fmt: skip
+        kappa, df = t.copy(), np.full(k, np.inf)
+    else:
+        a_n = shape + 0.5 * spec.n_eff
+        b_n = np.maximum(scale + 0.5 * rss, spec.floor)
+        norm = np.array([_nig_normaliser(shape, b) for b in scale])
+        log_ev = (
+            -0.5 * spec.n_eff * np.log(2.0 * np.pi) - 0.5 * logdet + norm
+            - a_n * np.log(b_n) + gammaln(a_n) - intercept_term
+        )  # fmt: skip
+        s2 = b_n / a_n
+        kappa, df = t * s2, np.full(k, 2.0 * a_n)
+    return SpectralPosterior(spec, rho, kappa, s2, df, log_ev, _coef(spec, rho))
+
+
+def prior_posterior(
+    prior_mean: np.ndarray, prior_std: np.ndarray, noise_var: float
+) -> SpectralPosterior:
+    """The prior N(m0, D^2) with known noise as a posterior without data
+    (intercept zero), for prior draws: an empty primal spectrum."""
+    p = prior_mean.shape[0]
+    spec = Spectrum(
+        np.zeros(p), PrimalBasis(np.eye(p)), np.zeros((p, 1)), np.zeros(1),
+        np.zeros(1), np.ones(1), 0.0, 0.0, np.zeros(p), np.zeros(1), False,
+        prior_mean.astype(float), prior_std.astype(float),
+    )  # fmt: skip
+    one = np.ones(1)
+    return SpectralPosterior(
+        spec, one, one, np.full(1, float(noise_var)), np.full(1, np.inf),
+        np.full(1, np.nan), prior_mean.astype(float)[None, :],
     )  # fmt: skip
 
 
-def evidence_prior_std(
-    stats: GramStats,
-    prior_mean: np.ndarray,
-    noise_std: float | None = None,
-    *,
-    shape: float = 0.0,
-    scale: float = 0.0,
-) -> tuple[np.ndarray, PriorScale]:
-    """The unit-free default prior std, ``c * u_j`` with c by the evidence.
-
-    ``u_j = 1 / sd_j`` (in units of the noise std) when the noise is
-    unknown, with s^2 ~ InvGamma(``shape``, ``scale``); ``u_j = noise_std /
-    sd_j`` (in units of the coefficients) when it is known; ``sd_j`` is
-    :func:`column_scale`. Returns the prior std and the
-    :func:`evidence_prior_scale` result (c, its evidence and eigenbasis).
-    """
-    unit = (1.0 if noise_std is None else noise_std) / column_scale(stats)
-    noise_var = None if noise_std is None else noise_std**2
-    opt = evidence_prior_scale(
-        stats, prior_mean, unit, noise_var=noise_var, shape=shape, scale=scale
-    )
-    return opt.scale * unit, opt
-
-
 # ---------------------------------------------------------------------------
-# Predictive and draws
+# Predictive, covariance, draws
 # ---------------------------------------------------------------------------
 
 
-def predictive_moments(
-    post: LinearPosterior, X: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Predictive mean and variance of the regression function, in row blocks.
+def predictive_moments(post: SpectralPosterior, X) -> tuple[np.ndarray, np.ndarray]:
+    """Predictive mean and variance of the regression function, (n, k) each.
 
-    ``var_f(x) = cov_scale |L^-1 D (x - x_mean)|^2 + [intercept] noise_var / n``
-    (the second term is the intercept's own variance under its flat prior).
-    Each block of rows costs one triangular solve, O(block d^2); extra
-    memory is O(block x d): no n x n matrix, no inverse of the precision.
+    var_f(x) = kappa [|v_perp|^2 + sum_i (Q^T v)_i^2 / (1 + lam_i)]
+    + [intercept] s^2 / n, with v = D (x - x_mean); |v_perp|^2 = |v|^2 -
+    |Q^T v|^2 only in the dual (the primal basis is complete). ``X`` dense
+    or sparse, in blocks of rows, each read from memory once for the mean
+    and the projection (:mod:`bayesreg._bases`): extra memory
+    O(block x (r + n_train)).
     """
-    n_samples, d = X.shape
-    mean = X @ post.coef
-    mean += post.intercept_mean
-    var = np.empty(n_samples)
-    step = _gram._block_rows(d)
-    for start in range(0, n_samples, step):
-        rows = slice(start, start + step)
-        Z = X[rows] - post.x_mean if post.intercept else X[rows].copy()
-        Z *= post.prior_std
-        # V = L^-1 Z^T: Z.T is Fortran ordered, so trsm works in place.
-        V = linalg.solve_triangular(
-            post.chol, Z.T, lower=True, overwrite_b=True, check_finite=False
-        )
-        var[rows] = np.einsum("ij,ij->j", V, V)
-    var *= post.cov_scale
-    if post.intercept:
-        var += post.noise_var / post.n
+    spec = post.spec
+    n_samples = X.shape[0]
+    k = post.coef.shape[0]
+    if sparse.issparse(X):
+        X = X.tocsr()
+    mean = np.empty((n_samples, k))
+    var = np.empty((n_samples, k))
+    inv = 1.0 / (1.0 + post.rho[None, :] * spec.ev[:, None])  # (r, k)
+    project = spec.basis.projector(spec.x_mean, spec.prior_std, post.coef.T, inv)
+    for rows in row_blocks(n_samples, spec.basis.block_rows(X.shape[1])):
+        mean[rows], var[rows] = project(X[rows])
+    mean += post.intercept[None, :]
+    var *= post.kappa[None, :]
+    if spec.centered:
+        var += (post.noise_var / spec.n)[None, :]
     return mean, var
 
 
-def coef_covariance(post: LinearPosterior) -> np.ndarray:
-    """Posterior covariance of the coefficients, D B^-1 D times its scale.
+def coef_covariance(post: SpectralPosterior, j: int = 0) -> np.ndarray:
+    """Posterior covariance of target j's coefficients, (p, p): kappa D
+    [I - Q diag(lam / (1 + lam)) Q^T] D, times df / (df - 2) for the
+    Student-t marginal of unknown noise (infinite when df <= 2). In the
+    dual Q is formed here (p x r), and the result is p x p."""
+    spec = post.spec
+    lam = post.rho[j] * spec.ev
+    if spec.basis.complete:
+        Q = spec.basis.Q
+        inner = (Q / (1.0 + lam)[None, :]) @ Q.T
+    else:
+        Q = spec.basis.q(np.eye(lam.shape[0]))
+        inner = np.eye(Q.shape[0]) - (Q * (lam / (1.0 + lam))[None, :]) @ Q.T
+    D = spec.prior_std
+    factor = post.kappa[j]
+    df = post.df[j]
+    if np.isfinite(df):
+        factor *= df / (df - 2.0) if df > 2 else np.inf
+    cov = D[:, None] * inner * D[None, :]
+    return 0.5 * (cov + cov.T) * factor
 
-    For unknown noise this is the covariance of the multivariate t marginal,
-    cov_scale * df / (df - 2) * D B^-1 D (infinite when df <= 2).
-    """
-    d = post.coef.shape[0]
-    inner = linalg.cho_solve((post.chol, True), np.eye(d), check_finite=False)
-    cov = post.prior_std[:, None] * inner * post.prior_std[None, :]
-    factor = post.cov_scale
-    if np.isfinite(post.df):
-        factor *= post.df / (post.df - 2.0) if post.df > 2 else np.inf
-    cov = 0.5 * (cov + cov.T) * factor
-    return cov
 
-
-class PosteriorDraws(NamedTuple):
-    """Joint draws from a LinearPosterior: coefficients (S, d), intercepts
-    (S,) and the noise variance of each draw (S,)."""
+class Draws(NamedTuple):
+    """Joint draws: coefficients (S, k, p), intercepts and noise variances
+    (S, k)."""
 
     coef: np.ndarray
     intercept: np.ndarray
@@ -646,25 +533,84 @@ class PosteriorDraws(NamedTuple):
 
 
 def sample_posterior(
-    post: LinearPosterior, n_samples: int, rng: np.random.Generator
-) -> PosteriorDraws:
-    """Draw (w, b, s^2) jointly from the posterior (or the prior)."""
-    d = post.coef.shape[0]
-    if np.isfinite(post.df):
-        a = 0.5 * post.df
-        rho = a / rng.gamma(a, size=n_samples)  # s^2 / (b/a), s^2 ~ InvGamma(a, b)
-    else:
-        rho = np.ones(n_samples)
-    z = rng.standard_normal((d, n_samples))
-    # D L^-T z has covariance D (L L^T)^-1 D = D B^-1 D.
-    dev = linalg.solve_triangular(
-        post.chol, z, lower=True, trans="T", check_finite=False
-    )
-    coef = post.coef + (post.prior_std[:, None] * dev * np.sqrt(post.cov_scale * rho)).T
-    noise_var = post.noise_var * rho
-    if post.intercept:
-        zb = rng.standard_normal(n_samples)
-        intercept = post.y_mean - coef @ post.x_mean + np.sqrt(noise_var / post.n) * zb
-    else:
-        intercept = np.zeros(n_samples)
-    return PosteriorDraws(coef, intercept, noise_var)
+    post: SpectralPosterior, n_samples: int, rng: np.random.Generator
+) -> Draws:
+    """Draw (w, b, s^2) jointly for each target (independent targets).
+
+    u = u_N + sqrt(kappa rho_s) [Q diag((1 + lam)^-1/2) e1 + (I - Q Q^T) e2]
+    with e1, e2 standard normal (e2 only in the dual, whose basis is not
+    complete) and rho_s = s^2 / (b/a) for unknown noise.
+    """
+    spec = post.spec
+    k, p = post.coef.shape
+    r = spec.ev.shape[0]
+    coef = np.empty((n_samples, k, p))
+    intercept = np.zeros((n_samples, k))
+    noise_var = np.empty((n_samples, k))
+    for j in range(k):
+        if np.isfinite(post.df[j]):
+            a = 0.5 * post.df[j]
+            ratio = a / rng.gamma(a, size=n_samples)
+        else:
+            ratio = np.ones(n_samples)
+        e1 = rng.standard_normal((r, n_samples))
+        lam = post.rho[j] * spec.ev
+        dev = spec.basis.q(e1 / np.sqrt(1.0 + lam)[:, None])
+        if not spec.basis.complete:
+            e2 = rng.standard_normal((p, n_samples))
+            dev += e2 - spec.basis.q(spec.basis.qt(e2))
+        dev *= spec.prior_std[:, None] * np.sqrt(post.kappa[j] * ratio)[None, :]
+        coef[:, j] = post.coef[j] + dev.T
+        noise_var[:, j] = post.noise_var[j] * ratio
+        if spec.centered:
+            zb = rng.standard_normal(n_samples)
+            intercept[:, j] = (
+                spec.y_mean[j] - coef[:, j] @ spec.x_mean
+                + np.sqrt(noise_var[:, j] / spec.n) * zb
+            )  # fmt: skip
+    return Draws(coef, intercept, noise_var)
+
+
+# ---------------------------------------------------------------------------
+# Ridge (the posterior mode) on the same spectrum
+# ---------------------------------------------------------------------------
+
+
+class RidgeFit(NamedTuple):
+    """Ridge coefficients (k, p), their RSS (k,) from the spectrum and the
+    trace of the hat matrix (without the intercept)."""
+
+    coef: np.ndarray
+    rss: np.ndarray
+    dof: float
+
+
+def ridge(spec: Spectrum, *alphas: float) -> list[RidgeFit]:
+    """min |W^1/2 (yc - Xc w)|^2 + alpha |w|^2 on a spectrum with D = 1,
+    m0 = 0, for each of ``alphas``: w = Q diag(1 / (ev + alpha)) z,
+    minimum-norm for alpha = 0 (directions with ev + alpha below rounding of
+    the largest dropped); RSS = rss_perp + sum (z^2 / ev) (alpha / (ev +
+    alpha))^2 and dof = sum ev / (ev + alpha). In the dual the coefficients
+    of every alpha come from one pass over the training rows."""
+    ev = spec.ev
+    k = spec.z.shape[1]
+    Cs, parts = [], []
+    for alpha in alphas:
+        denom = ev + alpha
+        keep = denom > (
+            max(denom.max(initial=0.0), 1e-300) * max(ev.size, 1) * np.finfo(float).eps
+        )
+        inv = np.zeros_like(denom)
+        inv[keep] = 1.0 / denom[keep]
+        Cs.append(spec.z * inv[:, None])
+        # |y - A u|^2 = rss_perp + sum (z^2 / l) (alpha / (l + alpha))^2 over
+        # the directions kept (a dropped one keeps its whole residual).
+        shrink = np.where(keep, alpha * inv, 1.0)[:, None]
+        rss = spec.rss_perp + np.sum(spec.zz * shrink * shrink, axis=0)
+        parts.append((rss, float(np.sum(ev * inv))))
+    if spec.basis.complete:  # Q is at hand: one small product per alpha
+        coefs = [spec.basis.q(C).T for C in Cs]
+    else:  # one pass over the training rows for every alpha
+        coef = spec.basis.q(np.concatenate(Cs, axis=1)).T
+        coefs = [coef[i * k : (i + 1) * k] for i in range(len(Cs))]
+    return [RidgeFit(c, rss, dof) for c, (rss, dof) in zip(coefs, parts, strict=True)]

@@ -243,7 +243,7 @@ def scale_floor(yty, n: float, y_mean):
     """Smallest posterior noise scale b_N kept: 0.5e-10 times y's spread
     (``yty``, or its spread about zero ``n y_mean^2`` when it has none about
     its mean), elementwise over targets; see
-    :func:`bayesreg._gaussian._scale_floor` for why."""
+    :func:`bayesreg._gaussian.posterior` for why."""
     spread = np.where(yty > 0, yty, n * np.square(y_mean))
     return np.maximum(0.5e-10 * spread, np.finfo(float).tiny)
 

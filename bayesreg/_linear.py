@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _spectral
+from . import _dask, _gaussian
 from ._base import BayesianRegressorMixin
 from ._dask import validated_gram_stats, validated_X
 from ._intake import FitData
@@ -36,7 +36,7 @@ class LinearGaussianRegressor(BayesianRegressorMixin):
     ``_draw_source(X)`` (validate ``X``, which may be None, and return what
     ``_draws`` draws from: the posterior, or the prior of an unfitted
     estimator) and ``_draws(source, n_samples, rng)`` (a
-    :class:`~bayesreg._spectral.Draws`, with a target axis).
+    :class:`~bayesreg._gaussian.Draws`, with a target axis).
 
     Shapes: a 1-D y gives 1-D outputs (``coef_`` (p,), predictions (n,));
     y of shape (n, k), k >= 1, gives a trailing target axis (``coef_``
@@ -227,7 +227,7 @@ def _as_input_dtype(a, X):
     return a
 
 
-def predictive_distribution(post: _spectral.SpectralPosterior, X, shaped):
+def predictive_distribution(post: _gaussian.SpectralPosterior, X, shaped):
     """Posterior predictive of a new observation at each row of ``X``.
 
     Normal for known (or plugged-in) noise, Student-t when the noise is

@@ -10,7 +10,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _ard, _dask, _evidence, _gram, _spectral
+from . import _ard, _dask, _evidence, _gaussian, _gram
 from ._dask import validated_X
 from ._intake import FitData, check_gram_memory, check_mergeable, prior_arrays
 from ._linear import LinearGaussianRegressor, predictive_distribution
@@ -272,7 +272,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
     NaN and inf are found by the same reduction. Predictions on a dask array
     stay lazy (dask arrays, or a distribution with dask parameters).
 
-    Numerics (:mod:`bayesreg._spectral`, whose docstring has the equations):
+    Numerics (:mod:`bayesreg._gaussian`, whose docstring has the equations):
     with D = diag(prior std) and the centred, weighted rows A = W^1/2 Xc D,
     everything is written once in the eigenbasis of G = A^T A, so the
     evidence search and the fixed point cost O(r) per step; the primal form
@@ -609,7 +609,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         return type(dists[0])(*cat)
 
     # --------------------------------------------------------------- draws
-    def _draw_source(self, X) -> tuple[_spectral.SpectralPosterior, np.ndarray]:
+    def _draw_source(self, X) -> tuple[_gaussian.SpectralPosterior, np.ndarray]:
         """The posterior if fitted, else the prior (GaussianProcessRegressor's
         convention), with validated X (None if X is None)."""
         if hasattr(self, "_posterior"):
@@ -641,7 +641,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
                 )
         prior_mean, prior_std = self._prior_arrays(n_features)
         self._n_targets = None
-        post = _spectral.prior_posterior(
+        post = _gaussian.prior_posterior(
             prior_mean, prior_std, float(self.noise_std) ** 2
         )
         return post, X
@@ -683,7 +683,7 @@ class ConjugateLinearRegression(LinearGaussianRegressor, BaseEstimator):
         return f + np.sqrt(draws.noise_var.T)[None] * rng.standard_normal(f.shape)
 
     @staticmethod
-    def _draws(post, n_samples, random_state) -> _spectral.Draws:
+    def _draws(post, n_samples, random_state) -> _gaussian.Draws:
         rng = check_generator(random_state)
         return _ard.sample_posterior(post, check_n_samples(n_samples), rng)
 

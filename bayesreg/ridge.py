@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask, _spectral
+from . import _dask, _gaussian
 from ._dask import validated_X
 from ._intake import FitData
 from ._linear import LinearGaussianRegressor
@@ -91,7 +91,7 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
     -----
     The solution is ``w = (Xc^T W Xc + alpha I)^-1 Xc^T W yc`` for centred
     ``Xc, yc`` and weights ``W``, computed in the eigenbasis of the Gram
-    matrix (:mod:`bayesreg._spectral`): with Xc^T W Xc = Q diag(l) Q^T and
+    matrix (:mod:`bayesreg._gaussian`): with Xc^T W Xc = Q diag(l) Q^T and
     z = Q^T Xc^T W yc, ``w = Q diag(1 / (l + alpha)) z`` (minimum-norm for
     ``alpha=0`` and collinear columns), RSS = rss_perp + sum (z^2 / l)
     (alpha / (l + alpha))^2 and dof = sum l / (l + alpha). In the primal
@@ -152,11 +152,11 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
         if stats is not None:
             self._n_targets = None if np.ndim(stats.yty) == 0 else stats.yty.shape[0]
             d = stats.xtx.shape[0]
-            spec = _spectral.primal_spectrum(stats, np.zeros(d), np.ones(d))
+            spec = _gaussian.primal_spectrum(stats, np.zeros(d), np.ones(d))
         else:
             self._set_target_shape(data.y)
             d = data.X.shape[1]
-            spec = _spectral.dual_spectrum(
+            spec = _gaussian.dual_spectrum(
                 data.X, data.Y, data.sample_weight, np.zeros(d), np.ones(d),
                 center=self.fit_intercept,
             )  # fmt: skip
@@ -164,9 +164,9 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
         # The MAP and, for the noise below, the least-squares fit: both
         # coefficient vectors from one product with the basis.
         if alpha > 0:
-            fit, ls = _spectral.ridge(spec, alpha, 0.0)
+            fit, ls = _gaussian.ridge(spec, alpha, 0.0)
         else:
-            (fit,), ls = _spectral.ridge(spec, alpha), None
+            (fit,), ls = _gaussian.ridge(spec, alpha), None
         coef = fit.coef
         intercept = self._intercepts(spec, coef)
         n, extra = spec.n, float(self.fit_intercept)
@@ -266,11 +266,11 @@ class RidgeMAP(LinearGaussianRegressor, BaseEstimator):
         )
         return None, None if X is None else validated_X(self, X)
 
-    def _draws(self, source, n_samples: int, random_state) -> _spectral.Draws:
+    def _draws(self, source, n_samples: int, random_state) -> _gaussian.Draws:
         # A point estimate: every draw is the MAP, with the noise std_.
         coef = np.reshape(self.coef_, (1, -1, self.n_features_in_))
         k = coef.shape[1]
-        return _spectral.Draws(
+        return _gaussian.Draws(
             np.repeat(coef, n_samples, axis=0),
             np.tile(np.reshape(self.intercept_, (1, k)), (n_samples, 1)),
             np.tile(np.reshape(self.noise_std_, (1, k)) ** 2, (n_samples, 1)),

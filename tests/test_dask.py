@@ -18,7 +18,7 @@ from numpy.testing import assert_allclose  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.exceptions import DataConversionWarning  # noqa: E402
 
-from bayesreg import ConjugateLinearRegression, RidgeMAP, _dask, _gaussian  # noqa: E402
+from bayesreg import ConjugateLinearRegression, RidgeMAP, _dask, _gram  # noqa: E402
 from bayesreg.distributions import Normal, StudentT  # noqa: E402
 
 # Irregular row blocks (one of a single row, one empty) and split columns.
@@ -180,7 +180,7 @@ def test_deep_reduction_trees(linear_data, split_every):
                 None if weights is None else da.from_array(weights, chunks=16),
                 center=center, split_every=split_every,
             )  # fmt: skip
-            ref = _gaussian.gram_stats(X, y, weights, center=center)
+            ref = _gram.gram_stats(X, y, weights, center=center)
             for a, b in zip(stats, ref, strict=True):
                 assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.abs(b).max())
 

@@ -344,22 +344,22 @@ def test_moments_do_not_depend_on_the_projection_blocks(
 ):
     # predictive_moments reads X in blocks sized to the cache (and, in the
     # dual, kernel blocks of many rows): tiny blocks give the same moments.
-    from bayesreg import _bases, _spectral
+    from bayesreg import _bases, _gaussian
 
     X, y = _data(n=40, d=60 if solver == "dual" else 5, k=k, seed=3)
     est = ConjugateLinearRegression(solver=solver).fit(X, y)
     post = est._posterior
     Xt = np.random.default_rng(4).normal(size=(700, X.shape[1]))
     Xt = sp.csr_matrix(Xt) if to_sparse else Xt
-    whole = _spectral.predictive_moments(post, Xt)
+    whole = _gaussian.predictive_moments(post, Xt)
     monkeypatch.setattr(_bases, "_CACHE_BYTES", 8)
     monkeypatch.setattr(_bases, "_KERNEL_BYTES", 8 * 3 * X.shape[1])
-    for got, want in zip(_spectral.predictive_moments(post, Xt), whole, strict=True):
+    for got, want in zip(_gaussian.predictive_moments(post, Xt), whole, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
     if solver == "dual":  # X D^2 x_mean recomputed (pickles from before)
         spec = post.spec._replace(basis=post.spec.basis._replace(q_train=None))
         for got, want in zip(
-            _spectral.predictive_moments(post._replace(spec=spec), Xt), whole,
+            _gaussian.predictive_moments(post._replace(spec=spec), Xt), whole,
             strict=True,
         ):  # fmt: skip
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)

@@ -405,21 +405,21 @@ def test_bad_x_at_predict_is_named_in_either_form(solver, to_sparse, value, matc
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_ridge_penalties_in_one_pass_equal_separate_solves(solver, weighted):
-    from bayesreg import _spectral
+    from bayesreg import _gaussian
 
     X, y, _ = _wide(16, 40, 30 if solver == "primal" else 90)
     w = np.random.default_rng(16).uniform(0.5, 2.0, size=40) if weighted else None
     d = X.shape[1]
     if solver == "primal":
         stats = _intake.in_memory_gram_stats(X, y, w, center=True)[0]
-        spec = _spectral.primal_spectrum(stats, np.zeros(d), np.ones(d))
+        spec = _gaussian.primal_spectrum(stats, np.zeros(d), np.ones(d))
     else:
-        spec = _spectral.dual_spectrum(
+        spec = _gaussian.dual_spectrum(
             X, y[:, None], w, np.zeros(d), np.ones(d), center=True
         )
-    both = _spectral.ridge(spec, 0.7, 0.0)
+    both = _gaussian.ridge(spec, 0.7, 0.0)
     for fit, alpha in zip(both, (0.7, 0.0), strict=True):
-        (alone,) = _spectral.ridge(spec, alpha)
+        (alone,) = _gaussian.ridge(spec, alpha)
         scale = np.abs(alone.coef).max()
         assert_allclose(fit.coef, alone.coef, rtol=1e-12, atol=1e-12 * scale)
         assert_allclose(fit.rss, alone.rss, rtol=1e-12)

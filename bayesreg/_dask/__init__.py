@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _intake, _spectral
+from .. import _gaussian, _intake
 from . import _predict
 from ._core import is_dask_collection
 from ._fit import SPLIT_EVERY, tree_gram_stats, validate_predict_X, validate_Xy
@@ -89,13 +89,13 @@ def validated_X(estimator, X, *, reset: bool | None = False):
     return _intake.validated_predict_X(estimator, X, reset=reset)
 
 
-def predictive_moments(post: _spectral.SpectralPosterior, X):
-    """:func:`bayesreg._spectral.predictive_moments` ((n, k) mean and
+def predictive_moments(post: _gaussian.SpectralPosterior, X):
+    """:func:`bayesreg._gaussian.predictive_moments` ((n, k) mean and
     variance of the regression function), by row blocks for a dask ``X``
     (one target: dask fits refuse a 2-D y)."""
     if is_dask_collection(X):
         return _predict.predictive_moments(post, X)
-    return _spectral.predictive_moments(post, X)
+    return _gaussian.predictive_moments(post, X)
 
 
 def add_noise(f, noise_std: np.ndarray, rng: np.random.Generator):

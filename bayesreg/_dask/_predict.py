@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _spectral
+from .. import _gaussian
 from ..distributions import Normal, StudentT
 from ..distributions._base import _all_finite
 from ..utils._checks import check_n_samples, check_quantile_levels
@@ -26,15 +26,15 @@ if TYPE_CHECKING:
     import dask.array as da
 
 
-def _moments_block(post: _spectral.SpectralPosterior, Xb: np.ndarray) -> np.ndarray:
-    mean, var_f = _spectral.predictive_moments(post, Xb)
+def _moments_block(post: _gaussian.SpectralPosterior, Xb: np.ndarray) -> np.ndarray:
+    mean, var_f = _gaussian.predictive_moments(post, Xb)
     return np.stack([mean[:, 0], var_f[:, 0]], axis=1)
 
 
 def predictive_moments(
-    post: _spectral.SpectralPosterior, X: da.Array
+    post: _gaussian.SpectralPosterior, X: da.Array
 ) -> tuple[da.Array, da.Array]:
-    """Lazy :func:`bayesreg._spectral.predictive_moments` by row blocks (one
+    """Lazy :func:`bayesreg._gaussian.predictive_moments` by row blocks (one
     target).
 
     Both come from one task per block (an (rows, 2) block sliced in two), so

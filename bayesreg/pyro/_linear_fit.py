@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from pyro.infer.autoguide.initialization import init_to_value
 
-from .. import _gram, _spectral
+from .. import _gaussian, _gram
 from ..utils._random import check_generator
 from ._engine import Schedule, resolve_device
 from ._linear_model import (
@@ -44,8 +44,8 @@ def prior_scales(est, stats) -> tuple[np.ndarray, float, np.ndarray]:
         # noise units (unknown noise) or noise_std / sd_j, c by the evidence
         known = est.noise_std is not None
         unit = (float(est.noise_std) if known else 1.0) / x_sd
-        spec = _spectral.primal_spectrum(stats, zeros, unit)
-        choice = _spectral.evidence_scale(
+        spec = _gaussian.primal_spectrum(stats, zeros, unit)
+        choice = _gaussian.evidence_scale(
             spec,
             noise_var=np.array([float(est.noise_std) ** 2]) if known else None,
             shape=float(est.noise_prior_shape),
