@@ -97,6 +97,13 @@ CONTRACT_ONLY = [
 
 def _expected_failed_checks(estimator) -> dict[str, str]:
     """Known, justified failures of sklearn's checks (never silent skips)."""
+    glm = isinstance(estimator, PyroBayesianLinear) and (
+        estimator.prior != "normal" or estimator.likelihood != "normal"
+    )
+    if glm:
+        # The models without a closed form weight each row's log density:
+        # weights equal repeated rows to the check's 1e-7 (they pass it).
+        return {}
     if isinstance(estimator, (PyroBayesianLinear, PyroBNNRegressor)):
         reason = (
             "stochastic optimisation: weights equal repeated rows up to "
