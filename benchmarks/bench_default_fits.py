@@ -25,6 +25,7 @@ import torch
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import BayesianRidge
 from sklearn.model_selection import KFold
+from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -48,6 +49,12 @@ MODELS = {
     "PyroBNNRegressor()": PyroBNNRegressor,
     "ConjugateLinearRegression()": ConjugateLinearRegression,
 }
+
+
+def mlp(random_state=None):
+    """The point-estimate network a user would pick instead (issue 22): the
+    BNN's width, sklearn's defaults otherwise."""
+    return MLPRegressor(hidden_layer_sizes=(50,), random_state=random_state)
 
 
 def make(cls, seed):
@@ -91,6 +98,7 @@ def main() -> None:
             scores = [cv_nlpd(lambda c=cls, s=s: make(c, s), X, y) for s in SEEDS]
             rows.append((name, times, scores))
         br = cv_nlpd(BayesianRidge, X, y)
+        mlp_times = fit_seconds(mlp, Xs, (y - y.mean()) / y.std())
     print(
         f"Machine: {machine()}; torch threads 1; load average {load_before} at "
         f"the start, {load()} at the end.\n"
@@ -107,6 +115,13 @@ def main() -> None:
             f"| {' / '.join(f'{s[1]:.3f}' for s in scores)} |"
         )
     print(f"| BayesianRidge() | - | {br[0]:.4f} | {br[1]:.3f} |")
+    print(
+        f"| sklearn MLPRegressor(50) (standardised y) | {min(mlp_times):.3f} "
+        f"({', '.join(f'{t:.3f}' for t in mlp_times)}) | - | - |"
+    )
+    bnn = min(dict((n, t) for n, t, _ in rows)["PyroBNNRegressor()"])
+    ratio = bnn / min(mlp_times)
+    print(f"\nPyroBNNRegressor() / MLPRegressor(50) fit time: {ratio:.1f}x")
 
 
 if __name__ == "__main__":
