@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from pyro.infer.autoguide.initialization import init_to_value
 from sklearn.utils.validation import column_or_1d
 
 from .. import _gram
@@ -21,7 +20,7 @@ from .._dask import is_dask_collection, validated_gram_stats
 from ..distributions import NormalMixture
 from ..distributions._t_mixture import StudentTMixture
 from ._data import check_extremes
-from ._engine import Schedule, resolve_device
+from ._engine import resolve_device
 from ._glm import (
     SLAB_SCALE,
     CollapsedTarget,
@@ -32,6 +31,7 @@ from ._glm import (
     coef_scale,
     noise_ref,
 )
+from ._linear_fit import svi_settings
 
 __all__ = ["GLMDesign", "fit_glm", "glm_predict_dist", "is_glm"]
 
@@ -270,7 +270,6 @@ def fit_glm(est, X, y, sample_weight) -> None:
         vars(est).pop("loss_curve_", None)
         vars(est).pop("n_iter_", None)
     est._glm = design
-    adaptive = est.learning_rate == "adaptive"
 
     def nuts(device):
         if est.likelihood == "normal":
@@ -283,20 +282,8 @@ def fit_glm(est, X, y, sample_weight) -> None:
         (np.zeros(1),),
         rng,
         state=state,
-        svi=dict(
-            max_iter=est.max_iter,
-            schedule=Schedule(
-                tol=est.tol,
-                n_iter_no_change=est.n_iter_no_change,
-                n_lr_decays=3 if adaptive else 0,
-                lr_decay_factor=0.2,
-                polyak=adaptive,
-            ),
-            n_particles=int(est.n_particles),
-            init_loc_fn=init_to_value(values=init),
-            init_scale=min(0.1, 1.0 / math.sqrt(max(spec.n, 1.0))),
-            dtype=torch.float64,
-            n_rows=spec.n,
+        svi=svi_settings(
+            est, init, min(0.1, 1.0 / math.sqrt(max(spec.n, 1.0))), spec.n
         ),
         nuts=nuts,
     )

@@ -29,7 +29,29 @@ from ._linear_model import (
     guide_moments,
 )
 
-__all__ = ["fit_conjugate", "prior_scales"]
+__all__ = ["fit_conjugate", "prior_scales", "svi_settings"]
+
+
+def svi_settings(est, init: dict, init_scale: float, n_rows: float) -> dict:
+    """PyroBayesianLinear's SVI settings, the same for every model: the
+    schedule (``learning_rate="adaptive"``: three step-size decays by 0.2 and
+    Polyak averaging), its particles, float64, and the guide's start."""
+    adaptive = est.learning_rate == "adaptive"
+    return dict(
+        max_iter=est.max_iter,
+        schedule=Schedule(
+            tol=est.tol,
+            n_iter_no_change=est.n_iter_no_change,
+            n_lr_decays=3 if adaptive else 0,
+            lr_decay_factor=0.2,
+            polyak=adaptive,
+        ),
+        n_particles=int(est.n_particles),
+        init_loc_fn=init_to_value(values=init),
+        init_scale=init_scale,
+        dtype=torch.float64,
+        n_rows=n_rows,
+    )
 
 
 def prior_scales(est, stats) -> tuple[np.ndarray, float, np.ndarray]:
@@ -116,7 +138,6 @@ def fit_conjugate(est, stats, incremental: bool = False) -> None:
     # The fit maps the draws back through these designs and fixed noise.
     est._designs, est._noise_fixed = designs, est.noise_std
     est._design, est._multi_target = designs[0], multi
-    adaptive = est.learning_rate == "adaptive"
 
     def nuts(device):
         models = _per_target_models(model, noise_s)
@@ -131,20 +152,11 @@ def fit_conjugate(est, stats, incremental: bool = False) -> None:
         data,
         rng,
         state=state,
-        svi=dict(
-            max_iter=est.max_iter,
-            schedule=Schedule(
-                tol=est.tol,
-                n_iter_no_change=est.n_iter_no_change,
-                n_lr_decays=3 if adaptive else 0,
-                lr_decay_factor=0.2,
-                polyak=adaptive,
-            ),
-            n_particles=int(est.n_particles),
-            init_loc_fn=init_to_value(values=init),
-            init_scale=_init_scale(designs, init, est.noise_std is None),
-            dtype=torch.float64,
-            n_rows=designs[0].n,
+        svi=svi_settings(
+            est,
+            init,
+            _init_scale(designs, init, est.noise_std is None),
+            designs[0].n,
         ),
         nuts=nuts,
     )
