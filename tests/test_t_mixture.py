@@ -11,7 +11,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from bayesreg.distributions import StudentTMixture, _t_mixture
+from bayesreg.distributions import StudentTMixture, _mixture, _t_mixture
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,8 @@ def _reference_blocks(n, pairs_per_row, budget):
 
 @pytest.mark.parametrize(("n_components", "m"), [(1, 1), (2, 3), (9, 1), (3, 2)])
 def test_row_blocks_bound_the_pairs_at_a_time(monkeypatch, n_components, m):
-    monkeypatch.setattr(_t_mixture, "_BLOCK", 8)
+    # the row blocks are the equal-weight mixtures' own (_mixture.py)
+    monkeypatch.setattr(_mixture, "_BLOCK", 8)
     d = StudentTMixture(np.zeros((5, 2, n_components)), 1.0, 3.0)  # 10 mixtures
     got = [range(10)[s] for s in d._row_blocks(m)]
     assert got == _reference_blocks(10, m * n_components, 8)
@@ -119,7 +120,8 @@ def test_evaluations_in_small_blocks_equal_one_block(monkeypatch):
     d = StudentTMixture(locs, rng.uniform(0.5, 2, 3), rng.uniform(3, 9, 3))
     y = rng.normal(size=(7, 2))
     want = d.logpdf(y), d.cdf(y), d.ppf(0.2), d.ppf(np.linspace(0.1, 0.9, 7))
-    monkeypatch.setattr(_t_mixture, "_BLOCK", 4)
+    monkeypatch.setattr(_mixture, "_BLOCK", 4)  # logpdf's and cdf's rows
+    monkeypatch.setattr(_t_mixture, "_BLOCK", 4)  # ppf's
     got = d.logpdf(y), d.cdf(y), d.ppf(0.2), d.ppf(np.linspace(0.1, 0.9, 7))
     for a, b in zip(got, want, strict=True):
         assert_allclose(a, b, rtol=1e-12)

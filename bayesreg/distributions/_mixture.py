@@ -18,7 +18,45 @@ def _level_blocks(n_levels: int, n_components: int):
     return [slice(a, a + rows) for a in range(0, n_levels, rows)]
 
 
-class NormalMixture(PredictiveDistribution):
+class EqualMixture(PredictiveDistribution):
+    """What every equally weighted mixture over S components shares (one
+    mixture per point and target, components on the last axis of ``locs``
+    and ``scales``): the batch shape, the moments by the law of total
+    variance, and the row blocks of the pointwise methods. A subclass sets
+    ``locs``, ``scales`` and ``n_components`` and gives ``aleatoric_std``."""
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the array of mixtures: ``locs.shape[:-1]``."""
+        return tuple(self.locs.shape[:-1])
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.locs.mean(axis=-1)
+
+    @property
+    def epistemic_std(self) -> np.ndarray:
+        return self.locs.std(axis=-1)
+
+    @property
+    def std(self) -> np.ndarray:
+        # Law of total variance: Var y = E[component variance] + Var[f_s].
+        return np.sqrt(self.aleatoric_std**2 + self.epistemic_std**2)
+
+    def _row_blocks(self, m: int):
+        """Slices of the flattened batch, each holding about ``_BLOCK`` (value,
+        component) pairs: the temporaries of ``logpdf``, ``cdf`` and ``ppf``
+        stay in cache and their memory is bounded whatever the batch size."""
+        n_dists = int(np.prod(self.batch_shape))
+        rows = max(1, _BLOCK // max(m * self.n_components, 1))
+        return [slice(a, a + rows) for a in range(0, n_dists, rows)]
+
+    def _flat_params(self) -> tuple[np.ndarray, np.ndarray]:
+        s = self.n_components
+        return self.locs.reshape(-1, s), self.scales.reshape(-1, s)
+
+
+class NormalMixture(EqualMixture):
     """Equally weighted mixtures of Normals, one mixture per point (and target).
 
     This is the posterior predictive of a model represented by S posterior
@@ -99,41 +137,11 @@ class NormalMixture(PredictiveDistribution):
         self.n, self.n_components = locs.shape[0], locs.shape[-1]
 
     @property
-    def batch_shape(self) -> tuple[int, ...]:
-        """Shape of the array of mixtures: ``locs.shape[:-1]``."""
-        return tuple(self.locs.shape[:-1])
-
-    @property
-    def mean(self) -> np.ndarray:
-        return self.locs.mean(axis=-1)
-
-    @property
-    def epistemic_std(self) -> np.ndarray:
-        return self.locs.std(axis=-1)
-
-    @property
     def aleatoric_std(self) -> np.ndarray:
         # The mean over the draws of the scales as given, broadcast.
         scales = getattr(self, "_scales", self.scales)
         mean_sq = np.mean(scales**2, axis=-1)
         return np.sqrt(np.broadcast_to(mean_sq, self.batch_shape))
-
-    @property
-    def std(self) -> np.ndarray:
-        # Law of total variance: Var y = E[sigma_s^2] + Var[f_s].
-        return np.sqrt(self.aleatoric_std**2 + self.epistemic_std**2)
-
-    def _row_blocks(self, m: int):
-        """Slices of the flattened batch, each holding about ``_BLOCK`` (value,
-        component) pairs: the temporaries of ``logpdf``, ``cdf`` and ``ppf``
-        stay in cache and their memory is bounded whatever the batch size."""
-        n_dists = int(np.prod(self.batch_shape))
-        rows = max(1, _BLOCK // max(m * self.n_components, 1))
-        return [slice(a, a + rows) for a in range(0, n_dists, rows)]
-
-    def _flat_params(self) -> tuple[np.ndarray, np.ndarray]:
-        s = self.n_components
-        return self.locs.reshape(-1, s), self.scales.reshape(-1, s)
 
     def logpdf(self, y) -> np.ndarray:
         y2, was_1d = self._check_y(y)

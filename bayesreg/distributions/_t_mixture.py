@@ -8,8 +8,7 @@ from scipy import special, stats
 
 from ..utils._checks import check_n_samples, check_quantile_levels
 from ..utils._random import check_generator
-from ._base import PredictiveDistribution
-from ._mixture import _level_blocks
+from ._mixture import EqualMixture, _level_blocks
 from ._quantile import _BLOCK
 
 # Stop when |log F(x) - log p| is below this (then take one more step).
@@ -17,7 +16,7 @@ _RTOL = 1e-10
 _MAX_ITER = 100
 
 
-class StudentTMixture(PredictiveDistribution):
+class StudentTMixture(EqualMixture):
     """Equally weighted mixtures of location-scale Student-t's, one per point.
 
     The posterior predictive of a Student-t regression represented by S
@@ -91,34 +90,8 @@ class StudentTMixture(PredictiveDistribution):
         self.n, self.n_components = locs.shape[0], locs.shape[-1]
 
     @property
-    def batch_shape(self) -> tuple[int, ...]:
-        """Shape of the array of mixtures: ``locs.shape[:-1]``."""
-        return tuple(self.locs.shape[:-1])
-
-    @property
-    def mean(self) -> np.ndarray:
-        return self.locs.mean(axis=-1)
-
-    @property
-    def epistemic_std(self) -> np.ndarray:
-        return self.locs.std(axis=-1)
-
-    @property
-    def std(self) -> np.ndarray:
-        # Law of total variance: Var y = E[scale_s^2 df_s / (df_s - 2)] + Var[f_s].
-        return np.sqrt(self.aleatoric_std**2 + self.epistemic_std**2)
-
-    def _row_blocks(self, m: int):
-        n_dists = int(np.prod(self.batch_shape))
-        rows = max(1, _BLOCK // max(m * self.n_components, 1))
-        return [slice(a, a + rows) for a in range(0, n_dists, rows)]
-
-    def _flat_params(self) -> tuple[np.ndarray, np.ndarray]:
-        s = self.n_components
-        return self.locs.reshape(-1, s), self.scales.reshape(-1, s)
-
-    @property
     def aleatoric_std(self) -> np.ndarray:
+        # E[scale_s^2 df_s / (df_s - 2)]: the components' variances averaged
         scales = self._scales
         var = scales**2 * (self._df / (self._df - 2.0))
         mean_sq = np.mean(var, axis=-1)
