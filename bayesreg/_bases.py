@@ -61,8 +61,8 @@ class PrimalBasis(NamedTuple):
         coordinates of each row in cache, a multiple of 256 rows (for large
         p a GEMM with Q needs that many to amortise packing Q; and BLAS
         then treats each row as in one product with all rows)."""
-        width = n_features + self.Q.shape[1]
-        return max(256, _CACHE_BYTES // (8 * max(width, 1)) // 256 * 256)
+        width = n_features + self.Q.shape[1]  # >= 2: p >= 1 and Q is p x p
+        return max(256, _CACHE_BYTES // (8 * width) // 256 * 256)
 
     def projector(self, x_mean, prior_std, coef_t, inv):
         """A function of a block of rows returning, for each row, x^T coef
@@ -80,7 +80,8 @@ class PrimalBasis(NamedTuple):
             P = np.asarray(Xb @ DQ)  # Xb again, from cache
             flat = P.reshape(-1)
             flat -= tiled[: flat.size]
-            P2 = np.square(P, out=P)
+            # In place: spares a block-sized temporary (memory only).
+            P2 = np.square(P, out=P)  # pragma: no mutate
             return mean, P2 @ inv
 
         return project
@@ -122,7 +123,9 @@ class DualBasis(NamedTuple):
         """A^T M for M (n, m): D X^T W^1/2 M - D x_mean 1^T W^1/2 M."""
         WM = self._w(M)
         mD = self.x_mean * self.prior_std
-        if WM.shape[1] > 1 and not sparse.issparse(self.XD):
+        # Which orientation computes the product is speed only: both
+        # branches give D X^T W^1/2 M, to rounding, dense or sparse.
+        if WM.shape[1] > 1 and not sparse.issparse(self.XD):  # pragma: no mutate
             # (M^T W^1/2 X D)^T: a GEMM along X D's rows; X D^T times a thin
             # M reads it about twice as slowly (one column stays a GEMV).
             XtWM = (np.ascontiguousarray(WM.T) @ self.XD).T
@@ -151,11 +154,15 @@ class DualBasis(NamedTuple):
         d2m = d2 * x_mean
         c0 = float(x_mean @ d2m)
         # X D^2 m (kept from the fit) and the kernel rows X_b D^2 X^T =
-        # (X_b D)(X D)^T.
-        q_train = self.q_train
+        # (X_b D)(X D)^T. Speed only: the cached X D^2 m spares a product,
+        # and a sparse (X D)^T in CSR (not the transpose's CSC) makes the
+        # kernel product faster.
+        q_train = self.q_train  # pragma: no mutate
         if q_train is None:
             q_train = np.asarray(self.XD @ (prior_std * x_mean)).ravel()
-        XT = self.XD.T.tocsr() if sparse.issparse(self.XD) else self.XD.T
+        XT = self.XD.T
+        if sparse.issparse(XT):  # pragma: no mutate
+            XT = XT.tocsr()
         # U diag(s)^-1 with the row weights folded in: K_c W^1/2 U S^-1.
         US = self.U / self.s[None, :]
         if self.sqrt_w is not None:
@@ -179,8 +186,11 @@ class DualBasis(NamedTuple):
             P = K @ US
             P -= centre[None, :]
             P -= (a_new - c0)[:, None] * US_sum
-            P2 = np.square(P, out=P)
-            sq = np.clip(sq - 2.0 * a_new + c0, 0.0, None)
+            # In place: spares a block-sized temporary (memory only).
+            P2 = np.square(P, out=P)  # pragma: no mutate
+            # |v|^2 = |D x|^2 - 2 x^T D^2 m + m^T D^2 m; rounding below 0
+            # is clipped with |v_perp|^2 (|v|^2 - |Q^T v|^2 <= |v|^2).
+            sq = sq - 2.0 * a_new + c0
             var = P2 @ inv
             var += np.clip(sq - P2.sum(axis=1), 0.0, None)[:, None]
             return mean, var
@@ -197,7 +207,8 @@ def _scaled_rows(Xb: np.ndarray, scale: np.ndarray, coef_t: np.ndarray, d2m):
     mean = np.empty((n, coef_t.shape[1]))
     a_new = np.empty(n)
     sq = np.empty(n)
-    for rows in row_blocks(n, _CACHE_BYTES // (8 * max(p, 1))):
+    # The sub-block size is speed only: each row's products are the same.
+    for rows in row_blocks(n, _CACHE_BYTES // (8 * max(p, 1))):  # pragma: no mutate
         xs = Xb[rows]
         mean[rows] = xs @ coef_t
         a_new[rows] = xs @ d2m
