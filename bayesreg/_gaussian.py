@@ -117,7 +117,8 @@ def primal_spectrum(
     gram = prior_std[:, None] * stats.xtx * prior_std[None, :]
     rhs = prior_std[:, None] * (xty - xtx_m0[:, None])
     rss0 = yty - 2.0 * prior_mean @ xty + prior_mean @ xtx_m0
-    ev, Q = linalg.eigh(gram, check_finite=False)
+    # Speed only: the statistics are finite (checked at intake).
+    ev, Q = linalg.eigh(gram, check_finite=False)  # pragma: no mutate
     null = ev <= ev.shape[0] * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
     ev[null] = 0.0
     z = Q.T @ rhs
@@ -150,7 +151,8 @@ def dual_spectrum(
     :func:`bayesreg._gram.column_moments` of X when already computed.
     Eigenvalues of K below n eps times the largest are dropped (r <= n).
     """
-    if sparse.issparse(X):
+    # Speed only: CSR rows for the products below (any format, same values).
+    if sparse.issparse(X):  # pragma: no mutate
         X = X.tocsr()
     w = sample_weight
     if moments is None:  # the means alone: the sums of squares go unused here
@@ -189,7 +191,8 @@ def dual_spectrum(
         K -= q[:, None] + q[None, :] - float(x_mean @ d2m)
     if sqrt_w is not None:
         K *= np.outer(sqrt_w, sqrt_w)
-    ev, U = linalg.eigh(K, overwrite_a=True, check_finite=False)
+    # Speed and memory only: K is a finite local temporary.
+    ev, U = linalg.eigh(K, overwrite_a=True, check_finite=False)  # pragma: no mutate
     keep = ev > ev.shape[0] * np.finfo(float).eps * max(ev.max(initial=0.0), 0.0)
     ev, U = ev[keep], np.ascontiguousarray(U[:, keep])
     s = np.sqrt(ev)
