@@ -5,11 +5,12 @@ layout of its evaluations (issue 21: the mutation run of _t_mixture)."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from scipy import stats
+from scipy import special, stats
 
 from bayesreg.distributions import StudentTMixture, _mixture, _t_mixture
 
@@ -23,6 +24,12 @@ from bayesreg.distributions import StudentTMixture, _mixture, _t_mixture
             1.0,
             3.0,
             "locs must have shape (n, S) or (n, k, S), got (2, 0).",
+        ),
+        (
+            np.zeros((2, 3, 0)),
+            1.0,
+            3.0,
+            "locs must have shape (n, S) or (n, k, S), got (2, 3, 0).",
         ),
         (
             np.zeros((2, 2)),
@@ -197,3 +204,115 @@ def test_far_quantiles_keep_the_relative_accuracy_of_their_tail(tail):
     if high is not None:
         sf = stats.t.sf(high[:, None], df, locs, scales).mean(-1)
         assert_allclose(sf, 1.0 - (1.0 - tail), rtol=1e-8)
+
+
+def test_default_number_of_draws_is_one():
+    d = StudentTMixture(np.zeros((3, 2)), 1.0, 4.0)
+    draws = d.sample(random_state=0)
+    assert draws.shape == (3, 1)
+    np.testing.assert_array_equal(draws, d.sample(1, random_state=0))
+
+
+def _log_tail(locs, scales, df, x, upper):
+    """log of the mixture's lower (or upper) tail mass at x, per row, and
+    its derivative in x (for the conditioning of the level)."""
+    z = (x[:, None] - locs) / scales
+    tail = special.stdtr(df, np.where(upper[:, None], -z, z)).mean(-1)
+    dens = (stats.t.pdf(z, df) / scales).mean(-1)
+    return np.log(tail), dens / tail
+
+
+# Hard cases of the safeguarded Newton iteration: components far apart
+# (a flat CDF between them, Newton steps that leave the bracket), scales
+# far from 1, df near 2 and large, levels deep in either tail.
+_HARD = [
+    ([0.0, 100.0], [1.0, 1.0], [3.0, 3.0]),
+    ([0.0, 1e3], [0.01, 5.0], [2.01, 50.0]),
+    ([-3.0, 0.0, 40.0], [0.5, 2.0, 0.1], [2.5, 4.0, 2.05]),
+    ([0.0, 1.0], [1e-3, 1e3], [3.0, 3.0]),
+    ([0.0, 30.0], [1.0, 1.0], [300.0, 300.0]),
+    ([-2.0, 5.0, 7.0, 60.0], [3.0, 0.2, 0.7, 4.0], [2.2, 9.0, 3.0, 30.0]),
+]
+_LEVELS = [1e-300, 1e-200, 1e-50, 1e-12, 1e-6, 0.01, 0.3, 0.45, 0.5, 0.55, 0.7]
+_LEVELS += [0.99, 1 - 1e-6, 1 - 1e-12]
+
+
+@pytest.mark.parametrize(("locs", "scales", "df"), _HARD)
+def test_quantiles_solve_their_level_to_rounding(locs, scales, df):
+    # The solver's last Newton step lands on the root to rounding: the
+    # tail mass at the returned x matches the level to a few ulps of the
+    # level, plus the ulps of x times the slope of log F there.
+    q = np.array(_LEVELS)
+    n = len(q)
+    locs, scales, df = (
+        np.broadcast_to(np.asarray(a), (n, len(locs))) for a in (locs, scales, df)
+    )
+    x = StudentTMixture(locs, scales, df).ppf(q)
+    upper = q > 0.5
+    log_tail, slope = _log_tail(locs, scales, df, x, upper)
+    log_level = np.log(np.where(upper, 1.0 - q, q))
+    eps = np.finfo(float).eps
+    tol = 8 * eps * (1.0 + np.abs(log_level) + np.abs(x) * slope)
+    resid = np.abs(log_tail - log_level)
+    # Where the density underflows (level 1e-300) or the CDF is flat (far
+    # between components) the last step is refused: the stopping rule's
+    # 1e-10 holds there.
+    assert np.all(resid <= _t_mixture._RTOL)
+    polished = (q > 1e-250) & (np.abs(x) * slope > 1e-3)
+    assert np.all(resid[polished] <= tol[polished]), (resid / tol)[polished]
+
+
+class _CountingSpecial:
+    """scipy.special, counting the mixture CDF evaluations (one per step)."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def __getattr__(self, name):
+        return getattr(special, name)
+
+    def stdtr(self, df, t):
+        self.steps += 1
+        return special.stdtr(df, t)
+
+
+def test_newton_steps_converge_in_a_few_iterations(monkeypatch):
+    # Close components: Newton from the mean of the components' quantiles
+    # converges quadratically; the stopping rule ends it right after.
+    rng = np.random.default_rng(9)
+    locs = rng.normal(size=(1, 5))
+    scales, df = rng.uniform(0.5, 2.0, 5), rng.uniform(3.0, 9.0, 5)
+    counter = _CountingSpecial()
+    monkeypatch.setattr(_t_mixture, "special", counter)
+    for q in (1e-6, 0.05, 0.3, 0.5, 0.8, 0.999):
+        counter.steps = 0
+        StudentTMixture(locs, scales, df).ppf(q)
+        assert 1 <= counter.steps <= 7, (q, counter.steps)
+
+
+def test_far_apart_components_stop_on_the_bracket(monkeypatch):
+    # Between two far components the CDF is flat: Newton steps leave the
+    # bracket, which is bisected until the stopping rule holds.
+    counter = _CountingSpecial()
+    monkeypatch.setattr(_t_mixture, "special", counter)
+    d = StudentTMixture(np.array([[0.0, 1e6]]), [1.0, 2.0], [3.0, 3.0])
+    for q in (0.3, 0.45, 0.5 - 1e-9, 0.55):
+        counter.steps = 0
+        x = d.ppf(q)
+        print(q, counter.steps)
+        cdf = special.stdtr(3.0, (x[:, None] - d.locs) / d.scales).mean(-1)
+        assert np.abs(np.log(cdf / q)) <= _t_mixture._RTOL
+
+
+def test_guarded_steps_are_silent_where_they_overflow_or_divide_by_zero():
+    # t(300) components 400 or 450 apart: between them the density is
+    # subnormal (the Newton step overflows) or zero (it divides by zero, or
+    # is 0/0 where the level is met at the midpoint exactly).
+    locs = np.array([[0.0, 400.0], [0.0, 450.0], [0.0, 450.0]])
+    d = StudentTMixture(locs, 1.0, 300.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = d.ppf(np.array([0.4, 0.4, 0.5]))
+    # F(x) = (T(x) + T(x - L)) / 2 = 0.4 with T(x - L) = 0 to rounding.
+    want = stats.t.ppf(0.8, 300.0)
+    assert_allclose(x, [want, want, 225.0], rtol=1e-14)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from ..utils._checks import check_n_samples, check_quantile_levels
 from ..utils._random import check_generator
@@ -141,7 +141,8 @@ class _ScipyLocScale(PredictiveDistribution):
     def ppf(self, q) -> np.ndarray:
         q = check_quantile_levels(q)
         if q.ndim == 0:
-            standard = None if self.lazy else self._standard_ppf(q)
+            # (a lazy batch has its own ppf, block by block)
+            standard = self._standard_ppf(q)
             if standard is not None and np.all(self.scale > 0):
                 # scipy's own arithmetic, x * scale + loc, with x computed once
                 # (where scale > 0 scipy returns NaN; it answers those).
@@ -258,7 +259,7 @@ class StudentT(_ScipyLocScale):
     def _standard_ppf(self, q) -> float | None:
         # One degree of freedom for every point (a fitted linear model's
         # predictive): one quantile of the standard t, not n.
-        df = self.df.reshape(-1)
+        df = self.df.ravel()
         if df.size == 0 or not np.all(df == df[0]):
             return None
         return float(stats.t.ppf(q, df[0]))
@@ -270,3 +271,26 @@ class StudentT(_ScipyLocScale):
         finite = self.df > 2
         factor = np.where(finite, self.df / np.where(finite, self.df - 2, 1.0), np.inf)
         return self.scale * np.sqrt(factor)
+
+
+def _student_t_lower_quantile(df: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """Standard t quantile at lower-tail levels ``tail <= 1/2``.
+
+    ``special.stdtrit`` loses its way below about 1e-250 (it returns +inf);
+    there the t quantile comes from the regularised incomplete beta function,
+    ``P(T < -x) = I_w(df/2, 1/2) / 2`` with ``w = df / (df + x^2)``. Where w
+    is tiny (below 1e-20; it underflows for df = 1 below about 1e-155, and
+    ``betaincinv`` stalls at the smallest normal float), its leading term
+    ``I_w(a, 1/2) = w^a / (a B(a, 1/2))`` gives, in logs,
+    ``x = sqrt(df) (tail df B(df/2, 1/2))^(-1/df)`` (relative error O(w)).
+    """
+    x = np.empty(tail.shape)
+    far = tail < 1e-30
+    x[~far] = special.stdtrit(df[~far], tail[~far])
+    if np.any(far):
+        d, t = df[far], tail[far]
+        w = special.betaincinv(d / 2, 0.5, 2 * t)
+        with np.errstate(divide="ignore", over="ignore"):
+            log_x = 0.5 * np.log(d) - (np.log(t * d) + special.betaln(d / 2, 0.5)) / d
+            x[far] = np.where(w >= 1e-20, -np.sqrt(d * (1 - w) / w), -np.exp(log_x))
+    return x

@@ -8,6 +8,7 @@ from scipy import special, stats
 
 from ..utils._checks import check_n_samples, check_quantile_levels
 from ..utils._random import check_generator
+from ._loc_scale import _student_t_lower_quantile
 from ._mixture import EqualMixture, _level_blocks
 from ._quantile import _BLOCK
 
@@ -140,7 +141,7 @@ class StudentTMixture(EqualMixture):
         locs, scales = self._flat_params()
         df = self._flat_df()
         row = np.repeat(np.arange(locs.shape[0]), m)
-        levels = np.reshape(q2, -1)
+        levels = q2.ravel()
         out = np.empty(levels.shape)
         for rows in _level_blocks(len(levels), self.n_components):
             r = row[rows]
@@ -187,7 +188,8 @@ def _block(locs, scales, df, q):
     sign = np.where(upper, -1.0, 1.0)[:, None]
     p = np.where(upper, 1.0 - q, q)
     mu = sign * locs
-    comp = mu + scales * special.stdtrit(df, p[:, None])
+    # The components' own quantiles (stdtrit alone fails below about 1e-240).
+    comp = mu + scales * _student_t_lower_quantile(*np.broadcast_arrays(df, p[:, None]))
     lo, hi = comp.min(axis=1), comp.max(axis=1)
     x = comp.mean(axis=1)
     log_p = np.log(p)
