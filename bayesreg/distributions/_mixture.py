@@ -181,7 +181,7 @@ class NormalMixture(EqualMixture):
         # (level, distribution) pairs as rows: level j of distribution i is
         # row i * m + j.
         row = np.repeat(np.arange(locs.shape[0]), m)
-        levels = np.reshape(q2, -1)
+        levels = q2.ravel()
         out = np.empty(levels.shape)
         for rows in _level_blocks(len(levels), self.n_components):
             r = row[rows]

@@ -7,7 +7,7 @@ from scipy import special, stats
 
 from ..utils._checks import check_n_samples, check_quantile_levels
 from ._base import PredictiveDistribution
-from ._loc_scale import Normal, StudentT, _ScipyLocScale
+from ._loc_scale import Normal, StudentT, _ScipyLocScale, _student_t_lower_quantile
 from ._maps import _DIFF_STEP, _bisect_edge, _Step
 from ._mixture import NormalMixture
 
@@ -76,29 +76,6 @@ def _two_sided_quantile(dist: PredictiveDistribution, p, c) -> np.ndarray:
     return np.asarray(dist.ppf(np.minimum(p, below_one)), dtype=float)
 
 
-def _student_t_lower_quantile(df: np.ndarray, tail: np.ndarray) -> np.ndarray:
-    """Standard t quantile at lower-tail levels ``tail <= 1/2``.
-
-    ``special.stdtrit`` loses its way below about 1e-250 (it returns +inf);
-    there the t quantile comes from the regularised incomplete beta function,
-    ``P(T < -x) = I_w(df/2, 1/2) / 2`` with ``w = df / (df + x^2)``. Where w
-    is tiny (below 1e-20; it underflows for df = 1 below about 1e-155, and
-    ``betaincinv`` stalls at the smallest normal float), its leading term
-    ``I_w(a, 1/2) = w^a / (a B(a, 1/2))`` gives, in logs,
-    ``x = sqrt(df) (tail df B(df/2, 1/2))^(-1/df)`` (relative error O(w)).
-    """
-    x = np.empty(tail.shape)
-    far = tail < 1e-30
-    x[~far] = special.stdtrit(df[~far], tail[~far])
-    if np.any(far):
-        d, t = df[far], tail[far]
-        w = special.betaincinv(d / 2, 0.5, 2 * t)
-        with np.errstate(divide="ignore", over="ignore"):
-            log_x = 0.5 * np.log(d) - (np.log(t * d) + special.betaln(d / 2, 0.5)) / d
-            x[far] = np.where(w >= 1e-20, -np.sqrt(d * (1 - w) / w), -np.exp(log_x))
-    return x
-
-
 def _row_subset(dist: PredictiveDistribution, rows: slice):
     """The distributions of ``rows`` as a new object, or None if unknown how."""
     if isinstance(dist, _ScipyLocScale) and not dist.lazy:
@@ -111,7 +88,7 @@ def _row_subset(dist: PredictiveDistribution, rows: slice):
 def _flatten(dist: PredictiveDistribution) -> PredictiveDistribution:
     """A batch (n, k) as the batch (n * k,) of its row-major flattening."""
     if isinstance(dist, _ScipyLocScale) and not dist.lazy:
-        return type(dist)(*(np.reshape(param, -1) for param in dist._params()))
+        return type(dist)(*(np.ravel(param) for param in dist._params()))
     if isinstance(dist, NormalMixture):
         s = dist.n_components
         return NormalMixture(dist.locs.reshape(-1, s), dist.scales.reshape(-1, s))
@@ -308,9 +285,8 @@ class TransformedDistribution(PredictiveDistribution):
     # ---------------------------------------------------------- the map
     def _chain(self, z) -> np.ndarray:
         """The raw composite map (no domain ends), elementwise."""
-        with np.errstate(all="ignore"):
-            for step in self._steps:
-                z = np.asarray(step.forward(z), dtype=float)
+        for step in self._steps:
+            z = _apply(step.forward, z)
         return z
 
     def _forward(self, z: np.ndarray, rows=slice(None)) -> np.ndarray:
@@ -326,14 +302,12 @@ class TransformedDistribution(PredictiveDistribution):
             reversed(self._steps), reversed(self._scales), strict=True
         ):
             log_jac = log_jac + step.log_abs_dinverse(y, scale)
-            with np.errstate(all="ignore"):
-                y = np.asarray(step.inverse(y), dtype=float)
+            y = _apply(step.inverse, y)
         return y, log_jac
 
     def _inverse_only(self, y):
-        with np.errstate(all="ignore"):
-            for step in reversed(self._steps):
-                y = np.asarray(step.inverse(y), dtype=float)
+        for step in reversed(self._steps):
+            y = _apply(step.inverse, y)
         return y
 
     def _probe(self) -> None:
@@ -357,8 +331,7 @@ class TransformedDistribution(PredictiveDistribution):
         self._scales = []
         values = np.clip(z, self._z_lo[:, None], self._z_hi[:, None])
         for step in self._steps:
-            with np.errstate(all="ignore"):
-                values = np.asarray(step.forward(values), dtype=float)
+            values = _apply(step.forward, values)
             self._scales.append(_iqr(values))
         self._y_median, self._z_median = y[:, _MEDIAN], z[:, _MEDIAN]
         self._y_scale = self._scales[-1][:, 0]
@@ -468,7 +441,7 @@ class TransformedDistribution(PredictiveDistribution):
         """z = g^-1(y), its log-Jacobian, whether y is in the range of g, y as
         (n, k) and whether it was one-dimensional."""
         y2, was_1d = self._check_y(y)
-        y2 = np.array(y2, dtype=float)
+        y2 = np.array(y2)  # a writable copy: the user's maps get it, not y
         z, log_jac = self._inverse(y2)
         rows = np.arange(self.n)
         with np.errstate(invalid="ignore"):
@@ -517,7 +490,7 @@ class TransformedDistribution(PredictiveDistribution):
                 return self._flat.ppf(q).reshape(self._batch_shape)
             return self._unflat("ppf", q)
         q2, was_1d = self._check_y(np.full(self.n, float(q)) if scalar else q)
-        out = self._quantile(np.asarray(q2, dtype=float), 1.0 - q2)
+        out = self._quantile(q2, 1.0 - q2)
         return out[:, 0] if (was_1d or scalar) else out
 
     def _quantile(self, p, c, rows=slice(None), root=None) -> np.ndarray:
@@ -658,6 +631,14 @@ _NEAR_INDEX = frozenset(
         *range(len(_PROBE_P) - _N_OUT, len(_PROBE_P) - len(_FAR_TAIL)),
     ]
 )
+
+
+def _apply(func, values) -> np.ndarray:
+    """A map of the user at ``values``, in float64 whatever it returns (a
+    float32 or integer map is computed on in double precision), with no
+    floating-point warnings: maps are probed beyond their domains."""
+    with np.errstate(all="ignore"):
+        return np.asarray(func(values), dtype=float)
 
 
 def _consistent(ref_y, y, sign: float) -> np.ndarray:
