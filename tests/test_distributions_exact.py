@@ -747,6 +747,18 @@ def test_mixture_quantiles_of_one_level_per_point_have_the_batch_shape():
         ),
         (np.zeros((1, 2)), np.array([1.0, 0.0]), r"^scales must be positive\.$"),
         (np.zeros((1, 2)), np.array([1.0, -1.0]), r"^scales must be positive\.$"),
+        (
+            np.zeros((2, 2)),
+            np.ones(3),
+            r"^scales of shape \(1, 3\) do not broadcast to the shape of locs, "
+            r"\(2, 2\)\.$",
+        ),
+        (
+            np.zeros((2, 4, 2)),
+            np.ones(3),
+            r"^scales of shape \(3,\) do not broadcast to the shape of locs, "
+            r"\(2, 4, 2\)\.$",
+        ),
     ],
 )
 def test_mixture_refusals(locs, scales, message):

@@ -299,7 +299,6 @@ def test_far_apart_components_stop_on_the_bracket(monkeypatch):
     for q in (0.3, 0.45, 0.5 - 1e-9, 0.55):
         counter.steps = 0
         x = d.ppf(q)
-        print(q, counter.steps)
         cdf = special.stdtr(3.0, (x[:, None] - d.locs) / d.scales).mean(-1)
         assert np.abs(np.log(cdf / q)) <= _t_mixture._RTOL
 
@@ -316,3 +315,15 @@ def test_guarded_steps_are_silent_where_they_overflow_or_divide_by_zero():
     # F(x) = (T(x) + T(x - L)) / 2 = 0.4 with T(x - L) = 0 to rounding.
     want = stats.t.ppf(0.8, 300.0)
     assert_allclose(x, [want, want, 225.0], rtol=1e-14)
+
+
+def test_draws_are_a_component_then_a_uniform_each():
+    locs = np.array([[0.0, 5.0, -3.0], [1.0, 2.0, 3.0]])
+    scales, df = np.array([1.0, 0.5, 2.0]), np.array([3.0, 10.0, 4.0])
+    d = StudentTMixture(locs, scales, df)
+    draws = d.sample(4, random_state=np.random.default_rng(11))
+    rng = np.random.default_rng(11)
+    comp, u = rng.integers(3, size=(2, 4)), rng.random((2, 4))
+    rows = np.arange(2)[:, None]
+    want = locs[rows, comp] + scales[comp] * stats.t.ppf(u, df[comp])
+    assert_allclose(draws, want, rtol=1e-13)

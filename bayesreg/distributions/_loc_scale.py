@@ -110,8 +110,9 @@ class _ScipyLocScale(PredictiveDistribution):
         return [self.loc, self.scale, self._epistemic]
 
     @abstractmethod
-    def _frozen(self, shape):
-        """A frozen scipy distribution broadcast to ``shape``."""
+    def _frozen(self):
+        """The batch as a frozen scipy distribution with a trailing axis (of
+        length 1: it broadcasts against several values per distribution)."""
 
     @property
     def mean(self) -> np.ndarray:
@@ -129,7 +130,7 @@ class _ScipyLocScale(PredictiveDistribution):
     def _evaluate(self, method: str, y) -> np.ndarray:
         """logpdf, cdf or ppf at y of the batch shape, or with a trailing axis."""
         y2, was_1d = self._check_y(y)
-        out = getattr(self._frozen(y2.shape[-1]), method)(y2)
+        out = getattr(self._frozen(), method)(y2)
         return out[..., 0] if was_1d else out
 
     def logpdf(self, y) -> np.ndarray:
@@ -147,7 +148,7 @@ class _ScipyLocScale(PredictiveDistribution):
                 # scipy's own arithmetic, x * scale + loc, with x computed once
                 # (where scale > 0 scipy returns NaN; it answers those).
                 return standard * self.scale + self.loc
-            return self._frozen(1).ppf(np.full((*self.batch_shape, 1), q))[..., 0]
+            return self._frozen().ppf(q)[..., 0]
         return self._evaluate("ppf", q)
 
     def _standard_ppf(self, q) -> float | None:
@@ -164,9 +165,7 @@ class _ScipyLocScale(PredictiveDistribution):
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         n_samples = check_n_samples(n_samples)
         rng = check_generator(random_state)
-        return self._frozen(n_samples).rvs(
-            size=(*self.batch_shape, n_samples), random_state=rng
-        )
+        return self._frozen().rvs(size=(*self.batch_shape, n_samples), random_state=rng)
 
 
 class Normal(_ScipyLocScale):
@@ -207,7 +206,7 @@ class Normal(_ScipyLocScale):
             _within_scale, self._epistemic, self.scale,
         )  # fmt: skip
 
-    def _frozen(self, k):
+    def _frozen(self):
         return stats.norm(self.loc[..., None], self.scale[..., None])
 
     @property
@@ -253,7 +252,7 @@ class StudentT(_ScipyLocScale):
     def _params(self) -> list:
         return [self.df, *super()._params()]
 
-    def _frozen(self, k):
+    def _frozen(self):
         return stats.t(self.df[..., None], self.loc[..., None], self.scale[..., None])
 
     def _standard_ppf(self, q) -> float | None:

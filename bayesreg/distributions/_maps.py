@@ -61,7 +61,7 @@ class _Step:
             if inverse is known_inverse:
                 log_jacobian = known_jacobian
         self.log_jacobian = log_jacobian
-        self.name = repr(forward) if self.affine else _name_of(forward)
+        self.name = _name_of(forward)  # an _Affine has no name: its repr
 
     def log_abs_dinverse(self, y: np.ndarray, scale: np.ndarray) -> np.ndarray:
         """log |d inverse / dy| at y (n, k); ``scale`` (n, 1) sizes the step."""
@@ -125,7 +125,7 @@ def _float_key(x: np.ndarray) -> np.ndarray:
 
 
 def _key_float(k: np.ndarray) -> np.ndarray:
-    return np.where(k < 0, _INT64_MIN - k, k).astype(np.int64).view(float)
+    return np.where(k < 0, _INT64_MIN - k, k).astype(np.int64).view(np.float64)
 
 
 def _bisect_edge(ok, good: np.ndarray, bad: np.ndarray) -> np.ndarray:

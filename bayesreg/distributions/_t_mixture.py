@@ -135,8 +135,7 @@ class StudentTMixture(EqualMixture):
 
     def ppf(self, q) -> np.ndarray:
         q = check_quantile_levels(q)
-        scalar = q.ndim == 0
-        q2, was_1d = self._check_y(np.full(self.batch_shape, q) if scalar else q)
+        q2, was_1d = self._check_y(q)  # a scalar: one level per distribution
         m = q2.shape[-1]
         locs, scales = self._flat_params()
         df = self._flat_df()
@@ -147,7 +146,7 @@ class StudentTMixture(EqualMixture):
             r = row[rows]
             out[rows] = t_mixture_quantiles(locs[r], scales[r], df[r], levels[rows])
         out = out.reshape(q2.shape)
-        return out[..., 0] if (was_1d or scalar) else out
+        return out[..., 0] if was_1d else out
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         n_samples = check_n_samples(n_samples)

@@ -484,14 +484,11 @@ class TransformedDistribution(PredictiveDistribution):
 
     def ppf(self, q) -> np.ndarray:
         q = check_quantile_levels(q)
-        scalar = q.ndim == 0
         if self._flat is not None:
-            if scalar:
-                return self._flat.ppf(q).reshape(self._batch_shape)
             return self._unflat("ppf", q)
-        q2, was_1d = self._check_y(np.full(self.n, float(q)) if scalar else q)
+        q2, was_1d = self._check_y(q)  # a scalar: one level per point
         out = self._quantile(q2, 1.0 - q2)
-        return out[:, 0] if (was_1d or scalar) else out
+        return out[:, 0] if was_1d else out
 
     def _quantile(self, p, c, rows=slice(None), root=None) -> np.ndarray:
         """Quantiles at levels p (n, k) with c = 1 - p given exactly."""
