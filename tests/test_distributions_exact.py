@@ -1323,3 +1323,61 @@ def test_saturation_of_a_value_uses_its_own_points_scale():
     base = Normal([0.0, 0.0], [1.0, 1e4])
     d = TransformedDistribution(base, _identity, _constant_on(50.0, 5e-4, 40.0))
     assert_allclose(d.cdf(np.array([50.0, 0.0])), [1.0, 0.5], rtol=1e-15)
+
+
+@pytest.mark.parametrize("mixture", [False, True])
+def test_quadrature_moments_chunk_rows_by_their_map_evaluations(monkeypatch, mixture):
+    from bayesreg.distributions import _transformed
+
+    seen = []
+    row_chunks = _transformed._row_chunks
+
+    def spy(n, per_row, root):
+        seen.append((n, per_row, root))
+        return row_chunks(n, per_row, root)
+
+    monkeypatch.setattr(_transformed, "_row_chunks", spy)
+    locs, scales = _mixtures(8, n=4, s=3)
+    base = NormalMixture(locs, scales) if mixture else Normal(locs[:, 0], scales[:, 0])
+    mean = TransformedDistribution(base, np.arcsinh, np.sinh).mean
+    assert mean.shape == (4,)
+    nodes = len(_transformed._TANH_SINH[2])  # one evaluation per node
+    assert len(seen) == 1
+    n, per_row, root = seen[0]
+    assert (n, per_row) == (4, nodes * (3 if mixture else 1))
+    assert root is base
+
+
+class _InfinitePoint(PredictiveDistribution):
+    """Point 0 a standard Normal, point 1 a point mass at +inf."""
+
+    n = 2
+    _normal = Normal([0.0, 0.0], [1.0, 1.0])
+    mean = property(lambda self: np.array([0.0, np.inf]))
+    std = property(lambda self: np.array([1.0, 0.0]))
+    epistemic_std = property(lambda self: np.zeros(2))
+    aleatoric_std = std
+
+    def logpdf(self, y):
+        return self._normal.logpdf(y)
+
+    def cdf(self, y):
+        return self._normal.cdf(y)
+
+    def ppf(self, q):
+        out = np.array(self._normal.ppf(q))
+        out[1] = np.inf
+        return out
+
+    def sample(self, n_samples=1, random_state=None):
+        return self._normal.sample(n_samples, random_state)
+
+
+def test_a_base_point_at_infinity_is_pushed_forward_silently():
+    # Its probe quantiles are all +inf (inf - inf between them): a point
+    # mass, sent to the map's limit there.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = TransformedDistribution(_InfinitePoint(), np.arctan, np.tan)
+        got = d.ppf(0.3)
+    assert_allclose(got, [np.arctan(stats.norm.ppf(0.3)), np.pi / 2], rtol=1e-15)

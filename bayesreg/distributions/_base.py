@@ -217,7 +217,7 @@ class PredictiveDistribution(ABC):
                     f"y has {y.size} values but the distribution describes "
                     f"{self.n} points."
                 )
-            y2 = np.broadcast_to(y.reshape(-1, 1), (self.n, 1)) if was_1d else y
+            y2 = np.broadcast_to(y, (self.n,))[:, None] if was_1d else y
             if not was_1d and (y.ndim != 2 or y.shape[0] != self.n):
                 raise ValueError(
                     f"y must have shape ({self.n},) or ({self.n}, k), got {y.shape}."
@@ -282,3 +282,8 @@ def check_targets(y, batch: tuple[int, ...]) -> np.ndarray:
             f"y must have shape {batch} to match the prediction, got {y.shape}."
         )
     return y
+
+
+def _by_rows(a: np.ndarray) -> np.ndarray:
+    """``a`` of shape ``batch + (m,)`` as (number of distributions, m)."""
+    return np.reshape(a, (-1, a.shape[-1]))

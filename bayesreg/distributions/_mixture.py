@@ -7,7 +7,7 @@ from scipy import special, stats
 
 from ..utils._checks import check_n_samples, check_quantile_levels
 from ..utils._random import check_generator
-from ._base import PredictiveDistribution
+from ._base import PredictiveDistribution, _by_rows
 from ._quantile import _BLOCK, mixture_quantiles
 
 
@@ -52,8 +52,7 @@ class EqualMixture(PredictiveDistribution):
         return [slice(a, a + rows) for a in range(0, n_dists, rows)]
 
     def _flat_params(self) -> tuple[np.ndarray, np.ndarray]:
-        s = self.n_components
-        return self.locs.reshape(-1, s), self.scales.reshape(-1, s)
+        return _by_rows(self.locs), _by_rows(self.scales)
 
 
 class NormalMixture(EqualMixture):
@@ -147,7 +146,7 @@ class NormalMixture(EqualMixture):
         y2, was_1d = self._check_y(y)
         m = y2.shape[-1]
         locs, scales = self._flat_params()
-        flat = np.reshape(y2, (-1, m))
+        flat = _by_rows(y2)
         out = np.empty(flat.shape)
         log_s = np.log(self.n_components)
         for rows in self._row_blocks(m):
@@ -163,7 +162,7 @@ class NormalMixture(EqualMixture):
         y2, was_1d = self._check_y(y)
         m = y2.shape[-1]
         locs, scales = self._flat_params()
-        flat = np.reshape(y2, (-1, m))
+        flat = _by_rows(y2)
         out = np.empty(flat.shape)
         for rows in self._row_blocks(m):
             out[rows] = stats.norm.cdf(

@@ -8,6 +8,7 @@ from scipy import special, stats
 
 from ..utils._checks import check_n_samples, check_quantile_levels
 from ..utils._random import check_generator
+from ._base import _by_rows
 from ._loc_scale import _student_t_lower_quantile
 from ._mixture import EqualMixture, _level_blocks
 from ._quantile import _BLOCK
@@ -99,14 +100,14 @@ class StudentTMixture(EqualMixture):
         return np.sqrt(np.broadcast_to(mean_sq, self.batch_shape))
 
     def _flat_df(self) -> np.ndarray:
-        return self.df.reshape(-1, self.n_components)
+        return _by_rows(self.df)
 
     def logpdf(self, y) -> np.ndarray:
         y2, was_1d = self._check_y(y)
         m = y2.shape[-1]
         locs, scales = self._flat_params()
         df = self._flat_df()
-        flat = np.reshape(y2, (-1, m))
+        flat = _by_rows(y2)
         out = np.empty(flat.shape)
         log_s = np.log(self.n_components)
         for rows in self._row_blocks(m):
@@ -125,7 +126,7 @@ class StudentTMixture(EqualMixture):
         m = y2.shape[-1]
         locs, scales = self._flat_params()
         df = self._flat_df()
-        flat = np.reshape(y2, (-1, m))
+        flat = _by_rows(y2)
         out = np.empty(flat.shape)
         for rows in self._row_blocks(m):
             t = (flat[rows, :, None] - locs[rows, None, :]) / scales[rows, None, :]

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import special, stats
 
 from ..utils._checks import check_n_samples, check_quantile_levels
-from ._base import PredictiveDistribution
+from ._base import PredictiveDistribution, _by_rows
 from ._loc_scale import Normal, StudentT, _ScipyLocScale, _student_t_lower_quantile
 from ._maps import _DIFF_STEP, _bisect_edge, _Step
 from ._mixture import NormalMixture
@@ -27,8 +27,7 @@ def _tanh_sinh_rule(step: float = 0.125, t_max: float = 5.0):
     s = np.pi * np.sinh(t)
     p, c = special.expit(s), special.expit(-s)
     w = np.cosh(t) / np.cosh(s / 2) ** 2  # du/dt, up to a constant
-    keep = (p > 0) & (c > 0)
-    return p[keep], c[keep], w[keep] / w[keep].sum()
+    return p, c, w / w.sum()
 
 
 _TANH_SINH = _tanh_sinh_rule()
@@ -90,8 +89,7 @@ def _flatten(dist: PredictiveDistribution) -> PredictiveDistribution:
     if isinstance(dist, _ScipyLocScale) and not dist.lazy:
         return type(dist)(*(np.ravel(param) for param in dist._params()))
     if isinstance(dist, NormalMixture):
-        s = dist.n_components
-        return NormalMixture(dist.locs.reshape(-1, s), dist.scales.reshape(-1, s))
+        return NormalMixture(*dist._flat_params())
     if isinstance(dist, TransformedDistribution):
         return dist._flat
     raise TypeError(
@@ -278,7 +276,7 @@ class TransformedDistribution(PredictiveDistribution):
     def _unflat(self, method: str, y) -> np.ndarray:
         """``method`` of a batch (n, k) at ``y``, through the flat batch."""
         y3, one = self._check_y(y)
-        out = getattr(self._flat, method)(np.reshape(y3, (-1, y3.shape[-1])))
+        out = getattr(self._flat, method)(_by_rows(y3))
         out = np.reshape(out, y3.shape)
         return out[..., 0] if one else out
 
@@ -319,11 +317,11 @@ class TransformedDistribution(PredictiveDistribution):
         y = self._chain(z)
         self._z_lo, self._z_hi = np.full(n, -np.inf), np.full(n, np.inf)
         with np.errstate(invalid="ignore"):
-            spread = np.all(np.diff(z[:, _BULK], axis=1) > 0, axis=1)
+            spread = np.all(np.diff(z[:, _BULK]) > 0, axis=1)
         rows = np.flatnonzero(spread)  # rows with a proper (non-point) base
         self.increasing = True
         if rows.size:
-            self.increasing = self._check_bulk(z[rows], y[rows], rows)
+            self.increasing = self._check_bulk(y[rows], rows)
             self._find_ends(z[rows], y[rows], rows)
         y = self._forward(z)
         # Per-step scales of the values (interquartile range) size the
@@ -338,7 +336,7 @@ class TransformedDistribution(PredictiveDistribution):
         if rows.size:
             self._check_round_trip(z[rows], y[rows], rows)
 
-    def _check_bulk(self, z, y, rows) -> bool:
+    def _check_bulk(self, y, rows) -> bool:
         yb = y[:, _BULK]
         lo, hi = _PROBE_P[_BULK][0], _PROBE_P[_BULK][-1]
         where = f"between the {lo:g} and {hi:g} quantiles of the base"
@@ -350,7 +348,7 @@ class TransformedDistribution(PredictiveDistribution):
                 "strictly monotone where the distribution lives."
             )
         with np.errstate(invalid="ignore"):
-            dy = np.diff(yb, axis=1)
+            dy = np.diff(yb)
         up, down = np.all(dy > 0, axis=1), np.all(dy < 0, axis=1)
         if not np.all(up | down):
             i = rows[np.argmin(up | down)]
@@ -536,8 +534,7 @@ class TransformedDistribution(PredictiveDistribution):
         var = np.asarray(self._root.std, dtype=float) ** 2
         epi = np.asarray(self._root.epistemic_std, dtype=float) ** 2
         ok = np.isfinite(var) & (var > 0)
-        with np.errstate(all="ignore"):
-            return np.where(ok, np.clip(epi / np.where(ok, var, 1.0), 0.0, 1.0), 0.0)
+        return np.where(ok, np.minimum(epi / np.where(ok, var, 1.0), 1.0), 0.0)
 
     def _moments(self) -> tuple[np.ndarray, np.ndarray]:
         if self._moment_cache is None and self._flat is not None:
@@ -655,7 +652,7 @@ def _iqr(values: np.ndarray) -> np.ndarray:
 def _row_chunks(n: int, per_row: int, root) -> list[slice]:
     """Row slices with about _PUSH_CHUNK evaluations each (one slice if the
     base cannot be split by rows)."""
-    if _row_subset(root, slice(0, 1)) is None and not isinstance(root, NormalMixture):
+    if not isinstance(root, (_ScipyLocScale, NormalMixture)):
         return [slice(0, n)]
-    step = max(1, _PUSH_CHUNK // max(per_row, 1))
+    step = max(1, _PUSH_CHUNK // per_row)
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
