@@ -1,4 +1,4 @@
-"""PyroBayesianLinear's model: rotated coordinates, NUTS target, SVI predictive.
+"""PyroBayesianLinear's model: rotated coordinates, NUTS target, guide moments.
 
 Pure functions of the sufficient statistics; the estimator in
 :mod:`bayesreg.pyro.linear` builds them and hands them to the engine.
@@ -7,19 +7,14 @@ Pure functions of the sufficient statistics; the estimator in
 from __future__ import annotations
 
 import math
-from operator import attrgetter
 
 import numpy as np
 import pyro
 import pyro.distributions as dist
 import torch
-from scipy import linalg, sparse, special
+from scipy import linalg
 
 from .. import _gram
-from ..distributions import NormalMixture
-
-#: quadrature nodes over the guide's log noise scale in the SVI predictive
-_NOISE_NODES = 64
 
 
 class _RotatedLinearModel:
@@ -191,25 +186,6 @@ class _Design:
             noise = np.full(S, float(noise_std))
         return {"coef": coef, "intercept": intercept, "noise_std": noise}
 
-    def function_rows(self, X: np.ndarray, sites) -> tuple[np.ndarray, float]:
-        """(A, f0) with f(x) = f0 + A x_packed for the packed latents."""
-        D = sum(s.size for s in sites)
-        A = np.zeros((X.shape[0], D))
-        pos = 0
-        for site in sites:
-            block = slice(pos, pos + site.size)
-            if site.name == "xi":
-                if sparse.issparse(X):  # centred algebraically, never densified
-                    Ms = self.M / self.x_scale[:, None]
-                    XM = X @ Ms - self.x_mean @ Ms
-                else:
-                    XM = ((X - self.x_mean) / self.x_scale) @ self.M
-                A[:, block] = self.y_scale * XM
-            elif site.name == "intercept":
-                A[:, block] = self.y_scale / math.sqrt(self.n)
-            pos += site.size
-        return A, self.y_mean if self.centered else 0.0
-
 
 def _mode_values(design: _Design, fit_intercept: bool, device) -> dict:
     """The model's conditional mode in closed form, where SVI's guide starts.
@@ -339,31 +315,6 @@ def _snap(x, scale: float):
     """``x`` rounded to a multiple of 1e-9 * scale."""
     quantum = 1e-9 * scale
     return np.round(np.asarray(x, dtype=float) / quantum) * quantum
-
-
-class _ScaleMixture(NormalMixture):
-    """The SVI predictive with learned noise: a quadrature over the noise.
-
-    Components are equally weighted nodes of the guide's log noise scale;
-    the regression function's variance is known exactly (``epistemic``), so
-    the split of the variance does not depend on the quadrature.
-    """
-
-    def __init__(self, locs, scales, epistemic, aleatoric):
-        super().__init__(locs, scales)
-        self._epistemic = epistemic
-        self._aleatoric = aleatoric
-
-    # The split as stored, not the quadrature's.
-    epistemic_std = property(attrgetter("_epistemic"))
-    aleatoric_std = property(attrgetter("_aleatoric"))
-
-
-def _normal_nodes(k: int) -> np.ndarray:
-    """k equally weighted N(0, 1) nodes (midpoint quantiles), with mean 0 and
-    second moment rescaled to exactly 1."""
-    z = special.ndtri((np.arange(k) + 0.5) / k)
-    return z / np.sqrt(np.mean(z**2))
 
 
 # ------------------------------------------------------------ several targets
@@ -523,33 +474,6 @@ def guide_moments(post, design: _Design, noise_fixed) -> tuple:
     else:
         noise = float(noise_fixed)
     return coef, coef_cov, intercept, noise
-
-
-def svi_predictive(post, design: _Design, noise_fixed, X) -> tuple:
-    """The exact predictive of a one-target Gaussian guide at rows X.
-
-    ``("normal", mean, var_f)`` with known noise; ``("mixture", locs, scales,
-    epistemic, aleatoric)`` with learned noise (see :class:`_ScaleMixture`).
-    """
-    A, f0 = design.function_rows(X, post.sites)
-    cov = post.covariance()
-    mean = f0 + A @ post.loc
-    var_f = np.maximum(np.einsum("ij,jk,ik->i", A, cov, A), 0.0)
-    if noise_fixed is not None:
-        return "normal", mean, var_f
-    # Learned noise: l = log s_std is jointly Gaussian with f; condition
-    # f on equally weighted quantile nodes of l.
-    j = [s.name for s in post.sites].index("noise_std")
-    j = sum(s.size for s in post.sites[:j])
-    sd_l = math.sqrt(cov[j, j])
-    c = A @ cov[:, j]  # Cov(f, l)
-    z = _normal_nodes(_NOISE_NODES)
-    locs = mean[:, None] + (c / sd_l)[:, None] * z[None, :]
-    var_cond = np.maximum(var_f - (c / sd_l) ** 2, 0.0)
-    noise = design.y_scale * np.exp(post.loc[j] + sd_l * z)
-    scales = np.sqrt(var_cond[:, None] + noise[None, :] ** 2)
-    aleatoric = np.full(X.shape[0], math.sqrt(np.mean(noise**2)))
-    return "mixture", locs, scales, np.sqrt(var_f), aleatoric
 
 
 def build_model(designs, fit_intercept, noise_s, a0, b0, multi, device) -> tuple:

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _gram
 from .._dask import is_dask_collection, validated_gram_stats
-from ..distributions import Normal, NormalMixture
+from ..distributions import NormalMixture
 from ..utils._checks import is_float32
 from ..utils._docstrings import FEATURES_SEEN, POSTERIOR_MEANS, fill_doc
 from ..utils._params import store_params
@@ -25,11 +25,8 @@ from ._glm_fit import (
     is_glm,
 )
 from ._linear_fit import fit_conjugate, prior_scales
-from ._linear_model import (
-    _ScaleMixture,
-    svi_predictive,
-    target_posterior,
-)
+from ._linear_model import target_posterior
+from ._linear_predictive import predictive_map, svi_predict_dist
 
 __all__ = ["PyroBayesianLinear"]
 
@@ -255,11 +252,15 @@ class PyroBayesianLinear(PyroRegressor):
 
     Predictions with SVI are exact for the Gaussian guide: the regression
     function is linear in the latents, so its mean and variance are closed
-    form; with known noise the predictive is that Normal, with learned
-    noise a 64-node quadrature over the guide's log noise scale (the
-    function conditioned on each node). With NUTS the predictive is the
-    mixture over ``n_posterior_samples`` draws of Normal(b_s + x^T w_s,
-    s_s^2).
+    form; with known noise the predictive is that Normal. With learned
+    noise the function and the log noise scale l are jointly Gaussian, so
+    y = f + exp(l) eps is a continuous scale mixture in which a row enters
+    through three numbers (the mean, the function's variance and its
+    covariance with l), all from one product of X: its mean and std are
+    closed form, its density, CDF and quantiles a quadrature over l
+    (Gauss-Hermite, or a trapezoidal rule where l is uncertain; 1e-9
+    relative). With NUTS the predictive is the mixture over
+    ``n_posterior_samples`` draws of Normal(b_s + x^T w_s, s_s^2).
 
     NUTS samples a potential written directly in torch: given the noise s
     the posterior of xi is N(h, s^2 I), so with xi = h + s zeta (and the
@@ -595,7 +596,7 @@ class PyroBayesianLinear(PyroRegressor):
         """Posterior predictive distribution at each row of X.
 
         SVI: exact for the Gaussian guide (a Normal with known noise, a
-        quadrature over the noise otherwise); NUTS: the mixture over
+        ``NoiseScaleMixture`` over the noise otherwise); NUTS: the mixture over
         ``n_posterior_samples`` posterior draws. With several targets the
         distribution has batch shape (n_samples, n_targets).
 
@@ -615,21 +616,11 @@ class PyroBayesianLinear(PyroRegressor):
             locs = self._functions(X, self.posterior_samples_)
             noise = self.posterior_samples_["noise_std"]
             return NormalMixture(locs, noise.T[None] if multi else noise)
-        parts = [
-            svi_predictive(post, d, self._noise_fixed, X)
+        maps = [
+            predictive_map(post, d)
             for post, d in zip(self._target_posteriors(), self._designs, strict=True)
         ]
-        if not multi:
-            parts = parts[0]
-        else:
-            parts = [parts[0][0]] + [
-                np.stack([p[i] for p in parts], 1) for i in range(1, len(parts[0]))
-            ]
-        if parts[0] == "normal":
-            _, mean, var_f = parts
-            noise = float(self._noise_fixed)
-            return Normal(mean, np.sqrt(var_f + noise**2), epistemic_std=np.sqrt(var_f))
-        return _ScaleMixture(*parts[1:])
+        return svi_predict_dist(maps, X, self._noise_fixed, multi)
 
     def _predict_mean(self, X) -> np.ndarray:
         X = self._validated_X(X)
