@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from bayesreg.distributions import (
     Normal,
@@ -1381,3 +1381,30 @@ def test_a_base_point_at_infinity_is_pushed_forward_silently():
         d = TransformedDistribution(_InfinitePoint(), np.arctan, np.tan)
         got = d.ppf(0.3)
     assert_allclose(got, [np.arctan(stats.norm.ppf(0.3)), np.pi / 2], rtol=1e-15)
+
+
+@pytest.mark.parametrize("tail", [1e-200, 1e-300])
+def test_student_t_quantiles_far_out_keep_their_tail_mass(tail):
+    # scipy's t quantile is +inf at 1e-300 and off by a factor 8 in tail
+    # mass at 1e-200 for df = 3 (a factor 8.3 for df = 2.5): StudentT's own
+    # far tail, on both paths (one df for the batch; a df per point) and
+    # for every shape of the levels.
+    loc, scale = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+
+    def mass(x, df):
+        return special.stdtr(df, (x - loc[:, None]) / scale[:, None])
+
+    shared = StudentT(3.0, loc, scale).ppf(tail)
+    assert_allclose(mass(shared[:, None], 3.0), tail, rtol=1e-12)
+    d = StudentT([3.0, 2.5], loc, scale)
+    df = np.array([[3.0], [2.5]])
+    for got in (d.ppf(tail), d.ppf(np.full(2, tail))):
+        assert_allclose(mass(got[:, None], df), tail, rtol=1e-12)
+    got = d.ppf(np.array([[tail, 0.5], [tail, 0.25]]))
+    assert got.shape == (2, 2)
+    assert_allclose(mass(got[:, :1], df), tail, rtol=1e-12)
+    assert_array_equal(got[:, 1], [1.0, stats.t.ppf(0.25, 2.5, -2.0, 3.0)])
+    # A point mass (scale 0) has no quantile, as in scipy.
+    point = StudentT([3.0, 2.5], loc, [0.0, 0.5]).ppf(np.array([0.3, tail]))
+    assert np.isnan(point[0])
+    assert_allclose(special.stdtr(2.5, (point[1] + 2.0) / 0.5), tail, rtol=1e-12)

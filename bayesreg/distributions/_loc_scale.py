@@ -148,7 +148,6 @@ class _ScipyLocScale(PredictiveDistribution):
                 # scipy's own arithmetic, x * scale + loc, with x computed once
                 # (where scale > 0 scipy returns NaN; it answers those).
                 return standard * self.scale + self.loc
-            return self._frozen().ppf(q)[..., 0]
         return self._evaluate("ppf", q)
 
     def _standard_ppf(self, q) -> float | None:
@@ -261,7 +260,18 @@ class StudentT(_ScipyLocScale):
         df = self.df.ravel()
         if df.size == 0 or not np.all(df == df[0]):
             return None
-        return float(stats.t.ppf(q, df[0]))
+        return float(_student_t_lower_quantile(df[:1], q[None])[0])
+
+    def _evaluate(self, method: str, y) -> np.ndarray:
+        if method != "ppf":
+            return super()._evaluate(method, y)
+        # scipy's t.ppf, x * scale + loc with x = stdtrit(df, q) (NaN where
+        # the scale is 0), but with stdtrit mended far out.
+        q2, was_1d = self._check_y(y)
+        x = _student_t_lower_quantile(*np.broadcast_arrays(self.df[..., None], q2))
+        scale = self.scale[..., None]
+        out = np.where(scale > 0, x * scale + self.loc[..., None], np.nan)
+        return out[..., 0] if was_1d else out
 
     @property
     def std(self) -> np.ndarray:
@@ -273,10 +283,12 @@ class StudentT(_ScipyLocScale):
 
 
 def _student_t_lower_quantile(df: np.ndarray, tail: np.ndarray) -> np.ndarray:
-    """Standard t quantile at lower-tail levels ``tail <= 1/2``.
+    """Standard t quantile at levels ``tail``: scipy's (``special.stdtrit``)
+    down to 1e-30.
 
-    ``special.stdtrit`` loses its way below about 1e-250 (it returns +inf);
-    there the t quantile comes from the regularised incomplete beta function,
+    ``special.stdtrit`` loses its way far out (a factor 8 in the tail mass
+    at 1e-200 for df = 3, +inf below about 1e-240); below 1e-30 the t
+    quantile comes from the regularised incomplete beta function,
     ``P(T < -x) = I_w(df/2, 1/2) / 2`` with ``w = df / (df + x^2)``. Where w
     is tiny (below 1e-20; it underflows for df = 1 below about 1e-155, and
     ``betaincinv`` stalls at the smallest normal float), its leading term
