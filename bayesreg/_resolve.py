@@ -332,11 +332,10 @@ def final_predict_dist(estimator, X) -> PredictiveDistribution:
             f"shape, (n,) or (n, k); got means of shape {mean.shape} and stds "
             f"of shape {std.shape}."
         )
-    if mean.ndim == 2:
-        return Normal(mean, std)
-    epistemic = None
+    epistemic = None  # unknown, for means (n,) and (n, k) alike
     if isinstance(estimator, (BayesianRidge, ARDRegression)):
-        # Their predictive variance is 1 / alpha_ (noise) + x^T sigma_ x.
+        # Their predictive variance is 1 / alpha_ (noise) + x^T sigma_ x
+        # (one target: they predict (n,)).
         epistemic = np.sqrt(np.clip(std**2 - 1.0 / estimator.alpha_, 0.0, None))
     return Normal(mean, std, epistemic_std=epistemic)
 

@@ -568,3 +568,21 @@ def test_searches_without_a_best_estimator_are_refused_by_name(data):
         )
         with pytest.raises(ValueError, match=_exact(message)):
             predict_dist(search, X)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {},  # TransformedTargetRegressor's own identity FunctionTransformer
+        {"transformer": StandardScaler(with_mean=False, with_std=False)},
+    ],
+)
+def test_an_identity_target_map_leaves_the_predictive_as_it_is(data, target):
+    """y = 0 + 1 w: the regressor's own distribution comes back, not one
+    wrapped in an identity map (a user's class keeps its methods)."""
+    X, y = data
+    ttr = TransformedTargetRegressor(_UserRegressor(), **target).fit(X, y)
+    dist = predict_dist(ttr, X)
+    assert type(dist) is _UserNormal
+    assert_allclose(dist.loc, ttr.regressor_.predict(X), rtol=0, atol=0)
+    assert_allclose(dist.scale, 0.3, rtol=0, atol=0)
