@@ -304,3 +304,18 @@ def test_nuts_keeps_the_draws_mixture():
     ).fit(X, y)
     dist = est.predict_dist(X[:5])
     assert type(dist) is NormalMixture
+
+
+def test_infinite_and_far_values():
+    """Values at +-inf have density 0 and CDF 0 or 1; far values (1e3 sds)
+    a finite log density, below the Normal's of the same variance (the
+    lognormal scale makes the tails heavier, never lighter)."""
+    for sd, bound in ((0.03, 0.0), (0.5, 1.0)):
+        n = np.ones(3)
+        dist = NoiseScaleMixture(0 * n, 0.5 * bound * n, n, 0.0, sd, bound)
+        y = np.array([np.inf, -np.inf, 1e3])
+        lp = dist.logpdf(y)
+        assert lp[0] == lp[1] == -np.inf
+        normal = stats.norm.logpdf(1e3, 0.0, dist.std[2])
+        assert np.isfinite(lp[2]) and lp[2] > normal
+        np.testing.assert_array_equal(dist.cdf(y)[:2], [1.0, 0.0])

@@ -268,14 +268,17 @@ class NoiseScaleMixture(NormalMixture):
 
     # ------------------------------------------------ pointwise methods
     def _flat(self) -> tuple[np.ndarray, ...]:
-        """m, b, v, log S, sd of every distribution, flattened (N,)."""
+        """m, b, v of every distribution, flattened (N,), and log S, sd:
+        scalars for one target, else flattened too."""
         batch = self.batch_shape
+        noise = (self.log_noise, self.log_noise_sd)
+        if self.log_noise.ndim:
+            noise = tuple(np.broadcast_to(a, batch).reshape(-1) for a in noise)
         return (
             self.loc.reshape(-1),
             self.slope.reshape(-1),
             self.var_cond.reshape(-1),
-            np.broadcast_to(self.log_noise, batch).reshape(-1),
-            np.broadcast_to(self.log_noise_sd, batch).reshape(-1),
+            *noise,
         )
 
     def _pairs(self, values: np.ndarray, func, codes) -> np.ndarray:
@@ -299,11 +302,14 @@ class NoiseScaleMixture(NormalMixture):
                 else:
                     pick = index[start : start + step]
                     rows = pick // m
-                out[pick] = func([p[rows] for p in params], flat[pick], z, w)
+                args = [p[rows] if p.ndim else p for p in params]
+                out[pick] = func(args, flat[pick], z, w)
         return out.reshape(values.shape)
 
     def _codes(self, r: np.ndarray) -> np.ndarray:
         sd = float(np.max(self.log_noise_sd))
+        # Values beyond 40 sds (or infinite) take the rule at 40.
+        r = np.minimum(np.nan_to_num(r, nan=0.0, posinf=40.0), 40.0)
         return noise_nodes(sd, self.slope_bound, r)
 
     def _standardised(self, y2: np.ndarray) -> np.ndarray:
@@ -431,20 +437,37 @@ def _components(params, z) -> tuple[np.ndarray, np.ndarray]:
     """Locations and variances (P, K) of the Normals at the nodes z."""
     m, b, v, log_s, sd = params
     locs = m[:, None] + b[:, None] * z
-    var = v[:, None] + np.exp(2.0 * (log_s[:, None] + sd[:, None] * z))
+    var = v[:, None] + np.exp(2.0 * (log_s[..., None] + sd[..., None] * z))
     return locs, var
+
+
+def _weighted(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Rows of a (P, K) weighted by w, summed: numpy's per-row sum, whose
+    order does not depend on P (a BLAS product's may: then a block of rows
+    would not give what the whole gives, to the last bit)."""
+    return (a * w).sum(axis=1)
 
 
 def _logpdf(params, y, z, w) -> np.ndarray:
     locs, var = _components(params, z)
-    lp = -0.5 * ((y[:, None] - locs) ** 2 / var + np.log(var)) + np.log(w)
+    lp = np.subtract(y[:, None], locs, out=locs)
+    lp *= lp
+    lp /= var
+    lp += np.log(var, out=var)
+    lp *= -0.5
+    lp += np.log(w)
     top = lp.max(axis=1)
-    return top + np.log(np.exp(lp - top[:, None]).sum(axis=1)) - 0.5 * _LOG_2PI
+    top[np.isinf(top)] = 0.0  # an infinite y: -inf below, not nan
+    lp -= top[:, None]
+    np.exp(lp, out=lp)
+    with np.errstate(divide="ignore"):
+        return top + np.log(lp.sum(axis=1)) - 0.5 * _LOG_2PI
 
 
 def _cdf(params, y, z, w) -> np.ndarray:
     locs, var = _components(params, z)
-    return special.ndtr((y[:, None] - locs) / np.sqrt(var)) @ w
+    cdf = _weighted(special.ndtr((y[:, None] - locs) / np.sqrt(var)), w)
+    return np.minimum(cdf, 1.0)  # the weights sum to 1 up to rounding
 
 
 def _quantiles(params, q, z, w) -> np.ndarray:
@@ -475,15 +498,15 @@ def _quantiles(params, q, z, w) -> np.ndarray:
             inv_a = inv[active]
             t = xa[:, None] * inv_a
             t -= locs[active] * inv_a
-            cdf = special.ndtr(t) @ w
+            cdf = _weighted(special.ndtr(t), w)
             e = np.square(t)
             e *= -0.5
             np.exp(e, out=e)
             e *= inv_a  # phi(t) / sigma, times sqrt(2 pi)
-            dens = (e @ w) * _INV_SQRT_2PI
+            dens = _weighted(e, w) * _INV_SQRT_2PI
             e *= t
             e *= inv_a
-            slope = (e @ w) * -_INV_SQRT_2PI
+            slope = _weighted(e, w) * -_INV_SQRT_2PI
             resid = np.log(cdf) - log_p[active]
             # Halley's step on g = log F - log p (cubic convergence):
             # g' = f / F, g'' = f' / F - g'^2, x -= 2 g g' / (2 g'^2 - g g'').
