@@ -171,6 +171,7 @@ def run_nuts(
     initial_params: Callable[[], dict] | None = None,
     transform: Callable[[dict], dict] | None = None,
     adapt_mass_matrix: bool = True,
+    value_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
 ) -> MCMCResult:
     """Sample the posterior of ``model`` (or of a potential) with NUTS.
 
@@ -188,6 +189,13 @@ def run_nuts(
     tensors with a leading draw axis) to the sites reported, on which the
     diagnostics are computed. ``adapt_mass_matrix=False`` keeps the
     identity mass matrix, for potentials already of unit scale.
+
+    With ``value_and_grad`` (a NumPy function of the one flat site of
+    ``initial_params``, returning the potential and its gradient) the
+    chains run on :func:`._hmc.nuts_chain` instead of Pyro's kernel: the
+    same transition and warm-up, without Pyro's per-step Python and
+    autograd (a diagonal mass matrix only); its generator is seeded from
+    ``seed`` through torch's isolated one.
 
     Nothing is compiled: Pyro's ``jit_compile`` traces the potential with
     ``torch.jit.trace``, whose graph stays in torch's global compilation unit
@@ -231,6 +239,16 @@ def run_nuts(
                 target_accept_prob=target_accept_prob,
                 max_tree_depth=max_tree_depth,
             )
+            if value_and_grad is not None:
+                draws, chain_stats, n_div, rate = _lean_chain(
+                    value_and_grad, initial_params(), n_warmup, n_draws, options
+                )
+                chains.append(draws if transform is None else transform(draws))
+                divergences.append(n_div)
+                accept.append(rate)
+                for name, values in chain_stats.items():
+                    stats[name].append(values)
+                continue
             if potential_fn is None:
                 kernel = _RecordingNUTS(
                     model,
@@ -276,6 +294,31 @@ def run_nuts(
     diagnostics["acceptance_rate"] = np.asarray(accept)
     _warn_mcmc(diagnostics, n_chains, n_draws)
     return MCMCResult(samples, diagnostics, {k: np.stack(v) for k, v in stats.items()})
+
+
+def _lean_chain(value_and_grad, start: dict, n_warmup, n_draws, options):
+    """One chain of :func:`._hmc.nuts_chain` from ``start`` (one flat site),
+    as ``run_nuts`` keeps it: draws, statistics, divergences, acceptance."""
+    from ._hmc import nuts_chain
+
+    if options["full_mass"] or len(start) != 1:
+        raise ValueError("value_and_grad takes one flat site, diagonal mass")
+    ((name, theta0),) = start.items()
+    # the chain's generator, drawn from torch's isolated (seeded) one
+    rng = np.random.default_rng(int(torch.randint(2**62, (1,)).item()))
+    chain = nuts_chain(
+        value_and_grad,
+        theta0.detach().cpu().numpy().astype(float),
+        rng,
+        n_warmup=n_warmup,
+        n_draws=n_draws,
+        target_accept_prob=options["target_accept_prob"],
+        max_tree_depth=options["max_tree_depth"],
+        adapt_mass_matrix=options["adapt_mass_matrix"],
+    )
+    draws = {name: torch.as_tensor(chain.draws).to(theta0)}
+    n_div = int(chain.stats["diverging"].sum())
+    return draws, chain.stats, n_div, chain.accept_rate
 
 
 def _warn_mcmc(diagnostics: Mapping[str, Any], n_chains: int, n_draws: int) -> None:
