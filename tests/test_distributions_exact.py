@@ -22,6 +22,7 @@ from bayesreg.distributions import (
     NormalMixture,
     PredictiveDistribution,
     StudentT,
+    StudentTMixture,
     TransformedDistribution,
     _maps,
     _quantile,
@@ -1408,3 +1409,23 @@ def test_student_t_quantiles_far_out_keep_their_tail_mass(tail):
     point = StudentT([3.0, 2.5], loc, [0.0, 0.5]).ppf(np.array([0.3, tail]))
     assert np.isnan(point[0])
     assert_allclose(special.stdtr(2.5, (point[1] + 2.0) / 0.5), tail, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [NormalMixture, StudentTMixture])
+def test_mixture_row_blocks_are_sized_by_the_values_per_mixture(monkeypatch, cls):
+    from bayesreg.distributions import _mixture
+
+    seen = []
+    row_blocks = _mixture.EqualMixture._row_blocks
+
+    def spy(self, m):
+        seen.append(m)
+        return row_blocks(self, m)
+
+    monkeypatch.setattr(_mixture.EqualMixture, "_row_blocks", spy)
+    df = (3.0,) if cls is StudentTMixture else ()
+    d2 = cls(np.zeros((5, 3, 4)), 1.0, *df)  # a batch (5, 3), 2 values each
+    d1 = cls(np.zeros((5, 4)), 1.0, *df)  # a batch (5,), 3 values each
+    for d, y in ((d2, np.zeros((5, 3, 2))), (d1, np.zeros((5, 3)))):
+        assert d.logpdf(y).shape == d.cdf(y).shape == y.shape
+    assert seen == [2, 2, 3, 3]

@@ -562,12 +562,8 @@ class TransformedDistribution(PredictiveDistribution):
         return self._steps[:k], a, s
 
     def _closed_form_moments(self, core):
-        exp_only = (
-            len(core) == 1
-            and core[0].forward is np.exp
-            and not np.any(np.isfinite(self._z_lo) | np.isfinite(self._z_hi))
-        )
-        if not exp_only:
+        # (exp has no domain end over a Normal or a t: no held ends here)
+        if not (len(core) == 1 and core[0].forward is np.exp):
             return None
         if type(self._root) is Normal:
             mu, sigma2 = self._root.loc, self._root.scale**2
