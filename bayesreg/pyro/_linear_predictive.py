@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special
+from scipy import sparse, special
 
 from ..distributions import Normal, NormalMixture
 from ..utils._checks import check_n_samples, check_quantile_levels
@@ -114,7 +114,7 @@ def predictive_map(post, design) -> PredictiveMap:
     if np.any(u != 0):
         F = F - np.outer(F @ u, u) * (2.0 / (u @ u))  # F[0] -> (norm, 0, ...)
     columns.append(F[1:])
-    offsets += [norm] + [0.0] * (F.shape[1] - 1)
+    offsets += [norm] + [0.0] * (F.shape[1] - 1)  # row_parameters relies on 0
     return PredictiveMap(
         np.hstack(columns), np.array(offsets), log_noise, log_sd, bound
     )
@@ -123,11 +123,18 @@ def predictive_map(post, design) -> PredictiveMap:
 def row_parameters(pmap: PredictiveMap, X) -> tuple[np.ndarray, ...]:
     """``(m, v)`` (known noise) or ``(m, b, v)`` (learned noise) at rows X:
     one product of X with the map's weights."""
-    G = X @ pmap.weights  # (n, c) dense, for a sparse X too
-    G += pmap.offsets
+    W = pmap.weights
+    # (c, n), each row contiguous: W' X' is X W transposed (BLAS transposes
+    # for free); a sparse X gives X W, dense.
+    G = (X @ W).T if sparse.issparse(X) else W.T @ X.T
+    off = pmap.offsets
     k = 1 if pmap.log_noise is None else 2
-    var = np.einsum("ij,ij->i", G[:, k:], G[:, k:])
-    first = [np.ascontiguousarray(G[:, i]) for i in range(k)]  # G is freed
+    first = [G[i] + off[i] for i in range(k)]
+    var = G[k] + off[k]
+    var *= var
+    sq = np.empty_like(var)
+    for row in G[k + 1 :]:  # the offsets of these columns are 0
+        var += np.square(row, out=sq)
     return (*first, var)
 
 
@@ -253,6 +260,15 @@ class NoiseScaleMixture(NormalMixture):
         # sqrt(E s^2) of the lognormal s = S exp(sd z)
         rms = np.exp(self.log_noise + self.log_noise_sd**2)
         return np.broadcast_to(rms, self.batch_shape)
+
+    @property
+    def std(self) -> np.ndarray:
+        # Var y = b^2 + v + E s^2, in one pass of its own
+        mean_sq = np.exp(2.0 * (self.log_noise + self.log_noise_sd**2))
+        var = self.slope * self.slope
+        var += self.var_cond
+        var += mean_sq
+        return np.sqrt(var, out=var)
 
     # --------------------------------------------- component rendering
     @property
