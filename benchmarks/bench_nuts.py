@@ -28,9 +28,14 @@ horseshoe on bench_models' sparse truth (n = 120, p = 150, 6 non-zero),
 same model in NumPyro, written as its users write it (non-centred
 coefficients, a per-observation likelihood) on the same standardised data.
 bayesreg samples it with the coefficients integrated out (see
-PyroBayesianLinear's Notes). ESS is the minimum over the coefficients, with
+PyroBayesianLinear's Notes), with Pyro's NUTS algorithm run in NumPy
+(``bayesreg/pyro/_hmc.py``). ESS is the minimum over the coefficients, with
 the estimator above; NumPyro's wall time is given with its compilation
-(a first run) and without it (a second run of the same MCMC object).
+(a first run) and without it (a second run of the same MCMC object). Both
+sides report the mean number of leapfrog steps of a kept draw and the wall
+time per leapfrog step (compile out; warm-up transitions counted as long as
+the kept ones), so that a ratio measured under load can be read as cost per
+step times steps per draw.
 
 Run from the repository root in an environment with the ``bench`` extra::
 
@@ -257,12 +262,19 @@ def run_numpyro_horseshoe(Xs, ys, seed: int, tau0: float):
     walls = []
     for k in range(2):
         start = time.perf_counter()
-        mcmc.run(jax.random.PRNGKey(seed + k), jnp.asarray(Xs), jnp.asarray(ys))
+        mcmc.run(
+            jax.random.PRNGKey(seed + k),
+            jnp.asarray(Xs),
+            jnp.asarray(ys),
+            extra_fields=("diverging", "num_steps"),
+        )
         samples = mcmc.get_samples(group_by_chain=True)
         jax.block_until_ready(samples)
         walls.append(time.perf_counter() - start)
-    div = int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
-    return walls, {"coef": np.asarray(samples["coef"])}, div
+    extra = mcmc.get_extra_fields()
+    div = int(np.asarray(extra["diverging"]).sum())
+    steps = float(np.asarray(extra["num_steps"]).mean())
+    return walls, {"coef": np.asarray(samples["coef"])}, div, steps
 
 
 def main_horseshoe(repeats: int) -> None:
@@ -274,27 +286,34 @@ def main_horseshoe(repeats: int) -> None:
         wall, draws, est = run_bayesreg_horseshoe(X, y, seed=repeat)
         ess = min_ess(draws)
         div = est.diagnostics_["num_divergences"]
-        rows.append(("bayesreg (collapsed)", wall, wall, ess, div))
+        steps = float(est._mcmc_stats["n_steps"].mean())
+        rows.append(("bayesreg (collapsed)", wall, wall, ess, div, steps))
         print("done:", rows[-1], flush=True)
         if have_numpyro():
-            walls, draws, div = run_numpyro_horseshoe(Xs, ys, repeat, tau0)
-            rows.append(("NumPyro NUTS", walls[0], walls[1], min_ess(draws), div))
+            walls, draws, div, steps = run_numpyro_horseshoe(Xs, ys, repeat, tau0)
+            ess = min_ess(draws)
+            rows.append(("NumPyro NUTS", walls[0], walls[1], ess, div, steps))
             print("done:", rows[-1], flush=True)
     print(
         f"regularised horseshoe, n={n}, p={p}, {CHAINS} chains x ({WARMUP} + "
         f"{SAMPLES}); min ESS over the coefficients; load average "
         f"{os.getloadavg()[0]:.1f}\n"
     )
+    # ms per leapfrog: the wall (compile out) over all transitions, warm-up
+    # ones counted as long as the kept ones (whose lengths are recorded)
     print(
         "| method | repeat | wall, compile in (s) | wall, compile out (s) | "
-        "min ESS | ESS/s (in) | ESS/s (out) | divergences |"
+        "min ESS | ESS/s (in) | ESS/s (out) | divergences | leapfrogs per "
+        "draw | ms per leapfrog |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for i, (name, w_in, w_out, ess, div) in enumerate(rows):
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    transitions = CHAINS * (WARMUP + SAMPLES)
+    for i, (name, w_in, w_out, ess, div, steps) in enumerate(rows):
         rep = i // (2 if have_numpyro() else 1)
         print(
             f"| {name} | {rep} | {w_in:.1f} | {w_out:.1f} | {ess:,.0f} | "
-            f"{ess / w_in:,.1f} | {ess / w_out:,.1f} | {div} |"
+            f"{ess / w_in:,.1f} | {ess / w_out:,.1f} | {div} | {steps:.1f} | "
+            f"{1e3 * w_out / (transitions * steps):.2f} |"
         )
 
 

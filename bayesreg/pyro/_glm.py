@@ -342,7 +342,8 @@ class CollapsedTarget(PackedTarget):
             g.detach().cpu().numpy().astype(float),
             np.ascontiguousarray(G.detach().cpu().numpy(), dtype=float),
         )
-        self._buf = np.empty_like(self._np[3])
+        self._G_t = torch.from_numpy(self._np[3])
+        self._buf_t = torch.empty_like(self._G_t)
         self._diag_G = np.diag(self._np[3]).copy()
         self._eye_np = torch.eye(spec.d, dtype=torch.float64)
         #: the NumPy sampler of run_nuts (:mod:`._hmc`): U and its gradient
@@ -459,18 +460,17 @@ class CollapsedTarget(PackedTarget):
         return U, grad
 
     def log_marginal_np(self, rho, s, n, yty, g, G):
-        """:meth:`log_marginal` in NumPy, its two p^3 steps (the Cholesky
-        factor L of B and L^-1) through torch's LAPACK (MKL: twice the
-        speed of SciPy's OpenBLAS on these 150 x 150 factors), shared
-        without copies."""
-        p = len(rho)
-        B = np.multiply(G, rho[:, None], out=self._buf)
-        B *= rho
-        B.flat[:: p + 1] += 1.0
-        L, info = torch.linalg.cholesky_ex(torch.from_numpy(B))
+        """:meth:`log_marginal` in NumPy, B and its two p^3 steps (the
+        Cholesky factor L of B and L^-1) in torch (MKL: 1.7x the speed of
+        SciPy's OpenBLAS dpotrf and dtrtri on these 150 x 150 factors),
+        the arrays shared without copies."""
+        r = torch.from_numpy(rho)
+        B = torch.mul(self._G_t, r[:, None], out=self._buf_t)
+        B.mul_(r).diagonal().add_(1.0)  # B = I + R G R
+        L, info = torch.linalg.cholesky_ex(B)
         if info:
             raise np.linalg.LinAlgError("B is not positive definite")
-        # L^-1 by one triangular solve (trtri's p^3 / 3 flops)
+        # L^-1 by a triangular solve against I (MKL's trsm beats dtrtri)
         Li = torch.linalg.solve_triangular(L, self._eye_np, upper=False).numpy()
         log_det = 2.0 * float(np.sum(np.log(L.numpy().diagonal())))
         u = rho * g
