@@ -187,7 +187,7 @@ def noise_nodes(sd: float, bound: float, r: np.ndarray) -> np.ndarray:
     count grows with sd and the slope of the conditional mean.
     """
     tail = np.maximum(r - 3.0, 0.0)
-    gh = 5 + np.ceil(tail * (1.0 + 20.0 * sd)) + math.ceil(16.0 * bound)
+    gh = 5 + np.ceil(tail * (1.0 + 20.0 * sd)) + math.ceil(max(16.0 * bound - 0.8, 0))
     trap = math.ceil(40.0 + 80.0 * sd + 12.0 * bound) + np.ceil(4.0 * tail)
     easy = (sd <= 0.06) & (bound <= 0.5) & (gh <= 24)
     return np.where(easy, gh, -trap).astype(np.int64)
@@ -450,40 +450,47 @@ def _midpoint_nodes(k: int) -> np.ndarray:
 
 
 def _components(params, z) -> tuple[np.ndarray, np.ndarray]:
-    """Locations and variances (P, K) of the Normals at the nodes z."""
+    """Locations and variances (K, P) of the Normals at the nodes z (nodes
+    first: a sum over the nodes adds contiguous rows)."""
     m, b, v, log_s, sd = params
-    locs = m[:, None] + b[:, None] * z
-    var = v[:, None] + np.exp(2.0 * (log_s[..., None] + sd[..., None] * z))
+    zc = z[:, None]
+    locs = m + b * zc
+    var = v + np.exp(2.0 * (log_s + sd * zc))
     return locs, var
 
 
 def _weighted(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Rows of a (P, K) weighted by w, summed: numpy's per-row sum, whose
-    order does not depend on P (a BLAS product's may: then a block of rows
-    would not give what the whole gives, to the last bit)."""
-    return (a * w).sum(axis=1)
+    """sum_k w_k a[k] of a (K, P), node after node: the order of the sum
+    does not depend on P (a BLAS product's may: then a block of rows would
+    not give what the whole gives, to the last bit)."""
+    out = a[0] * w[0]
+    for ak, wk in zip(a[1:], w[1:], strict=True):
+        out += ak * wk
+    return out
 
 
 def _logpdf(params, y, z, w) -> np.ndarray:
     locs, var = _components(params, z)
-    lp = np.subtract(y[:, None], locs, out=locs)
+    lp = np.subtract(y, locs, out=locs)
     lp *= lp
     lp /= var
     lp += np.log(var, out=var)
     lp *= -0.5
-    lp += np.log(w)
-    top = lp.max(axis=1)
+    lp += np.log(w)[:, None]
+    top = lp.max(axis=0)
     top[np.isinf(top)] = 0.0  # an infinite y: -inf below, not nan
-    lp -= top[:, None]
+    lp -= top
     np.exp(lp, out=lp)
     with np.errstate(divide="ignore"):
-        return top + np.log(lp.sum(axis=1)) - 0.5 * _LOG_2PI
+        return top + np.log(_weighted(lp, np.ones(len(w)))) - 0.5 * _LOG_2PI
 
 
 def _cdf(params, y, z, w) -> np.ndarray:
     locs, var = _components(params, z)
-    cdf = _weighted(special.ndtr((y[:, None] - locs) / np.sqrt(var)), w)
-    return np.minimum(cdf, 1.0)  # the weights sum to 1 up to rounding
+    cdf = _weighted(special.ndtr((y - locs) / np.sqrt(var)), w)
+    # The weights sum to 1 up to rounding: divided by their sum, as the same
+    # sum forms it, the CDF at +inf is 1 exactly.
+    return np.minimum(cdf / _weighted(np.ones((len(w), 1)), w), 1.0)
 
 
 def _quantiles(params, q, z, w) -> np.ndarray:
@@ -511,9 +518,9 @@ def _quantiles(params, q, z, w) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for _ in range(_MAX_ITER):
             xa = x[active]
-            inv_a = inv[active]
-            t = xa[:, None] * inv_a
-            t -= locs[active] * inv_a
+            inv_a = inv[:, active]
+            t = xa * inv_a
+            t -= locs[:, active] * inv_a
             cdf = _weighted(special.ndtr(t), w)
             e = np.square(t)
             e *= -0.5
@@ -534,8 +541,8 @@ def _quantiles(params, q, z, w) -> np.ndarray:
                 if np.all(stop & np.isfinite(new)):
                     x[active] = new
                     break
-                comp = locs + zp[:, None] / inv
-                lo, hi = comp.min(axis=1), comp.max(axis=1)
+                comp = locs + zp / inv
+                lo, hi = comp.min(axis=0), comp.max(axis=0)
                 active = np.arange(x.size)
             below = resid < 0
             la = np.where(below, xa, lo[active])
