@@ -17,7 +17,12 @@ from sklearn.linear_model import BayesianRidge, LinearRegression
 from sklearn.preprocessing import FunctionTransformer, PowerTransformer, StandardScaler
 
 from bayesreg import predict_dist
-from bayesreg._resolve import as_distribution, resolve_affine, target_map
+from bayesreg._resolve import (
+    _TargetFunction,
+    as_distribution,
+    resolve_affine,
+    target_map,
+)
 from bayesreg.distributions import Normal, PredictiveDistribution
 from bayesreg.metrics import crps, mean_crps, mean_nlpd
 
@@ -586,3 +591,25 @@ def test_an_identity_target_map_leaves_the_predictive_as_it_is(data, target):
     assert type(dist) is _UserNormal
     assert_allclose(dist.loc, ttr.regressor_.predict(X), rtol=0, atol=0)
     assert_allclose(dist.scale, 0.3, rtol=0, atol=0)
+
+
+def test_probing_a_target_map_ignores_the_callers_floating_point_settings():
+    """The affine probe evaluates the inverse at 0 and -3.5, where log is
+    -inf and NaN: read as "not affine" even when the caller raises on
+    floating-point errors, so the known log map is still recognised."""
+    y = np.linspace(1.0, 5.0, 12)[:, None]
+    log_inverse = FunctionTransformer(np.exp, np.log, check_inverse=False).fit(y)
+    with np.errstate(all="raise"):
+        kind, inverse, forward = target_map(log_inverse)
+    assert (kind, inverse, forward) == ("monotone", np.log, np.exp)
+
+
+def test_a_target_function_takes_integers_as_the_numbers_they_are():
+    """Elementwise on arrays of any shape and dtype: 1 / 2 is 0.5, not the
+    integer reciprocal 0."""
+    t = FunctionTransformer(np.reciprocal, np.reciprocal, check_inverse=False)
+    t.fit(np.ones((3, 1)))
+    for method in ("transform", "inverse_transform"):
+        got = _TargetFunction(t, method)(np.array([[2, 4], [-8, 1]]))
+        assert got.dtype == float
+        assert_allclose(got, [[0.5, 0.25], [-0.125, 1.0]], rtol=0, atol=0)
