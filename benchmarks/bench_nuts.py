@@ -32,10 +32,10 @@ PyroBayesianLinear's Notes), with Pyro's NUTS algorithm run in NumPy
 (``bayesreg/pyro/_hmc.py``). ESS is the minimum over the coefficients, with
 the estimator above; NumPyro's wall time is given with its compilation
 (a first run) and without it (a second run of the same MCMC object). Both
-sides report the mean number of leapfrog steps of a kept draw and the wall
-time per leapfrog step (compile out; warm-up transitions counted as long as
-the kept ones), so that a ratio measured under load can be read as cost per
-step times steps per draw.
+sides report the mean number of leapfrog steps of a kept draw, the steps of
+the whole run (bayesreg's counted, warm-up included; NumPyro's estimated as
+its kept draws' mean times all transitions) and the wall per step, so that
+a ratio measured under load reads as cost per step times steps per draw.
 
 Run from the repository root in an environment with the ``bench`` extra::
 
@@ -204,7 +204,11 @@ def horseshoe_data(seed: int = 0):
 
 
 def run_bayesreg_horseshoe(X, y, seed: int):
+    """The fit's wall time, its draws, the estimator and the number of
+    potential-and-gradient evaluations (leapfrog steps and step-size
+    searches, warm-up included), counted at the target."""
     from bayesreg import PyroBayesianLinear
+    from bayesreg.pyro._glm import CollapsedTarget
 
     est = PyroBayesianLinear(
         prior="horseshoe",
@@ -214,11 +218,21 @@ def run_bayesreg_horseshoe(X, y, seed: int):
         n_chains=CHAINS,
         random_state=seed,
     )
-    start = time.perf_counter()
-    est.fit(X, y)
-    wall = time.perf_counter() - start
+    value_and_grad, calls = CollapsedTarget.value_and_grad, [0]
+
+    def counted(self, theta):
+        calls[0] += 1
+        return value_and_grad(self, theta)
+
+    CollapsedTarget.value_and_grad = counted
+    try:
+        start = time.perf_counter()
+        est.fit(X, y)
+        wall = time.perf_counter() - start
+    finally:
+        CollapsedTarget.value_and_grad = value_and_grad
     coef = est._mcmc_draws["coef"] * X.std(0) / y.std()  # standardised units
-    return wall, {"coef": coef.reshape(CHAINS, SAMPLES, -1)}, est
+    return wall, {"coef": coef.reshape(CHAINS, SAMPLES, -1)}, est, calls[0]
 
 
 def run_numpyro_horseshoe(Xs, ys, seed: int, tau0: float):
@@ -283,37 +297,39 @@ def main_horseshoe(repeats: int) -> None:
     tau0 = max(1.0, 0.1 * p) / (p - max(1.0, 0.1 * p)) / np.sqrt(n)
     rows = []
     for repeat in range(repeats):
-        wall, draws, est = run_bayesreg_horseshoe(X, y, seed=repeat)
+        wall, draws, est, calls = run_bayesreg_horseshoe(X, y, seed=repeat)
         ess = min_ess(draws)
         div = est.diagnostics_["num_divergences"]
         steps = float(est._mcmc_stats["n_steps"].mean())
-        rows.append(("bayesreg (collapsed)", wall, wall, ess, div, steps))
+        rows.append(("bayesreg (collapsed)", wall, wall, ess, div, steps, calls))
         print("done:", rows[-1], flush=True)
         if have_numpyro():
             walls, draws, div, steps = run_numpyro_horseshoe(Xs, ys, repeat, tau0)
             ess = min_ess(draws)
-            rows.append(("NumPyro NUTS", walls[0], walls[1], ess, div, steps))
+            # warm-up transitions taken as long as the kept ones
+            total = CHAINS * (WARMUP + SAMPLES) * steps
+            rows.append(("NumPyro NUTS", walls[0], walls[1], ess, div, steps, total))
             print("done:", rows[-1], flush=True)
     print(
         f"regularised horseshoe, n={n}, p={p}, {CHAINS} chains x ({WARMUP} + "
         f"{SAMPLES}); min ESS over the coefficients; load average "
         f"{os.getloadavg()[0]:.1f}\n"
     )
-    # ms per leapfrog: the wall (compile out) over all transitions, warm-up
-    # ones counted as long as the kept ones (whose lengths are recorded)
+    # leapfrogs: the mean of a kept draw; all of them (bayesreg: counted,
+    # warm-up included; NumPyro: kept draws' mean x all transitions); ms per
+    # leapfrog: the wall (compile out) over all of them
     print(
         "| method | repeat | wall, compile in (s) | wall, compile out (s) | "
         "min ESS | ESS/s (in) | ESS/s (out) | divergences | leapfrogs per "
-        "draw | ms per leapfrog |"
+        "draw | leapfrogs in all | ms per leapfrog |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    transitions = CHAINS * (WARMUP + SAMPLES)
-    for i, (name, w_in, w_out, ess, div, steps) in enumerate(rows):
+    print("| --- " * 11 + "|")
+    for i, (name, w_in, w_out, ess, div, steps, total) in enumerate(rows):
         rep = i // (2 if have_numpyro() else 1)
         print(
             f"| {name} | {rep} | {w_in:.1f} | {w_out:.1f} | {ess:,.0f} | "
             f"{ess / w_in:,.1f} | {ess / w_out:,.1f} | {div} | {steps:.1f} | "
-            f"{1e3 * w_out / (transitions * steps):.2f} |"
+            f"{total:,.0f} | {1e3 * w_out / total:.3f} |"
         )
 
 
