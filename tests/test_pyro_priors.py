@@ -99,6 +99,109 @@ def test_collapsed_potential_is_the_dense_marginal_and_its_gradient(prior, noise
         np.testing.assert_allclose(g.numpy(), g_ref.numpy(), rtol=1e-8, atol=1e-9)
 
 
+def test_collapsed_value_and_grad_is_the_potential():
+    """What the NumPy sampler calls (value_and_grad) is the potential that
+    Pyro's kernel differentiates: the same value and gradient."""
+    rng = np.random.default_rng(2)
+    n, d = 25, 6
+    X = rng.normal(size=(n, d))
+    X = (X - X.mean(0)) / X.std(0)
+    y = X[:, 1] + rng.normal(size=n)
+    y = (y - y.mean()) / y.std()
+    spec = Spec(
+        "horseshoe", "normal", True, d, float(n), None, 0.0, 0.0, np.ones(d), 0.1
+    )
+    t = torch.as_tensor
+    target = CollapsedTarget(
+        spec, (float(n), t(y @ y), t(X.T @ y), t(X.T @ X)), "cpu", 0.65
+    )
+    assert target.options["value_and_grad"] == target.value_and_grad
+    for _ in range(3):
+        th = torch.as_tensor(rng.normal(scale=0.8, size=d + 3)).requires_grad_(True)
+        U, g = target.value_and_grad(th.detach().numpy().copy())
+        ref = target.reference_potential({"theta": th})
+        (g_ref,) = torch.autograd.grad(ref, th)
+        assert U == pytest.approx(float(ref), rel=1e-10)
+        np.testing.assert_allclose(g, g_ref.numpy(), rtol=1e-8, atol=1e-9)
+
+
+def test_horseshoe_nuts_runs_the_numpy_sampler_reproducibly(monkeypatch):
+    """The collapsed target runs on _hmc's sampler (Pyro's kernel, which
+    differentiates _FusedPotential, is never called), bit-identical for one
+    random_state, with Stan's statistics of every kept draw."""
+    from bayesreg.pyro import _glm
+
+    def pyro_kernel(*args):
+        raise AssertionError("Pyro's kernel ran")
+
+    monkeypatch.setattr(_glm._FusedPotential, "apply", pyro_kernel)
+    X, y, _ = _problem(n=50, d=5)
+    torch_state = torch.get_rng_state()
+    kw = dict(NUTS, n_warmup=30, n_draws=20, n_chains=2)
+    a = PyroBayesianLinear(prior="horseshoe", **kw).fit(X, y)
+    b = PyroBayesianLinear(prior="horseshoe", **kw).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(
+        a.posterior_samples_["coef"], b.posterior_samples_["coef"]
+    )
+    c = PyroBayesianLinear(prior="horseshoe", **dict(kw, random_state=1)).fit(X, y)
+    assert not np.array_equal(
+        a.posterior_samples_["coef"], c.posterior_samples_["coef"]
+    )
+    st = a._mcmc_stats
+    assert all(v.shape == (2, 20) for v in st.values())
+    assert st["diverging"].dtype == bool
+    depth, steps = st["tree_depth"], st["n_steps"]
+    # a kept tree of depth k has 2^k - 1 steps, plus up to 2^k rejected
+    assert np.all((2**depth - 1 <= steps) & (steps <= 2 ** (depth + 1) - 1))
+    assert np.all((st["acceptance_rate"] >= 0) & (st["acceptance_rate"] <= 1))
+
+
+@pytest.mark.slow
+def test_collapsed_target_numpy_and_pyro_kernels_agree():
+    """The same collapsed posterior from _hmc's sampler and from Pyro's
+    NUTS: coefficient and log noise means within Monte Carlo error."""
+    from bayesreg.pyro._nuts import run_nuts
+
+    rng = np.random.default_rng(0)
+    n, d = 60, 8
+    X = rng.normal(size=(n, d))
+    X = (X - X.mean(0)) / X.std(0)
+    y = 1.5 * X[:, 0] - X[:, 1] + rng.normal(size=n)
+    y = (y - y.mean()) / y.std()
+    spec = Spec(
+        "horseshoe", "normal", True, d, float(n), None, 0.0, 0.0, np.ones(d), 0.05
+    )
+    t = torch.as_tensor
+    data = (float(n), t(y @ y), t(X.T @ y), t(X.T @ X))
+    target = CollapsedTarget(spec, data, "cpu", 0.65)
+    options = {k: v for k, v in target.options.items() if k != "value_and_grad"}
+    kw = dict(
+        seed=0, n_warmup=200, n_draws=400, n_chains=2,
+        potential_fn=target.potential, initial_params=target.initial_params,
+        transform=target.to_model_sites, **options,
+    )  # fmt: skip
+    lean = run_nuts(None, (np.zeros(1),), value_and_grad=target.value_and_grad, **kw)
+    ref = run_nuts(None, (np.zeros(1),), **kw)
+    for res in (lean, ref):
+        assert res.diagnostics["num_divergences"] == 0
+        assert res.diagnostics["max_r_hat"] < 1.05
+
+    def summary(res):
+        out = []
+        for name, f in (("coef_s", np.asarray), ("noise_std", np.log)):
+            x = f(res.samples[name]).reshape(2, 400, -1)
+            ess = pyro.ops.stats.effective_sample_size(
+                torch.as_tensor(x), chain_dim=0, sample_dim=1
+            ).numpy()
+            flat = x.reshape(800, -1)
+            out.append((flat.mean(0), flat.std(0) / np.sqrt(ess)))
+        return out
+
+    for (m1, se1), (m2, se2) in zip(summary(lean), summary(ref), strict=True):
+        np.testing.assert_array_less(np.abs(m1 - m2), 4.5 * np.hypot(se1, se2))
+
+
 # ------------------------------------------------- Student-t mixture
 def test_student_t_mixture_against_scipy():
     rng = np.random.default_rng(0)
