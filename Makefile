@@ -45,6 +45,9 @@ bench: $(STAMP)
 # the score and the surviving mutants. Narrow it, for example:
 #   make mutation MUTATE=bayesreg/_resolve.py \
 #     MUTATION_TESTS="tests/test_resolve.py tests/test_transformed_target.py"
+# dask runs synchronously and joblib without processes under mutmut: in its
+# forked children dask's threads deadlocked (counted as timeouts, i.e. as
+# detected) and mutmut's os.wait() reaped joblib's workers.
 MUTMUT         := mutmut==3.8.1
 MUTATION_DIR   ?= /tmp/bayesreg-mutation
 MUTATE         ?=
@@ -57,7 +60,8 @@ mutation: $(STAMP)
 	git archive HEAD | tar -x -C $(MUTATION_DIR)
 	cd $(MUTATION_DIR) && MUTATE="$(MUTATE)" MUTATION_TESTS="$(MUTATION_TESTS)" \
 		$(abspath $(BIN))/python benchmarks/mutation.py
-	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut run --max-children $(MUTATION_JOBS) || true
+	cd $(MUTATION_DIR) && DASK_SCHEDULER=synchronous JOBLIB_MULTIPROCESSING=0 \
+		$(abspath $(BIN))/mutmut run --max-children $(MUTATION_JOBS) || true
 	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut export-cicd-stats \
 		&& $(abspath $(BIN))/python benchmarks/mutation.py --report
 
