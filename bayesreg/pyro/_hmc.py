@@ -238,6 +238,7 @@ class _DualAveraging:
         return math.exp(self.x)
 
 
+@np.errstate(over="ignore", invalid="ignore", under="ignore")
 def nuts_chain(
     value_and_grad: ValueAndGrad,
     theta0: np.ndarray,
@@ -254,29 +255,6 @@ def nuts_chain(
     A step that overflows (the step-size search tries huge ones) has an
     infinite energy: a divergence, rejected without a warning.
     """
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        return _chain(
-            value_and_grad,
-            theta0,
-            rng,
-            n_warmup,
-            n_draws,
-            target_accept_prob,
-            max_tree_depth,
-            adapt_mass_matrix,
-        )
-
-
-def _chain(
-    value_and_grad,
-    theta0,
-    rng,
-    n_warmup,
-    n_draws,
-    target_accept_prob,
-    max_tree_depth,
-    adapt_mass_matrix,
-) -> ChainResult:
     z = np.array(theta0, dtype=float)
     integ = _Integrator(value_and_grad, np.ones(len(z)))
     u, g = value_and_grad(z)

@@ -331,21 +331,20 @@ class NoiseScaleMixture(NormalMixture):
     def _standardised(self, y2: np.ndarray) -> np.ndarray:
         return np.abs(y2 - self.loc.reshape(-1, 1)) / self.std.reshape(-1, 1)
 
-    def logpdf(self, y) -> np.ndarray:
+    def _at(self, y, rule) -> np.ndarray:
+        """``rule`` (the log density or the CDF) at y, in y's shape."""
         y2, was_1d = self._check_y(y)
         shape = y2.shape
         y2 = np.reshape(y2, (-1, shape[-1]))
-        out = self._pairs(y2, _logpdf, self._codes(self._standardised(y2)))
+        out = self._pairs(y2, rule, self._codes(self._standardised(y2)))
         out = out.reshape(shape)
         return out[..., 0] if was_1d else out
 
+    def logpdf(self, y) -> np.ndarray:
+        return self._at(y, _logpdf)
+
     def cdf(self, y) -> np.ndarray:
-        y2, was_1d = self._check_y(y)
-        shape = y2.shape
-        y2 = np.reshape(y2, (-1, shape[-1]))
-        out = self._pairs(y2, _cdf, self._codes(self._standardised(y2)))
-        out = out.reshape(shape)
-        return out[..., 0] if was_1d else out
+        return self._at(y, _cdf)
 
     def ppf(self, q) -> np.ndarray:
         q = check_quantile_levels(q)
