@@ -60,6 +60,28 @@ def mixture_quantiles(locs: np.ndarray, scales: np.ndarray, q: np.ndarray):
 
 
 def _block_quantiles(locs, scales, q):
+    # In units of a power of two near each row's largest scale: exact (no
+    # rounding), so rows of ordinary scales compute the same bits, while
+    # scales near the ends of the float range (1e-300) neither underflow
+    # in the moments nor meet find_root's absolute tolerance.
+    locs, scales, unit = _in_units(locs, scales)
+    return unit * _solve(locs, scales, q)
+
+
+def _in_units(locs, scales):
+    """``(locs, scales) / unit`` and ``unit``, a power of two per row: the
+    largest scale in [1/2, 1) where the largest |loc| allows (the fourth
+    moment of the locations must stay finite: |loc| <= 2^250 in the new
+    units), and never below 2^-600 (the smallest scales stay normal)."""
+    big_scale = np.frexp(scales.max(axis=1))[1]
+    big_loc = np.frexp(np.abs(locs).max(axis=1))[1]
+    shift = np.maximum(np.minimum(-big_scale, 250 - big_loc), -big_scale - 600)
+    shift = shift[:, None]
+    unit = np.ldexp(1.0, -shift[:, 0])
+    return np.ldexp(locs, shift), np.ldexp(scales, shift), unit
+
+
+def _solve(locs, scales, q):
     upper = q > 0.5
     sign = np.where(upper, -1.0, 1.0)[:, None]
     p = np.where(upper, 1.0 - q, q)  # tail probability, <= 1/2
