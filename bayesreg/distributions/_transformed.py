@@ -431,7 +431,9 @@ class TransformedDistribution(PredictiveDistribution):
     def _saturated(self, y, z, rows) -> np.ndarray:
         """Whether the inverse is constant (equal to z) on a side of each y."""
         h = _DIFF_STEP * np.maximum(np.abs(y), 0.01 * self._y_scale[rows][:, None])
-        ahead, behind = self._inverse_only(y + h), self._inverse_only(y - h)
+        with np.errstate(invalid="ignore"):  # y = +-inf: inf - inf
+            ahead, behind = y + h, y - h
+        ahead, behind = self._inverse_only(ahead), self._inverse_only(behind)
         return (ahead == z) | (behind == z) | ~np.isfinite(ahead) | ~np.isfinite(behind)
 
     # ---------------------------------------------------------- evaluation
