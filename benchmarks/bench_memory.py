@@ -40,6 +40,10 @@ MIB = 2**20
 #: case name -> (estimator, keyword arguments), tiny iteration counts
 CASES = {
     "ConjugateLinearRegression": ("ConjugateLinearRegression", {}),
+    "ConjugateLinearRegression ard": (
+        "ConjugateLinearRegression",
+        {"prior_std": "ard"},
+    ),
     "RidgeMAP": ("RidgeMAP", {}),
     "PyroBayesianLinear svi diagonal": ("PyroBayesianLinear", {"max_iter": 20}),
     "PyroBayesianLinear svi lowrank": (
@@ -53,6 +57,49 @@ CASES = {
     "PyroBayesianLinear nuts": (
         "PyroBayesianLinear",
         {"inference": "nuts", "n_warmup": 10, "n_draws": 10, "n_chains": 1},
+    ),
+    # the models without a closed form (issue 23): SVI, and NUTS by each of
+    # the two samplers (the NumPy one of the collapsed sparse priors, Pyro's
+    # kernel on the per-row potential of the other likelihoods)
+    "PyroBayesianLinear svi laplace": (
+        "PyroBayesianLinear",
+        {"max_iter": 20, "prior": "laplace"},
+    ),
+    "PyroBayesianLinear svi horseshoe": (
+        "PyroBayesianLinear",
+        {"max_iter": 20, "prior": "horseshoe"},
+    ),
+    "PyroBayesianLinear svi ard": (
+        "PyroBayesianLinear",
+        {"max_iter": 20, "prior": "ard"},
+    ),
+    "PyroBayesianLinear svi studentt": (
+        "PyroBayesianLinear",
+        {"max_iter": 20, "likelihood": "studentt"},
+    ),
+    "PyroBayesianLinear svi heteroscedastic": (
+        "PyroBayesianLinear",
+        {"max_iter": 20, "likelihood": "heteroscedastic"},
+    ),
+    "PyroBayesianLinear nuts horseshoe": (
+        "PyroBayesianLinear",
+        {
+            "inference": "nuts",
+            "n_warmup": 10,
+            "n_draws": 10,
+            "n_chains": 1,
+            "prior": "horseshoe",
+        },
+    ),
+    "PyroBayesianLinear nuts studentt": (
+        "PyroBayesianLinear",
+        {
+            "inference": "nuts",
+            "n_warmup": 10,
+            "n_draws": 10,
+            "n_chains": 1,
+            "likelihood": "studentt",
+        },
     ),
     "PyroBNNRegressor svi diagonal": (
         "PyroBNNRegressor",
