@@ -1445,7 +1445,11 @@ def test_mixture_quantiles_scale_with_the_units_silently(unit):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = NormalMixture(unit * locs, unit * scales).ppf(levels)
+        # each row in its own units, in one call: the units are per row
+        units = np.array([[unit], [1.0 / unit]])
+        mixed = NormalMixture(units * locs, units * scales).ppf(levels)
     assert_allclose(got, unit * ref, rtol=1e-13, atol=0)
+    assert_allclose(mixed, units * ref, rtol=1e-13, atol=0)
 
 
 class _AtomAtInfinity(_InfinitePoint):
