@@ -147,13 +147,18 @@ def _cornish_fisher(mu, scales, z):
     m4 = np.mean(d2 * (d2 + 6 * s2) + 3 * s2 * s2, axis=1)
     skew = m3 / var**1.5
     kurt = m4 / (var * var) - 3.0
-    w = (
+    return mean + np.sqrt(var) * cornish_fisher_z(z, skew, kurt)
+
+
+def cornish_fisher_z(z, skew, kurt):
+    """The standardised Cornish-Fisher quantile at standard Normal quantiles
+    ``z``, to the fourth cumulant: skewness and excess kurtosis."""
+    return (
         z
         + (z * z - 1) * skew / 6
         + (z**3 - 3 * z) * kurt / 24
         - (2 * z**3 - 5 * z) * skew * skew / 36
     )
-    return mean + np.sqrt(var) * w
 
 
 def _find_root(mu, scales, p):

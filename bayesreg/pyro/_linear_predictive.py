@@ -31,6 +31,7 @@ import numpy as np
 from scipy import sparse, special
 
 from ..distributions import Normal, NormalMixture
+from ..distributions._quantile import cornish_fisher_z
 from ..utils._checks import check_n_samples, check_quantile_levels
 from ..utils._random import check_generator
 
@@ -220,7 +221,7 @@ class NoiseScaleMixture(NormalMixture):
 
     ``locs`` and ``scales`` (what code that reads a mixture's components
     uses: CRPS, target transforms, plots) render it as 64 equally
-    weighted midpoint-quantile nodes of z, built on first use.
+    weighted midpoint-quantile nodes of z (``_RENDER_Z``), built when read.
 
     Parameters
     ----------
@@ -273,13 +274,11 @@ class NoiseScaleMixture(NormalMixture):
     # --------------------------------------------- component rendering
     @property
     def locs(self) -> np.ndarray:
-        z = _midpoint_nodes(_RENDER_NODES)
-        return self.loc[..., None] + self.slope[..., None] * z
+        return self.loc[..., None] + self.slope[..., None] * _RENDER_Z
 
     @property
     def scales(self) -> np.ndarray:
-        z = _midpoint_nodes(_RENDER_NODES)
-        log_s = self.log_noise[..., None] + self.log_noise_sd[..., None] * z
+        log_s = self.log_noise[..., None] + self.log_noise_sd[..., None] * _RENDER_Z
         return np.sqrt(self.var_cond[..., None] + np.exp(2.0 * log_s))
 
     # ------------------------------------------------ pointwise methods
@@ -448,6 +447,11 @@ def _midpoint_nodes(k: int) -> np.ndarray:
     return z / np.sqrt(np.mean(z**2))
 
 
+#: the nodes of z that ``locs`` and ``scales`` render, formed once
+_RENDER_Z = _midpoint_nodes(_RENDER_NODES)
+_RENDER_Z.setflags(write=False)
+
+
 def _components(params, z) -> tuple[np.ndarray, np.ndarray]:
     """Locations and variances (K, P) of the Normals at the nodes z (nodes
     first: a sum over the nodes adds contiguous rows)."""
@@ -571,11 +575,4 @@ def _cornish_fisher(m, b, v, log_s, sd, zp) -> np.ndarray:
     sd_y = np.sqrt(var)
     skew = m3 / (var * sd_y)
     kurt = m4 / (var * var) - 3.0
-    z2 = zp * zp
-    w = (
-        zp
-        + (z2 - 1) * skew / 6
-        + zp * (z2 - 3) * kurt / 24
-        - zp * (2 * z2 - 5) * skew * skew / 36
-    )
-    return m + sd_y * w
+    return m + sd_y * cornish_fisher_z(zp, skew, kurt)
