@@ -345,7 +345,7 @@ class CollapsedTarget(PackedTarget):
         self._G_t = torch.from_numpy(self._np[3])
         self._buf_t = torch.empty_like(self._G_t)
         self._diag_G = np.diag(self._np[3]).copy()
-        self._eye_np = torch.eye(spec.d, dtype=torch.float64)
+        self._eye_cpu = torch.eye(spec.d, dtype=torch.float64)
         #: the NumPy sampler of run_nuts (:mod:`._hmc`): U and its gradient
         #: from :meth:`value_and_grad`, with no torch graph per step
         self.options = dict(self.options, value_and_grad=self.value_and_grad)
@@ -471,7 +471,7 @@ class CollapsedTarget(PackedTarget):
         if info:
             raise np.linalg.LinAlgError("B is not positive definite")
         # L^-1 by a triangular solve against I (MKL's trsm beats dtrtri)
-        Li = torch.linalg.solve_triangular(L, self._eye_np, upper=False).numpy()
+        Li = torch.linalg.solve_triangular(L, self._eye_cpu, upper=False).numpy()
         log_det = 2.0 * float(np.sum(np.log(L.numpy().diagonal())))
         u = rho * g
         m = Li.T @ (Li @ u)
