@@ -4,6 +4,7 @@ adaptive quadrature of the continuous predictive, agreement of the methods
 with each other and with the former 64-node rule."""
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from bayesreg.distributions import NormalMixture
 from bayesreg.pyro._linear_predictive import (
     NoiseScaleMixture,
     predictive_map,
+    predictive_maps,
     row_parameters,
 )
 from bayesreg.pyro._posterior import GaussianPosterior
@@ -157,6 +159,8 @@ def test_strongly_correlated_guide():
     a = np.full(D, 0.3)  # every pair, the noise's included, correlated 0.9
     L = np.linalg.cholesky(np.diag(np.linspace(0.01, 0.02, D)) + np.outer(a, a))
     est._posterior = GaussianPosterior(post.sites, post.loc, scale_tril=L)
+    # the fit keeps the maps of its own guide: form them for this one
+    est._predictive_maps = predictive_maps(est._target_posteriors(), est._designs)
     Xt = _problem(10, seed=5)[0] * 3.0
     dist = est.predict_dist(Xt)
     m, b, v, log_s, sd = _naive_rows(est, Xt)
@@ -321,3 +325,16 @@ def test_infinite_and_far_values():
         normal = stats.norm.logpdf(1e3, 0.0, dist.std[2])
         assert np.isfinite(lp[2]) and lp[2] > normal
         np.testing.assert_array_equal(dist.cdf(y)[:2], [1.0, 0.0])
+
+
+def test_maps_kept_by_the_fit_equal_maps_formed_again():
+    # A fit pickled before the maps were kept has none: predict_dist forms
+    # them, and they give the same predictive to the bit.
+    X, y = _problem(40)
+    est = PyroBayesianLinear(random_state=0, max_iter=50).fit(X, y)
+    Xt = _problem(10, seed=5)[0]
+    kept = est.predict_interval(Xt)
+    old = pickle.loads(pickle.dumps(est))
+    del old._predictive_maps
+    np.testing.assert_array_equal(old.predict_interval(Xt), kept)
+    np.testing.assert_array_equal(old.predict_std(Xt), est.predict_std(Xt))

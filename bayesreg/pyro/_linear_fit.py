@@ -28,6 +28,7 @@ from ._linear_model import (
     check_noise_proper,
     guide_moments,
 )
+from ._linear_predictive import predictive_maps
 
 __all__ = ["fit_conjugate", "prior_scales", "svi_settings"]
 
@@ -164,10 +165,12 @@ def fit_conjugate(est, stats, incremental: bool = False) -> None:
     vars(est).update(fitted)
     if est.inference == "svi":
         est._warm_key = problem
+        posteriors = est._target_posteriors()
         moments = [
             guide_moments(post, d, est.noise_std)
-            for post, d in zip(est._target_posteriors(), designs, strict=True)
+            for post, d in zip(posteriors, designs, strict=True)
         ]
+        est._predictive_maps = predictive_maps(posteriors, designs)
         coef, cov, intercept, noise = zip(*moments, strict=True)
     else:
         mc = est._mcmc_draws

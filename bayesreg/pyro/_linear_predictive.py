@@ -121,6 +121,15 @@ def predictive_map(post, design) -> PredictiveMap:
     )
 
 
+def predictive_maps(posteriors, designs) -> list[PredictiveMap]:
+    """The map of each target's guide: formed once per fit (its
+    eigendecomposition of the (d + 1)-square covariance is most of a
+    prediction's cost from a few hundred features on)."""
+    return [
+        predictive_map(post, d) for post, d in zip(posteriors, designs, strict=True)
+    ]
+
+
 def row_parameters(pmap: PredictiveMap, X) -> tuple[np.ndarray, ...]:
     """``(m, v)`` (known noise) or ``(m, b, v)`` (learned noise) at rows X:
     one product of X with the map's weights."""

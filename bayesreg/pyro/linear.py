@@ -26,14 +26,14 @@ from ._glm_fit import (
 )
 from ._linear_fit import fit_conjugate, prior_scales
 from ._linear_model import target_posterior
-from ._linear_predictive import predictive_map, svi_predict_dist
+from ._linear_predictive import predictive_maps, svi_predict_dist
 
 __all__ = ["PyroBayesianLinear"]
 
 #: fitted state of one model family; a refit drops the other's
 _MODEL_STATE = (
     "_glm", "relevance_", "df_", "noise_coef_", "noise_intercept_",
-    "prior_scale_", "_designs", "_design",
+    "prior_scale_", "_designs", "_design", "_predictive_maps",
 )  # fmt: skip
 
 
@@ -616,10 +616,9 @@ class PyroBayesianLinear(PyroRegressor):
             locs = self._functions(X, self.posterior_samples_)
             noise = self.posterior_samples_["noise_std"]
             return NormalMixture(locs, noise.T[None] if multi else noise)
-        maps = [
-            predictive_map(post, d)
-            for post, d in zip(self._target_posteriors(), self._designs, strict=True)
-        ]
+        maps = getattr(self, "_predictive_maps", None)
+        if maps is None:  # a fit pickled before the maps were kept
+            maps = predictive_maps(self._target_posteriors(), self._designs)
         return svi_predict_dist(maps, X, self._noise_fixed, multi)
 
     def _predict_mean(self, X) -> np.ndarray:
