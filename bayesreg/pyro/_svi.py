@@ -32,6 +32,11 @@ The fit is in parts, as NumPyro's ``SVI.init`` / ``update`` / ``run``:
   cut into ``n // batch_size`` equal batches, the remainder dropped, as
   ``DataLoader(drop_last=True)``), the divergence checks, the epoch losses
   and the schedule;
+- a fit may *hold* some coordinates of the guide's latent vector (their
+  location and spread) at their initial values until the schedule's first
+  plateau: a warm-up in which those coordinates do not move (their
+  gradients are zeroed before Adam's step, so Adam's moments stay at zero
+  and nothing of the warm-up leaks into them);
 - :func:`checkpoint` writes the position as an :class:`SVIState` (NumPy),
   and :func:`export` the guide, with the Polyak average in place of the
   last iterate, as a :class:`~bayesreg.pyro._posterior.GaussianPosterior`.
@@ -69,6 +74,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from pyro.infer.autoguide import (
     AutoDiagonalNormal,
@@ -195,6 +201,7 @@ class SVIProblem:
     rank: int | None
     device: torch.device
     n_threads: int | None
+    hold: torch.Tensor | None = None
 
     @property
     def n(self) -> int:
@@ -223,12 +230,13 @@ def setup(
     dtype: torch.dtype = torch.float32,
     n_threads: int | None = None,
     n_rows: float | None = None,
+    hold=None,
 ) -> SVIProblem:
     """The :class:`SVIProblem` of a fit (see :func:`fit_svi` for the options).
 
     The data are moved to ``device`` (floats cast to ``dtype``); a
     ``batch_size`` of ``None`` or ``>= n`` is full batch; ``schedule=None``
-    is ``Schedule()``.
+    is ``Schedule()``; ``hold`` becomes a float mask, 0 where held.
     """
     if guide not in GUIDES:
         raise ValueError(f"guide must be one of {GUIDES}, got {guide!r}.")
@@ -250,6 +258,9 @@ def setup(
         rank=rank,
         device=device,
         n_threads=n_threads,
+        hold=None
+        if hold is None
+        else torch.as_tensor(~np.asarray(hold, dtype=bool), dtype=dtype, device=device),
     )
 
 
@@ -394,11 +405,22 @@ def step(carry: SVICarry, idx: torch.Tensor) -> tuple[SVICarry, float]:
     if not math.isfinite(loss):
         work.optim.zero_grad(set_to_none=True)
         return carry, loss
+    if carry.problem.hold is not None and work.progress.phases == 0:
+        _hold(work.params, carry.problem.hold)
     work.optim.step()
     work.optim.zero_grad(set_to_none=True)
     carry.problem.schedule.after_step(work.progress, work.params)
     work.version += 1
     return SVICarry(carry.problem, work, work.version, carry.n_steps + 1), loss
+
+
+def _hold(params: list[torch.Tensor], keep: torch.Tensor) -> None:
+    """Zero the gradients of the held coordinates (``keep`` 0) of every guide
+    parameter indexed by the latent vector on its first axis (a location, a
+    scale, the rows of a Cholesky or low-rank factor)."""
+    for p in params:
+        if p.grad is not None and p.shape[0] == keep.shape[0]:
+            p.grad.mul_(keep.reshape(-1, *(1,) * (p.dim() - 1)))
 
 
 def end_epoch(carry: SVICarry, loss: float) -> tuple[SVICarry, Action]:
@@ -543,6 +565,7 @@ def fit_svi(
     n_rows: float | None = None,
     init_state: SVIState | None = None,
     warn: bool = True,
+    hold=None,
 ) -> SVIResult:
     """Fit an autoguide to ``model`` by stochastic variational inference.
 
@@ -614,6 +637,13 @@ def fit_svi(
         Warn with a ConvergenceWarning when ``max_iter`` is reached before
         the early-stopping rule stops the fit (``False`` for incremental fits
         that run a fixed number of epochs by design).
+    hold : array-like of bool or None
+        Coordinates of the guide's flat latent vector (the model's sites in
+        order, unconstrained) held at their initial location and spread
+        until the schedule's first plateau (the first step-size decay with
+        the default decays), then fitted with the rest. ``None`` holds
+        nothing. A continued fit holds them while its schedule has not
+        passed a plateau.
 
     Returns
     -------
@@ -646,6 +676,7 @@ def fit_svi(
         dtype=dtype,
         n_threads=n_threads,
         n_rows=n_rows,
+        hold=hold,
     )
     carry = init(
         problem, seed=seed, learning_rate_init=learning_rate_init, init_state=init_state
