@@ -79,7 +79,9 @@ def _mlp(
     return h if multi else h[..., 0]
 
 
-def _log_joint(weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale=1.0):
+def _log_joint(
+    weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale=1.0, het=False
+):
     """log p(weights, log s, y | X) of :class:`_BNNModel`, less its constants.
 
     Over the weights (..., D) and the log noise std ``log_s`` (...), with
@@ -93,8 +95,25 @@ def _log_joint(weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale=1.
     are :func:`_prior_const` and ``-lik_scale * w_sum * log(2 pi) / 2``
     (times k). Shared by the NUTS potential and the SVI step. With several
     targets ``y`` is (b, k) and ``log_s`` (..., k): one noise per output,
-    the terms summed over the outputs.
+    the terms summed over the outputs. With ``het`` the network has twice
+    the outputs, the last half the log noise offsets g: row i's noise std
+    is ``s exp(g(x_i))``, so ``log s`` above becomes ``log s + g(x_i)``.
     """
+    if het:
+        out = _mlp(X, weights, shapes, act, multi=True)
+        k = out.shape[-1] // 2
+        multi = y.dim() == 2
+        log_sig = out[..., k:] + (log_s.unsqueeze(-2) if multi else log_s[..., None, None])
+        wk = w[:, None]
+        noise_prior = ((log_s - _NOISE_PRIOR_LOC) / _NOISE_PRIOR_SCALE) ** 2
+        return (
+            -0.5 * ((weights / scales) ** 2).sum(-1)
+            - 0.5 * (noise_prior.sum(-1) if multi else noise_prior)
+            - lik_scale * (wk * log_sig).sum((-2, -1))
+            - (0.5 * lik_scale)
+            * (wk * ((y if multi else y[:, None]) - out[..., :k]) ** 2
+               * torch.exp(-2.0 * log_sig)).sum((-2, -1))
+        )  # fmt: skip
     if y.dim() == 2:
         f = _mlp(X, weights, shapes, act, multi=True)
         inv_var = torch.exp(-2.0 * log_s).unsqueeze(-2)
@@ -137,10 +156,15 @@ class _BNNModel:
     targets) the network has one output, and the model one noise std, per
     target. With ``rows`` (a sparse X, :class:`~bayesreg.pyro._data.Rows`)
     the first argument holds row numbers, and the standardised rows of a
-    minibatch are densified when it is used (eager steps only).
+    minibatch are densified when it is used (eager steps only). With
+    ``het`` (``likelihood="heteroscedastic"``) the network has a second
+    output per target, g, and row i's noise std is ``noise_std * exp(g(x_i))``.
     """
 
-    def __init__(self, shapes, prior_scales: np.ndarray, activation: str, rows=None):
+    def __init__(
+        self, shapes, prior_scales: np.ndarray, activation: str, rows=None, het=False
+    ):
+        self.het = het
         self.shapes = shapes
         self.prior_scales = prior_scales
         self.activation = activation
@@ -174,8 +198,13 @@ class _BNNModel:
         with pyro.plate("data", X.shape[0], subsample=idx):
             f = _mlp(
                 self._x(X, y, idx), w, self.shapes, _ACTIVATIONS[self.activation],
-                multi=multi,
+                multi=multi or self.het,
             )  # fmt: skip
+            if self.het:  # the last half of the outputs: log noise offsets
+                k = f.shape[-1] // 2
+                f, noise = f[..., :k], noise * torch.exp(f[..., k:])
+                if not multi:
+                    f, noise = f[..., 0], noise[..., 0]
             # No argument validation: a diverged network must reach the
             # engine as a NaN loss (its FloatingPointError names the step
             # size), not as a ValueError from inside the distribution.
@@ -220,7 +249,7 @@ class _BNNModel:
             c = n / m
             terms = _log_joint(
                 latent["weights"], latent["noise_std"], Xb, yb, wb, w_sum,
-                scales, shapes, act, lik_scale=c,
+                scales, shapes, act, lik_scale=c, het=self.het,
             )  # fmt: skip
             if k > 1:
                 return terms + (prior_const - (c * _HALF_LOG_2PI) * w_sum * k)
@@ -271,7 +300,9 @@ class _NUTSTarget:
 
         def energy(theta):
             log_s = theta[D] if k is None else theta[D:]
-            log_p = _log_joint(theta[:D], log_s, X, y, w, w_sum, scales, shapes, act)
+            log_p = _log_joint(
+                theta[:D], log_s, X, y, w, w_sum, scales, shapes, act, het=model.het
+            )
             return -(log_p + const)
 
         self._energy = energy
@@ -298,11 +329,14 @@ class _InitLoc:
     """Initial guide location: random weights (LeCun normal), zero biases.
 
     The symmetric point ``weights = 0`` (Pyro's ``init_to_feasible``) would
-    leave every hidden unit identical. Runs inside the engine's privately
-    seeded torch generator, so it is reproducible and private.
+    leave every hidden unit identical. With ``het`` the noise head (the last
+    half of the outputs) starts at zero: a homoscedastic network. Runs
+    inside the engine's privately seeded torch generator, so it is
+    reproducible and private.
     """
 
-    def __init__(self, shapes, noise_init: float):
+    def __init__(self, shapes, noise_init: float, het: bool = False):
+        self.het = het
         self.shapes = shapes
         self.noise_init = noise_init
 
@@ -311,9 +345,12 @@ class _InitLoc:
         if site["name"] == "noise_std":
             return torch.full_like(value, self.noise_init)
         parts = []
-        for fi, fo in self.shapes:
-            parts.append(torch.randn(fi * fo, dtype=value.dtype) / math.sqrt(fi))
-            parts.append(torch.zeros(fo, dtype=value.dtype))
+        last = len(self.shapes) - 1
+        for i, (fi, fo) in enumerate(self.shapes):
+            W = torch.randn(fi, fo, dtype=value.dtype) / math.sqrt(fi)
+            if self.het and i == last:
+                W[:, fo // 2 :] = 0.0
+            parts += [W.reshape(-1), torch.zeros(fo, dtype=value.dtype)]
         return torch.cat(parts).to(value.device)
 
 
@@ -348,6 +385,18 @@ class _ScaledNormalMixture(NormalMixture):
         return shift + scale * z
 
 
+def noise_head(shapes, n_noise: int) -> np.ndarray:
+    """Which coordinates of the guide's latent vector (the packed weights,
+    then ``n_noise`` log noise stds) belong to the noise head of a
+    heteroscedastic network: the last half of the last layer's outputs."""
+    held = [np.zeros(fi * fo + fo, dtype=bool) for fi, fo in shapes]
+    fi, fo = shapes[-1]
+    W = np.zeros((fi, fo), dtype=bool)
+    W[:, fo // 2 :] = True
+    held[-1] = np.concatenate([W.ravel(), np.arange(fo) >= fo // 2])
+    return np.concatenate([*held, np.zeros(n_noise, dtype=bool)])
+
+
 def _unpack(w: np.ndarray, shapes) -> tuple[list[np.ndarray], list[np.ndarray]]:
     coefs, intercepts, pos = [], [], 0
     for fi, fo in shapes:
@@ -356,3 +405,48 @@ def _unpack(w: np.ndarray, shapes) -> tuple[list[np.ndarray], list[np.ndarray]]:
         intercepts.append(w[pos : pos + fo].copy())
         pos += fo
     return coefs, intercepts
+
+
+def raw_parameters(draws: dict, est) -> dict:
+    """Per-layer weights of the network that maps raw X to raw y.
+
+    The fitted estimator ``est`` holds the standardisation and the layout.
+    A heteroscedastic network's noise head (the last half of its outputs,
+    log offsets of the noise std) is unitless: only the means are mapped.
+    """
+    w = draws["weights"]
+    shapes, out, pos = est._shapes, {}, 0
+    last = len(shapes) - 1
+    for i, (fi, fo) in enumerate(shapes):
+        coef = w[:, pos : pos + fi * fo].reshape(-1, fi, fo)
+        pos += fi * fo
+        intercept = w[:, pos : pos + fo]
+        pos += fo
+        if i == 0:  # inputs were (x - x_mean) / x_scale
+            coef = coef / est._x_scale[:, None]
+            intercept = intercept - np.einsum("j,sjk->sk", est._x_mean, coef)
+        if i == last:  # outputs are y_mean + y_scale * f
+            m = fo // 2 if getattr(est, "_het", False) else fo
+            coef, intercept = coef.copy(), intercept.copy()
+            coef[..., :m] *= est._y_scale
+            intercept[:, :m] = intercept[:, :m] * est._y_scale + est._y_mean
+        out[f"coef_{i}"], out[f"intercept_{i}"] = coef, intercept
+    out["noise_std"] = np.array(draws["noise_std"])
+    return out
+
+
+def arviz_layout(shapes, multi: bool, het: bool):
+    """ArviZ names and dimensions of :func:`raw_parameters`' keys. The last
+    layer's units are ``output``, or ``head`` (the means, then the log
+    noise offsets) for a heteroscedastic network."""
+    n_layers = len(shapes)
+    units = ["feature", *(f"hidden_{i}" for i in range(n_layers - 1))]
+    units.append("head" if het else "output")
+    names, dims = [], {}
+    for i in range(n_layers):
+        names += [f"coef_{i}", f"intercept_{i}"]
+        dims[f"coef_{i}"] = units[i : i + 2]
+        dims[f"intercept_{i}"] = units[i + 1 : i + 2]
+    if multi:
+        dims["noise_std"] = ["output"]
+    return [*names, "noise_std"], dims, {}

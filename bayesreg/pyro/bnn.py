@@ -33,6 +33,9 @@ from ._network import (
     _prior_scales,
     _ScaledNormalMixture,
     _unpack,
+    arviz_layout,
+    noise_head,
+    raw_parameters,
 )
 
 __all__ = ["PyroBNNRegressor"]
@@ -295,6 +298,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         "init_scale": [Interval(Real, 0, None, closed="neither")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "likelihood": [StrOptions({"normal", "heteroscedastic"})],
     }
 
     def __init__(
@@ -325,6 +329,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         random_state=None,
         verbose: int = 0,
         warm_start: bool = False,
+        likelihood: str = "heteroscedastic",
     ):
         store_params(self, locals())
 
@@ -493,15 +498,18 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         rows = Rows(X, x_mean, x_scale) if sparse else None
         Xs = np.arange(X.shape[0]) if sparse else (X - x_mean) / x_scale
         ys = (y - y_mean) / y_scale
-        shapes = _layer_shapes(X.shape[1], hidden, 1 if y.ndim == 1 else y.shape[1])
+        k = 1 if y.ndim == 1 else y.shape[1]
+        het = self.likelihood == "heteroscedastic"
+        shapes = _layer_shapes(X.shape[1], hidden, 2 * k if het else k)
         self._x_mean, self._x_scale = x_mean, x_scale
         self._y_mean, self._y_scale = y_mean, y_scale
-        self._shapes, self._activation = shapes, self.activation
+        self._shapes, self._activation, self._het = shapes, self.activation, het
         model = _BNNModel(
             shapes,
             _prior_scales(shapes, self.prior_std, self.prior),
             self.activation,
             rows=rows,
+            het=het,
         )
         data = (Xs, ys, w)
         # SVI fits the likelihood to the power 1 / temperature (see Notes):
@@ -520,7 +528,10 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
                     n_iter_no_change=self.n_iter_no_change,
                     **_SVI_SCHEDULE,
                 ),
-                init_loc_fn=_InitLoc(shapes, noise_init=_NOISE_INIT),
+                init_loc_fn=_InitLoc(shapes, noise_init=_NOISE_INIT, het=het),
+                # a heteroscedastic network's noise head waits for the first
+                # plateau: its means fit first (see Notes)
+                hold=noise_head(shapes, k) if het else None,
                 init_scale=self.init_scale,
                 # Early stopping and loss_curve_ per unit of weight, so that
                 # weights and repeated rows stop alike.
@@ -543,9 +554,11 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
             mean_w = fitted["_mcmc_draws"]["weights"].mean(axis=0)
             noise_mean = float(fitted["_mcmc_draws"]["noise_std"].mean())
         if cal is not None:  # kappa in [1/2, 1] and c, per target
-            f, s = self._forward(Xc, draws["weights"]), draws["noise_std"] / y_scale
+            f, g = self._network(Xc, draws["weights"])
+            s = (draws["noise_std"] / y_scale).T  # (S,) or (k, S)
             yc = (yc - y_mean) / y_scale
-            kappa, c = calibrate(f, s.T, yc, wc, min_shrinkage=_MIN_SHRINKAGE)
+            s = s if g is None else s * np.exp(g)
+            kappa, c = calibrate(f, s, yc, wc, min_shrinkage=_MIN_SHRINKAGE)
             fitted.update(spread_shrinkage_=kappa, noise_scale_=c)
             draws["noise_std"] = draws["noise_std"] * c
             noise_mean = float(draws["noise_std"].mean())
@@ -575,23 +588,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
 
     def _parameters(self, draws: dict) -> dict:
         """Per-layer weights of the network that maps raw X to raw y."""
-        w = draws["weights"]
-        out, pos = {}, 0
-        last = len(self._shapes) - 1
-        for i, (fi, fo) in enumerate(self._shapes):
-            coef = w[:, pos : pos + fi * fo].reshape(-1, fi, fo)
-            pos += fi * fo
-            intercept = w[:, pos : pos + fo]
-            pos += fo
-            if i == 0:  # inputs were (x - x_mean) / x_scale
-                coef = coef / self._x_scale[:, None]
-                intercept = intercept - np.einsum("j,sjk->sk", self._x_mean, coef)
-            if i == last:  # outputs are y_mean + y_scale * f
-                coef = coef * self._y_scale
-                intercept = intercept * self._y_scale + self._y_mean
-            out[f"coef_{i}"], out[f"intercept_{i}"] = coef, intercept
-        out["noise_std"] = np.array(draws["noise_std"])
-        return out
+        return raw_parameters(draws, self)
 
     @property
     def _multi(self) -> bool:
@@ -599,35 +596,34 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         return self._n_out is not None
 
     def _functions(self, X: np.ndarray, draws: dict) -> np.ndarray:
-        f, kappa = self._forward(X, draws["weights"]), self.spread_shrinkage_
+        f, kappa = self._network(X, draws["weights"])[0], self.spread_shrinkage_
         if np.any(kappa != 1.0):  # about the kept draws' mean, as predict_dist
-            f = shrink(f, kappa, self._forward(X, self.weight_samples_))
+            f = shrink(f, kappa, self._network(X, self.weight_samples_)[0])
         if self._multi:
             return self._y_mean[:, None] + self._y_scale[:, None] * f
         return self._y_mean + self._y_scale * f
 
-    def _forward(self, X, weights: np.ndarray) -> np.ndarray:
-        """The network of each draw at the rows of X, standardised: (n, S),
-        or (n, k, S) with several targets. A sparse X is densified a chunk
-        of rows at a time."""
+    def _network(self, X, weights: np.ndarray):
+        """The network of each draw at the rows of X, standardised: its means
+        f, (n, S) or (n, k, S) with several targets, and its log noise
+        offsets g alike (None for a homoscedastic fit). A sparse X is
+        densified a chunk of rows at a time."""
         act = ACTIVATIONS[self._activation]  # the fitted one, not the live one
+        het = getattr(self, "_het", False)  # fits pickled before it: False
         # The draws' networks as packed GEMMs (float32), draws last.
-        return forward_draws(
-            self._scaled_rows(X), weights, self._shapes, act, multi=self._multi,
-            device=self._predict_device(),
+        out = forward_draws(
+            self._scaled_rows(X), weights, self._shapes, act,
+            multi=self._multi or het, device=self._predict_device(),
         )  # fmt: skip
+        if not het:
+            return out, None
+        k = out.shape[1] // 2
+        if self._multi:
+            return out[:, :k], out[:, k:]
+        return out[:, 0], out[:, 1]
 
     def _arviz_layout(self, params: dict):
-        n_layers = len(self._shapes)
-        units = ["feature", *(f"hidden_{i}" for i in range(n_layers - 1)), "output"]
-        names, dims = [], {}
-        for i in range(n_layers):
-            names += [f"coef_{i}", f"intercept_{i}"]
-            dims[f"coef_{i}"] = units[i : i + 2]
-            dims[f"intercept_{i}"] = units[i + 1 : i + 2]
-        if self._multi:
-            dims["noise_std"] = ["output"]
-        return [*names, "noise_std"], dims, {}
+        return arviz_layout(self._shapes, self._multi, getattr(self, "_het", False))
 
     # -------------------------------------------------------------- predict
     def predict_dist(self, X) -> NormalMixture:
@@ -644,11 +640,14 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
             with several targets of batch shape (n_samples, n_targets).
         """
         X = self._validated_X(X)
-        locs, kappa = self._forward(X, self.weight_samples_), self.spread_shrinkage_
+        locs, g = self._network(X, self.weight_samples_)
+        kappa = self.spread_shrinkage_
         if np.any(kappa != 1.0):  # else bit for bit the plain mixture
             locs = shrink(locs, kappa)
         # several targets: noise draws (S, k) -> (k, S), the draw axis last
         noise = (self.noise_std_samples_ / self._y_scale).T
+        if g is not None:  # each row's noise: exp(g) times the draw's
+            noise = noise * np.exp(g)
         return _ScaledNormalMixture(locs, noise, self._y_mean, self._y_scale)
 
     def to_inference_data(self):
@@ -695,4 +694,4 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         """What fixes the shapes of the guide's parameters."""
         rank = self.rank if self.guide == "lowrank" else None
         n_out = y.shape[1] if y.ndim == 2 else None
-        return (n_features, hidden, self.guide, rank, n_out)
+        return (n_features, hidden, self.guide, rank, n_out, self.likelihood)
