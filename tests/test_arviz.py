@@ -264,8 +264,10 @@ def test_bnn_nuts_layout_values_and_sample_stats(az, bnn_nuts, data):
     assert post["coef_0"].dims == ("chain", "draw", "feature", "hidden_0")
     assert post["coef_0"].shape == (2, 10, 2, 2)
     assert post["intercept_0"].dims == ("chain", "draw", "hidden_0")
-    assert post["coef_1"].dims == ("chain", "draw", "hidden_0", "output")
-    assert post["intercept_1"].shape == (2, 10, 1)
+    # the default heteroscedastic network's last layer: the mean, then the
+    # log noise offset (unitless)
+    assert post["coef_1"].dims == ("chain", "draw", "hidden_0", "head")
+    assert post["intercept_1"].shape == (2, 10, 2)
     assert list(post["feature"].values) == [0, 1]  # no feature names
     X = data[0][:20]
     # every NUTS draw is kept here (20 < n_posterior_samples)
@@ -302,7 +304,7 @@ def test_bnn_svi_one_chain_of_guide_draws(az, bnn_svi):
     post = idata.posterior
     assert post.attrs["inference"] == "svi"
     assert post["coef_1"].dims == ("chain", "draw", "hidden_0", "hidden_1")
-    assert post["coef_2"].shape == (1, 50, 2, 1)
+    assert post["coef_2"].shape == (1, 50, 2, 2)  # mean and log noise offset
     assert list(post["feature"].values) == ["age", "dose"]
     X = np.random.default_rng(0).normal(size=(7, 2))
     np.testing.assert_allclose(
@@ -464,4 +466,5 @@ def test_several_targets_gain_a_target_dimension(az, inference, data):
     )
     post = bnn.to_inference_data().posterior
     assert post["noise_std"].dims == ("chain", "draw", "output")
-    assert post["coef_1"].shape[-1] == 2
+    assert post["coef_1"].shape[-1] == 4  # 2 means, then 2 log noise offsets
+    assert post["coef_1"].dims[-1] == "head"

@@ -55,6 +55,19 @@ def _point(model, seed=1):
     return torch.as_tensor(w), 0.37
 
 
+def _numpy_network(model, X, w):
+    """The relu MLP of the packed weights, in NumPy: (n, outputs)."""
+    h, pos = X, 0
+    for i, (fi, fo) in enumerate(model.shapes):
+        W = w[pos : pos + fi * fo].reshape(fi, fo)
+        pos += fi * fo
+        h = h @ W + w[pos : pos + fo]
+        pos += fo
+        if i < len(model.shapes) - 1:
+            h = np.maximum(h, 0.0)
+    return h
+
+
 def _reference_log_joint(model, data, w, noise):
     """log p(w, s, y) by scipy: Normal weights, the documented LogNormal
     noise, and the likelihood of the traced model (sample weights applied)."""
@@ -71,7 +84,14 @@ def _reference_log_joint(model, data, w, noise):
     trace.compute_log_prob()
     site = trace.nodes["obs"]
     f = site["fn"].loc.detach().numpy()
-    lik = (sw.numpy() * stats.norm(f, noise).logpdf(y.numpy())).sum()
+    scale = noise
+    if model.het:  # the documented noise: s exp(g(x)), g the second output
+        g = _numpy_network(model, X.numpy(), w.numpy())[:, 1]
+        np.testing.assert_allclose(
+            f, _numpy_network(model, X.numpy(), w.numpy())[:, 0], rtol=1e-12
+        )
+        scale = noise * np.exp(g)
+    lik = (sw.numpy() * stats.norm(f, scale).logpdf(y.numpy())).sum()
     np.testing.assert_allclose(float(site["log_prob_sum"]), lik, rtol=1e-12)
     return trace, prior + lik
 
@@ -81,8 +101,9 @@ def test_the_docstring_states_the_noise_prior():
     assert median > 0 and sigma > 0
 
 
-def test_model_sites_have_the_documented_priors(monkeypatch):
-    seen = _captured_model(monkeypatch)
+@pytest.mark.parametrize("likelihood", ["heteroscedastic", "normal"])
+def test_model_sites_have_the_documented_priors(monkeypatch, likelihood):
+    seen = _captured_model(monkeypatch, likelihood=likelihood)
     model, data = seen["model"], seen["data"]
     w, noise = _point(model)
     trace, _ = _reference_log_joint(model, data, w, noise)
@@ -108,11 +129,12 @@ def test_model_sites_have_the_documented_priors(monkeypatch):
     )
 
 
+@pytest.mark.parametrize("likelihood", ["heteroscedastic", "normal"])
 @pytest.mark.parametrize("prior", ["fan_in", "normal"])
-def test_svi_log_density_is_the_documented_joint(monkeypatch, prior):
+def test_svi_log_density_is_the_documented_joint(monkeypatch, prior, likelihood):
     # The engine's own SVI step evaluates model.log_density in unconstrained
     # coordinates (the log noise std): the joint plus the Jacobian log s.
-    seen = _captured_model(monkeypatch, prior=prior)
+    seen = _captured_model(monkeypatch, prior=prior, likelihood=likelihood)
     model, data = seen["model"], seen["data"]
     w, noise = _point(model)
     _, expected = _reference_log_joint(model, data, w, noise)
@@ -125,8 +147,9 @@ def test_svi_log_density_is_the_documented_joint(monkeypatch, prior):
     np.testing.assert_allclose(float(got), expected + np.log(noise), rtol=1e-12)
 
 
-def test_nuts_potential_is_the_documented_joint(monkeypatch):
-    seen = _captured_model(monkeypatch, inference="nuts")
+@pytest.mark.parametrize("likelihood", ["heteroscedastic", "normal"])
+def test_nuts_potential_is_the_documented_joint(monkeypatch, likelihood):
+    seen = _captured_model(monkeypatch, inference="nuts", likelihood=likelihood)
     model, (X, y, sw) = seen["model"], seen["data"]
     # The data handed to the engine are SVI's, every weight divided by the
     # temperature; NUTS samples the untempered posterior of the weights.

@@ -94,7 +94,9 @@ def test_no_hidden_layer_is_a_linear_network(name, data):
         coef, *_ = np.linalg.lstsq(design, f[:, s], rcond=None)
         np.testing.assert_allclose(design @ coef, f[:, s], atol=1e-5 * np.ptp(y))
     params = est.sample_parameters(2, random_state=0)
-    assert params["coef_0"].shape == (2, 3, 1) and "coef_1" not in params
+    # the BNN's default heteroscedastic head: the mean and a log noise offset
+    outputs = 2 if name == "bnn" else 1
+    assert params["coef_0"].shape == (2, 3, outputs) and "coef_1" not in params
     assert est.predict_interval(X).shape == (60, 2)
 
 

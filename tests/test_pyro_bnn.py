@@ -217,8 +217,9 @@ def test_options_fit_and_predict(seed_data, params):
     assert np.all(np.isfinite(dist.mean)) and np.all(dist.epistemic_std > 0)
     assert len(bnn.loss_curve_) == bnn.n_iter_
     assert bnn.loss_curve_[-1] < bnn.loss_curve_[0]
+    # the default heteroscedastic network: a mean and a log noise offset
     assert [c.shape for c in bnn.coefs_] == [
-        (fi, fo) for fi, fo in _layer_shapes(1, bnn.hidden_layer_sizes)
+        (fi, fo) for fi, fo in _layer_shapes(1, bnn.hidden_layer_sizes, 2)
     ]
 
 
@@ -234,7 +235,8 @@ def test_nuts_small_network(seed_data):
         jit=False,
         random_state=0,
     ).fit(X[::3], y[::3])
-    assert bnn.weight_samples_.shape == (5, 3 + 3 + 3 + 1)
+    # 3 units: 3 weights and 3 biases in, 3 x 2 weights and 2 biases out
+    assert bnn.weight_samples_.shape == (5, 3 + 3 + 6 + 2)
     assert bnn.noise_std_samples_.shape == (5,)
     assert "max_r_hat" in bnn.diagnostics_
     assert np.all(np.isfinite(bnn.predict_std(X)))

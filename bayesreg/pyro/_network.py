@@ -99,21 +99,19 @@ def _log_joint(
     the outputs, the last half the log noise offsets g: row i's noise std
     is ``s exp(g(x_i))``, so ``log s`` above becomes ``log s + g(x_i)``.
     """
-    if het:
+    if het:  # outputs (..., b, 2k): k means, then k log noise offsets
         out = _mlp(X, weights, shapes, act, multi=True)
-        k = out.shape[-1] // 2
-        multi = y.dim() == 2
-        log_sig = out[..., k:] + (log_s.unsqueeze(-2) if multi else log_s[..., None, None])
+        k, multi = out.shape[-1] // 2, y.dim() == 2
+        yk, log_sk = (y, log_s) if multi else (y[:, None], log_s[..., None])
+        log_sig = out[..., k:] + log_sk.unsqueeze(-2)
         wk = w[:, None]
-        noise_prior = ((log_s - _NOISE_PRIOR_LOC) / _NOISE_PRIOR_SCALE) ** 2
         return (
             -0.5 * ((weights / scales) ** 2).sum(-1)
-            - 0.5 * (noise_prior.sum(-1) if multi else noise_prior)
+            - 0.5 * (((log_sk - _NOISE_PRIOR_LOC) / _NOISE_PRIOR_SCALE) ** 2).sum(-1)
             - lik_scale * (wk * log_sig).sum((-2, -1))
             - (0.5 * lik_scale)
-            * (wk * ((y if multi else y[:, None]) - out[..., :k]) ** 2
-               * torch.exp(-2.0 * log_sig)).sum((-2, -1))
-        )  # fmt: skip
+            * (wk * (yk - out[..., :k]) ** 2 * torch.exp(-2.0 * log_sig)).sum((-2, -1))
+        )
     if y.dim() == 2:
         f = _mlp(X, weights, shapes, act, multi=True)
         inv_var = torch.exp(-2.0 * log_s).unsqueeze(-2)

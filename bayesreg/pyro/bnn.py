@@ -74,6 +74,10 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         ``"normal"``: every weight and bias has std ``prior_std``. The
         defaults (``"fan_in"``, 2.0) were chosen once on the UCI benchmark
         (``benchmarks/RESULTS.md``).
+    likelihood : {"heteroscedastic", "normal"}, default="heteroscedastic"
+        ``"normal"``: one noise std for every row; ``"heteroscedastic"``:
+        the network has a second output per target, g, and row i's noise
+        std is that one times exp(g(x_i)) (see Notes).
     inference : {"svi", "nuts"}, default="svi"
         Variational inference (minibatch, scales to large n) or NUTS
         (full-batch Hamiltonian Monte Carlo, the reference for small
@@ -157,8 +161,8 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         restarts. A fit that had converged stops again after the next epoch
         without improvement. ``fit`` starts afresh, as with ``False``, when
         the last fit was not by SVI or when the number of features,
-        ``hidden_layer_sizes``, ``guide`` or ``rank`` changed; with
-        ``inference="nuts"`` each fit samples afresh. See
+        ``hidden_layer_sizes``, ``guide``, ``rank`` or ``likelihood``
+        changed; with ``inference="nuts"`` each fit samples afresh. See
         :meth:`partial_fit` for streams of data.
 
     Attributes
@@ -177,7 +181,8 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         the original scale.
     noise_std_samples_ : ndarray of shape (n_posterior_samples,)
         Posterior draws of the noise std, on the original y scale, times
-        ``noise_scale_``.
+        ``noise_scale_`` (heteroscedastic: the noise where g = 0;
+        ``predict_std(X, kind="aleatoric")`` gives each row's).
     noise_std_ : float
         Their mean (with y of shape (n, k): ``noise_std_samples_``
         (n_posterior_samples, k) and the last layer of ``coefs_`` has k
@@ -225,7 +230,16 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         \\mathcal{N}(f_w(\\tilde x_i), \\tilde\\sigma^2),
 
     where :math:`f_w` is the MLP and :math:`s_j` is ``prior_std`` (divided by
-    sqrt(fan_in) for weights with ``prior="fan_in"``). The noise prior has
+    sqrt(fan_in) for weights with ``prior="fan_in"``). With
+    ``likelihood="heteroscedastic"`` the network has a second output
+    :math:`g_w` (same hidden layers, same priors) and row i's noise std is
+    :math:`\\tilde\\sigma \\exp(g_w(\\tilde x_i))`, a Bayesian mean-variance
+    network; :math:`\\tilde\\sigma_s` below then reads
+    :math:`\\tilde\\sigma_s \\exp(g_{w_s}(\\tilde x))`. Its head starts at
+    :math:`g = 0` and SVI holds it there until the first plateau of the
+    ELBO (the first step-size decay): fitted from the start, the noise
+    grows where the mean is still poor, which weakens those rows' pull on
+    the mean, and the fit gives up on them (energy's RMSE tripled). The noise prior has
     its median at half the target's std; the guide starts at
     :math:`\\tilde\\sigma = 0.5`. SVI maximises the ELBO
 
@@ -308,6 +322,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         activation: str = "relu",
         prior_std: float = 2.0,
         prior: str = "fan_in",
+        likelihood: str = "heteroscedastic",
         inference: str = "svi",
         guide: str = "diagonal",
         rank: int | None = None,
@@ -329,7 +344,6 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         random_state=None,
         verbose: int = 0,
         warm_start: bool = False,
-        likelihood: str = "heteroscedastic",
     ):
         store_params(self, locals())
 
@@ -395,34 +409,28 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         ------
         ValueError
             With ``inference="nuts"``; when the number of features,
-            ``hidden_layer_sizes``, ``guide`` or ``rank`` differ from those of
-            the fit being continued; and for invalid input as in :meth:`fit`.
+            ``hidden_layer_sizes``, ``guide``, ``rank`` or ``likelihood``
+            differ from those of the fit being continued; and for invalid
+            input as in :meth:`fit`.
             A failed call leaves the estimator exactly as it was.
 
         Notes
         -----
-        Each call scales its chunk's likelihood as if the chunk were the
-        whole data set, divided by ``temperature`` T (as ``fit`` on the
-        chunk would): a step is a stochastic-gradient step on the ELBO of a
-        data set the size of the chunk (its total sample weight m). Over a
-        stream of chunks drawn from one distribution the guide therefore
-        approaches the variational posterior of m rows from that
-        distribution; over several passes through a fixed data set of N
-        rows cut into chunks of m, the posterior with every row's likelihood
-        raised to the power m / (N T) (a tempered posterior). The
-        regression function is learned from every chunk, but the epistemic
-        uncertainty is that of m rows, not of all rows seen: it does not
-        shrink as the stream goes on, and rows seen again are not counted
-        twice. This scaling needs no knowledge of the stream's length. To
-        target the (tempered) posterior of N rows, pass
-        ``sample_weight=np.full(m, N / m)`` with each chunk of m rows (the
-        weights scale the likelihood). Each call draws its randomness from
-        ``random_state`` and the number of steps run so far, so a sequence
-        of calls is reproducible given the same chunks in the same order.
-        No rows are held out: the predictive keeps the calibration of the
-        last ``fit`` (none after ``partial_fit`` alone).
-        Nothing is compiled, so many small chunks cost no more per row than
-        a few large ones, whatever the guide.
+        Each call scales its chunk's likelihood as if the chunk (total
+        sample weight m) were the whole data set, divided by ``temperature``
+        T, as ``fit`` on it would. Over a stream from one distribution the
+        guide approaches the variational posterior of m rows; over passes
+        through N rows cut into chunks of m, the posterior with every row's
+        likelihood to the power m / (N T). The regression function learns
+        from every chunk, but the epistemic uncertainty is that of m rows:
+        it does not shrink as the stream goes on (no knowledge of the
+        stream's length is needed). For the posterior of N rows pass
+        ``sample_weight=np.full(m, N / m)`` with each chunk. Randomness comes
+        from ``random_state`` and the steps run so far: the same chunks in
+        the same order give the same fit. No rows are held out: the
+        predictive keeps the last ``fit``'s calibration (none after
+        ``partial_fit`` alone). Nothing is compiled, so small chunks cost no
+        more per row than large ones.
         """
         return super().partial_fit(X, y, sample_weight)
 
@@ -438,8 +446,8 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         if not first and self._warm_key != self._layout(X.shape[1], hidden, y):
             raise ValueError(
                 "partial_fit cannot continue the last fit: hidden_layer_sizes, "
-                "guide, rank or the number of targets changed since. Call fit "
-                "to start afresh."
+                "guide, rank, likelihood or the number of targets changed since. "
+                "Call fit to start afresh."
             )
         self._fit(X, y, w, hidden, incremental=incremental)
         # After partial_fit, the last chunk: one epoch treats it as the data.
@@ -529,8 +537,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
                     **_SVI_SCHEDULE,
                 ),
                 init_loc_fn=_InitLoc(shapes, noise_init=_NOISE_INIT, het=het),
-                # a heteroscedastic network's noise head waits for the first
-                # plateau: its means fit first (see Notes)
+                # the noise head waits for the first plateau (Notes)
                 hold=noise_head(shapes, k) if het else None,
                 init_scale=self.init_scale,
                 # Early stopping and loss_curve_ per unit of weight, so that
@@ -555,9 +562,8 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
             noise_mean = float(fitted["_mcmc_draws"]["noise_std"].mean())
         if cal is not None:  # kappa in [1/2, 1] and c, per target
             f, g = self._network(Xc, draws["weights"])
-            s = (draws["noise_std"] / y_scale).T  # (S,) or (k, S)
+            s = (draws["noise_std"] / y_scale).T * (1.0 if g is None else np.exp(g))
             yc = (yc - y_mean) / y_scale
-            s = s if g is None else s * np.exp(g)
             kappa, c = calibrate(f, s, yc, wc, min_shrinkage=_MIN_SHRINKAGE)
             fitted.update(spread_shrinkage_=kappa, noise_scale_=c)
             draws["noise_std"] = draws["noise_std"] * c
@@ -590,10 +596,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         """Per-layer weights of the network that maps raw X to raw y."""
         return raw_parameters(draws, self)
 
-    @property
-    def _multi(self) -> bool:
-        """Whether the fit had several targets (a 2-D y)."""
-        return self._n_out is not None
+    _multi = property(lambda self: self._n_out is not None, doc="A 2-D y.")
 
     def _functions(self, X: np.ndarray, draws: dict) -> np.ndarray:
         f, kappa = self._network(X, draws["weights"])[0], self.spread_shrinkage_
