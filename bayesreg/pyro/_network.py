@@ -16,6 +16,7 @@ import torch
 
 from ..distributions import NormalMixture
 from ..networks._base import ACTIVATIONS as _ACTIVATIONS
+from ._fused import FUSED_ACTIVATIONS, fused_log_joint, log_joint_and_grad
 
 # Prior on the noise std of the standardised target: LogNormal(log 0.5, 1).
 # Its median is half the target's std and it puts 95% of its mass between
@@ -99,6 +100,12 @@ def _log_joint(
     the outputs, the last half the log noise offsets g: row i's noise std
     is ``s exp(g(x_i))``, so ``log s`` above becomes ``log s + g(x_i)``.
     """
+    if weights.dim() == 1 and act in FUSED_ACTIVATIONS and torch.is_grad_enabled():
+        # one draw, differentiated: the same value, its gradient by hand
+        prior = (_NOISE_PRIOR_LOC, _NOISE_PRIOR_SCALE)
+        return fused_log_joint(
+            weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale, het, prior
+        )
     if het:  # outputs (..., b, 2k): k means, then k log noise offsets
         out = _mlp(X, weights, shapes, act, multi=True)
         k, multi = out.shape[-1] // 2, y.dim() == 2
@@ -235,7 +242,7 @@ class _BNNModel:
         w_all = sample_weight.sum()
         X_all = self._x(X, y, None) if self.rows is None else None
 
-        def log_p(latent: dict, idx: torch.Tensor) -> torch.Tensor:
+        def batch(idx: torch.Tensor):
             m = idx.shape[0]
             if m == n:
                 Xb, yb, wb, w_sum = X_all, y, sample_weight, w_all
@@ -245,14 +252,29 @@ class _BNNModel:
                 Xb, yb, wb = self._x(X, y, idx), y[idx], sample_weight[idx]
                 w_sum = wb.sum()
             c = n / m
-            terms = _log_joint(
-                latent["weights"], latent["noise_std"], Xb, yb, wb, w_sum,
-                scales, shapes, act, lik_scale=c, het=self.het,
-            )  # fmt: skip
-            if k > 1:
-                return terms + (prior_const - (c * _HALF_LOG_2PI) * w_sum * k)
-            return terms + (prior_const - (c * _HALF_LOG_2PI) * w_sum)
+            return (Xb, yb, wb, w_sum, scales, shapes, act, c), prior_const - (
+                c * _HALF_LOG_2PI
+            ) * w_sum * k
 
+        def log_p(latent: dict, idx: torch.Tensor) -> torch.Tensor:
+            args, const = batch(idx)
+            terms = _log_joint(
+                latent["weights"], latent["noise_std"], *args[:-1], lik_scale=args[-1],
+                het=self.het,
+            )  # fmt: skip
+            return terms + const
+
+        def value_and_grad(latent: dict, idx: torch.Tensor):
+            """One draw's log_p and its gradient by site, without autograd."""
+            args, const = batch(idx)
+            prior = (_NOISE_PRIOR_LOC, _NOISE_PRIOR_SCALE)
+            value, d_w, d_s = log_joint_and_grad(
+                latent["weights"], latent["noise_std"], *args, self.het, prior
+            )
+            return value + const, {"weights": d_w, "noise_std": d_s}
+
+        if act in FUSED_ACTIVATIONS:  # the SVI step's gradient by hand
+            log_p.value_and_grad = value_and_grad
         return log_p
 
 
