@@ -117,7 +117,6 @@ class LogJoint(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         d_weights, d_log_s = ctx.grads
-        ctx.grads = None
         return (grad * d_weights, grad * d_log_s) + (None,) * 10
 
 
