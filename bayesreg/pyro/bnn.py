@@ -259,7 +259,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
     ``fit`` by SVI holds out ``calibration_fraction`` of the rows (the same
     rows in a warm start, given the same data and an integer
     ``random_state``), and :math:`\\kappa \\in [1/2, 1]`, :math:`c` (prior
-    :math:`\\log c \\sim \\mathcal{N}(0, 0.1^2)`, tighter than the
+    :math:`\\log c \\sim \\mathcal{N}(0, 0.175^2)`, tighter than the
     ensemble's 0.3) maximise their log density on a grid, as in
     ``DeepEnsembleRegressor`` (else :math:`\\kappa = c = 1`;
     :meth:`partial_fit` keeps the last fit's). Why: the mean-field ELBO
