@@ -19,7 +19,7 @@ no network was fitted on measure both errors: on them the mixture
 is scored by its weighted log density, and the spread shrinkage
 :math:`\\kappa` and the noise factor :math:`c` (prior
 :math:`\\log c \\sim \\mathcal{N}(0, \\tau^2)`, :math:`\\tau = 0.3` for the
-ensemble and 0.1 for the BNN) maximise it on a grid. The
+ensemble and 0.175 for the BNN) maximise it on a grid. The
 estimator chooses the lowest :math:`\\kappa` allowed (0 for the ensemble;
 1/2 for the BNN, whose epistemic std must keep growing away from the data).
 Everything here works on standardised arrays; the estimators map back.

@@ -24,6 +24,7 @@ from ._fused import FUSED_ACTIVATIONS, fused_log_joint, log_joint_and_grad
 # away from 0 on tiny data.
 _NOISE_PRIOR_LOC = math.log(0.5)
 _NOISE_PRIOR_SCALE = 1.0
+_NOISE_PRIOR = (_NOISE_PRIOR_LOC, _NOISE_PRIOR_SCALE)
 # Initial noise std of the guide, also in target stds (the prior's median).
 _NOISE_INIT = 0.5
 
@@ -102,10 +103,10 @@ def _log_joint(
     """
     if weights.dim() == 1 and act in FUSED_ACTIVATIONS and torch.is_grad_enabled():
         # one draw, differentiated: the same value, its gradient by hand
-        prior = (_NOISE_PRIOR_LOC, _NOISE_PRIOR_SCALE)
         return fused_log_joint(
-            weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale, het, prior
-        )
+            weights, log_s, X, y, w, w_sum, scales, shapes, act, lik_scale, het,
+            _NOISE_PRIOR,
+        )  # fmt: skip
     if het:  # outputs (..., b, 2k): k means, then k log noise offsets
         out = _mlp(X, weights, shapes, act, multi=True)
         k, multi = out.shape[-1] // 2, y.dim() == 2
@@ -267,9 +268,8 @@ class _BNNModel:
         def value_and_grad(latent: dict, idx: torch.Tensor):
             """One draw's log_p and its gradient by site, without autograd."""
             args, const = batch(idx)
-            prior = (_NOISE_PRIOR_LOC, _NOISE_PRIOR_SCALE)
             value, d_w, d_s = log_joint_and_grad(
-                latent["weights"], latent["noise_std"], *args, self.het, prior
+                latent["weights"], latent["noise_std"], *args, self.het, _NOISE_PRIOR
             )
             return value + const, {"weights": d_w, "noise_std": d_s}
 
@@ -446,7 +446,7 @@ def raw_parameters(draws: dict, est) -> dict:
             coef = coef / est._x_scale[:, None]
             intercept = intercept - np.einsum("j,sjk->sk", est._x_mean, coef)
         if i == last:  # outputs are y_mean + y_scale * f
-            m = fo // 2 if getattr(est, "_het", False) else fo
+            m = fo // 2 if est._het else fo
             coef, intercept = coef.copy(), intercept.copy()
             coef[..., :m] *= est._y_scale
             intercept[:, :m] = intercept[:, :m] * est._y_scale + est._y_mean

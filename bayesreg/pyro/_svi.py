@@ -74,7 +74,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from pyro.infer.autoguide import (
     AutoDiagonalNormal,
@@ -201,7 +200,7 @@ class SVIProblem:
     rank: int | None
     device: torch.device
     n_threads: int | None
-    hold: torch.Tensor | None = None
+    keep: torch.Tensor | None = None  # 0 on the held coordinates (hold=)
 
     @property
     def n(self) -> int:
@@ -236,7 +235,7 @@ def setup(
 
     The data are moved to ``device`` (floats cast to ``dtype``); a
     ``batch_size`` of ``None`` or ``>= n`` is full batch; ``schedule=None``
-    is ``Schedule()``; ``hold`` becomes a float mask, 0 where held.
+    is ``Schedule()``; ``hold`` becomes ``keep``, a float mask, 0 where held.
     """
     if guide not in GUIDES:
         raise ValueError(f"guide must be one of {GUIDES}, got {guide!r}.")
@@ -258,9 +257,9 @@ def setup(
         rank=rank,
         device=device,
         n_threads=n_threads,
-        hold=None
+        keep=None
         if hold is None
-        else torch.as_tensor(~np.asarray(hold, dtype=bool), dtype=dtype, device=device),
+        else torch.as_tensor(hold).logical_not().to(dtype=dtype, device=device),
     )
 
 
@@ -405,8 +404,8 @@ def step(carry: SVICarry, idx: torch.Tensor) -> tuple[SVICarry, float]:
     if not math.isfinite(loss):
         work.optim.zero_grad(set_to_none=True)
         return carry, loss
-    if carry.problem.hold is not None and work.progress.phases == 0:
-        _hold(work.params, carry.problem.hold)
+    if carry.problem.keep is not None and work.progress.phases == 0:
+        _hold(work.params, carry.problem.keep)
     work.optim.step()
     work.optim.zero_grad(set_to_none=True)
     carry.problem.schedule.after_step(work.progress, work.params)

@@ -596,6 +596,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         return raw_parameters(draws, self)
 
     _multi = property(lambda self: self._n_out is not None, doc="A 2-D y.")
+    _het = False  # the noise head of a fit; fits pickled before it had none
 
     def _functions(self, X: np.ndarray, draws: dict) -> np.ndarray:
         f, kappa = self._network(X, draws["weights"])[0], self.spread_shrinkage_
@@ -611,7 +612,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         offsets g alike (None for a homoscedastic fit). A sparse X is
         densified a chunk of rows at a time."""
         act = ACTIVATIONS[self._activation]  # the fitted one, not the live one
-        het = getattr(self, "_het", False)  # fits pickled before it: False
+        het = self._het
         # The draws' networks as packed GEMMs (float32), draws last.
         out = forward_draws(
             self._scaled_rows(X), weights, self._shapes, act,
@@ -625,7 +626,7 @@ class PyroBNNRegressor(NetworkRegressor, PyroRegressor):
         return out[:, 0], out[:, 1]
 
     def _arviz_layout(self, params: dict):
-        return arviz_layout(self._shapes, self._multi, getattr(self, "_het", False))
+        return arviz_layout(self._shapes, self._multi, self._het)
 
     # -------------------------------------------------------------- predict
     def predict_dist(self, X) -> NormalMixture:
